@@ -1,0 +1,259 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * chan: internals shared by the module's files. One concern per file:
+ * main.c (init/exit), dev.c (/dev/chan and ioctl dispatch), registry.c
+ * (namespaces and IDs), channel.c (channel objects, permissions, state),
+ * ring.c (ring memory), io.c (send, receive, waiting), endpoint.c
+ * (channel fds).
+ */
+#ifndef _CHAN_PRIVATE_H
+#define _CHAN_PRIVATE_H
+
+#include <linux/types.h>
+#include <linux/fs.h>
+#include <linux/hashtable.h>
+#include <linux/kref.h>
+#include <linux/ktime.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/percpu.h>
+#include <linux/rcupdate.h>
+#include <linux/spinlock.h>
+#include <linux/uidgid.h>
+#include <linux/wait.h>
+#include <linux/xarray.h>
+#include <linux/idr.h>
+#include <uapi/linux/chan.h>
+#include "chan_ring.h"
+
+/* Messages up to this size are bounced through the stack. */
+#define CHAN_STACK_BOUNCE	256
+
+#define CHAN_FEATURES	(CHAN_FEAT_ID_IO | CHAN_FEAT_FD_IO | CHAN_FEAT_POLL | \
+			 CHAN_FEAT_RW | CHAN_FEAT_NAMES | CHAN_FEAT_TIMEOUT | \
+			 CHAN_FEAT_TYPE_TAG | CHAN_FEAT_INFO_NEXT | \
+			 CHAN_FEAT_AUTODESTROY)
+
+extern unsigned int chan_max_channels;
+extern unsigned long chan_max_ring_bytes;
+
+/**
+ * struct chan_ns - the channels of one IPC namespace
+ * @ref: held by each /dev/chan file and each channel of the namespace
+ * @node: in the global namespace list (under chan_ns_list_lock)
+ * @ipc_ns: the IPC namespace; only compared, never dereferenced except for
+ *	its user namespace; kept alive by @pin
+ * @pin: an nsfs file holding a reference on @ipc_ns (NULL for the initial
+ *	namespace, which never goes away), so that the pointer cannot be
+ *	reused for another namespace while we hold it
+ * @ids: ID -> channel; readers under RCU, writers under @lock
+ * @next_id: cyclic allocation cursor for @ids (under @lock)
+ * @lock: serializes create, destroy and name lookups; protects @names and
+ *	@nr_channels
+ * @nr_channels: channels in @ids
+ * @names: channels with a name, hashed by name
+ */
+struct chan_ns {
+	struct kref ref;
+	struct list_head node;
+	struct ipc_namespace *ipc_ns;
+	struct file *pin;
+	struct xarray ids;
+	u32 next_id;
+	struct mutex lock;		/* see above */
+	unsigned int nr_channels;
+	DECLARE_HASHTABLE(names, 6);
+};
+
+/**
+ * struct chan_ring - a channel's ring memory
+ * @mem: the ring (vmalloc_user(), so that it can be mapped later)
+ * @size: bytes at @mem
+ * @view: trusted geometry used for every access
+ */
+struct chan_ring {
+	void *mem;
+	size_t size;
+	struct chan_ring_view view;
+};
+
+/* Per-CPU statistics; summed by INFO. */
+struct chan_stats {
+	u64 sent;
+	u64 received;
+	u64 dropped;
+	u64 send_waits;
+	u64 recv_waits;
+};
+
+/**
+ * struct chan - a channel
+ * @ref: one for the registry while the ID exists, one per channel fd and
+ *	per in-flight ID-style call
+ * @rcu: frees the struct after lookups under RCU are done with it
+ * @ns: the namespace (holds a reference)
+ * @id: the ID, constant
+ * @flags: CHAN_CREATE_* flags, constant
+ * @msg_size: largest message, constant
+ * @mode: permission bits, constant
+ * @uid: owner, constant
+ * @gid: owner group, constant
+ * @type_tag: constant
+ * @name: constant; empty if anonymous
+ * @name_node: in @ns->names (under @ns->lock)
+ * @ring: the ring
+ * @send_wq: senders waiting for room, and pollers
+ * @recv_wq: receivers waiting for a message, and pollers
+ * @send_waiters: senders sleeping in the kernel
+ * @recv_waiters: receivers sleeping in the kernel
+ * @lock: protects @nr_senders, @nr_receivers, @nr_endpoints and the
+ *	transitions of @state
+ * @nr_senders: endpoints with the send role
+ * @nr_receivers: endpoints with the receive role
+ * @nr_endpoints: endpoints
+ * @state: CHAN_STATE_* bits; written under @lock with release, read
+ *	locklessly with acquire (pairs with chan_set_state())
+ * @tokens: owner tokens of the endpoints
+ * @stats: per-CPU counters
+ */
+struct chan {
+	struct kref ref;
+	struct rcu_head rcu;
+	struct chan_ns *ns;
+	u32 id;
+	u32 flags;
+	u32 msg_size;
+	u32 mode;
+	kuid_t uid;
+	kgid_t gid;
+	u64 type_tag;
+	char name[CHAN_NAME_MAX];
+	struct hlist_node name_node;
+	struct chan_ring ring;
+	wait_queue_head_t send_wq;
+	wait_queue_head_t recv_wq;
+	atomic_t send_waiters;
+	atomic_t recv_waiters;
+	spinlock_t lock;		/* see above */
+	u32 nr_senders;
+	u32 nr_receivers;
+	u32 nr_endpoints;
+	u32 state;
+	struct ida tokens;
+	struct chan_stats __percpu *stats;
+};
+
+/**
+ * struct chan_bounce - a reusable kernel copy of a message
+ * @busy: bit 0 set while a call uses @buf
+ * @size: bytes at @buf
+ * @buf: the buffer, or NULL
+ *
+ * Messages larger than CHAN_STACK_BOUNCE are copied through the buffer of
+ * the file they arrive on; a second thread on the same file at the same
+ * time gets a buffer of its own.
+ */
+struct chan_bounce {
+	unsigned long busy;
+	u32 size;
+	void *buf;
+};
+
+/**
+ * struct chan_file - an open /dev/chan
+ * @ns: the opener's namespace
+ * @bounce: bounce buffer for ID-style calls
+ */
+struct chan_file {
+	struct chan_ns *ns;
+	struct chan_bounce bounce;
+};
+
+/**
+ * struct chan_endpoint - a channel fd
+ * @ch: the channel (holds a reference)
+ * @roles: CHAN_ROLE_* bits
+ * @token: owner token in the ring
+ * @bounce: bounce buffer for large messages
+ */
+struct chan_endpoint {
+	struct chan *ch;
+	u32 roles;
+	u32 token;
+	struct chan_bounce bounce;
+};
+
+/**
+ * struct chan_deadline - how long a send or receive may wait
+ * @nonblock: never sleep
+ * @timed: @expires is valid
+ * @expires: absolute CLOCK_MONOTONIC deadline
+ */
+struct chan_deadline {
+	bool nonblock;
+	bool timed;
+	ktime_t expires;
+};
+
+/* registry.c */
+struct chan_ns *chan_ns_get_current(void);
+void chan_ns_put(struct chan_ns *ns);
+int chan_registry_add(struct chan_ns *ns, struct chan *ch);
+bool chan_registry_remove(struct chan *ch);
+struct chan *chan_lookup(struct chan_ns *ns, u32 id);
+struct chan *chan_lookup_next(struct chan_ns *ns, u32 id);
+struct chan *chan_lookup_name(struct chan_ns *ns, const char *name);
+void chan_registry_exit(void);
+
+/* channel.c */
+struct chan *chan_alloc(struct chan_ns *ns, const struct chan_create *c);
+void chan_put(struct chan *ch);
+bool chan_permitted(struct chan *ch, u32 want);
+bool chan_is_owner(struct chan *ch);
+int chan_destroy(struct chan *ch);
+int chan_attach(struct chan *ch, u32 roles);
+void chan_detach(struct chan *ch, u32 roles);
+void chan_fill_info(struct chan *ch, struct chan_info *info);
+int chan_validate_name(const char *name);
+
+static inline u32 chan_state(struct chan *ch)
+{
+	/* Acquire: pairs with the release in chan_set_state(), so a reader
+	 * that sees NO_SENDERS also sees every message sent before it.
+	 */
+	return smp_load_acquire(&ch->state);
+}
+
+/* ring.c */
+int chan_ring_init(struct chan_ring *ring, u32 msg_size, u32 capacity);
+void chan_ring_free(struct chan_ring *ring);
+u64 chan_ring_bytes(u32 msg_size, u32 capacity);
+void chan_ring_set_kstate(struct chan *ch);
+
+/* io.c */
+int chan_deadline_init(struct chan_deadline *dl, u32 flags, u64 timeout_ns,
+		       bool file_nonblock);
+int chan_send(struct chan *ch, u32 owner, const void *kbuf, u32 len,
+	      const struct chan_deadline *dl);
+int chan_recv(struct chan *ch, u32 owner, void *kbuf, u32 cap, u32 *lenp,
+	      const struct chan_deadline *dl);
+int chan_send_user(struct chan *ch, u32 owner, struct chan_bounce *b,
+		   const void __user *ubuf, u32 len,
+		   const struct chan_deadline *dl);
+int chan_recv_user(struct chan *ch, u32 owner, struct chan_bounce *b,
+		   void __user *ubuf, u32 cap, u32 *lenp,
+		   const struct chan_deadline *dl);
+void chan_wake_all(struct chan *ch);
+void chan_bounce_free(struct chan_bounce *b);
+
+/* endpoint.c */
+int chan_endpoint_open(struct chan *ch, u32 roles, u32 open_flags);
+struct chan_endpoint *chan_endpoint_from_file(struct file *file);
+
+/* dev.c */
+int chan_dev_init(void);
+void chan_dev_exit(void);
+long chan_ioctl(struct file *file, struct chan_file *cf,
+		struct chan_endpoint *ep, unsigned int cmd, unsigned long arg);
+
+#endif /* _CHAN_PRIVATE_H */

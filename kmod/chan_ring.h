@@ -1,0 +1,454 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/*
+ * The ring protocol of shared/DESIGN.md section 5, shared word for word by
+ * the module and by libchan (and the host-side tests). Only the atomics shim
+ * below differs between the two: kernel primitives on one side, the
+ * compiler's __atomic builtins on the other.
+ *
+ * The model in shared/models/ring.pml checks this protocol; the names of
+ * the branches below follow it.
+ *
+ * Memory that another party can write (a mapped ring) is never trusted:
+ * every shared word is loaded once per decision, every index is masked,
+ * every length is clamped and every loop is bounded.
+ *
+ * Lap wrap-around: a slot's lap is stored in CHAN_SLOT_LAP_BITS (46) bits
+ * and compared with the lap of a cursor position by the sign of their
+ * difference modulo 2^46. In a consistent ring the two differ by at most
+ * one, so the comparison is exact; it could only be fooled by a thread
+ * that stalls between loading a state word and acting on it while the ring
+ * goes round 2^45 times (more than 10^13 messages per slot). Even then
+ * every transition is a compare-and-swap against the full 64-bit word just
+ * loaded, and a cursor only moves by a compare-and-swap from the exact
+ * position loaded, so a stale thread's move fails and it reloads: a wrapped
+ * lap can make a thread retry or report full/empty once, never claim a slot
+ * twice, so no message is lost or duplicated.
+ */
+#ifndef _CHAN_RING_H
+#define _CHAN_RING_H
+
+#ifdef __KERNEL__
+#include <linux/types.h>
+#include <linux/compiler.h>
+#include <linux/errno.h>
+#include <linux/atomic.h>
+#include <linux/string.h>
+#include <asm/barrier.h>
+#include <linux/const.h>
+#include <uapi/linux/chan.h>
+
+/* Acquire load: pairs with a release store or CAS by another party. */
+#define chan_load_acquire(p)	smp_load_acquire(p)
+#define chan_load(p)		READ_ONCE(*(p))
+#define chan_store(p, v)	WRITE_ONCE(*(p), (v))
+/* Release store: pairs with chan_load_acquire() by another party. */
+#define chan_store_release(p, v) smp_store_release(p, v)
+
+/* Full-barrier CAS (acquire and release): on failure *old is updated. */
+static inline bool chan_cas(__u64 *p, __u64 *old, __u64 new)
+{
+	return try_cmpxchg64(p, old, new);
+}
+#else /* user space */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <errno.h>
+#include <string.h>
+#include <linux/const.h>
+#include <linux/chan.h>
+
+#define chan_load_acquire(p)	__atomic_load_n(p, __ATOMIC_ACQUIRE)
+#define chan_load(p)		__atomic_load_n(p, __ATOMIC_RELAXED)
+#define chan_store(p, v)	__atomic_store_n(p, v, __ATOMIC_RELAXED)
+#define chan_store_release(p, v) __atomic_store_n(p, v, __ATOMIC_RELEASE)
+
+static inline bool chan_cas(__u64 *p, __u64 *old, __u64 new)
+{
+	return __atomic_compare_exchange_n(p, old, new, false,
+					   __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+}
+#endif
+
+/*
+ * A bound on retries of one operation. Each retry means another party made
+ * progress (claimed a slot or moved a cursor), so honest contention never
+ * comes near it; it exists so that a corrupted mapped ring cannot make the
+ * kernel spin.
+ */
+#define CHAN_RING_RETRY_MAX	_BITUL(16)
+
+#define CHAN_SLOT_LAP_MASK	(_BITULL(CHAN_SLOT_LAP_BITS) - 1)
+#define CHAN_SLOT_OWNER_MASK	(_BITUL(CHAN_SLOT_OWNER_BITS) - 1)
+#define CHAN_SLOT_HDR_SIZE	16U
+
+/**
+ * struct chan_ring_view - a private, trusted description of a ring
+ * @hdr: the shared header
+ * @slots: slot 0
+ * @mask: capacity - 1
+ * @shift: log2(capacity)
+ * @slot_size: bytes per slot
+ * @msg_size: largest payload
+ *
+ * Built from the owner's own copy of the parameters, never from the shared
+ * header, which another party may have overwritten.
+ */
+struct chan_ring_view {
+	struct chan_ring_hdr *hdr;
+	unsigned char *slots;
+	__u32 mask;
+	__u32 shift;
+	__u32 slot_size;
+	__u32 msg_size;
+};
+
+/* Slot size for a payload: header plus payload, rounded to a cache line. */
+static inline __u32 chan_ring_slot_size(__u32 msg_size)
+{
+	return (CHAN_SLOT_HDR_SIZE + msg_size + CHAN_RING_ALIGN - 1) &
+		~(CHAN_RING_ALIGN - 1);
+}
+
+static inline __u64 chan_slot_state(__u64 lap, __u32 phase, __u32 owner)
+{
+	return ((lap & CHAN_SLOT_LAP_MASK) << CHAN_SLOT_LAP_SHIFT) |
+	       ((__u64)(owner & CHAN_SLOT_OWNER_MASK) << CHAN_SLOT_OWNER_SHIFT) |
+	       (phase & CHAN_SLOT_PHASE_MASK);
+}
+
+static inline __u32 chan_slot_phase(__u64 state)
+{
+	return state & CHAN_SLOT_PHASE_MASK;
+}
+
+static inline __u32 chan_slot_owner(__u64 state)
+{
+	return (state >> CHAN_SLOT_OWNER_SHIFT) & CHAN_SLOT_OWNER_MASK;
+}
+
+static inline __u64 chan_slot_lap(__u64 state)
+{
+	return state >> CHAN_SLOT_LAP_SHIFT;
+}
+
+static inline __u64 chan_ring_lap(const struct chan_ring_view *v, __u64 pos)
+{
+	return (pos >> v->shift) & CHAN_SLOT_LAP_MASK;
+}
+
+/* Signed difference a - b of two laps, modulo 2^CHAN_SLOT_LAP_BITS. */
+static inline __s64 chan_lap_diff(__u64 a, __u64 b)
+{
+	return (__s64)((a - b) << (64 - CHAN_SLOT_LAP_BITS)) >>
+	       (64 - CHAN_SLOT_LAP_BITS);
+}
+
+static inline struct chan_slot *chan_ring_slot(const struct chan_ring_view *v,
+					       __u64 pos)
+{
+	return (struct chan_slot *)(v->slots +
+				    (size_t)(pos & v->mask) * v->slot_size);
+}
+
+/* Move a cursor from pos to pos + 1 unless someone already did. */
+static inline void chan_ring_help(__u64 *cursor, __u64 pos)
+{
+	__u64 expect = pos;
+
+	chan_cas(cursor, &expect, pos + 1);
+}
+
+/**
+ * chan_ring_claim_send() - claim the next free slot for writing
+ * @v: the ring
+ * @owner: the claimant's owner token
+ * @posp: set to the claimed position
+ *
+ * Return: the slot, now WRITING(lap, owner); or NULL with *posp set to
+ * -EAGAIN when the ring is full, -EIO when the retry bound was hit.
+ */
+static inline struct chan_slot *
+chan_ring_claim_send(const struct chan_ring_view *v, __u32 owner, __s64 *posp)
+{
+	__u32 n;
+
+	for (n = 0; n < CHAN_RING_RETRY_MAX; n++) {
+		/* Acquire: pairs with the cursor CAS, so the claim of every
+		 * position below the tail is visible in the state load.
+		 */
+		__u64 pos = chan_load_acquire(&v->hdr->tail);
+		struct chan_slot *s = chan_ring_slot(v, pos);
+		/* Acquire: pairs with the release in chan_ring_retire(), so
+		 * the previous reader is done with the payload we overwrite.
+		 */
+		__u64 st = chan_load_acquire(&s->state);
+		__u64 lap = chan_ring_lap(v, pos);
+		__s64 d = chan_lap_diff(chan_slot_lap(st), lap);
+
+		if (d == 0 && chan_slot_phase(st) == CHAN_SLOT_EMPTY) {
+			if (chan_cas(&s->state, &st,
+				     chan_slot_state(lap, CHAN_SLOT_WRITING,
+						     owner))) {
+				chan_ring_help(&v->hdr->tail, pos);
+				*posp = (__s64)pos;
+				return s;
+			}
+		} else if (d == 0) {
+			/* Claimed for this lap already: the tail is stale. */
+			chan_ring_help(&v->hdr->tail, pos);
+		} else if (d < 0) {
+			/* Still in use from the previous lap: full. */
+			*posp = -EAGAIN;
+			return NULL;
+		}
+		/* d > 0: the tail is stale, reload it. */
+	}
+	*posp = -EIO;
+	return NULL;
+}
+
+/**
+ * chan_ring_publish() - make a claimed slot's message visible
+ * @v: the ring
+ * @s: the slot returned by chan_ring_claim_send()
+ * @pos: its position
+ * @len: payload length, already written to s->data
+ * @owner: the claimant's owner token
+ */
+static inline void chan_ring_publish(const struct chan_ring_view *v,
+				     struct chan_slot *s, __u64 pos, __u32 len,
+				     __u32 owner)
+{
+	chan_store(&s->len, len);
+	chan_store(&s->flags, 0U);
+	/* Release: pairs with the acquire in chan_ring_claim_recv(), so the
+	 * payload and length are visible to whoever sees FULL.
+	 */
+	chan_store_release(&s->state,
+			   chan_slot_state(chan_ring_lap(v, pos),
+					   CHAN_SLOT_FULL, owner));
+}
+
+/**
+ * chan_ring_claim_recv() - claim the oldest message for reading
+ * @v: the ring
+ * @owner: the claimant's owner token
+ * @max_len: largest payload the caller can take
+ * @posp: set to the claimed position, or to a negative errno
+ * @lenp: set to the message length (also on -EMSGSIZE)
+ *
+ * A message longer than @max_len is not claimed: it stays at the head and
+ * *posp is -EMSGSIZE. The length is read while the slot is FULL and the
+ * claim compares the whole state word, so the length belongs to the
+ * message claimed.
+ *
+ * Return: the slot, now READING(lap, owner); or NULL with *posp set to
+ * -EAGAIN when nothing is ready, -EMSGSIZE, or -EIO on the retry bound.
+ */
+static inline struct chan_slot *
+chan_ring_claim_recv(const struct chan_ring_view *v, __u32 owner,
+		     __u32 max_len, __s64 *posp, __u32 *lenp)
+{
+	__u32 n;
+
+	for (n = 0; n < CHAN_RING_RETRY_MAX; n++) {
+		/* Acquire: pairs with the cursor CAS (see claim_send). */
+		__u64 pos = chan_load_acquire(&v->hdr->head);
+		struct chan_slot *s = chan_ring_slot(v, pos);
+		/* Acquire: pairs with the release in chan_ring_publish(). */
+		__u64 st = chan_load_acquire(&s->state);
+		__u64 lap = chan_ring_lap(v, pos);
+		__s64 d = chan_lap_diff(chan_slot_lap(st), lap);
+		__u32 phase = chan_slot_phase(st);
+
+		if (d == 0 && phase == CHAN_SLOT_FULL) {
+			__u32 len = chan_load(&s->len);
+			__u32 flags = chan_load(&s->flags);
+
+			if (len > v->msg_size)
+				len = v->msg_size;
+			if (!(flags & CHAN_SLOT_TOMBSTONE) && len > max_len) {
+				*lenp = len;
+				*posp = -EMSGSIZE;
+				return NULL;
+			}
+			if (chan_cas(&s->state, &st,
+				     chan_slot_state(lap, CHAN_SLOT_READING,
+						     owner))) {
+				chan_ring_help(&v->hdr->head, pos);
+				*lenp = len;
+				*posp = (__s64)pos;
+				return s;
+			}
+		} else if ((d == 0 && phase == CHAN_SLOT_READING) || d > 0) {
+			/* Claimed or retired for this lap: head is stale. */
+			chan_ring_help(&v->hdr->head, pos);
+		} else {
+			/* EMPTY or WRITING for this lap, or an older lap. */
+			*posp = -EAGAIN;
+			return NULL;
+		}
+	}
+	*posp = -EIO;
+	return NULL;
+}
+
+/**
+ * chan_slot_is_tombstone() - did the writer of a claimed slot die?
+ * @s: a slot returned by chan_ring_claim_recv()
+ */
+static inline bool chan_slot_is_tombstone(const struct chan_slot *s)
+{
+	return chan_load(&s->flags) & CHAN_SLOT_TOMBSTONE;
+}
+
+/**
+ * chan_ring_retire() - hand a read slot back to producers for the next lap
+ * @v: the ring
+ * @s: the slot returned by chan_ring_claim_recv()
+ * @pos: its position
+ */
+static inline void chan_ring_retire(const struct chan_ring_view *v,
+				    struct chan_slot *s, __u64 pos)
+{
+	/* Release: pairs with the acquire in chan_ring_claim_send(), so our
+	 * reads of the payload finish before a producer overwrites it.
+	 */
+	chan_store_release(&s->state,
+			   chan_slot_state(chan_ring_lap(v, pos) + 1,
+					   CHAN_SLOT_EMPTY, CHAN_OWNER_NONE));
+}
+
+/**
+ * chan_ring_can_send() - would chan_ring_claim_send() find a free slot?
+ * @v: the ring
+ *
+ * Walks from the tail over slots already claimed for their lap, without
+ * moving any cursor. Bounded by the capacity.
+ */
+static inline bool chan_ring_can_send(const struct chan_ring_view *v)
+{
+	__u64 pos = chan_load_acquire(&v->hdr->tail);
+	__u32 n;
+
+	for (n = 0; n <= v->mask; n++, pos++) {
+		__u64 st = chan_load_acquire(&chan_ring_slot(v, pos)->state);
+		__s64 d = chan_lap_diff(chan_slot_lap(st),
+					chan_ring_lap(v, pos));
+
+		if (d < 0)
+			return false;
+		if (d == 0 && chan_slot_phase(st) == CHAN_SLOT_EMPTY)
+			return true;
+	}
+	return false;
+}
+
+/**
+ * chan_ring_can_recv() - would chan_ring_claim_recv() find a message?
+ * @v: the ring
+ *
+ * The counterpart of chan_ring_can_send(), walking from the head.
+ */
+static inline bool chan_ring_can_recv(const struct chan_ring_view *v)
+{
+	__u64 pos = chan_load_acquire(&v->hdr->head);
+	__u32 n;
+
+	for (n = 0; n <= v->mask; n++, pos++) {
+		__u64 st = chan_load_acquire(&chan_ring_slot(v, pos)->state);
+		__s64 d = chan_lap_diff(chan_slot_lap(st),
+					chan_ring_lap(v, pos));
+		__u32 phase = chan_slot_phase(st);
+
+		if (d == 0 && phase == CHAN_SLOT_FULL)
+			return true;
+		if (d < 0 || (d == 0 && phase != CHAN_SLOT_READING))
+			return false;
+	}
+	return false;
+}
+
+/**
+ * chan_ring_depth() - slots claimed by producers and not yet by consumers
+ * @v: the ring
+ *
+ * Clamped to [0, capacity] since the cursors may be read mid-update (or be
+ * garbage in a corrupted mapped ring).
+ */
+static inline __u32 chan_ring_depth(const struct chan_ring_view *v)
+{
+	__u64 head = chan_load_acquire(&v->hdr->head);
+	__u64 tail = chan_load_acquire(&v->hdr->tail);
+	__s64 d = (__s64)(tail - head);
+
+	if (d < 0)
+		return 0;
+	if (d > (__s64)v->mask + 1)
+		return v->mask + 1;
+	return (__u32)d;
+}
+
+/**
+ * struct chan_ring_repair_counts - what chan_ring_repair() did
+ * @tombstoned: WRITING slots turned into FULL tombstones
+ * @reader_drops: READING slots holding a real message, returned EMPTY
+ *	(the message is lost with its reader)
+ * @skipped: READING slots holding a tombstone, returned EMPTY
+ */
+struct chan_ring_repair_counts {
+	__u32 tombstoned;
+	__u32 reader_drops;
+	__u32 skipped;
+};
+
+/**
+ * chan_ring_repair() - release every slot a dead endpoint still holds
+ * @v: the ring
+ * @owner: the dead endpoint's token (never CHAN_OWNER_NONE or _KERNEL)
+ * @c: counts of what was done, added to
+ *
+ * WRITING slots become FULL tombstones that receivers skip; READING slots
+ * become EMPTY for the next lap. Each move is a CAS from the exact state
+ * seen, so it cannot undo anyone else's progress.
+ */
+static inline void chan_ring_repair(const struct chan_ring_view *v,
+				    __u32 owner,
+				    struct chan_ring_repair_counts *c)
+{
+	__u64 i;
+
+	for (i = 0; i <= v->mask; i++) {
+		struct chan_slot *s = chan_ring_slot(v, i);
+		__u64 st = chan_load_acquire(&s->state);
+		__u64 lap = chan_slot_lap(st);
+
+		if (chan_slot_owner(st) != owner)
+			continue;
+		if (chan_slot_phase(st) == CHAN_SLOT_WRITING) {
+			chan_store(&s->len, 0U);
+			chan_store(&s->flags, CHAN_SLOT_TOMBSTONE);
+			/* Full barrier CAS: orders the tombstone flag before
+			 * FULL, pairing with the acquire in claim_recv.
+			 */
+			if (chan_cas(&s->state, &st,
+				     chan_slot_state(lap, CHAN_SLOT_FULL,
+						     owner)))
+				c->tombstoned++;
+		} else if (chan_slot_phase(st) == CHAN_SLOT_READING) {
+			bool tomb = chan_slot_is_tombstone(s);
+
+			if (chan_cas(&s->state, &st,
+				     chan_slot_state(lap + 1, CHAN_SLOT_EMPTY,
+						     CHAN_OWNER_NONE))) {
+				if (tomb)
+					c->skipped++;
+				else
+					c->reader_drops++;
+			}
+		}
+	}
+}
+
+#endif /* _CHAN_RING_H */

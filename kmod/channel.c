@@ -1,0 +1,283 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Channel objects: creation, permissions, endpoint counts, disconnect,
+ * destroy and description.
+ */
+#include <linux/capability.h>
+#include <linux/cred.h>
+#include <linux/ipc_namespace.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/user_namespace.h>
+#include "chan_private.h"
+
+#define CHAN_MAY_READ	04
+#define CHAN_MAY_WRITE	02
+
+/**
+ * chan_validate_name() - check a user-supplied name
+ * @name: CHAN_NAME_MAX bytes
+ *
+ * Return: 0 if it is NUL-terminated printable ASCII without '/', else
+ * -EINVAL.
+ */
+int chan_validate_name(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < CHAN_NAME_MAX; i++) {
+		if (!name[i])
+			return 0;
+		if (name[i] < 0x21 || name[i] > 0x7e || name[i] == '/')
+			return -EINVAL;
+	}
+	return -EINVAL;
+}
+
+/**
+ * chan_alloc() - allocate a channel from validated parameters
+ * @ns: its namespace
+ * @c: the create request (msg_size, capacity rounded, mode, name checked)
+ *
+ * Return: the channel with one reference, or an ERR_PTR.
+ */
+struct chan *chan_alloc(struct chan_ns *ns, const struct chan_create *c)
+{
+	struct chan *ch;
+	int ret;
+
+	ch = kzalloc(sizeof(*ch), GFP_KERNEL_ACCOUNT);
+	if (!ch)
+		return ERR_PTR(-ENOMEM);
+	ch->stats = alloc_percpu_gfp(struct chan_stats, GFP_KERNEL_ACCOUNT);
+	if (!ch->stats) {
+		ret = -ENOMEM;
+		goto err_free;
+	}
+	ret = chan_ring_init(&ch->ring, c->msg_size, c->capacity);
+	if (ret)
+		goto err_stats;
+	kref_init(&ch->ref);
+	kref_get(&ns->ref);
+	ch->ns = ns;
+	ch->flags = c->flags;
+	ch->msg_size = c->msg_size;
+	ch->mode = c->mode ? c->mode : 0600;
+	ch->uid = current_euid();
+	ch->gid = current_egid();
+	ch->type_tag = c->type_tag;
+	strscpy(ch->name, c->name, sizeof(ch->name));
+	init_waitqueue_head(&ch->send_wq);
+	init_waitqueue_head(&ch->recv_wq);
+	atomic_set(&ch->send_waiters, 0);
+	atomic_set(&ch->recv_waiters, 0);
+	spin_lock_init(&ch->lock);
+	ida_init(&ch->tokens);
+	return ch;
+
+err_stats:
+	free_percpu(ch->stats);
+err_free:
+	kfree(ch);
+	return ERR_PTR(ret);
+}
+
+static void chan_release(struct kref *ref)
+{
+	struct chan *ch = container_of(ref, struct chan, ref);
+
+	chan_ring_free(&ch->ring);
+	free_percpu(ch->stats);
+	ida_destroy(&ch->tokens);
+	chan_ns_put(ch->ns);
+	/* Lookups under RCU may still be looking at the count. */
+	kfree_rcu(ch, rcu);
+}
+
+void chan_put(struct chan *ch)
+{
+	kref_put(&ch->ref, chan_release);
+}
+
+static struct user_namespace *chan_user_ns(struct chan *ch)
+{
+	return ch->ns->ipc_ns->user_ns;
+}
+
+/**
+ * chan_permitted() - may the caller use @ch this way?
+ * @ch: the channel
+ * @want: CHAN_ROLE_* bits (send needs write, receive needs read); 0 asks
+ *	for read or write
+ */
+bool chan_permitted(struct chan *ch, u32 want)
+{
+	u32 need = 0, granted = ch->mode;
+
+	if (want & CHAN_ROLE_SEND)
+		need |= CHAN_MAY_WRITE;
+	if (want & CHAN_ROLE_RECV)
+		need |= CHAN_MAY_READ;
+	if (uid_eq(current_euid(), ch->uid))
+		granted >>= 6;
+	else if (in_group_p(ch->gid))
+		granted >>= 3;
+	granted &= 07;
+	if (need ? (need & granted) == need : granted & 06)
+		return true;
+	return ns_capable(chan_user_ns(ch), CAP_IPC_OWNER);
+}
+
+/* May the caller destroy @ch? */
+bool chan_is_owner(struct chan *ch)
+{
+	return uid_eq(current_euid(), ch->uid) ||
+	       ns_capable(chan_user_ns(ch), CAP_IPC_OWNER);
+}
+
+/* Publish a new state; ch->lock held. */
+static void chan_set_state(struct chan *ch, u32 state)
+{
+	lockdep_assert_held(&ch->lock);
+	/* Release: pairs with the acquire in chan_state(). */
+	smp_store_release(&ch->state, state);
+	chan_ring_set_kstate(ch);
+}
+
+/**
+ * chan_destroy() - remove a channel's ID and fail everyone still using it
+ * @ch: the channel (the caller holds a reference)
+ *
+ * Return: 0, or -ENOENT if it was already destroyed.
+ */
+int chan_destroy(struct chan *ch)
+{
+	if (!chan_registry_remove(ch))
+		return -ENOENT;
+
+	spin_lock(&ch->lock);
+	chan_set_state(ch, ch->state | CHAN_STATE_DESTROYED);
+	spin_unlock(&ch->lock);
+	chan_wake_all(ch);
+
+	chan_put(ch);	/* the registry's reference */
+	return 0;
+}
+
+/**
+ * chan_attach() - count a new endpoint
+ * @ch: the channel
+ * @roles: its CHAN_ROLE_* bits
+ *
+ * A first sender or receiver reconnects a disconnected channel.
+ *
+ * Return: 0, or -EIDRM if the channel was destroyed.
+ */
+int chan_attach(struct chan *ch, u32 roles)
+{
+	u32 state;
+
+	spin_lock(&ch->lock);
+	state = ch->state;
+	if (state & CHAN_STATE_DESTROYED) {
+		spin_unlock(&ch->lock);
+		return -EIDRM;
+	}
+	if (roles & CHAN_ROLE_SEND) {
+		ch->nr_senders++;
+		state &= ~CHAN_STATE_NO_SENDERS;
+	}
+	if (roles & CHAN_ROLE_RECV) {
+		ch->nr_receivers++;
+		state &= ~CHAN_STATE_NO_RECEIVERS;
+	}
+	ch->nr_endpoints++;
+	chan_set_state(ch, state);
+	spin_unlock(&ch->lock);
+	return 0;
+}
+
+/**
+ * chan_detach() - count an endpoint going away
+ * @ch: the channel
+ * @roles: its CHAN_ROLE_* bits
+ *
+ * The last sender (receiver) disconnects the channel: waiters are woken to
+ * see EPIPE. The last endpoint of an auto-destroy channel destroys it.
+ */
+void chan_detach(struct chan *ch, u32 roles)
+{
+	bool changed = false, last;
+	u32 state;
+
+	spin_lock(&ch->lock);
+	state = ch->state;
+	if ((roles & CHAN_ROLE_SEND) && !--ch->nr_senders) {
+		state |= CHAN_STATE_NO_SENDERS;
+		changed = true;
+	}
+	if ((roles & CHAN_ROLE_RECV) && !--ch->nr_receivers) {
+		state |= CHAN_STATE_NO_RECEIVERS;
+		changed = true;
+	}
+	last = !--ch->nr_endpoints;
+	chan_set_state(ch, state);
+	spin_unlock(&ch->lock);
+
+	if (changed)
+		chan_wake_all(ch);
+	if (last && (ch->flags & CHAN_CREATE_AUTODESTROY))
+		chan_destroy(ch);
+}
+
+/**
+ * chan_fill_info() - describe a channel
+ * @ch: the channel
+ * @info: filled in, except size and flags
+ */
+void chan_fill_info(struct chan *ch, struct chan_info *info)
+{
+	struct user_namespace *user_ns = current_user_ns();
+	struct chan_stats sum = {};
+	int cpu;
+
+	for_each_possible_cpu(cpu) {
+		struct chan_stats *s = per_cpu_ptr(ch->stats, cpu);
+
+		sum.sent += READ_ONCE(s->sent);
+		sum.received += READ_ONCE(s->received);
+		sum.dropped += READ_ONCE(s->dropped);
+		sum.send_waits += READ_ONCE(s->send_waits);
+		sum.recv_waits += READ_ONCE(s->recv_waits);
+	}
+
+	spin_lock(&ch->lock);
+	info->state = ch->state;
+	info->senders = ch->nr_senders;
+	info->receivers = ch->nr_receivers;
+	spin_unlock(&ch->lock);
+
+	info->id = ch->id;
+	info->chan_flags = ch->flags;
+	info->mode = ch->mode;
+	info->uid = from_kuid_munged(user_ns, ch->uid);
+	info->gid = from_kgid_munged(user_ns, ch->gid);
+	info->msg_size = ch->msg_size;
+	info->capacity = ch->ring.view.mask + 1;
+	info->type_tag = ch->type_tag;
+	info->sent = sum.sent;
+	info->received = sum.received;
+	info->dropped = sum.dropped;
+	info->send_waits = sum.send_waits;
+	info->recv_waits = sum.recv_waits;
+	if (info->state & CHAN_STATE_DESTROYED) {
+		/* Everything not received or dropped was discarded. */
+		info->depth = 0;
+		info->discarded = sum.sent - sum.received - sum.dropped;
+	} else {
+		info->depth = chan_ring_depth(&ch->ring.view);
+		info->discarded = 0;
+	}
+	memcpy(info->name, ch->name, sizeof(info->name));
+	info->__reserved = 0;
+}

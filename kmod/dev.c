@@ -1,0 +1,448 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * /dev/chan and the ioctl dispatch shared with channel fds.
+ *
+ * Every ioctl struct begins with "__u32 size; __u32 flags;" and is read
+ * with copy_struct_from_user(): shorter than the first version -> EINVAL,
+ * a non-zero tail we do not know -> E2BIG. Output is copied back up to the
+ * size user space gave.
+ */
+#include <linux/build_bug.h>
+#include <linux/compat.h>
+#include <linux/fs.h>
+#include <linux/log2.h>
+#include <linux/miscdevice.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include "chan_private.h"
+
+static_assert(sizeof(struct chan_ring_geom) == 40);
+static_assert(sizeof(struct chan_create) == 152);
+static_assert(sizeof(struct chan_open) == 24);
+static_assert(sizeof(struct chan_msg) == 32);
+static_assert(sizeof(struct chan_destroy) == 16);
+static_assert(sizeof(struct chan_info) == 176);
+static_assert(sizeof(struct chan_lookup) == 80);
+static_assert(sizeof(struct chan_slot) == CHAN_SLOT_HDR_SIZE);
+static_assert(sizeof(struct chan_ring_kstate) == 16);
+static_assert(offsetof(struct chan_ring_hdr, tail) == 64);
+static_assert(offsetof(struct chan_ring_hdr, head) == 128);
+static_assert(offsetof(struct chan_ring_hdr, kstate) == 192);
+static_assert(sizeof(struct chan_ring_hdr) <= CHAN_RING_HDR_SIZE);
+static_assert(CHAN_RING_HDR_SIZE % CHAN_RING_ALIGN == 0);
+
+/**
+ * struct chan_ucmd - one ioctl call being executed
+ * @cf: the /dev/chan file, or NULL on a channel fd
+ * @ep: the channel fd's endpoint, or NULL on /dev/chan
+ * @file: the file the ioctl came on
+ * @ubuffer: the user's struct
+ * @user_size: the size user space gave
+ * @cmd: the kernel's copy of the struct
+ */
+struct chan_ucmd {
+	struct chan_file *cf;
+	struct chan_endpoint *ep;
+	struct file *file;
+	void __user *ubuffer;
+	u32 user_size;
+	void *cmd;
+};
+
+/* Copy the kernel's struct back, as far as the user's size reaches. */
+static int chan_ucmd_respond(struct chan_ucmd *ucmd, size_t ksize)
+{
+	if (copy_to_user(ucmd->ubuffer, ucmd->cmd,
+			 min_t(size_t, ucmd->user_size, ksize)))
+		return -EFAULT;
+	return 0;
+}
+
+/*
+ * The channel a call names: its own on a channel fd (id must be 0), else
+ * by ID in the file's namespace. Returns a reference.
+ */
+static struct chan *chan_ucmd_chan(struct chan_ucmd *ucmd, u32 id)
+{
+	struct chan *ch;
+
+	if (ucmd->ep) {
+		if (id)
+			return ERR_PTR(-EINVAL);
+		kref_get(&ucmd->ep->ch->ref);
+		return ucmd->ep->ch;
+	}
+	ch = chan_lookup(ucmd->cf->ns, id);
+	return ch ? ch : ERR_PTR(-ENOENT);
+}
+
+static int chan_cmd_create(struct chan_ucmd *ucmd)
+{
+	struct chan_create *c = ucmd->cmd;
+	struct chan *ch;
+	int ret;
+
+	if (c->flags & ~CHAN_CREATE_AUTODESTROY)
+		return -EOPNOTSUPP;
+	if (c->__reserved || c->__reserved2)
+		return -EINVAL;
+	if (!c->msg_size || c->msg_size > CHAN_MSG_SIZE_MAX)
+		return -EINVAL;
+	if (!c->capacity || c->capacity > CHAN_CAPACITY_MAX)
+		return -EINVAL;
+	if (c->mode & ~0777)
+		return -EINVAL;
+	ret = chan_validate_name(c->name);
+	if (ret)
+		return ret;
+	c->capacity = roundup_pow_of_two(c->capacity);
+	if (chan_ring_bytes(c->msg_size, c->capacity) >
+	    READ_ONCE(chan_max_ring_bytes))
+		return -ENOSPC;
+
+	ch = chan_alloc(ucmd->cf->ns, c);
+	if (IS_ERR(ch))
+		return PTR_ERR(ch);
+	ret = chan_registry_add(ucmd->cf->ns, ch);
+	if (ret) {
+		chan_put(ch);
+		return ret;
+	}
+
+	c->id = ch->id;
+	c->features = CHAN_FEATURES;
+	memset(&c->ring, 0, sizeof(c->ring));
+	c->ring.msg_size = ch->msg_size;
+	c->ring.slot_size = ch->ring.view.slot_size;
+	c->ring.capacity = ch->ring.view.mask + 1;
+	c->ring.slots_offset = CHAN_RING_HDR_SIZE;
+	c->ring.tail_offset = offsetof(struct chan_ring_hdr, tail);
+	c->ring.head_offset = offsetof(struct chan_ring_hdr, head);
+	c->ring.kstate_offset = offsetof(struct chan_ring_hdr, kstate);
+	c->ring.map_size = ch->ring.size;
+
+	/* A channel nobody can name would leak: undo it. */
+	kref_get(&ch->ref);
+	ret = chan_ucmd_respond(ucmd, sizeof(*c));
+	if (ret)
+		chan_destroy(ch);
+	chan_put(ch);
+	return ret;
+}
+
+static int chan_cmd_open(struct chan_ucmd *ucmd)
+{
+	const u32 roles_known = CHAN_ROLE_SEND | CHAN_ROLE_RECV;
+	struct chan_open *o = ucmd->cmd;
+	struct chan *ch;
+	int ret;
+
+	if (o->flags & ~(CHAN_OPEN_NONBLOCK | CHAN_OPEN_CLOEXEC))
+		return -EOPNOTSUPP;
+	if (!o->roles || (o->roles & ~roles_known))
+		return -EINVAL;
+	ch = chan_lookup(ucmd->cf->ns, o->id);
+	if (!ch)
+		return -ENOENT;
+	if (o->type_tag && o->type_tag != ch->type_tag)
+		ret = -EPROTOTYPE;
+	else if (!chan_permitted(ch, o->roles))
+		ret = -EACCES;
+	else
+		ret = chan_endpoint_open(ch, o->roles, o->flags);
+	chan_put(ch);
+	return ret;
+}
+
+/* The file's endpoint, or NULL when the call came on /dev/chan. */
+static u32 chan_ucmd_owner(struct chan_ucmd *ucmd)
+{
+	return ucmd->ep ? ucmd->ep->token : CHAN_OWNER_KERNEL;
+}
+
+static struct chan_bounce *chan_ucmd_bounce(struct chan_ucmd *ucmd)
+{
+	return ucmd->ep ? &ucmd->ep->bounce : &ucmd->cf->bounce;
+}
+
+/*
+ * Common checks of SEND and RECV: the channel, the role or permission, and
+ * the deadline.
+ */
+static struct chan *chan_msg_prepare(struct chan_ucmd *ucmd, u32 role,
+				     struct chan_deadline *dl)
+{
+	struct chan_msg *m = ucmd->cmd;
+	struct chan *ch;
+	int ret;
+
+	ret = chan_deadline_init(dl, m->flags, m->timeout_ns,
+				 ucmd->file->f_flags & O_NONBLOCK);
+	if (ret)
+		return ERR_PTR(ret);
+	if (ucmd->ep && !(ucmd->ep->roles & role))
+		return ERR_PTR(-EBADF);
+	ch = chan_ucmd_chan(ucmd, m->id);
+	if (IS_ERR(ch))
+		return ch;
+	if (!ucmd->ep && !chan_permitted(ch, role)) {
+		chan_put(ch);
+		return ERR_PTR(-EACCES);
+	}
+	return ch;
+}
+
+static int chan_cmd_send(struct chan_ucmd *ucmd)
+{
+	struct chan_msg *m = ucmd->cmd;
+	struct chan_deadline dl;
+	struct chan *ch;
+	int ret;
+
+	ch = chan_msg_prepare(ucmd, CHAN_ROLE_SEND, &dl);
+	if (IS_ERR(ch))
+		return PTR_ERR(ch);
+	ret = chan_send_user(ch, chan_ucmd_owner(ucmd), chan_ucmd_bounce(ucmd),
+			     u64_to_user_ptr(m->buf), m->len, &dl);
+	chan_put(ch);
+	return ret;
+}
+
+static int chan_cmd_recv(struct chan_ucmd *ucmd)
+{
+	struct chan_msg *m = ucmd->cmd;
+	struct chan_msg __user *um = ucmd->ubuffer;
+	struct chan_deadline dl;
+	struct chan *ch;
+	u32 len = 0;
+	int ret;
+
+	ch = chan_msg_prepare(ucmd, CHAN_ROLE_RECV, &dl);
+	if (IS_ERR(ch))
+		return PTR_ERR(ch);
+	ret = chan_recv_user(ch, chan_ucmd_owner(ucmd), chan_ucmd_bounce(ucmd),
+			     u64_to_user_ptr(m->buf), m->len, &len, &dl);
+	chan_put(ch);
+	if ((!ret || ret == -EMSGSIZE) && put_user(len, &um->len))
+		return -EFAULT;
+	return ret;
+}
+
+static int chan_cmd_destroy(struct chan_ucmd *ucmd)
+{
+	struct chan_destroy *d = ucmd->cmd;
+	struct chan *ch;
+	int ret;
+
+	if (d->flags)
+		return -EOPNOTSUPP;
+	if (d->__reserved)
+		return -EINVAL;
+	ch = chan_lookup(ucmd->cf->ns, d->id);
+	if (!ch)
+		return -ENOENT;
+	ret = chan_is_owner(ch) ? chan_destroy(ch) : -EPERM;
+	chan_put(ch);
+	return ret;
+}
+
+static int chan_cmd_info(struct chan_ucmd *ucmd)
+{
+	struct chan_info *info = ucmd->cmd;
+	struct chan *ch;
+	u32 flags = info->flags;
+	int ret;
+
+	if (flags & ~CHAN_INFO_NEXT)
+		return -EOPNOTSUPP;
+	if (info->__reserved)
+		return -EINVAL;
+	if (flags & CHAN_INFO_NEXT) {
+		if (ucmd->ep)
+			return -EINVAL;
+		ch = chan_lookup_next(ucmd->cf->ns, info->id);
+		if (!ch)
+			return -ENOENT;
+	} else {
+		ch = chan_ucmd_chan(ucmd, info->id);
+		if (IS_ERR(ch))
+			return PTR_ERR(ch);
+	}
+	memset(info, 0, sizeof(*info));
+	info->size = ucmd->user_size;
+	info->flags = flags;
+	chan_fill_info(ch, info);
+	chan_put(ch);
+	ret = chan_ucmd_respond(ucmd, sizeof(*info));
+	return ret;
+}
+
+static int chan_cmd_lookup(struct chan_ucmd *ucmd)
+{
+	struct chan_lookup *l = ucmd->cmd;
+	struct chan *ch;
+	int ret;
+
+	if (l->flags)
+		return -EOPNOTSUPP;
+	if (l->__reserved)
+		return -EINVAL;
+	ret = chan_validate_name(l->name);
+	if (ret)
+		return ret;
+	if (!l->name[0])
+		return -EINVAL;
+	ch = chan_lookup_name(ucmd->cf->ns, l->name);
+	if (!ch)
+		return -ENOENT;
+	if (chan_permitted(ch, 0)) {
+		l->id = ch->id;
+		ret = chan_ucmd_respond(ucmd, sizeof(*l));
+	} else {
+		ret = -EACCES;
+	}
+	chan_put(ch);
+	return ret;
+}
+
+union chan_ucmd_buffer {
+	struct chan_create create;
+	struct chan_open open;
+	struct chan_msg msg;
+	struct chan_destroy destroy;
+	struct chan_info info;
+	struct chan_lookup lookup;
+};
+
+/**
+ * struct chan_ioctl_op - how to run one command
+ * @size: size of the struct; every struct is still at its first version,
+ *	which is also the shortest accepted
+ * @on_endpoint: also valid on a channel fd
+ * @execute: the handler
+ */
+struct chan_ioctl_op {
+	unsigned int size;
+	bool on_endpoint;
+	int (*execute)(struct chan_ucmd *ucmd);
+};
+
+#define CHAN_IOCTL_OP(_nr, _struct, _endpoint, _fn)			\
+	[_nr] = {							\
+		.size = sizeof(struct _struct),				\
+		.on_endpoint = _endpoint,				\
+		.execute = _fn,						\
+	}
+
+static const struct chan_ioctl_op chan_ioctl_ops[] = {
+	CHAN_IOCTL_OP(CHAN_CMD_CREATE, chan_create, false, chan_cmd_create),
+	CHAN_IOCTL_OP(CHAN_CMD_OPEN, chan_open, false, chan_cmd_open),
+	CHAN_IOCTL_OP(CHAN_CMD_SEND, chan_msg, true, chan_cmd_send),
+	CHAN_IOCTL_OP(CHAN_CMD_RECV, chan_msg, true, chan_cmd_recv),
+	CHAN_IOCTL_OP(CHAN_CMD_DESTROY, chan_destroy, false, chan_cmd_destroy),
+	CHAN_IOCTL_OP(CHAN_CMD_INFO, chan_info, true, chan_cmd_info),
+	CHAN_IOCTL_OP(CHAN_CMD_LOOKUP, chan_lookup, false, chan_cmd_lookup),
+};
+
+/**
+ * chan_ioctl() - run an ioctl from /dev/chan or a channel fd
+ * @file: the file
+ * @cf: the /dev/chan state, or NULL
+ * @ep: the endpoint, or NULL
+ * @cmd: the ioctl command
+ * @arg: the user's struct
+ *
+ * Return: >= 0 on success (OPEN returns an fd), or -errno.
+ */
+long chan_ioctl(struct file *file, struct chan_file *cf,
+		struct chan_endpoint *ep, unsigned int cmd, unsigned long arg)
+{
+	union chan_ucmd_buffer buf;
+	const struct chan_ioctl_op *op;
+	struct chan_ucmd ucmd = {
+		.cf = cf,
+		.ep = ep,
+		.file = file,
+		.ubuffer = (void __user *)arg,
+		.cmd = &buf,
+	};
+	unsigned int nr = _IOC_NR(cmd);
+	int ret;
+
+	if (_IOC_TYPE(cmd) != CHAN_IOC_TYPE || _IOC_DIR(cmd) != _IOC_NONE ||
+	    _IOC_SIZE(cmd) || nr >= ARRAY_SIZE(chan_ioctl_ops))
+		return -ENOTTY;
+	op = &chan_ioctl_ops[nr];
+	if (!op->execute || (ep && !op->on_endpoint))
+		return -ENOTTY;
+
+	if (get_user(ucmd.user_size, (u32 __user *)ucmd.ubuffer))
+		return -EFAULT;
+	if (ucmd.user_size < op->size)
+		return -EINVAL;
+	ret = copy_struct_from_user(ucmd.cmd, op->size, ucmd.ubuffer,
+				    ucmd.user_size);
+	if (ret)
+		return ret;
+	return op->execute(&ucmd);
+}
+
+static int chan_dev_open(struct inode *inode, struct file *file)
+{
+	struct chan_file *cf;
+	struct chan_ns *ns;
+
+	cf = kzalloc(sizeof(*cf), GFP_KERNEL_ACCOUNT);
+	if (!cf)
+		return -ENOMEM;
+	ns = chan_ns_get_current();
+	if (IS_ERR(ns)) {
+		kfree(cf);
+		return PTR_ERR(ns);
+	}
+	cf->ns = ns;
+	file->private_data = cf;
+	return 0;
+}
+
+static int chan_dev_release(struct inode *inode, struct file *file)
+{
+	struct chan_file *cf = file->private_data;
+
+	chan_bounce_free(&cf->bounce);
+	chan_ns_put(cf->ns);
+	kfree(cf);
+	return 0;
+}
+
+static long chan_dev_ioctl(struct file *file, unsigned int cmd,
+			   unsigned long arg)
+{
+	return chan_ioctl(file, file->private_data, NULL, cmd, arg);
+}
+
+static const struct file_operations chan_dev_fops = {
+	.owner = THIS_MODULE,
+	.open = chan_dev_open,
+	.release = chan_dev_release,
+	.unlocked_ioctl = chan_dev_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+	.llseek = noop_llseek,
+};
+
+static struct miscdevice chan_miscdev = {
+	.minor = MISC_DYNAMIC_MINOR,
+	.name = CHAN_DEVICE_NAME,
+	.fops = &chan_dev_fops,
+	.mode = 0666,
+};
+
+int chan_dev_init(void)
+{
+	return misc_register(&chan_miscdev);
+}
+
+void chan_dev_exit(void)
+{
+	misc_deregister(&chan_miscdev);
+}

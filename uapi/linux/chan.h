@@ -1,0 +1,408 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * chan: typed, bounded, multi-producer multi-consumer blocking message
+ * channels, driven through the misc device /dev/chan.
+ *
+ * ABI conventions
+ * ---------------
+ * Every ioctl takes a pointer to a struct that begins with "__u32 size;
+ * __u32 flags;". User space sets size to sizeof() the struct it was built
+ * with; the kernel accepts both older (shorter) and newer (longer) structs:
+ * a tail the kernel does not know must be zero. Output fields are written
+ * only up to the size user space gave.
+ *
+ * Errors (returned as -1 with errno set by the ioctl(2) wrapper):
+ *
+ *  EINVAL      size shorter than the first version of the struct, a
+ *              reserved field is non-zero, or a parameter is out of range
+ *  E2BIG       size is larger than the kernel knows and the unknown tail is
+ *              not all zeros
+ *  EOPNOTSUPP  a flag bit the kernel does not know
+ *  ENOTTY      unknown ioctl command
+ *  EAGAIN      the operation would block (non-blocking call or fd)
+ *  ETIMEDOUT   the timeout expired before the operation could complete
+ *  EINTR       a signal arrived while waiting
+ *  EPIPE       send: no receiver endpoint is left; receive: no sender
+ *              endpoint is left and the channel has been drained
+ *  EIDRM       the channel was destroyed (also while waiting)
+ *  EMSGSIZE    send: the message is larger than the channel's msg_size;
+ *              receive: the next message is larger than the caller's
+ *              buffer (the message stays queued and its length is
+ *              returned in chan_msg.len)
+ *  ENOENT      no channel with that ID or name in this IPC namespace
+ *  EEXIST      create: the name is already in use
+ *  EACCES      the caller lacks read (receive) or write (send) permission
+ *  EPERM       destroy: the caller neither owns the channel nor has
+ *              CAP_IPC_OWNER
+ *  EBADF       a channel fd was used for a role it was not opened with
+ *  EPROTOTYPE  open: the channel's type tag differs from the one expected
+ *  ENOSPC      a limit was reached (channels per namespace, ring bytes,
+ *              endpoints per channel)
+ *  ENOMEM      the kernel could not allocate memory
+ *  EFAULT      a user pointer is bad; on receive the message was consumed
+ *              and is counted in chan_info.dropped
+ *  EIO         the shared ring is inconsistent (only possible when user
+ *              space corrupts a mapped ring)
+ *
+ * Timeouts are nanoseconds on CLOCK_MONOTONIC: relative to the call unless
+ * CHAN_MSG_ABSTIME is given.
+ */
+#ifndef _UAPI_LINUX_CHAN_H
+#define _UAPI_LINUX_CHAN_H
+
+#include <linux/types.h>
+#include <linux/ioctl.h>
+#include <linux/const.h>
+
+#define CHAN_DEVICE_NAME	"chan"
+#define CHAN_IOC_TYPE		0xC4
+
+/* Length of a channel name including the terminating NUL. */
+#define CHAN_NAME_MAX		64
+
+/* Largest message and capacity a channel may be created with. */
+#define CHAN_MSG_SIZE_MAX	_BITUL(20)
+#define CHAN_CAPACITY_MAX	_BITUL(20)
+
+/* Command numbers: the ioctl size field is unused, sizes travel in the structs. */
+#define CHAN_CMD_CREATE		0x01
+#define CHAN_CMD_OPEN		0x02
+#define CHAN_CMD_SEND		0x03
+#define CHAN_CMD_RECV		0x04
+#define CHAN_CMD_DESTROY	0x05
+#define CHAN_CMD_INFO		0x06
+#define CHAN_CMD_LOOKUP		0x07
+
+/* Features reported by CHAN_IOC_CREATE in chan_create.features. */
+#define CHAN_FEAT_ID_IO		_BITULL(0)	/* SEND/RECV by ID on /dev/chan */
+#define CHAN_FEAT_FD_IO		_BITULL(1)	/* SEND/RECV on a channel fd */
+#define CHAN_FEAT_POLL		_BITULL(2)	/* poll/epoll on a channel fd */
+#define CHAN_FEAT_RW		_BITULL(3)	/* read(2)/write(2) of messages */
+#define CHAN_FEAT_NAMES		_BITULL(4)	/* named channels, LOOKUP */
+#define CHAN_FEAT_TIMEOUT	_BITULL(5)	/* relative and absolute timeouts */
+#define CHAN_FEAT_TYPE_TAG	_BITULL(6)	/* type tag checked at open */
+#define CHAN_FEAT_INFO_NEXT	_BITULL(7)	/* INFO can enumerate */
+#define CHAN_FEAT_AUTODESTROY	_BITULL(8)	/* CHAN_CREATE_AUTODESTROY */
+
+/**
+ * struct chan_ring_geom - layout of a channel's ring (returned by CREATE)
+ * @msg_size: largest payload a slot holds, in bytes
+ * @slot_size: bytes from one slot to the next
+ * @capacity: number of slots, a power of two
+ * @slots_offset: offset of slot 0 from the start of the ring
+ * @tail_offset: offset of the producer cursor (__u64)
+ * @head_offset: offset of the consumer cursor (__u64)
+ * @kstate_offset: offset of the kernel-written &struct chan_ring_kstate
+ * @__reserved: always zero
+ * @map_size: total size of the ring memory, in bytes
+ */
+struct chan_ring_geom {
+	__u32 msg_size;
+	__u32 slot_size;
+	__u32 capacity;
+	__u32 slots_offset;
+	__u32 tail_offset;
+	__u32 head_offset;
+	__u32 kstate_offset;
+	__u32 __reserved;
+	__aligned_u64 map_size;
+};
+
+/* chan_create.flags */
+#define CHAN_CREATE_AUTODESTROY	_BITUL(0)	/* destroy when last endpoint closes */
+
+/**
+ * struct chan_create - argument of CHAN_IOC_CREATE
+ * @size: sizeof(struct chan_create)
+ * @flags: CHAN_CREATE_* flags
+ * @msg_size: largest message, 1..CHAN_MSG_SIZE_MAX bytes
+ * @capacity: number of messages the channel holds, 1..CHAN_CAPACITY_MAX;
+ *	rounded up to a power of two (the result is in @ring.capacity)
+ * @mode: permission bits (0..0777) for owner, group and others: read
+ *	allows receiving, write allows sending; 0 means 0600
+ * @__reserved: must be zero
+ * @type_tag: opaque tag naming the message type, 0 for none; OPEN may
+ *	require it to match
+ * @name: optional NUL-terminated name, unique in the IPC namespace; an
+ *	empty string means no name. Printable ASCII without '/'.
+ * @id: output: the new channel's ID (never 0)
+ * @__reserved2: must be zero
+ * @features: output: CHAN_FEAT_* bits this kernel supports
+ * @ring: output: geometry of the channel's ring
+ *
+ * The creator becomes the owner (effective uid and gid).
+ */
+struct chan_create {
+	__u32 size;
+	__u32 flags;
+	__u32 msg_size;
+	__u32 capacity;
+	__u32 mode;
+	__u32 __reserved;
+	__aligned_u64 type_tag;
+	char name[CHAN_NAME_MAX];
+	__u32 id;
+	__u32 __reserved2;
+	__aligned_u64 features;
+	struct chan_ring_geom ring;
+};
+
+/* chan_open.roles */
+#define CHAN_ROLE_SEND		_BITUL(0)
+#define CHAN_ROLE_RECV		_BITUL(1)
+
+/* chan_open.flags */
+#define CHAN_OPEN_NONBLOCK	_BITUL(0)	/* O_NONBLOCK on the new fd */
+#define CHAN_OPEN_CLOEXEC	_BITUL(1)	/* O_CLOEXEC on the new fd */
+
+/**
+ * struct chan_open - argument of CHAN_IOC_OPEN; the ioctl returns a new
+ *	channel fd (an endpoint)
+ * @size: sizeof(struct chan_open)
+ * @flags: CHAN_OPEN_* flags
+ * @id: channel ID
+ * @roles: CHAN_ROLE_SEND and/or CHAN_ROLE_RECV, at least one
+ * @type_tag: if non-zero, must equal the channel's type tag (else
+ *	EPROTOTYPE)
+ *
+ * Sending needs write permission, receiving read permission. The channel
+ * counts its sender and receiver endpoints: when the last sender endpoint
+ * closes, receivers drain what is queued and then get EPIPE; when the last
+ * receiver endpoint closes, senders get EPIPE. A new endpoint of the role
+ * reconnects the channel.
+ */
+struct chan_open {
+	__u32 size;
+	__u32 flags;
+	__u32 id;
+	__u32 roles;
+	__aligned_u64 type_tag;
+};
+
+/* chan_msg.flags */
+#define CHAN_MSG_NONBLOCK	_BITUL(0)	/* fail with EAGAIN, never sleep */
+#define CHAN_MSG_TIMEOUT	_BITUL(1)	/* timeout_ns is valid */
+#define CHAN_MSG_ABSTIME	_BITUL(2)	/* timeout_ns is absolute */
+
+/**
+ * struct chan_msg - argument of CHAN_IOC_SEND and CHAN_IOC_RECV
+ * @size: sizeof(struct chan_msg)
+ * @flags: CHAN_MSG_* flags; NONBLOCK excludes TIMEOUT, ABSTIME needs
+ *	TIMEOUT
+ * @id: channel ID on /dev/chan; must be 0 on a channel fd
+ * @len: send: payload length (0..msg_size); receive: in, the buffer size;
+ *	out, the length of the message received, or on EMSGSIZE the length
+ *	of the message that did not fit
+ * @buf: user address of the payload or receive buffer
+ * @timeout_ns: with CHAN_MSG_TIMEOUT, the longest wait (or the deadline on
+ *	CLOCK_MONOTONIC with CHAN_MSG_ABSTIME); otherwise must be zero
+ *
+ * Without NONBLOCK or TIMEOUT the call waits as long as needed. A channel
+ * fd opened with O_NONBLOCK behaves as if NONBLOCK were given.
+ */
+struct chan_msg {
+	__u32 size;
+	__u32 flags;
+	__u32 id;
+	__u32 len;
+	__aligned_u64 buf;
+	__aligned_u64 timeout_ns;
+};
+
+/**
+ * struct chan_destroy - argument of CHAN_IOC_DESTROY
+ * @size: sizeof(struct chan_destroy)
+ * @flags: none defined, must be zero
+ * @id: channel ID
+ * @__reserved: must be zero
+ *
+ * Removes the ID, wakes every waiter with EIDRM and discards queued
+ * messages (counted in chan_info.discarded). Open channel fds stay valid
+ * but every operation on them fails with EIDRM.
+ */
+struct chan_destroy {
+	__u32 size;
+	__u32 flags;
+	__u32 id;
+	__u32 __reserved;
+};
+
+/* chan_info.flags */
+#define CHAN_INFO_NEXT		_BITUL(0)	/* the channel with the lowest ID >= id */
+
+/* chan_info.state */
+#define CHAN_STATE_DESTROYED	_BITUL(0)
+#define CHAN_STATE_NO_SENDERS	_BITUL(1)	/* last sender endpoint closed */
+#define CHAN_STATE_NO_RECEIVERS	_BITUL(2)	/* last receiver endpoint closed */
+
+/**
+ * struct chan_info - argument of CHAN_IOC_INFO
+ * @size: sizeof(struct chan_info)
+ * @flags: CHAN_INFO_* flags
+ * @id: in: channel ID on /dev/chan (0 on a channel fd, which describes its
+ *	own channel); out: the ID described
+ * @state: CHAN_STATE_* bits
+ * @chan_flags: the CHAN_CREATE_* flags the channel was created with
+ * @mode: permission bits
+ * @uid: owner's user ID (in the caller's user namespace)
+ * @gid: owner's group ID (in the caller's user namespace)
+ * @msg_size: largest message
+ * @capacity: number of slots
+ * @depth: messages queued (or being written or read) now
+ * @senders: open sender endpoints
+ * @receivers: open receiver endpoints
+ * @__reserved: must be zero
+ * @type_tag: the type tag given at create
+ * @sent: messages sent
+ * @received: messages received
+ * @dropped: messages lost after they were sent (a receive whose copy to
+ *	user memory faulted)
+ * @discarded: messages still queued when the channel was destroyed
+ * @send_waits: times a sender had to sleep
+ * @recv_waits: times a receiver had to sleep
+ * @name: the channel's name, empty if none
+ *
+ * The counts satisfy sent = received + dropped + discarded + (messages
+ * still queued).
+ */
+struct chan_info {
+	__u32 size;
+	__u32 flags;
+	__u32 id;
+	__u32 state;
+	__u32 chan_flags;
+	__u32 mode;
+	__u32 uid;
+	__u32 gid;
+	__u32 msg_size;
+	__u32 capacity;
+	__u32 depth;
+	__u32 senders;
+	__u32 receivers;
+	__u32 __reserved;
+	__aligned_u64 type_tag;
+	__aligned_u64 sent;
+	__aligned_u64 received;
+	__aligned_u64 dropped;
+	__aligned_u64 discarded;
+	__aligned_u64 send_waits;
+	__aligned_u64 recv_waits;
+	char name[CHAN_NAME_MAX];
+};
+
+/**
+ * struct chan_lookup - argument of CHAN_IOC_LOOKUP
+ * @size: sizeof(struct chan_lookup)
+ * @flags: none defined, must be zero
+ * @name: NUL-terminated name to look up
+ * @id: output: the channel's ID
+ * @__reserved: must be zero
+ *
+ * Needs read or write permission on the channel.
+ */
+struct chan_lookup {
+	__u32 size;
+	__u32 flags;
+	char name[CHAN_NAME_MAX];
+	__u32 id;
+	__u32 __reserved;
+};
+
+#define CHAN_IOC_CREATE		_IO(CHAN_IOC_TYPE, CHAN_CMD_CREATE)
+#define CHAN_IOC_OPEN		_IO(CHAN_IOC_TYPE, CHAN_CMD_OPEN)
+#define CHAN_IOC_SEND		_IO(CHAN_IOC_TYPE, CHAN_CMD_SEND)
+#define CHAN_IOC_RECV		_IO(CHAN_IOC_TYPE, CHAN_CMD_RECV)
+#define CHAN_IOC_DESTROY	_IO(CHAN_IOC_TYPE, CHAN_CMD_DESTROY)
+#define CHAN_IOC_INFO		_IO(CHAN_IOC_TYPE, CHAN_CMD_INFO)
+#define CHAN_IOC_LOOKUP		_IO(CHAN_IOC_TYPE, CHAN_CMD_LOOKUP)
+
+/*
+ * Ring layout. The ring is one block of memory: a header page, then
+ * capacity slots of slot_size bytes. All-zero memory is an empty ring.
+ */
+#define CHAN_RING_MAGIC		0x4e414843U	/* "CHAN" */
+#define CHAN_RING_VERSION	1
+#define CHAN_RING_HDR_SIZE	4096
+#define CHAN_RING_ALIGN		64		/* cache line */
+
+/* Slot state word: lap << 18 | owner << 2 | phase. */
+#define CHAN_SLOT_EMPTY		0U
+#define CHAN_SLOT_WRITING	1U
+#define CHAN_SLOT_FULL		2U
+#define CHAN_SLOT_READING	3U
+#define CHAN_SLOT_PHASE_MASK	0x3U
+#define CHAN_SLOT_OWNER_SHIFT	2
+#define CHAN_SLOT_OWNER_BITS	16
+#define CHAN_SLOT_LAP_SHIFT	18
+#define CHAN_SLOT_LAP_BITS	46
+
+/* chan_slot.flags */
+#define CHAN_SLOT_TOMBSTONE	_BITUL(0)	/* writer died: skip, no payload */
+
+/* Owner tokens: 0 none, 1 the kernel itself, endpoints from 2. */
+#define CHAN_OWNER_NONE		0U
+#define CHAN_OWNER_KERNEL	1U
+
+/**
+ * struct chan_slot - one message slot
+ * @state: lap, owner token and phase, see CHAN_SLOT_*
+ * @len: payload length, at most msg_size
+ * @flags: CHAN_SLOT_* flags
+ * @data: payload
+ */
+struct chan_slot {
+	__aligned_u64 state;
+	__u32 len;
+	__u32 flags;
+	unsigned char data[];
+};
+
+/**
+ * struct chan_ring_kstate - written only by the kernel
+ * @send_waiters: senders sleeping in the kernel
+ * @recv_waiters: receivers sleeping in the kernel
+ * @state: CHAN_STATE_* bits
+ * @__reserved: zero
+ */
+struct chan_ring_kstate {
+	__u32 send_waiters;
+	__u32 recv_waiters;
+	__u32 state;
+	__u32 __reserved;
+};
+
+/**
+ * struct chan_ring_hdr - the ring's header page
+ * @magic: CHAN_RING_MAGIC
+ * @version: CHAN_RING_VERSION
+ * @msg_size: largest payload
+ * @slot_size: bytes per slot
+ * @capacity: number of slots, a power of two
+ * @capacity_shift: log2(capacity)
+ * @slots_offset: offset of slot 0 from the start of the ring
+ * @__pad0: zero
+ * @__pad1: keeps @tail on its own cache line
+ * @tail: producer cursor: every position below it has been claimed
+ * @__pad2: keeps @head on its own cache line
+ * @head: consumer cursor: every position below it has been claimed
+ * @__pad3: keeps @kstate on its own cache line
+ * @kstate: state written only by the kernel
+ */
+struct chan_ring_hdr {
+	__u32 magic;
+	__u32 version;
+	__u32 msg_size;
+	__u32 slot_size;
+	__u32 capacity;
+	__u32 capacity_shift;
+	__u32 slots_offset;
+	__u32 __pad0;
+	__u8 __pad1[32];
+	__aligned_u64 tail;
+	__u8 __pad2[56];
+	__aligned_u64 head;
+	__u8 __pad3[56];
+	struct chan_ring_kstate kstate;
+};
+
+#endif /* _UAPI_LINUX_CHAN_H */

@@ -1,0 +1,198 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libchan: the C API of chan, typed bounded MPMC message channels served
+ * by the chan.ko kernel module through /dev/chan.
+ *
+ * Every function returns 0 (or a non-negative count or fd) on success and
+ * -errno on failure; errno itself is left alone. The errno values and what
+ * they mean are listed in <linux/chan.h>.
+ *
+ * Channels are named by a numeric ID in the caller's IPC namespace (and
+ * optionally by a name). A process opens an endpoint, a channel fd, with
+ * the roles it needs; closing the last endpoint of a role disconnects the
+ * peers (they get -EPIPE). The library keeps one /dev/chan fd per process,
+ * opened on first use with O_CLOEXEC.
+ */
+#ifndef LIBCHAN_H
+#define LIBCHAN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <errno.h>
+#include <sys/types.h>
+#include <linux/chan.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/**
+ * struct chan_attr - parameters of a new channel
+ * @msg_size: largest message in bytes (1..CHAN_MSG_SIZE_MAX)
+ * @capacity: messages the channel holds, rounded up to a power of two
+ * @mode: permission bits, 0 means 0600
+ * @flags: CHAN_CREATE_* flags
+ * @type_tag: 0, or a tag from chan_type_tag() checked by chan_open_typed()
+ * @name: NULL or "" for an anonymous channel, else a unique name
+ */
+struct chan_attr {
+	uint32_t msg_size;
+	uint32_t capacity;
+	uint32_t mode;
+	uint32_t flags;
+	uint64_t type_tag;
+	const char *name;
+};
+
+/* The library's /dev/chan fd, opened on first use. Returns it or -errno. */
+int chan_dev_fd(void);
+
+/* Create a channel; *id receives its ID. */
+int chan_create(const struct chan_attr *attr, uint32_t *id);
+/* Create a channel and return the kernel's full answer (ID, features,
+ * ring geometry) in *out.
+ */
+int chan_create_ex(const struct chan_attr *attr, struct chan_create *out);
+/* Find a channel by name. */
+int chan_lookup(const char *name, uint32_t *id);
+/* Destroy a channel: waiters get -EIDRM, queued messages are discarded. */
+int chan_destroy(uint32_t id);
+
+/* Describe a channel by ID, or by one of its fds. */
+int chan_info(uint32_t id, struct chan_info *info);
+int chan_fd_info(int fd, struct chan_info *info);
+/* Describe the channel with the lowest ID >= id (to list them all, start
+ * at 1 and continue from info->id + 1); -ENOENT past the last one.
+ */
+int chan_info_next(uint32_t id, struct chan_info *info);
+
+/* Open an endpoint with CHAN_ROLE_* roles and CHAN_OPEN_* flags.
+ * Returns the channel fd or -errno.
+ */
+int chan_open(uint32_t id, unsigned int roles, unsigned int flags);
+/* As chan_open(), failing with -EPROTOTYPE unless the channel was created
+ * with this type tag.
+ */
+int chan_open_typed(uint32_t id, unsigned int roles, unsigned int flags,
+		    uint64_t type_tag);
+int chan_close(int fd);
+
+/* Send one message on a channel fd: block, never block (-EAGAIN), wait at
+ * most timeout_ns (-ETIMEDOUT), or wait until a CLOCK_MONOTONIC deadline.
+ */
+int chan_send(int fd, const void *msg, size_t len);
+int chan_try_send(int fd, const void *msg, size_t len);
+int chan_send_timeout(int fd, const void *msg, size_t len,
+		      uint64_t timeout_ns);
+int chan_send_until(int fd, const void *msg, size_t len,
+		    uint64_t deadline_ns);
+
+/* Receive one message into buf (cap bytes). Returns its length or -errno;
+ * -EMSGSIZE leaves a message larger than cap queued.
+ */
+ssize_t chan_recv(int fd, void *buf, size_t cap);
+ssize_t chan_try_recv(int fd, void *buf, size_t cap);
+ssize_t chan_recv_timeout(int fd, void *buf, size_t cap,
+			  uint64_t timeout_ns);
+ssize_t chan_recv_until(int fd, void *buf, size_t cap, uint64_t deadline_ns);
+
+/* By ID through /dev/chan, without an endpoint (not counted as a sender or
+ * receiver). flags are CHAN_MSG_*; timeout_ns as in struct chan_msg.
+ */
+int chan_send_id(uint32_t id, const void *msg, size_t len,
+		 unsigned int flags, uint64_t timeout_ns);
+ssize_t chan_recv_id(uint32_t id, void *buf, size_t cap, unsigned int flags,
+		     uint64_t timeout_ns);
+
+/* The general forms: fd is a channel fd (id 0) or chan_dev_fd() (id set).
+ * chan_recvmsg() stores the message length in *msg_len (if not NULL), also
+ * when it fails with -EMSGSIZE.
+ */
+int chan_sendmsg(int fd, uint32_t id, const void *msg, size_t len,
+		 unsigned int flags, uint64_t timeout_ns);
+ssize_t chan_recvmsg(int fd, uint32_t id, void *buf, size_t cap,
+		     unsigned int flags, uint64_t timeout_ns,
+		     uint32_t *msg_len);
+
+/* CLOCK_MONOTONIC now, in nanoseconds, for deadlines. */
+uint64_t chan_now_ns(void);
+
+/* A non-zero tag for a message type, from its name and size. */
+uint64_t chan_type_tag(const char *type_name, size_t size);
+
+/*
+ * CHAN_DECLARE_TYPED(prefix, T) declares a channel handle that carries only
+ * messages of type T: struct prefix, and prefix_tag(), prefix_create(),
+ * prefix_open(), prefix_send(), prefix_try_send(), prefix_recv(),
+ * prefix_try_recv(), prefix_close(). prefix_send() takes a T by value, so
+ * passing any other type is a compile error; prefix_open() checks the
+ * channel's type tag, so a process built with a different T gets
+ * -EPROTOTYPE. (The parameter is not called "name": a macro parameter of
+ * that name would also replace the .name designator of struct chan_attr.)
+ *
+ *	struct point { int x, y; };
+ *	CHAN_DECLARE_TYPED(point_chan, struct point)
+ *
+ *	uint32_t id;
+ *	struct point_chan c;
+ *	point_chan_create(16, 0600, NULL, &id);
+ *	point_chan_open(&c, id, CHAN_ROLE_SEND | CHAN_ROLE_RECV, 0);
+ *	point_chan_send(&c, (struct point){ 1, 2 });
+ */
+#define CHAN_DECLARE_TYPED(prefix, T)					\
+struct prefix {								\
+	int fd;								\
+};									\
+static inline uint64_t prefix##_tag(void)				\
+{									\
+	return chan_type_tag(#T, sizeof(T));				\
+}									\
+static inline int prefix##_create(uint32_t capacity, uint32_t mode,	\
+				  const char *chan_name, uint32_t *id)	\
+{									\
+	struct chan_attr a = {						\
+		.msg_size = sizeof(T), .capacity = capacity,		\
+		.mode = mode, .type_tag = prefix##_tag(),		\
+		.name = chan_name,					\
+	};								\
+	return chan_create(&a, id);					\
+}									\
+static inline int prefix##_open(struct prefix *c, uint32_t id,		\
+				unsigned int roles, unsigned int flags)	\
+{									\
+	int fd = chan_open_typed(id, roles, flags, prefix##_tag());	\
+	if (fd < 0)							\
+		return fd;						\
+	c->fd = fd;							\
+	return 0;							\
+}									\
+static inline int prefix##_send(struct prefix *c, T msg)		\
+{									\
+	return chan_send(c->fd, &msg, sizeof(msg));			\
+}									\
+static inline int prefix##_try_send(struct prefix *c, T msg)		\
+{									\
+	return chan_try_send(c->fd, &msg, sizeof(msg));			\
+}									\
+static inline int prefix##_recv(struct prefix *c, T *msg)		\
+{									\
+	ssize_t n = chan_recv(c->fd, msg, sizeof(*msg));		\
+	return n < 0 ? (int)n : n == (ssize_t)sizeof(*msg) ? 0 : -EBADMSG; \
+}									\
+static inline int prefix##_try_recv(struct prefix *c, T *msg)		\
+{									\
+	ssize_t n = chan_try_recv(c->fd, msg, sizeof(*msg));		\
+	return n < 0 ? (int)n : n == (ssize_t)sizeof(*msg) ? 0 : -EBADMSG; \
+}									\
+static inline int prefix##_close(struct prefix *c)			\
+{									\
+	int ret = chan_close(c->fd);					\
+	c->fd = -1;							\
+	return ret;							\
+}
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* LIBCHAN_H */
