@@ -47,7 +47,6 @@ extern unsigned long chan_max_ring_bytes;
  *	namespace, which never goes away), so that the pointer cannot be
  *	reused for another namespace while we hold it
  * @ids: ID -> channel; readers under RCU, writers under @lock
- * @next_id: cyclic allocation cursor for @ids (under @lock)
  * @lock: serializes create, destroy and name lookups; protects @names and
  *	@nr_channels
  * @nr_channels: channels in @ids
@@ -59,7 +58,6 @@ struct chan_ns {
 	struct ipc_namespace *ipc_ns;
 	struct file *pin;
 	struct xarray ids;
-	u32 next_id;
 	struct mutex lock;		/* see above */
 	unsigned int nr_channels;
 	DECLARE_HASHTABLE(names, 6);

@@ -20,6 +20,15 @@
 #include <linux/stringhash.h>
 #include "chan_private.h"
 
+/*
+ * The cyclic ID cursor is global rather than per namespace: a chan_ns goes
+ * away when its namespace has no channel and no /dev/chan file, and a
+ * per-namespace cursor would then restart and hand a stale ID to the next
+ * channel at once. Taken only by create, nested inside chan_ns.lock.
+ */
+static DEFINE_MUTEX(chan_id_lock);
+static u32 chan_id_cursor;
+
 /* Protects chan_ns_list and the final put of every chan_ns. */
 static DEFINE_MUTEX(chan_ns_list_lock);
 static LIST_HEAD(chan_ns_list);
@@ -136,8 +145,10 @@ int chan_registry_add(struct chan_ns *ns, struct chan *ch)
 		goto out;
 	}
 	/* Cyclic, so that a stale ID does not soon name a new channel. */
+	mutex_lock(&chan_id_lock);
 	ret = xa_alloc_cyclic(&ns->ids, &ch->id, ch, XA_LIMIT(1, INT_MAX),
-			      &ns->next_id, GFP_KERNEL_ACCOUNT);
+			      &chan_id_cursor, GFP_KERNEL_ACCOUNT);
+	mutex_unlock(&chan_id_lock);
 	if (ret < 0) {
 		ret = ret == -EBUSY ? -ENOSPC : ret;
 		goto out;

@@ -124,7 +124,8 @@ struct chan_ring_geom {
  * @type_tag: opaque tag naming the message type, 0 for none; OPEN may
  *	require it to match
  * @name: optional NUL-terminated name, unique in the IPC namespace; an
- *	empty string means no name. Printable ASCII without '/'.
+ *	empty string means no name. Printable ASCII other than space and
+ *	'/'.
  * @id: output: the new channel's ID (never 0)
  * @__reserved2: must be zero
  * @features: output: CHAN_FEAT_* bits this kernel supports

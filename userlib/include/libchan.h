@@ -152,7 +152,7 @@ static inline int prefix##_create(uint32_t capacity, uint32_t mode,	\
 {									\
 	struct chan_attr a = {						\
 		.msg_size = sizeof(T), .capacity = capacity,		\
-		.mode = mode, .type_tag = prefix##_tag(),		\
+		.mode = mode, .flags = 0, .type_tag = prefix##_tag(),	\
 		.name = chan_name,					\
 	};								\
 	return chan_create(&a, id);					\

@@ -1,0 +1,440 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Boot Debian's packaged kernel (the one matching the installed headers, never
+# the host's own) under QEMU/TCG with a busybox initramfs that holds chan.ko,
+# $BUILD/bin and $BUILD/selftests; load the module, run one command, unload the
+# module and check the kernel log.
+#
+# usage: scripts/vm-run.sh [--interactive] [--timeout SECONDS] [--mem MiB]
+#                          [--smp N] [--kernel VMLINUZ] [--module PATH|none]
+#                          [-- COMMAND...]
+#
+# --timeout 0 means no time limit (default 600 s; --interactive has none).
+# One COMMAND word is a shell command line (`-- 'a; b'`); several words are an
+# argv, quoted for the guest's sh (`-- chanctl create "a b"`).
+#
+# Serial ports: ttyS0 is the kernel console (console.log); ttyS1 carries only
+# the command's stdout+stderr (output.log, streamed to our stdout), so kernel
+# messages never interleave with test output; ttyS2 receives a full `dmesg`
+# at the end (dmesg.log).  The last run's logs and initramfs stay in
+# $BUILD/vm/.
+#
+# Environment: VM_ICOUNT=1 adds `-icount shift=0,sleep=off` and forces one
+# vCPU (instruction-counted clock for benchmarks); VM_APPEND adds kernel
+# arguments; VM_CPU overrides the QEMU CPU model (default "max": SMAP and SMEP
+# make the guest fault on kernel code touching user memory directly).
+#
+# Exit status:
+#   0       the command exited 0 and the kernel log is clean
+#   1..89   the command failed: its own status (statuses >= 90 become 1, so
+#           that the range below stays the runner's)
+#   90      usage or setup error (bad option, no kernel, no module, ...)
+#   91      timeout: QEMU killed after --timeout seconds
+#   92      the VM stopped without reporting an exit status (panic, init died)
+#   93      insmod of the module failed
+#   94      the module did not unload after the command (rmmod failed)
+#   95      the kernel log is not clean (BUG, WARNING, Oops, lockdep, ...)
+# When several apply, every reason is printed and the lowest code is returned.
+
+set -uo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=${BUILD:-$ROOT/build}
+
+die() {
+	echo "vm-run: $*" >&2
+	exit 90
+}
+
+usage() {
+	sed -n 's/^# \{0,1\}//; 9,12p' "$0" >&2
+	exit 90
+}
+
+interactive=0
+timeout=600
+mem=1024
+smp=2
+kernel=
+module=$ROOT/chan.ko
+module_given=0
+while [ $# -gt 0 ]; do
+	case $1 in
+	--interactive) interactive=1 ;;
+	--timeout) [ $# -ge 2 ] || usage; timeout=$2; shift ;;
+	--mem) [ $# -ge 2 ] || usage; mem=$2; shift ;;
+	--smp) [ $# -ge 2 ] || usage; smp=$2; shift ;;
+	--kernel) [ $# -ge 2 ] || usage; kernel=$2; shift ;;
+	--module) [ $# -ge 2 ] || usage; module=$2; module_given=1; shift ;;
+	--) shift; break ;;
+	-h|--help) usage ;;
+	*) echo "vm-run: unknown argument: $1" >&2; usage ;;
+	esac
+	shift
+done
+for n in "$timeout" "$mem" "$smp"; do
+	case $n in ''|*[!0-9]*) die "not a number: '$n'" ;; esac
+done
+[ "$smp" -ge 1 ] || die "--smp must be at least 1"
+
+if [ $# -eq 1 ]; then
+	cmd=$1
+elif [ $# -gt 1 ]; then
+	# Quote each word for the guest's POSIX sh: '...' with ' as '\''.
+	cmd=
+	for w in "$@"; do
+		cmd="$cmd '${w//\'/\'\\\'\'}'"
+	done
+	cmd=${cmd# }
+else
+	cmd=
+fi
+if [ "$interactive" = 1 ] && [ -n "$cmd" ]; then
+	die "--interactive takes no COMMAND"
+fi
+if [ "$interactive" = 0 ] && [ -z "$cmd" ]; then
+	die "no COMMAND given (use -- COMMAND, or --interactive)"
+fi
+
+if [ -z "$kernel" ]; then
+	kver=${KVER:-$("$ROOT/scripts/kver.sh")}
+	[ -n "$kver" ] || die "cannot tell the kernel version (run scripts/deps.sh)"
+	kernel=/boot/vmlinuz-$kver
+	[ -r "$kernel" ] || die "$kernel not found: install linux-image-$kver (scripts/deps.sh)"
+fi
+[ -r "$kernel" ] || die "kernel $kernel not found"
+
+if [ "$module" = none ]; then
+	module=
+	modname=
+else
+	if [ ! -f "$module" ]; then
+		if [ "$module_given" = 1 ]; then
+			die "module $module not found"
+		fi
+		die "$module not found: run 'make module' first, or pass --module none"
+	fi
+	# The name rmmod and /sys/module know it by.
+	modname=$(basename "$module" .ko)
+	modname=${modname//-/_}
+fi
+
+busybox=/bin/busybox
+[ -x "$busybox" ] || die "$busybox not found: install busybox-static (scripts/deps.sh)"
+if LC_ALL=C readelf -l "$busybox" 2>/dev/null | grep -q 'program interpreter'; then
+	die "$busybox is dynamically linked: install busybox-static"
+fi
+command -v qemu-system-x86_64 >/dev/null ||
+	die "qemu-system-x86_64 not found: install qemu-system-x86 (scripts/deps.sh)"
+
+# A private directory per run, so that two runs sharing $BUILD do not clobber
+# each other; the logs are copied to $BUILD/vm/ at the end.
+mkdir -p "$BUILD/vm" || die "cannot create $BUILD/vm"
+# Leftovers of runs that were killed with no chance to clean up.
+find "$BUILD/vm" -maxdepth 1 -name 'run.*' -mmin +1440 -exec rm -rf {} + 2>/dev/null
+work=$(mktemp -d "$BUILD/vm/run.XXXXXX") || die "cannot create a run directory"
+qpid=
+wdpid=
+tailpid=
+# shellcheck disable=SC2317 # called by the EXIT trap
+cleanup() {
+	for p in $wdpid $qpid $tailpid; do
+		kill "$p" 2>/dev/null
+	done
+	rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# --- initramfs ---------------------------------------------------------------
+
+stage=$work/root
+mkdir -p "$stage"/{bin,sbin,usr/bin,usr/sbin,etc,proc,sys,dev,tmp,run,root} \
+	"$stage"/lib/modules "$stage"/opt/chan/{bin,selftests} || die "cannot stage"
+cp "$busybox" "$stage/bin/busybox" || die "cannot copy busybox"
+# Applet links made here rather than with --install at boot: no work for TCG.
+"$busybox" --list-full | while read -r applet; do
+	[ -e "$stage/$applet" ] || ln -s /bin/busybox "$stage/$applet"
+done
+if [ -n "$module" ]; then
+	cp "$module" "$stage/lib/modules/chan.ko" || die "cannot copy $module"
+fi
+for d in bin selftests; do
+	if [ -d "$BUILD/$d" ]; then
+		cp -a "$BUILD/$d/." "$stage/opt/chan/$d/" || die "cannot copy $BUILD/$d"
+	fi
+done
+# The initramfs has no libc: say so now instead of a puzzling "not found".
+find "$stage/opt/chan" -type f -perm -u+x -print0 | while IFS= read -r -d '' f; do
+	if LC_ALL=C readelf -l "$f" 2>/dev/null | grep -q 'program interpreter'; then
+		echo "vm-run: warning: ${f#"$stage"} is dynamically linked; the VM has no shared libraries" >&2
+	fi
+done
+printf 'root:x:0:0:root:/root:/bin/sh\n' >"$stage/etc/passwd"
+printf 'root:x:0:\n' >"$stage/etc/group"
+printf '%s\n' "$cmd" >"$stage/etc/chan-cmd"
+{
+	printf 'VM_INTERACTIVE=%s\n' "$interactive"
+	printf 'VM_MODULE=%s\n' "${module:+/lib/modules/chan.ko}"
+	printf 'VM_MODNAME=%s\n' "$modname"
+} >"$stage/etc/chan-vm.conf"
+
+cat >"$stage/init" <<'EOF'
+#!/bin/sh
+# PID 1 of the chan test VM, written by scripts/vm-run.sh.  Markers on ttyS1
+# (CHAN-VM-*) tell the host how the run ended.
+. /etc/chan-vm.conf
+export PATH=/opt/chan/bin:/opt/chan/selftests:/bin:/sbin:/usr/bin:/usr/sbin
+export HOME=/root CHAN_KO=/lib/modules/chan.ko
+
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mkdir -p /dev/pts /dev/shm /dev/mqueue
+mount -t devpts devpts /dev/pts
+mount -t tmpfs tmpfs /dev/shm
+mount -t mqueue mqueue /dev/mqueue
+mount -t tmpfs tmpfs /tmp
+mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+exec </dev/console >/dev/console 2>&1
+hostname chan-vm
+
+# No \r added to the test output; the setting outlives this open.
+stty -F /dev/ttyS1 -opost
+exec 3>/dev/ttyS1
+
+finish() {
+	# Closing the last fd of a serial port waits until it has drained, so
+	# the host sees every byte before the power goes.
+	exec 3>&-
+	dmesg >/dev/ttyS2
+	poweroff -f
+}
+
+# On a debug kernel: no automatic scans, forget leaks from boot, scan at
+# the end.
+kmemleak=/sys/kernel/debug/kmemleak
+if [ -w $kmemleak ]; then
+	echo scan=off >$kmemleak
+	echo clear >$kmemleak
+fi
+
+if [ -n "$VM_MODULE" ]; then
+	insmod "$VM_MODULE" >&3 2>&3
+	rc=$?
+	if [ $rc -ne 0 ]; then
+		echo "CHAN-VM-INSMOD-FAILED $rc" >&3
+		finish
+	fi
+fi
+
+if [ "$VM_INTERACTIVE" = 1 ]; then
+	setsid cttyhack sh
+	rc=$?
+else
+	sh -c "$(cat /etc/chan-cmd)" </dev/null >&3 2>&3 3>&-
+	rc=$?
+fi
+echo "CHAN-VM-EXIT $rc" >&3
+
+# Leftover processes would keep the module busy.
+kill -9 -1 2>/dev/null
+if [ -n "$VM_MODNAME" ] && [ -d "/sys/module/$VM_MODNAME" ]; then
+	i=0
+	until rmmod "$VM_MODNAME" 2>/dev/null; do
+		i=$((i + 1))
+		if [ $i -ge 20 ]; then
+			rmmod "$VM_MODNAME" >&3 2>&3
+			echo "CHAN-VM-RMMOD-FAILED $?" >&3
+			break
+		fi
+		usleep 100000
+	done
+fi
+
+if [ -w $kmemleak ]; then
+	# Only objects older than 5 s are reported.
+	sleep 6
+	echo scan >$kmemleak
+	cat $kmemleak >/dev/ttyS2
+fi
+finish
+EOF
+chmod 755 "$stage/init"
+
+initramfs=$work/initramfs.cpio.gz
+(cd "$stage" && find . -print0 | LC_ALL=C sort -z |
+	cpio --null -o -H newc -R 0:0 --quiet) | gzip -1 >"$initramfs" ||
+	die "cannot build the initramfs"
+
+# --- QEMU ---------------------------------------------------------------------
+
+append="console=ttyS0 panic=-1 loglevel=5 sysrq_always_enabled ${VM_APPEND:-}"
+# loglevel=5: warnings and worse reach the live console (console.log) even if
+# the VM dies before the final dmesg; everything else is in dmesg.log.
+
+qemu=(qemu-system-x86_64 -accel tcg -cpu "${VM_CPU:-max}" -m "$mem"
+	-nographic -no-reboot -nodefaults -no-user-config
+	-kernel "$kernel" -initrd "$initramfs" -append "$append")
+if [ "${VM_ICOUNT:-0}" = 1 ]; then
+	qemu+=(-icount 'shift=0,sleep=off' -smp 1)
+else
+	qemu+=(-smp "$smp")
+fi
+
+console=$work/console.log
+output=$work/output.log
+dmesg=$work/dmesg.log
+: >"$console"
+: >"$output"
+: >"$dmesg"
+# QEMU option values escape a comma by doubling it.
+qemu+=(-chardev "file,id=out,path=${output//,/,,},append=on"
+	-chardev "file,id=kmsg,path=${dmesg//,/,,},append=on")
+
+keep_logs() {
+	for f in console.log output.log dmesg.log qemu.log initramfs.cpio.gz; do
+		if [ -e "$work/$f" ]; then
+			mv -f "$work/$f" "$BUILD/vm/$f"
+		else
+			rm -f "$BUILD/vm/$f"
+		fi
+	done
+}
+
+timed_out=0
+if [ "$interactive" = 1 ]; then
+	# ttyS0 and the monitor share stdio (Ctrl-A x quits, Ctrl-A c is the
+	# monitor); Ctrl-C goes to the guest.  A copy of the console is kept.
+	qemu+=(-chardev "stdio,id=con,mux=on,signal=off,logfile=${console//,/,,}"
+		-serial chardev:con -mon 'chardev=con,mode=readline'
+		-serial chardev:out -serial chardev:kmsg)
+	"${qemu[@]}"
+	qrc=$?
+else
+	# A monitor on a FIFO pair lets the watchdog ask the guest for a
+	# blocked-task dump before it kills QEMU.
+	mkfifo "$work/mon.in" "$work/mon.out" || die "mkfifo failed"
+	qemu+=(-serial "file:$console" -serial chardev:out -serial chardev:kmsg
+		-monitor "pipe:$work/mon")
+	"${qemu[@]}" </dev/null >"$work/qemu.log" 2>&1 &
+	qpid=$!
+	# Opened read-write, the FIFO never blocks the watchdog.  The monitor's
+	# few replies fit in mon.out's pipe buffer, which QEMU holds open.
+	exec 4<>"$work/mon.in"
+	if [ "$timeout" -gt 0 ]; then
+		(
+			# Sleep in the background: a TERM must act at once.
+			s=
+			trap 'kill $s 2>/dev/null; exit 0' TERM
+			nap() { sleep "$1" & s=$!; wait $s; }
+			nap "$timeout"
+			: >"$work/timed-out"
+			# SysRq 9: console shows all levels; w: blocked
+			# tasks; l: all CPUs.  Then kill.
+			printf 'sendkey alt-sysrq-9\nsendkey alt-sysrq-w\n' >&4
+			nap 2
+			printf 'sendkey alt-sysrq-l\n' >&4
+			nap 3
+			kill -TERM "$qpid" 2>/dev/null
+			nap 10
+			kill -KILL "$qpid" 2>/dev/null
+		) </dev/null >/dev/null 2>&1 &
+		wdpid=$!
+	fi
+	# Live copy of the command's output, without the runner's markers.
+	tail -n +1 -s 0.2 --pid="$qpid" -f "$output" |
+		sed -u -e '/^CHAN-VM-[A-Z-]* [0-9]*$/d' \
+			-e 's/CHAN-VM-[A-Z-]* [0-9]*$//' &
+	tailpid=$!
+	wait "$qpid"
+	qrc=$?
+	qpid=
+	wait "$tailpid"
+	tailpid=
+	if [ -n "$wdpid" ]; then
+		kill "$wdpid" 2>/dev/null
+		wait "$wdpid" 2>/dev/null
+		wdpid=
+	fi
+	[ -e "$work/timed-out" ] && timed_out=1
+fi
+
+# --- verdict -----------------------------------------------------------------
+
+status=0
+fail() {
+	echo "vm-run: $2" >&2
+	if [ "$status" = 0 ] || [ "$status" -lt 90 ] || [ "$1" -lt "$status" ]; then
+		status=$1
+	fi
+}
+
+exit_rc=$(sed -n 's/.*CHAN-VM-EXIT \([0-9]*\)$/\1/p' "$output" | tail -n 1)
+insmod_rc=$(sed -n 's/.*CHAN-VM-INSMOD-FAILED \([0-9]*\)$/\1/p' "$output" | tail -n 1)
+rmmod_rc=$(sed -n 's/.*CHAN-VM-RMMOD-FAILED \([0-9]*\)$/\1/p' "$output" | tail -n 1)
+
+if [ "$timed_out" = 1 ]; then
+	fail 91 "timed out after $timeout s; QEMU killed (blocked-task dump in $BUILD/vm/console.log)"
+fi
+if [ -n "$insmod_rc" ]; then
+	fail 93 "insmod $module failed (status $insmod_rc)"
+elif [ -z "$exit_rc" ] && [ "$interactive" = 0 ] && [ "$timed_out" = 0 ]; then
+	fail 92 "the VM stopped without reporting an exit status (QEMU status $qrc; see $BUILD/vm/console.log)"
+	if [ -s "$work/qemu.log" ]; then
+		sed 's/^/vm-run: qemu: /' "$work/qemu.log" >&2
+	fi
+fi
+if [ -n "$rmmod_rc" ]; then
+	fail 94 "rmmod $modname failed after the command (status $rmmod_rc): a leaked reference?"
+fi
+
+# Kernel log check.  Case matters: boot lines such as "kasan: Kernel...",
+# "RETBleed: WARNING: ..." (CPU vulnerability notes) or "loading out-of-tree
+# module taints kernel" must not match; WARN() and lockdep splats start their
+# message with "WARNING:".
+bad='BUG:|BUG [^ ]+ \(|kernel BUG at|^(\[ *[0-9]+\.[0-9]+\] )?(\[ *[TC][0-9]+\] )?WARNING:'
+bad="$bad|Oops|general protection fault|Kernel panic|KASAN|UBSAN"
+bad="$bad|kmemleak|unreferenced object|suspected memory leak"
+bad="$bad|possible circular locking|possible recursive locking"
+bad="$bad|inconsistent lock state|INFO: |lockdep|locking correctness validator"
+bad="$bad|soft lockup|hard LOCKUP|hung_task|blocked for more than"
+bad="$bad|RCU stall|rcu_sched self-detected|detected stalls? on CPU|self-detected stall"
+bad="$bad|Call Trace:"
+# A user-space GPF ("traps: prog[pid] general protection fault ip:...") is
+# the command's crash and shows in its status; kmemleak's start-up lines are
+# not reports.
+# The command line is echoed at boot and may hold any word (VM_APPEND).
+benign='traps: .*\[[0-9]+\] general protection fault ip:|[Cc]ommand line:'
+benign="$benign|kmemleak: (Kernel memory leak detector initialized|Automatic memory scanning thread (started|ended))"
+kernel_log() {
+	# After a timeout, stop at our own SysRq dump: it is full of traces.
+	if [ "$timed_out" = 1 ]; then
+		sed '/sysrq: /,$d' "$console"
+	else
+		cat "$console"
+	fi
+	cat "$dmesg"
+}
+dirty=$(kernel_log | tr -d '\r' | grep -E -- "$bad" | grep -Ev -- "$benign" |
+	awk '!seen[$0]++')
+if [ -n "$dirty" ]; then
+	echo "vm-run: kernel log is not clean:" >&2
+	printf '%s\n' "$dirty" | head -n 40 | sed 's/^/vm-run:   /' >&2
+	n=$(printf '%s\n' "$dirty" | wc -l)
+	[ "$n" -gt 40 ] && echo "vm-run:   ... $((n - 40)) more" >&2
+	fail 95 "kernel log is not clean (see $BUILD/vm/console.log and $BUILD/vm/dmesg.log)"
+fi
+
+if [ -n "$exit_rc" ] && [ "$exit_rc" != 0 ] && [ "$interactive" = 0 ]; then
+	echo "vm-run: command exited with status $exit_rc" >&2
+	if [ "$status" = 0 ]; then
+		status=$exit_rc
+		[ "$status" -ge 90 ] && status=1
+	fi
+fi
+
+keep_logs
+exit "$status"
