@@ -23,6 +23,10 @@
  * position loaded, so a stale thread's move fails and it reloads: a wrapped
  * lap can make a thread retry or report full/empty once, never claim a slot
  * twice, so no message is lost or duplicated.
+ *
+ * Positions themselves are 64-bit and never wrap in practice (2^64
+ * messages); callers tell success from failure by the slot pointer, never
+ * by the sign of the position.
  */
 #ifndef _CHAN_RING_H
 #define _CHAN_RING_H
@@ -194,15 +198,17 @@ chan_ring_claim_send(const struct chan_ring_view *v, __u32 owner, __s64 *posp)
 				*posp = (__s64)pos;
 				return s;
 			}
-		} else if (d == 0) {
-			/* Claimed for this lap already: the tail is stale. */
+		} else if (d >= 0) {
+			/* Claimed for this lap already (or retired): the tail
+			 * is stale, maybe left behind by a claimant that died
+			 * before helping it.
+			 */
 			chan_ring_help(&v->hdr->tail, pos);
-		} else if (d < 0) {
+		} else {
 			/* Still in use from the previous lap: full. */
 			*posp = -EAGAIN;
 			return NULL;
 		}
-		/* d > 0: the tail is stale, reload it. */
 	}
 	*posp = -EIO;
 	return NULL;
@@ -263,12 +269,21 @@ chan_ring_claim_recv(const struct chan_ring_view *v, __u32 owner,
 		__u32 phase = chan_slot_phase(st);
 
 		if (d == 0 && phase == CHAN_SLOT_FULL) {
-			__u32 len = chan_load(&s->len);
-			__u32 flags = chan_load(&s->flags);
+			/* Acquire, both: each orders the loads after it, so
+			 * the EMSGSIZE re-check below reads the state after
+			 * the flags and the length.
+			 */
+			__u32 flags = chan_load_acquire(&s->flags);
+			__u32 len = chan_load_acquire(&s->len);
 
 			if (len > v->msg_size)
 				len = v->msg_size;
 			if (!(flags & CHAN_SLOT_TOMBSTONE) && len > max_len) {
+				/* A changed state means the length may be a
+				 * later message's: retry.
+				 */
+				if (chan_load(&s->state) != st)
+					continue;
 				*lenp = len;
 				*posp = -EMSGSIZE;
 				return NULL;
@@ -332,7 +347,11 @@ static inline bool chan_ring_can_send(const struct chan_ring_view *v)
 	__u64 pos = chan_load_acquire(&v->hdr->tail);
 	__u32 n;
 
-	for (n = 0; n <= v->mask; n++, pos++) {
+	/* capacity + 1 positions: a cursor left stale by a claimant that
+	 * died before helping it may point at a slot already retired, which
+	 * is then free (or full) again one lap on.
+	 */
+	for (n = 0; n <= v->mask + 1; n++, pos++) {
 		__u64 st = chan_load_acquire(&chan_ring_slot(v, pos)->state);
 		__s64 d = chan_lap_diff(chan_slot_lap(st),
 					chan_ring_lap(v, pos));
@@ -356,7 +375,11 @@ static inline bool chan_ring_can_recv(const struct chan_ring_view *v)
 	__u64 pos = chan_load_acquire(&v->hdr->head);
 	__u32 n;
 
-	for (n = 0; n <= v->mask; n++, pos++) {
+	/* capacity + 1 positions: a cursor left stale by a claimant that
+	 * died before helping it may point at a slot already retired, which
+	 * is then free (or full) again one lap on.
+	 */
+	for (n = 0; n <= v->mask + 1; n++, pos++) {
 		__u64 st = chan_load_acquire(&chan_ring_slot(v, pos)->state);
 		__s64 d = chan_lap_diff(chan_slot_lap(st),
 					chan_ring_lap(v, pos));

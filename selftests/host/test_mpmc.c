@@ -1,0 +1,300 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Many producers and consumers on one ring: every message delivered
+ * exactly once, intact, and in its producer's order at every consumer.
+ */
+#include <pthread.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ring_fixture.h"
+#include "ring_tests.h"
+
+#define MPMC_MAX_THREADS	8
+#define MPMC_MSG_SIZE		32
+#define MPMC_HDR		8	/* producer id and sequence number */
+
+struct mpmc_config {
+	unsigned int producers;
+	unsigned int consumers;
+	uint32_t capacity;
+	uint32_t per_producer;
+	uint64_t start;		/* initial cursor position */
+};
+
+struct mpmc_run {
+	const struct mpmc_config *cfg;
+	struct ring_fixture f;
+	unsigned char *seen;		/* deliveries per message */
+	uint64_t received;		/* messages delivered so far */
+	int stop;			/* set on the first failure */
+	char why[256];			/* the first failure */
+};
+
+struct mpmc_thread {
+	struct mpmc_run *run;
+	unsigned int id;
+	pthread_t tid;
+	uint64_t eagain;
+};
+
+static void mpmc_fail(struct mpmc_run *run, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void mpmc_fail(struct mpmc_run *run, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (__atomic_exchange_n(&run->stop, 1, __ATOMIC_ACQ_REL))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(run->why, sizeof(run->why), fmt, ap);
+	va_end(ap);
+}
+
+static bool mpmc_stopped(struct mpmc_run *run)
+{
+	return __atomic_load_n(&run->stop, __ATOMIC_ACQUIRE);
+}
+
+/* Payload: producer id, sequence number, then bytes derived from both. */
+static uint32_t mpmc_len(uint32_t seq)
+{
+	return MPMC_HDR + seq % (MPMC_MSG_SIZE - MPMC_HDR + 1);
+}
+
+static uint64_t mpmc_tag(uint32_t producer, uint32_t seq)
+{
+	return (uint64_t)producer << 32 | seq;
+}
+
+static bool mpmc_corrupt(const unsigned char *buf, uint32_t len, uint32_t p,
+			 uint32_t seq)
+{
+	unsigned char want[MPMC_MSG_SIZE];
+
+	msg_fill(want, len, mpmc_tag(p, seq));
+	return memcmp(want + MPMC_HDR, buf + MPMC_HDR, len - MPMC_HDR) != 0;
+}
+
+static void *mpmc_producer(void *arg)
+{
+	struct mpmc_thread *t = arg;
+	struct mpmc_run *run = t->run;
+	const struct chan_ring_view *v = &run->f.v;
+	unsigned char msg[MPMC_MSG_SIZE];
+	unsigned int spins = 0;
+	uint32_t seq = 0;
+
+	while (seq < run->cfg->per_producer) {
+		uint32_t len = mpmc_len(seq);
+		int ret;
+
+		msg_fill(msg, len, mpmc_tag(t->id, seq));
+		memcpy(msg, &t->id, 4);
+		memcpy(msg + 4, &seq, 4);
+		ret = ring_send(v, 2 + t->id, msg, len, NULL);
+		if (!ret) {
+			seq++;
+			continue;
+		}
+		if (ret != -EAGAIN) {
+			mpmc_fail(run, "producer %u: send %u failed with %d", t->id,
+				  seq, ret);
+			break;
+		}
+		t->eagain++;
+		if (!(++spins & 63) && (mpmc_stopped(run) || host_test_expired())) {
+			mpmc_fail(run, "producer %u: hung at message %u (tail %llu head %llu)",
+				  t->id, seq,
+				  (unsigned long long)__atomic_load_n(&run->f.hdr->tail, __ATOMIC_RELAXED),
+				  (unsigned long long)__atomic_load_n(&run->f.hdr->head, __ATOMIC_RELAXED));
+			break;
+		}
+		sched_yield();
+	}
+	return NULL;
+}
+
+static void *mpmc_consumer(void *arg)
+{
+	struct mpmc_thread *t = arg;
+	struct mpmc_run *run = t->run;
+	const struct mpmc_config *cfg = run->cfg;
+	const struct chan_ring_view *v = &run->f.v;
+	uint64_t total = (uint64_t)cfg->producers * cfg->per_producer;
+	unsigned char buf[MPMC_MSG_SIZE];
+	int64_t last[MPMC_MAX_THREADS];
+	unsigned int spins = 0, i;
+
+	for (i = 0; i < MPMC_MAX_THREADS; i++)
+		last[i] = -1;
+	while (__atomic_load_n(&run->received, __ATOMIC_RELAXED) < total) {
+		uint32_t len, p, seq;
+		int ret;
+
+		ret = ring_recv(v, 2 + cfg->producers + t->id, buf, sizeof(buf),
+				&len, NULL);
+		if (ret == -EAGAIN) {
+			t->eagain++;
+			if (!(++spins & 63) && (mpmc_stopped(run) || host_test_expired())) {
+				mpmc_fail(run, "consumer %u: hung with %llu of %llu delivered",
+					  t->id,
+					  (unsigned long long)__atomic_load_n(&run->received,
+									      __ATOMIC_RELAXED),
+					  (unsigned long long)total);
+				break;
+			}
+			sched_yield();
+			continue;
+		}
+		if (ret != RING_RECV_MSG) {
+			mpmc_fail(run, "consumer %u: recv returned %d", t->id, ret);
+			break;
+		}
+		if (len < MPMC_HDR) {
+			mpmc_fail(run, "consumer %u: short message, %u bytes", t->id, len);
+			break;
+		}
+		memcpy(&p, buf, 4);
+		memcpy(&seq, buf + 4, 4);
+		if (p >= cfg->producers || seq >= cfg->per_producer ||
+		    len != mpmc_len(seq)) {
+			mpmc_fail(run, "consumer %u: bad message: producer %u seq %u len %u",
+				  t->id, p, seq, len);
+			break;
+		}
+		if (mpmc_corrupt(buf, len, p, seq)) {
+			mpmc_fail(run, "consumer %u: message %u/%u corrupted", t->id,
+				  p, seq);
+			break;
+		}
+		if ((int64_t)seq <= last[p]) {
+			mpmc_fail(run, "consumer %u: producer %u's message %u after %lld",
+				  t->id, p, seq, (long long)last[p]);
+			break;
+		}
+		last[p] = seq;
+		if (__atomic_fetch_add(&run->seen[(size_t)p * cfg->per_producer + seq],
+				       1, __ATOMIC_RELAXED)) {
+			mpmc_fail(run, "consumer %u: message %u/%u delivered twice",
+				  t->id, p, seq);
+			break;
+		}
+		__atomic_fetch_add(&run->received, 1, __ATOMIC_RELAXED);
+	}
+	return NULL;
+}
+
+static bool test_mpmc(const void *arg)
+{
+	const struct mpmc_config *cfg = arg;
+	struct mpmc_thread prod[MPMC_MAX_THREADS], cons[MPMC_MAX_THREADS];
+	uint64_t total = (uint64_t)cfg->producers * cfg->per_producer, i;
+	uint64_t p_eagain = 0, c_eagain = 0, t0 = host_now_ns();
+	unsigned int np = 0, nc = 0, n;
+	struct mpmc_run *run;
+	bool ok = false;
+
+	run = calloc(1, sizeof(*run));
+	if (!run)
+		return false;
+	run->cfg = cfg;
+	run->seen = calloc(total, 1);
+	CHECK(run->seen, "out of memory");
+	CHECK(!ring_fixture_init(&run->f, cfg->capacity, MPMC_MSG_SIZE),
+	      "cannot map a ring");
+	if (cfg->start)
+		ring_fixture_set_position(&run->f, cfg->start);
+
+	for (n = 0; n < cfg->consumers; n++, nc++) {
+		cons[n] = (struct mpmc_thread){ .run = run, .id = n };
+		if (pthread_create(&cons[n].tid, NULL, mpmc_consumer, &cons[n])) {
+			mpmc_fail(run, "cannot start consumer %u", n);
+			break;
+		}
+	}
+	for (n = 0; n < cfg->producers && !mpmc_stopped(run); n++, np++) {
+		prod[n] = (struct mpmc_thread){ .run = run, .id = n };
+		if (pthread_create(&prod[n].tid, NULL, mpmc_producer, &prod[n])) {
+			mpmc_fail(run, "cannot start producer %u", n);
+			break;
+		}
+	}
+	if (np < cfg->producers)
+		mpmc_fail(run, "not every producer started");
+	for (n = 0; n < np; n++) {
+		pthread_join(prod[n].tid, NULL);
+		p_eagain += prod[n].eagain;
+	}
+	for (n = 0; n < nc; n++) {
+		pthread_join(cons[n].tid, NULL);
+		c_eagain += cons[n].eagain;
+	}
+	CHECK(!run->stop, "%s", run->why);
+	for (i = 0; i < total; i++)
+		CHECK(run->seen[i] == 1, "message %llu/%llu delivered %u times",
+		      (unsigned long long)(i / cfg->per_producer),
+		      (unsigned long long)(i % cfg->per_producer), run->seen[i]);
+	CHECK(chan_ring_depth(&run->f.v) == 0, "depth %u at the end",
+	      chan_ring_depth(&run->f.v));
+	CHECK(run->f.hdr->tail == cfg->start + total &&
+	      run->f.hdr->head == cfg->start + total,
+	      "cursors at the end: tail %#llx head %#llx, expected %#llx",
+	      (unsigned long long)run->f.hdr->tail,
+	      (unsigned long long)run->f.hdr->head,
+	      (unsigned long long)(cfg->start + total));
+	CHECK(!chan_ring_can_recv(&run->f.v) && chan_ring_can_send(&run->f.v),
+	      "can_recv/can_send wrong on the drained ring");
+	CHECK(ring_fixture_intact(&run->f), "memory around the ring");
+	host_tap_diag("%llu messages, %.2f M/s; full %llu, empty %llu times",
+		      (unsigned long long)total,
+		      total * 1e3 / (double)(host_now_ns() - t0),
+		      (unsigned long long)p_eagain, (unsigned long long)c_eagain);
+	ok = true;
+out:
+	ring_fixture_destroy(&run->f);
+	free(run->seen);
+	free(run);
+	return ok;
+}
+
+#define MPMC(p, c, cap, per)						\
+	{ "mpmc: " #p " producers x " #c " consumers, capacity " #cap	\
+	  ", " #per " messages each",					\
+	  test_mpmc,							\
+	  &(const struct mpmc_config){ p, c, cap, per, 0 } }
+
+/* Cursors 1000 laps short of the lap field's wrap at 2^46. */
+#define MPMC_LAP_WRAP(p, c, cap, shift, per)				\
+	{ "lap wrap: " #p " producers x " #c " consumers, capacity " #cap \
+	  ", " #per " messages each from lap 2^46 - 1000",		\
+	  test_mpmc,							\
+	  &(const struct mpmc_config){ p, c, cap, per,			\
+				       ((1ULL << 46) - 1000) << (shift) } }
+
+const struct host_test mpmc_tests[] = {
+	MPMC(1, 1, 1, 100000),
+	MPMC(1, 1, 2, 100000),
+	MPMC(1, 1, 8, 100000),
+	MPMC(1, 1, 1024, 200000),
+	MPMC(2, 1, 1, 50000),
+	MPMC(2, 1, 8, 50000),
+	MPMC(1, 2, 1, 100000),
+	MPMC(1, 2, 8, 100000),
+	MPMC(4, 4, 1, 50000),
+	MPMC(4, 4, 2, 50000),
+	MPMC(4, 4, 8, 50000),
+	MPMC(4, 4, 1024, 50000),
+	MPMC(8, 8, 1, 25000),
+	MPMC(8, 8, 2, 25000),
+	MPMC(8, 8, 8, 25000),
+	MPMC(8, 8, 1024, 25000),
+	MPMC_LAP_WRAP(2, 2, 1, 0, 20000),
+	MPMC_LAP_WRAP(4, 4, 4, 2, 10000),
+	MPMC_LAP_WRAP(4, 4, 8, 3, 10000),
+};
+const unsigned int mpmc_tests_count = ARRAY_SIZE(mpmc_tests);
