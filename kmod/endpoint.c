@@ -51,7 +51,9 @@ static ssize_t chan_endpoint_write(struct file *file, const char __user *buf,
 	if (count > ep->ch->msg_size)
 		return -EMSGSIZE;
 	ret = chan_send_user(ep->ch, ep->token, &ep->bounce, buf, count, &dl);
-	return ret ? ret : count;
+	if (ret)
+		return ret;
+	return count;
 }
 
 /* read(2): one whole message per call; -EMSGSIZE if it does not fit. */
@@ -67,7 +69,9 @@ static ssize_t chan_endpoint_read(struct file *file, char __user *buf,
 		return -EBADF;
 	ret = chan_recv_user(ep->ch, ep->token, &ep->bounce, buf,
 			     min_t(size_t, count, U32_MAX), &len, &dl);
-	return ret ? ret : len;
+	if (ret)
+		return ret;
+	return len;
 }
 
 static __poll_t chan_endpoint_poll(struct file *file, poll_table *pt)

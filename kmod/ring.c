@@ -8,10 +8,13 @@
 #include <linux/vmalloc.h>
 #include "chan_private.h"
 
-/* Ring bytes for a channel, before page rounding. */
+/* Bytes of ring memory a channel needs: header page and slots, in pages. */
 u64 chan_ring_bytes(u32 msg_size, u32 capacity)
 {
-	return CHAN_RING_HDR_SIZE + (u64)capacity * chan_ring_slot_size(msg_size);
+	u64 bytes = CHAN_RING_HDR_SIZE +
+		    (u64)capacity * chan_ring_slot_size(msg_size);
+
+	return round_up(bytes, PAGE_SIZE);
 }
 
 /**
@@ -25,7 +28,7 @@ u64 chan_ring_bytes(u32 msg_size, u32 capacity)
 int chan_ring_init(struct chan_ring *ring, u32 msg_size, u32 capacity)
 {
 	struct chan_ring_hdr *hdr;
-	size_t size = PAGE_ALIGN(chan_ring_bytes(msg_size, capacity));
+	size_t size = chan_ring_bytes(msg_size, capacity);
 
 	/* Zeroed, which is an empty ring; user-mappable for the fast path. */
 	ring->mem = vmalloc_user(size);

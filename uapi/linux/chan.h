@@ -39,8 +39,10 @@
  *  ENOSPC      a limit was reached (channels per namespace, ring bytes,
  *              endpoints per channel)
  *  ENOMEM      the kernel could not allocate memory
- *  EFAULT      a user pointer is bad; on receive the message was consumed
- *              and is counted in chan_info.dropped
+ *  EFAULT      a user pointer is bad. A receive checks its buffer before
+ *              it takes a message, so the message stays queued; only a
+ *              buffer unmapped during the call loses the message, which is
+ *              then counted in chan_info.dropped
  *  EIO         the shared ring is inconsistent (only possible when user
  *              space corrupts a mapped ring)
  *
