@@ -8,8 +8,8 @@ KDIR ?= /lib/modules/$(KVER)/build
 BUILD ?= $(CURDIR)/build
 export BUILD KVER KDIR
 
-.PHONY: all deps module userlib selftests host-tests style sparse \
-	demo check vm clean
+.PHONY: all deps module module-debug userlib selftests host-tests style \
+	sparse demo check check-debug vm bench clean
 
 all: module userlib selftests
 
@@ -18,6 +18,12 @@ deps:
 
 module: deps
 	$(MAKE) -C $(KDIR) M=$(CURDIR) W=1 KCFLAGS=-Werror modules
+
+# The module for the debug kernel (KASAN, kmemleak, lockdep...), which is
+# built from Debian's linux-source-6.1 on first use and cached outside the
+# repository (scripts/debug-kernel.sh).
+module-debug: deps
+	@scripts/debug-module.sh >/dev/null
 
 userlib: deps
 	$(MAKE) -C userlib
@@ -40,8 +46,16 @@ demo: all
 vm: all
 	scripts/vm-run.sh --interactive
 
-check: all
-	@scripts/check.sh
+check: all module-debug
+	+@scripts/check.sh
+
+check-debug: module-debug userlib selftests
+	+@scripts/check.sh --no-host --kernels debug
+
+# Benchmarks (bench/README.md): installs its peers, runs, writes
+# bench/results/ and prints the table.
+bench: module userlib
+	@scripts/bench.sh
 
 clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null

@@ -1,8 +1,10 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# What `make check` runs once the module, libchan and the selftests are
-# built: the host-side tests, then the selftest suite inside the VM.  All
+# What `make check` runs once the module (for Debian's kernel and for the
+# debug kernel), libchan and the selftests are built: the host-side tests,
+# then the selftest suite inside a VM of each kernel (--kernels picks them,
+# --no-host skips the host side).  All
 # output also goes to $BUILD/check.log.  TAP result lines of both are counted
 # ("ok ...", "not ok ...", a "# SKIP" directive counts as skipped), plus a few
 # results of our own:
@@ -60,26 +62,68 @@ result() {
 	fi
 }
 
-say "check: host tests"
-step host make --no-print-directory -C "$ROOT/selftests" host-tests
-host_rc=$rc
-read -r host_pass host_fail host_skip < <(count "$tmp/host")
-if [ "$host_rc" != 0 ] && [ "$host_fail" = 0 ]; then
-	result fail "host tests exited with status $host_rc without a failing test"
+host=1
+kernels=debian,debug
+while [ $# -gt 0 ]; do
+	case $1 in
+	--no-host) host=0 ;;
+	--kernels) kernels=$2; shift ;;
+	*) echo "usage: $0 [--no-host] [--kernels debian,debug]" >&2; exit 2 ;;
+	esac
+	shift
+done
+
+host_pass=0 host_fail=0 host_skip=0
+if [ "$host" = 1 ]; then
+	say "check: host tests"
+	step host make --no-print-directory -C "$ROOT/selftests" host-tests
+	host_rc=$rc
+	read -r host_pass host_fail host_skip < <(count "$tmp/host")
+	if [ "$host_rc" != 0 ] && [ "$host_fail" = 0 ]; then
+		result fail "host tests exited with status $host_rc without a failing test"
+	fi
 fi
 
-say "check: VM tests"
-step vm "$ROOT/scripts/vm-run.sh" --timeout 1200 -- /opt/chan/selftests/run_vm_tests.sh
-vm_rc=$rc
-read -r vm_pass vm_fail vm_skip < <(count "$tmp/vm")
-if [ "$vm_rc" -lt 90 ]; then
-	result ok "vm kernel log clean and exit marker seen"
-	if [ "$vm_rc" != 0 ] && [ "$vm_fail" = 0 ]; then
-		result fail "vm tests exited with status $vm_rc without a failing test"
+# vm_suite NAME VM-RUN-OPTIONS...: the selftest suite in one VM.
+vm_pass=0 vm_fail=0 vm_skip=0
+vm_suite() {
+	local name=$1 p f k
+	shift
+	say "check: VM tests ($name kernel)"
+	step "vm-$name" "$ROOT/scripts/vm-run.sh" "$@" -- /opt/chan/selftests/run_vm_tests.sh
+	read -r p f k < <(count "$tmp/vm-$name")
+	vm_pass=$((vm_pass + p)) vm_fail=$((vm_fail + f)) vm_skip=$((vm_skip + k))
+	if [ "$rc" -lt 90 ]; then
+		result ok "$name kernel: log clean, exit marker seen, module unloaded"
+		if [ "$rc" != 0 ] && [ "$f" = 0 ]; then
+			result fail "$name kernel: vm tests exited with status $rc without a failing test"
+		fi
+	else
+		result fail "$name kernel: log clean, exit marker seen, module unloaded (vm-run.sh status $rc)"
 	fi
-else
-	result fail "vm kernel log clean and exit marker seen (vm-run.sh status $vm_rc)"
-fi
+}
+
+for kernel in ${kernels//,/ }; do
+	case $kernel in
+	debian)
+		vm_suite debian --timeout 1800
+		;;
+	debug)
+		# Built (or reused from its cache) by `make module-debug`.
+		if tree=$("$ROOT/scripts/debug-kernel.sh") &&
+			[ -f "$BUILD/debug-module/chan.ko" ]; then
+			VM_APPEND="panic_on_warn=1" vm_suite debug --timeout 2400 \
+				--mem 2048 --kernel "$tree/arch/x86/boot/bzImage" \
+				--module "$BUILD/debug-module/chan.ko"
+		else
+			result fail "debug kernel or module missing (make module-debug)"
+		fi
+		;;
+	*)
+		result fail "unknown kernel $kernel"
+		;;
+	esac
+done
 
 passed=$((host_pass + vm_pass + extra_pass))
 failed=$((host_fail + vm_fail + extra_fail))

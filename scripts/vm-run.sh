@@ -399,7 +399,10 @@ bad='BUG:|BUG [^ ]+ \(|kernel BUG at|^(\[ *[0-9]+\.[0-9]+\] )?(\[ *[TC][0-9]+\] 
 bad="$bad|Oops|general protection fault|Kernel panic|KASAN|UBSAN"
 bad="$bad|kmemleak|unreferenced object|suspected memory leak"
 bad="$bad|possible circular locking|possible recursive locking"
-bad="$bad|inconsistent lock state|INFO: |lockdep|locking correctness validator"
+# Lockdep's reports begin with "WARNING:", "BUG:" or "INFO:"; its boot
+# banner ("Lock dependency validator", "RCU lockdep checking is enabled",
+# "MAX_LOCKDEP_...") is not a report.
+bad="$bad|inconsistent lock state|INFO: |lockdep: |BUG: MAX_LOCKDEP"
 bad="$bad|soft lockup|hard LOCKUP|hung_task|blocked for more than"
 bad="$bad|RCU stall|rcu_sched self-detected|detected stalls? on CPU|self-detected stall"
 bad="$bad|Call Trace:"
