@@ -1,0 +1,480 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The queues written in C: chan's ring, a textbook per-slot-sequence ring
+ * for reference, Concurrency Kit's ck_ring, liburcu's wfcqueue and the
+ * mutex+condvar floor.
+ */
+#define _GNU_SOURCE
+#define _LGPL_SOURCE		/* liburcu: inline the queue operations */
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <ck_ring.h>
+#include <urcu/wfcqueue.h>
+
+#include "chan_ring.h"
+#include "ring_bench.h"
+
+static void *zalloc_aligned(size_t size)
+{
+	void *p = aligned_alloc(4096, (size + 4095) & ~(size_t)4095);
+
+	if (!p)
+		abort();
+	memset(p, 0, size);
+	return p;
+}
+
+/* ------------------------------------------------------------------------ */
+/*
+ * chan: the ring exactly as libchan drives a mapped ring: claim, copy,
+ * publish; claim, copy, retire; each thread with its own owner token.
+ * The ring has a single MPMC protocol, so every mode runs the same code.
+ */
+struct chanq {
+	struct chan_ring_view v;
+	void *mem;
+};
+
+#define CHAN_TOKEN_PRODUCER	(CHAN_OWNER_KERNEL + 1)
+#define CHAN_TOKEN_CONSUMER	(CHAN_OWNER_KERNEL + 2)
+
+static void *chanq_create(int mode, unsigned int size, unsigned int cap)
+{
+	struct chanq *q = zalloc_aligned(sizeof(*q));
+	__u32 slot = chan_ring_slot_size(size);
+	struct chan_ring_hdr *h;
+
+	(void)mode;
+	q->mem = zalloc_aligned(CHAN_RING_HDR_SIZE + (size_t)cap * slot);
+	h = q->mem;
+	h->magic = CHAN_RING_MAGIC;
+	h->version = CHAN_RING_VERSION;
+	h->msg_size = size;
+	h->slot_size = slot;
+	h->capacity = cap;
+	h->capacity_shift = __builtin_ctz(cap);
+	h->slots_offset = CHAN_RING_HDR_SIZE;
+	q->v.hdr = h;
+	q->v.slots = (unsigned char *)q->mem + CHAN_RING_HDR_SIZE;
+	q->v.mask = cap - 1;
+	q->v.shift = __builtin_ctz(cap);
+	q->v.slot_size = slot;
+	q->v.msg_size = size;
+	return q;
+}
+
+static void chanq_destroy(void *p)
+{
+	struct chanq *q = p;
+
+	free(q->mem);
+	free(q);
+}
+
+static inline __attribute__((always_inline)) int
+chanq_push(struct chanq *q, const void *m, unsigned int size)
+{
+	struct chan_slot *s;
+	__s64 pos;
+
+	s = chan_ring_claim_send(&q->v, CHAN_TOKEN_PRODUCER, &pos);
+	if (!s) {
+		if (pos != -EAGAIN)
+			abort();
+		return 0;
+	}
+	memcpy(s->data, m, size);
+	chan_ring_publish(&q->v, s, (__u64)pos, size, CHAN_TOKEN_PRODUCER);
+	return 1;
+}
+
+static inline __attribute__((always_inline)) int
+chanq_pop(struct chanq *q, void *m, unsigned int size)
+{
+	struct chan_slot *s;
+	__u32 len;
+	__s64 pos;
+
+	s = chan_ring_claim_recv(&q->v, CHAN_TOKEN_CONSUMER, size, &pos, &len);
+	if (!s) {
+		if (pos != -EAGAIN)
+			abort();
+		return 0;
+	}
+	memcpy(m, s->data, size);
+	chan_ring_retire(&q->v, s, (__u64)pos);
+	return len == size;
+}
+
+#define chanq_push8(q, mode, m)		chanq_push(q, m, 8)
+#define chanq_push64(q, mode, m)	chanq_push(q, m, 64)
+#define chanq_pop8(q, mode, m)		chanq_pop(q, m, 8)
+#define chanq_pop64(q, mode, m)		chanq_pop(q, m, 64)
+RB_LOOPS(chanq)
+
+const struct rb_impl rb_chan = {
+	"chan", "kmod/chan_ring.h: claim/publish, claim_recv/retire, owner tokens (one MPMC protocol for every mode)",
+	RB_ALL_MODES, 0, chanq_create, chanq_destroy, chanq_produce,
+	chanq_consume,
+};
+
+/* ------------------------------------------------------------------------ */
+/*
+ * Reference: Dmitry Vyukov's bounded MPMC ring (a sequence number per
+ * slot, one CAS per operation), the textbook design chan's ring extends
+ * with owner tokens, phases and cursor helping. Not a peer: it shows what
+ * those additions cost.
+ */
+struct vyq {
+	_Alignas(64) atomic_ulong tail;
+	_Alignas(64) atomic_ulong head;
+	_Alignas(64) unsigned long mask;
+	size_t stride;
+	unsigned char *slots;
+};
+
+static void *vyq_create(int mode, unsigned int size, unsigned int cap)
+{
+	struct vyq *q = zalloc_aligned(sizeof(*q));
+	unsigned long i;
+
+	(void)mode;
+	q->mask = cap - 1;
+	q->stride = (sizeof(atomic_ulong) + size + 63) & ~(size_t)63;
+	q->slots = zalloc_aligned(q->stride * cap);
+	for (i = 0; i < cap; i++)
+		atomic_init((atomic_ulong *)(q->slots + i * q->stride), i);
+	return q;
+}
+
+static void vyq_destroy(void *p)
+{
+	struct vyq *q = p;
+
+	free(q->slots);
+	free(q);
+}
+
+static inline __attribute__((always_inline)) int
+vyq_push(struct vyq *q, const void *m, unsigned int size)
+{
+	unsigned long pos = atomic_load_explicit(&q->tail, memory_order_relaxed);
+
+	for (;;) {
+		atomic_ulong *seq = (atomic_ulong *)(q->slots +
+						     (pos & q->mask) * q->stride);
+		unsigned long s = atomic_load_explicit(seq, memory_order_acquire);
+		long d = (long)(s - pos);
+
+		if (d == 0) {
+			if (atomic_compare_exchange_weak_explicit(
+				    &q->tail, &pos, pos + 1,
+				    memory_order_relaxed, memory_order_relaxed)) {
+				memcpy(seq + 1, m, size);
+				atomic_store_explicit(seq, pos + 1,
+						      memory_order_release);
+				return 1;
+			}
+		} else if (d < 0) {
+			return 0;
+		} else {
+			pos = atomic_load_explicit(&q->tail,
+						   memory_order_relaxed);
+		}
+	}
+}
+
+static inline __attribute__((always_inline)) int
+vyq_pop(struct vyq *q, void *m, unsigned int size)
+{
+	unsigned long pos = atomic_load_explicit(&q->head, memory_order_relaxed);
+
+	for (;;) {
+		atomic_ulong *seq = (atomic_ulong *)(q->slots +
+						     (pos & q->mask) * q->stride);
+		unsigned long s = atomic_load_explicit(seq, memory_order_acquire);
+		long d = (long)(s - (pos + 1));
+
+		if (d == 0) {
+			if (atomic_compare_exchange_weak_explicit(
+				    &q->head, &pos, pos + 1,
+				    memory_order_relaxed, memory_order_relaxed)) {
+				memcpy(m, seq + 1, size);
+				atomic_store_explicit(seq, pos + q->mask + 1,
+						      memory_order_release);
+				return 1;
+			}
+		} else if (d < 0) {
+			return 0;
+		} else {
+			pos = atomic_load_explicit(&q->head,
+						   memory_order_relaxed);
+		}
+	}
+}
+
+#define vyq_push8(q, mode, m)	vyq_push(q, m, 8)
+#define vyq_push64(q, mode, m)	vyq_push(q, m, 64)
+#define vyq_pop8(q, mode, m)	vyq_pop(q, m, 8)
+#define vyq_pop64(q, mode, m)	vyq_pop(q, m, 64)
+RB_LOOPS(vyq)
+
+const struct rb_impl rb_vyukov = {
+	"vyukov-ref", "textbook per-slot-sequence MPMC ring (reference, not a peer; every mode runs the same code)",
+	RB_ALL_MODES, 0, vyq_create, vyq_destroy, vyq_produce, vyq_consume,
+};
+
+/* ------------------------------------------------------------------------ */
+/* Concurrency Kit: typed rings, the spsc, mpsc and mpmc variants. */
+CK_RING_PROTOTYPE(m8, rb_m8)
+CK_RING_PROTOTYPE(m64, rb_m64)
+
+struct ckq {
+	struct ck_ring ring;
+	void *buf;
+};
+
+static void *ckq_create(int mode, unsigned int size, unsigned int cap)
+{
+	struct ckq *q = zalloc_aligned(sizeof(*q));
+
+	(void)mode;
+	ck_ring_init(&q->ring, cap);
+	q->buf = zalloc_aligned((size_t)cap * size);
+	return q;
+}
+
+static void ckq_destroy(void *p)
+{
+	struct ckq *q = p;
+
+	free(q->buf);
+	free(q);
+}
+
+#define CKQ_OPS(T)							\
+static inline __attribute__((always_inline)) int			\
+ckq_push_##T(struct ckq *q, int mode, struct rb_##T *m)		\
+{									\
+	switch (mode) {							\
+	case RB_SPSC:							\
+		return ck_ring_enqueue_spsc_##T(&q->ring, q->buf, m);	\
+	case RB_MPSC:							\
+		return ck_ring_enqueue_mpsc_##T(&q->ring, q->buf, m);	\
+	default:							\
+		return ck_ring_enqueue_mpmc_##T(&q->ring, q->buf, m);	\
+	}								\
+}									\
+static inline __attribute__((always_inline)) int			\
+ckq_pop_##T(struct ckq *q, int mode, struct rb_##T *m)			\
+{									\
+	switch (mode) {							\
+	case RB_SPSC:							\
+		return ck_ring_dequeue_spsc_##T(&q->ring, q->buf, m);	\
+	case RB_MPSC:							\
+		return ck_ring_dequeue_mpsc_##T(&q->ring, q->buf, m);	\
+	default:							\
+		return ck_ring_dequeue_mpmc_##T(&q->ring, q->buf, m);	\
+	}								\
+}
+CKQ_OPS(m8)
+CKQ_OPS(m64)
+
+#define ckq_push8(q, mode, m)	ckq_push_m8(q, mode, m)
+#define ckq_push64(q, mode, m)	ckq_push_m64(q, mode, m)
+#define ckq_pop8(q, mode, m)	ckq_pop_m8(q, mode, m)
+#define ckq_pop64(q, mode, m)	ckq_pop_m64(q, mode, m)
+RB_LOOPS(ckq)
+
+const struct rb_impl rb_ck = {
+	"ck_ring", "Concurrency Kit typed ring (CK_RING_PROTOTYPE), spsc/mpsc/mpmc variants; holds capacity-1",
+	RB_ALL_MODES, 1, ckq_create, ckq_destroy, ckq_produce, ckq_consume,
+};
+
+/* ------------------------------------------------------------------------ */
+/*
+ * liburcu wfcqueue: an unbounded linked queue. Bounded here by a pool of
+ * `cap` nodes that circulates through a second wfcqueue, so every message
+ * costs two enqueues and two dequeues. Single-dequeuer queues use the
+ * lock-free dequeue; a queue with several dequeuers (the message queue in
+ * MPMC, the pool in MPSC and MPMC) takes the queue's own mutex, as the
+ * library requires.
+ */
+struct wnode {
+	struct cds_wfcq_node node;
+	unsigned char data[64];
+};
+
+struct wq {
+	struct cds_wfcq_head head;
+	_Alignas(64) struct cds_wfcq_tail tail;
+	_Alignas(64) struct cds_wfcq_head free_head;
+	_Alignas(64) struct cds_wfcq_tail free_tail;
+	struct wnode *nodes;
+};
+
+static void *wq_create(int mode, unsigned int size, unsigned int cap)
+{
+	struct wq *q = zalloc_aligned(sizeof(*q));
+	unsigned int i;
+
+	(void)mode;
+	(void)size;
+	cds_wfcq_init(&q->head, &q->tail);
+	cds_wfcq_init(&q->free_head, &q->free_tail);
+	q->nodes = zalloc_aligned(sizeof(*q->nodes) * cap);
+	for (i = 0; i < cap; i++) {
+		cds_wfcq_node_init(&q->nodes[i].node);
+		cds_wfcq_enqueue(&q->free_head, &q->free_tail,
+				 &q->nodes[i].node);
+	}
+	return q;
+}
+
+static void wq_destroy(void *p)
+{
+	struct wq *q = p;
+
+	cds_wfcq_destroy(&q->head, &q->tail);
+	cds_wfcq_destroy(&q->free_head, &q->free_tail);
+	free(q->nodes);
+	free(q);
+}
+
+static inline __attribute__((always_inline)) struct wnode *
+wq_take(struct cds_wfcq_head *h, struct cds_wfcq_tail *t, bool shared)
+{
+	struct cds_wfcq_node *n;
+
+	if (shared)
+		n = cds_wfcq_dequeue_blocking(h, t);
+	else
+		n = __cds_wfcq_dequeue_nonblocking(h, t);
+	if (!n || n == CDS_WFCQ_WOULDBLOCK)
+		return NULL;
+	return caa_container_of(n, struct wnode, node);
+}
+
+static inline __attribute__((always_inline)) int
+wq_push(struct wq *q, int mode, const void *m, unsigned int size)
+{
+	struct wnode *n = wq_take(&q->free_head, &q->free_tail,
+				  mode != RB_SPSC);
+
+	if (!n)
+		return 0;
+	memcpy(n->data, m, size);
+	cds_wfcq_node_init(&n->node);
+	cds_wfcq_enqueue(&q->head, &q->tail, &n->node);
+	return 1;
+}
+
+static inline __attribute__((always_inline)) int
+wq_pop(struct wq *q, int mode, void *m, unsigned int size)
+{
+	struct wnode *n = wq_take(&q->head, &q->tail, mode == RB_MPMC);
+
+	if (!n)
+		return 0;
+	memcpy(m, n->data, size);
+	cds_wfcq_node_init(&n->node);
+	cds_wfcq_enqueue(&q->free_head, &q->free_tail, &n->node);
+	return 1;
+}
+
+#define wq_push8(q, mode, m)	wq_push(q, mode, m, 8)
+#define wq_push64(q, mode, m)	wq_push(q, mode, m, 64)
+#define wq_pop8(q, mode, m)	wq_pop(q, mode, m, 8)
+#define wq_pop64(q, mode, m)	wq_pop(q, mode, m, 64)
+RB_LOOPS(wq)
+
+const struct rb_impl rb_urcu = {
+	"urcu-wfcq", "liburcu wfcqueue (unbounded, linked), bounded by a node pool circulating through a second wfcqueue",
+	RB_ALL_MODES, 1, wq_create, wq_destroy, wq_produce, wq_consume,
+};
+
+/* ------------------------------------------------------------------------ */
+/* The floor: a ring under one mutex, two condition variables. */
+struct mq {
+	pthread_mutex_t lock;
+	pthread_cond_t not_full, not_empty;
+	unsigned long head, tail, mask;
+	unsigned int size, waiting_send, waiting_recv;
+	unsigned char *buf;
+};
+
+static void *mq_create(int mode, unsigned int size, unsigned int cap)
+{
+	struct mq *q = zalloc_aligned(sizeof(*q));
+
+	(void)mode;
+	pthread_mutex_init(&q->lock, NULL);
+	pthread_cond_init(&q->not_full, NULL);
+	pthread_cond_init(&q->not_empty, NULL);
+	q->mask = cap - 1;
+	q->size = size;
+	q->buf = zalloc_aligned((size_t)cap * size);
+	return q;
+}
+
+static void mq_destroy(void *p)
+{
+	struct mq *q = p;
+
+	pthread_mutex_destroy(&q->lock);
+	pthread_cond_destroy(&q->not_full);
+	pthread_cond_destroy(&q->not_empty);
+	free(q->buf);
+	free(q);
+}
+
+/* Blocking: waits on the condition variable, so it never fails. */
+static inline __attribute__((always_inline)) int
+mq_push(struct mq *q, const void *m, unsigned int size)
+{
+	pthread_mutex_lock(&q->lock);
+	while (q->tail - q->head > q->mask) {
+		q->waiting_send++;
+		pthread_cond_wait(&q->not_full, &q->lock);
+		q->waiting_send--;
+	}
+	memcpy(q->buf + (q->tail & q->mask) * size, m, size);
+	q->tail++;
+	if (q->waiting_recv)
+		pthread_cond_signal(&q->not_empty);
+	pthread_mutex_unlock(&q->lock);
+	return 1;
+}
+
+static inline __attribute__((always_inline)) int
+mq_pop(struct mq *q, void *m, unsigned int size)
+{
+	pthread_mutex_lock(&q->lock);
+	while (q->tail == q->head) {
+		q->waiting_recv++;
+		pthread_cond_wait(&q->not_empty, &q->lock);
+		q->waiting_recv--;
+	}
+	memcpy(m, q->buf + (q->head & q->mask) * size, size);
+	q->head++;
+	if (q->waiting_send)
+		pthread_cond_signal(&q->not_full);
+	pthread_mutex_unlock(&q->lock);
+	return 1;
+}
+
+#define mq_push8(q, mode, m)	mq_push(q, m, 8)
+#define mq_push64(q, mode, m)	mq_push(q, m, 64)
+#define mq_pop8(q, mode, m)	mq_pop(q, m, 8)
+#define mq_pop64(q, mode, m)	mq_pop(q, m, 64)
+RB_LOOPS(mq)
+
+const struct rb_impl rb_mutex = {
+	"mutex+condvar", "ring under a pthread mutex, two condition variables, blocking (every mode runs the same code)",
+	RB_ALL_MODES, 1, mq_create, mq_destroy, mq_produce, mq_consume,
+};

@@ -1,0 +1,438 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""Turn the raw output of scripts/bench.sh into bench/results/.
+
+Reads, from --raw: icount.txt and wall.txt (ipc_bench inside the VM),
+native.txt (ring_bench), config.txt, and writes to --out: results.md,
+results.csv and the PNG plots (gnuplot). Standard library only.
+
+Mechanisms and queues are listed in the order the benchmarks print them,
+so a new row of ipc_bench's table (a new chan path) shows up here with no
+change.
+"""
+import argparse
+import csv
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+
+SIZES = [8, 64, 1024]
+NATIVE_SIZES = [8, 64]
+WORKLOADS = [
+    ("self", "send+receive, one process", "instructions per send+receive"),
+    ("pingpong", "ping-pong, two processes", "instructions per round trip"),
+    ("stream1x1", "stream 1 producer to 1 consumer", "instructions per message"),
+    ("stream4x4", "stream 4 producers to 4 consumers", "instructions per message"),
+]
+MODES = ["spsc", "mpsc", "mpmc"]
+CHAN_IOCTL_PATHS = ["chan-id", "chan-fd"]
+SHARE_OK = 0.9
+
+
+def read_lines(path):
+    try:
+        with open(path) as f:
+            return f.read().splitlines()
+    except FileNotFoundError:
+        return None
+
+
+def parse_vm(path):
+    """ipc_bench output -> (config comments, {(wl, mech, size): row}, mech order)."""
+    lines = read_lines(path)
+    if lines is None:
+        return None
+    notes, rows, order = [], {}, []
+    for line in lines:
+        if line.startswith("# "):
+            notes.append(line[2:])
+            continue
+        f = line.split(",")
+        if len(f) != 7 or f[0] != "R":
+            continue
+        wl, mech, size, procs, ops, total = f[1], f[2], int(f[3]), int(f[4]), int(f[5]), int(f[6])
+        rows[(wl, mech, size)] = dict(workload=wl, mechanism=mech, size=size, procs=procs,
+                                      ops=ops, total=total, per_op=total / ops)
+        if wl not in ("probe",) and mech not in order:
+            order.append(mech)
+    return notes, rows, order
+
+
+def parse_native(path):
+    lines = read_lines(path)
+    if lines is None:
+        return None
+    notes, runs, order, peers = [], {}, [], set()
+    for line in lines:
+        if line.startswith("# "):
+            notes.append(line[2:])
+            if line.startswith("# queue "):
+                name = line.split()[2]
+                if "(peer)" in line:
+                    peers.add(name)
+            continue
+        f = line.split(",")
+        if len(f) != 9 or f[0] != "N":
+            continue
+        q, mode, size, run, n, ns, bad, share = f[1], f[2], int(f[3]), int(f[4]), int(f[5]), int(f[6]), int(f[7]), float(f[8])
+        runs.setdefault((q, mode, size), []).append(
+            dict(queue=q, mode=mode, size=size, run=run, n=n, ns=ns, bad=bad, share=share,
+                 rate=n / ns * 1e9 if ns else 0.0))
+        if q not in order:
+            order.append(q)
+    return notes, runs, order, peers
+
+
+def native_summary(runs):
+    """Median, min, max over the undisturbed runs; with fewer than 3 of
+    those, over the 3 runs that had the largest CPU share (the least
+    disturbed), and the cell is marked."""
+    good = [r for r in runs if r["share"] >= SHARE_OK]
+    disturbed = len(good) < 3
+    use = sorted(runs, key=lambda r: -r["share"])[:3] if disturbed else good
+    rates = [r["rate"] for r in use]
+    return dict(median=statistics.median(rates), lo=min(rates), hi=max(rates),
+                used=len(use), good=len(good), total=len(runs), disturbed=disturbed,
+                share=statistics.median(r["share"] for r in use))
+
+
+def fmt_int(v):
+    return "–" if v is None else f"{v:,.0f}".replace(",", " ")
+
+
+def fmt_ratio(v):
+    return "–" if v is None else f"{v:.2f}"
+
+
+def fmt_rate(v):
+    return f"{v / 1e6:.1f}"
+
+
+def md_table(header, rows):
+    out = ["| " + " | ".join(header) + " |",
+           "|" + "|".join(["---"] + ["--:"] * (len(header) - 1)) + "|"]
+    out += ["| " + " | ".join(r) + " |" for r in rows]
+    return "\n".join(out)
+
+
+def vm_value(rows, wl, mech, size):
+    r = rows.get((wl, mech, size))
+    return None if r is None else r["per_op"]
+
+
+def vm_tables(rows, order, fmt, title_unit):
+    """One table per workload: mechanisms x sizes, with ratios to mq and pipe."""
+    out = []
+    for wl, title, unit in WORKLOADS:
+        if not any((wl, m, s) in rows for m in order for s in SIZES):
+            continue
+        header = ["mechanism"] + [f"{s} B" for s in SIZES] + \
+                 [f"÷ mq {s} B" for s in SIZES] + [f"÷ pipe {s} B" for s in SIZES]
+        body = []
+        for m in order:
+            vals = [vm_value(rows, wl, m, s) for s in SIZES]
+            mq = [vm_value(rows, wl, "posix-mq", s) for s in SIZES]
+            pipe = [vm_value(rows, wl, "pipe", s) for s in SIZES]
+            ratio_mq = [v / b if v is not None and b else None for v, b in zip(vals, mq)]
+            ratio_pipe = [v / b if v is not None and b else None for v, b in zip(vals, pipe)]
+            name = f"**{m}**" if m.startswith("chan") else m
+            body.append([name] + [fmt(v) for v in vals] + [fmt_ratio(v) for v in ratio_mq] +
+                        [fmt_ratio(v) for v in ratio_pipe])
+        out.append(f"**{title}** ({unit if title_unit is None else title_unit})\n\n" +
+                   md_table(header, body))
+    return "\n\n".join(out)
+
+
+def goals(icount, native):
+    out = []
+    if icount:
+        rows = icount[1]
+        for size in (8, 64):
+            mq = vm_value(rows, "self", "posix-mq", size)
+            for path in CHAN_IOCTL_PATHS:
+                v = vm_value(rows, "self", path, size)
+                if v is None or mq is None:
+                    continue
+                r = v / mq
+                out.append([f"{path} send+receive ≤ 0.8 × POSIX mq, {size} B",
+                            f"{v:.0f} vs {mq:.0f} instr: **{r:.2f}**",
+                            "met" if r <= 0.8 else "**missed**"])
+        for size in SIZES:
+            ev = vm_value(rows, "pingpong", "eventfd", size)
+            for path in [m for m in icount[2] if m.startswith("chan")]:
+                v = vm_value(rows, "pingpong", path, size)
+                if v is None or ev is None:
+                    continue
+                r = v / ev
+                out.append([f"{path} ping-pong ≤ eventfd, {size} B",
+                            f"{v:.0f} vs {ev:.0f} instr: **{r:.2f}**",
+                            "met" if r <= 1.0 else "**missed**"])
+    if native:
+        _, runs, order, peers = native
+        for mode, need, what in (("mpmc", 0.8, "best peer's MPMC"),
+                                 ("spsc", 0.5, "best SPSC ring's")):
+            for size in NATIVE_SIZES:
+                if ("chan", mode, size) not in runs:
+                    continue
+                chan = native_summary(runs[("chan", mode, size)])
+                best, best_name = 0.0, None
+                for q in order:
+                    if q in peers and (q, mode, size) in runs:
+                        s = native_summary(runs[(q, mode, size)])
+                        if s["median"] > best:
+                            best, best_name = s["median"], q
+                if not best:
+                    continue
+                r = chan["median"] / best
+                noisy = " (disturbed runs)" if chan["disturbed"] else ""
+                out.append([f"native ring ≥ {need} × {what} throughput, {size} B",
+                            f"{fmt_rate(chan['median'])} vs {fmt_rate(best)} M msg/s "
+                            f"({best_name}): **{r:.2f}**{noisy}",
+                            "met" if r >= need else "**missed**"])
+    return md_table(["goal", "measured", "verdict"], out) if out else ""
+
+
+def native_tables(native):
+    notes, runs, order, peers = native
+    out = []
+    for mode in MODES:
+        present = [q for q in order if any((q, mode, s) in runs for s in NATIVE_SIZES)]
+        if not present:
+            continue
+        best = {}
+        for s in NATIVE_SIZES:
+            meds = [native_summary(runs[(q, mode, s)])["median"]
+                    for q in present if q in peers and (q, mode, s) in runs]
+            best[s] = max(meds) if meds else None
+        header = ["queue"] + sum(([f"{s} B: M msg/s (min–max)", f"{s} B ÷ best peer"]
+                                  for s in NATIVE_SIZES), [])
+        body = []
+        for q in present:
+            row = [q if q in peers else f"**{q}**" if q == "chan" else f"*{q}*"]
+            for s in NATIVE_SIZES:
+                if (q, mode, s) not in runs:
+                    row += ["–", "–"]
+                    continue
+                st = native_summary(runs[(q, mode, s)])
+                mark = " †" if st["disturbed"] else ""
+                row.append(f"{fmt_rate(st['median'])} ({fmt_rate(st['lo'])}–{fmt_rate(st['hi'])}){mark}")
+                row.append(fmt_ratio(st["median"] / best[s]) if best[s] else "–")
+            body.append(row)
+        out.append(f"**{mode.upper()}** code paths, 1 producer + 1 consumer thread\n\n" +
+                   md_table(header, body))
+    return "\n\n".join(out)
+
+
+def write_csv(path, config, icount, wall, native):
+    with open(path, "w", newline="") as f:
+        for line in config:
+            f.write(f"# {line}\n")
+        for p, data in (("icount", icount), ("wall", wall)):
+            if data:
+                for line in data[0]:
+                    f.write(f"# {p}: {line}\n")
+        if native:
+            for line in native[0]:
+                f.write(f"# native: {line}\n")
+        w = csv.writer(f)
+        w.writerow(["pass", "workload", "mechanism", "msg_bytes", "procs", "run", "ops",
+                    "total_ns", "value", "unit", "cpu_share"])
+        for p, data, unit in (("icount", icount, "instructions/op"),
+                              ("wall-tcg-smp2", wall, "ns/op")):
+            if not data:
+                continue
+            for r in data[1].values():
+                w.writerow([p, r["workload"], r["mechanism"], r["size"], r["procs"], 0,
+                            r["ops"], r["total"], f"{r['per_op']:.1f}", unit, ""])
+        if native:
+            for rs in native[1].values():
+                for r in rs:
+                    w.writerow(["native", r["mode"], r["queue"], r["size"], 2, r["run"],
+                                r["n"], r["ns"], f"{r['rate']:.0f}", "msg/s",
+                                f"{r['share']:.3f}"])
+
+
+def plots(out, icount, native):
+    """Clustered bar charts with gnuplot; returns the PNG names written."""
+    try:
+        subprocess.run(["gnuplot", "--version"], check=True, capture_output=True)
+    except (OSError, subprocess.CalledProcessError):
+        print("report: gnuplot not found, no plots", file=sys.stderr)
+        return []
+    made = []
+    with tempfile.TemporaryDirectory() as tmp:
+        script = ["set terminal pngcairo size 1000,520 font ',10' noenhanced",
+                  "set style data histogram",
+                  "set style fill solid 0.85 border -1",
+                  "set boxwidth 0.9", "set grid ytics", "set key top left",
+                  "set xtics rotate by -30"]
+        if icount:
+            rows, order = icount[1], icount[2]
+            for wl, title, unit in WORKLOADS:
+                if not any((wl, m, s) in rows for m in order for s in SIZES):
+                    continue
+                dat = os.path.join(tmp, f"{wl}.dat")
+                with open(dat, "w") as f:
+                    for m in order:
+                        vals = [vm_value(rows, wl, m, s) for s in SIZES]
+                        f.write(m + " " + " ".join("NaN" if v is None else f"{v:.0f}"
+                                                   for v in vals) + "\n")
+                png = f"icount_{wl}.png"
+                script += ["set style histogram clustered gap 1",
+                           f"set output '{os.path.join(out, png)}'",
+                           f"set title 'chan vs kernel IPC: {title} (QEMU icount, 1 vCPU)'",
+                           f"set ylabel '{unit}'", "set yrange [0:*]",
+                           f"plot '{dat}' using 2:xtic(1) title '8 B', '' using 3 title '64 B',"
+                           " '' using 4 title '1024 B'"]
+                made.append(png)
+        if native:
+            _, runs, order, peers = native
+            for mode in MODES:
+                present = [q for q in order if any((q, mode, s) in runs for s in NATIVE_SIZES)]
+                if not present:
+                    continue
+                dat = os.path.join(tmp, f"native_{mode}.dat")
+                with open(dat, "w") as f:
+                    for q in present:
+                        cols = []
+                        for s in NATIVE_SIZES:
+                            if (q, mode, s) in runs:
+                                st = native_summary(runs[(q, mode, s)])
+                                cols += [st["median"] / 1e6, st["lo"] / 1e6, st["hi"] / 1e6]
+                            else:
+                                cols += [float("nan")] * 3
+                        f.write(q + " " + " ".join(f"{c:.3f}" for c in cols) + "\n")
+                png = f"native_{mode}.png"
+                script += ["set style histogram errorbars gap 1 lw 1",
+                           f"set output '{os.path.join(out, png)}'",
+                           f"set title 'ring throughput, {mode.upper()} code paths, "
+                           "1 producer + 1 consumer (median, min-max)'",
+                           "set ylabel 'million messages per second'", "set yrange [0:*]",
+                           f"plot '{dat}' using 2:3:4:xtic(1) title '8 B',"
+                           " '' using 5:6:7 title '64 B'"]
+                made.append(png)
+        gp = os.path.join(tmp, "plots.gp")
+        with open(gp, "w") as f:
+            f.write("\n".join(script) + "\n")
+        r = subprocess.run(["gnuplot", gp], capture_output=True, text=True)
+        if r.returncode:
+            print("report: gnuplot failed:\n" + r.stderr, file=sys.stderr)
+            return []
+    return made
+
+
+def repeat_check(first, second):
+    """Compare two icount passes: the table (per-op figures as printed) and
+    the raw totals. Returns (table_same, line for the report)."""
+    r1, r2 = first[1], second[1]
+    if set(r1) != set(r2):
+        return False, "icount rows repeat: no (the two passes measured different rows)"
+    table_diff = [k for k in r1 if fmt_int(r1[k]["per_op"]) != fmt_int(r2[k]["per_op"])]
+    raw_diff = [k for k in r1 if r1[k]["total"] != r2[k]["total"]]
+    worst = max((abs(r1[k]["per_op"] - r2[k]["per_op"]) for k in raw_diff), default=0)
+    if not raw_diff:
+        return True, f"icount rows repeat: yes (all {len(r1)} rows identical to the instruction)"
+    if not table_diff:
+        return True, (f"icount rows repeat: yes (every figure of the tables; {len(raw_diff)} of "
+                      f"{len(r1)} raw totals differ, by at most {worst:.2f} instructions per operation)")
+    names = ", ".join(f"{w} {m} {s} B" for (w, m, s) in table_diff[:6])
+    return False, (f"icount rows repeat: no ({len(table_diff)} of {len(r1)} figures differ, "
+                   f"at most {worst:.1f} instructions per operation: {names})")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--raw", required=True)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--repeat", action="store_true",
+                    help="compare icount.txt with icount2.txt; exit 3 if the tables differ")
+    a = ap.parse_args()
+
+    config = read_lines(os.path.join(a.raw, "config.txt")) or []
+    icount = parse_vm(os.path.join(a.raw, "icount.txt"))
+    wall = parse_vm(os.path.join(a.raw, "wall.txt"))
+    native = parse_native(os.path.join(a.raw, "native.txt"))
+    os.makedirs(a.out, exist_ok=True)
+    repeated = None
+    if a.repeat:
+        second = parse_vm(os.path.join(a.raw, "icount2.txt"))
+        if icount and second:
+            repeated, line = repeat_check(icount, second)
+            config.append(line)
+            print(line)
+
+    md = ["# chan benchmark results", "",
+          "Written by `make bench` (scripts/bench.sh); how to read and reproduce "
+          "them: bench/README.md. Every raw figure and the configuration: "
+          "results.csv.", ""]
+    md += ["```"] + config + ["```", ""]
+    if icount:
+        md += ["## Kernel paths: guest instructions per operation",
+               "", "QEMU `-icount shift=0,sleep=off`, one vCPU: the guest TSC counts "
+               "instructions, user and kernel. How exactly the figures repeat from "
+               "boot to boot: the repeat line above and bench/README.md "
+               "(Reproducibility). Capacity 64 messages (pipe: the smallest pipe holding 64; SysV: "
+               "64 messages' bytes; seqpacket: default buffer). Lower is better; "
+               "÷ columns are the ratio to POSIX mq and to pipe.", "",
+               vm_tables(icount[1], icount[2], fmt_int, None), ""]
+        probes = [r for (wl, _, _), r in icount[1].items() if wl == "probe"]
+        split = [(m, s) for m in icount[2] for s in SIZES
+                 if ("send", m, s) in icount[1]]
+        if probes or split:
+            md += ["### Sub-paths", "",
+                   "Instructions per call of parts of the path (probe), and the "
+                   "send and receive halves of send+receive measured apart "
+                   "(a batch of 32 sends, then 32 receives).", ""]
+            if probes:
+                md += [md_table(["probe", "instructions per call"],
+                                [[r["mechanism"], fmt_int(r["per_op"])] for r in probes]), ""]
+            if split:
+                body = []
+                for m in icount[2]:
+                    row = [m]
+                    for s in SIZES:
+                        row += [fmt_int(vm_value(icount[1], "send", m, s)),
+                                fmt_int(vm_value(icount[1], "recv", m, s))]
+                    body.append(row)
+                md += [md_table(["mechanism"] + sum(([f"send {s} B", f"recv {s} B"]
+                                                     for s in SIZES), []), body), ""]
+    if wall:
+        md += ["## Kernel paths, wall clock (noisy)", "",
+               "The same binary in QEMU TCG with 2 vCPUs and no icount: nanoseconds "
+               "per operation of an emulated CPU on a shared host. These move from "
+               "run to run; only the icount tables above count instructions.", "",
+               vm_tables(wall[1], wall[2], fmt_int, "ns per operation"), ""]
+    if native:
+        md += ["## The ring itself, native on the host", "",
+               "kmod/chan_ring.h compiled in user space (-O2, no -march) against "
+               "the peers, capacity 1024, one producer and one consumer thread "
+               "pinned to the two CPUs; SPSC, MPSC and MPMC are the queues' code "
+               "paths for that many producers and consumers (a queue with one "
+               "protocol runs it in every mode). Median of the runs, min–max in "
+               "brackets; throughput ÷ the best peer (**chan**; *vyukov-ref* is a "
+               "textbook ring for reference, not a peer). † marks a cell where "
+               "fewer than 3 runs had both threads on a CPU ≥ 90% of the time "
+               "(the host was busy): its figures are from the 3 least disturbed "
+               "runs and are not trustworthy.", "",
+               native_tables(native), ""]
+        for line in native[0]:
+            if line.startswith("loadavg"):
+                md.append(f"Host {line}.  ")
+        md.append("")
+    g = goals(icount, native)
+    if g:
+        md += ["## Goals (issue 4)", "", g, ""]
+    pngs = plots(a.out, icount, native)
+    if pngs:
+        md += ["## Plots", ""] + [f"![{p}]({p})" for p in pngs] + [""]
+    with open(os.path.join(a.out, "results.md"), "w") as f:
+        f.write("\n".join(md))
+    write_csv(os.path.join(a.out, "results.csv"), config, icount, wall, native)
+    if repeated is False:
+        sys.exit(3)
+
+
+if __name__ == "__main__":
+    main()
