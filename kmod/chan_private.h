@@ -34,6 +34,37 @@
 			 CHAN_FEAT_TYPE_TAG | CHAN_FEAT_INFO_NEXT | \
 			 CHAN_FEAT_AUTODESTROY)
 
+/* Objects the module counts, so that unload can prove none leaked. */
+enum chan_obj {
+	CHAN_OBJ_CHANNEL,
+	CHAN_OBJ_RING,
+	CHAN_OBJ_ENDPOINT,
+	CHAN_OBJ_FILE,
+	CHAN_OBJ_NR,
+};
+
+/**
+ * struct chan_obj_count - creations and destructions of one kind of object
+ * @created: objects made
+ * @destroyed: objects freed
+ */
+struct chan_obj_count {
+	atomic64_t created;
+	atomic64_t destroyed;
+};
+
+extern struct chan_obj_count chan_objects[CHAN_OBJ_NR];
+
+static inline void chan_obj_created(enum chan_obj kind)
+{
+	atomic64_inc(&chan_objects[kind].created);
+}
+
+static inline void chan_obj_destroyed(enum chan_obj kind)
+{
+	atomic64_inc(&chan_objects[kind].destroyed);
+}
+
 extern unsigned int chan_max_channels;
 extern unsigned long chan_max_ring_bytes;
 

@@ -73,6 +73,7 @@ struct chan *chan_alloc(struct chan_ns *ns, const struct chan_create *c)
 	atomic_set(&ch->recv_waiters, 0);
 	spin_lock_init(&ch->lock);
 	ida_init(&ch->tokens);
+	chan_obj_created(CHAN_OBJ_CHANNEL);
 	return ch;
 
 err_stats:
@@ -90,6 +91,7 @@ static void chan_release(struct kref *ref)
 	free_percpu(ch->stats);
 	ida_destroy(&ch->tokens);
 	chan_ns_put(ch->ns);
+	chan_obj_destroyed(CHAN_OBJ_CHANNEL);
 	/* Lookups under RCU may still be looking at the count. */
 	kfree_rcu(ch, rcu);
 }

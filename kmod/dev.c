@@ -402,6 +402,7 @@ static int chan_dev_open(struct inode *inode, struct file *file)
 	}
 	cf->ns = ns;
 	file->private_data = cf;
+	chan_obj_created(CHAN_OBJ_FILE);
 	return 0;
 }
 
@@ -412,6 +413,7 @@ static int chan_dev_release(struct inode *inode, struct file *file)
 	chan_bounce_free(&cf->bounce);
 	chan_ns_put(cf->ns);
 	kfree(cf);
+	chan_obj_destroyed(CHAN_OBJ_FILE);
 	return 0;
 }
 

@@ -28,6 +28,7 @@ static int chan_endpoint_release(struct inode *inode, struct file *file)
 	ida_free(&ch->tokens, ep->token);
 	chan_bounce_free(&ep->bounce);
 	kfree(ep);
+	chan_obj_destroyed(CHAN_OBJ_ENDPOINT);
 	chan_put(ch);
 	return 0;
 }
@@ -150,12 +151,15 @@ int chan_endpoint_open(struct chan *ch, u32 roles, u32 open_flags)
 		flags |= O_CLOEXEC;
 	if (open_flags & CHAN_OPEN_NONBLOCK)
 		flags |= O_NONBLOCK;
+	/* Counted first: the fd is live, and may be closed, once installed. */
+	chan_obj_created(CHAN_OBJ_ENDPOINT);
 	ret = anon_inode_getfd("[chan]", &chan_endpoint_fops, ep, flags);
 	if (ret < 0)
 		goto err_detach;
 	return ret;
 
 err_detach:
+	chan_obj_destroyed(CHAN_OBJ_ENDPOINT);
 	chan_detach(ch, roles);
 	chan_put(ch);
 err_token:

@@ -3,9 +3,11 @@
  * chan: typed, bounded, multi-producer multi-consumer blocking message
  * channels. Module init and exit only.
  */
+#include <linux/debugfs.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
 #include <linux/rcupdate.h>
+#include <linux/seq_file.h>
 #include "chan_private.h"
 
 unsigned int chan_max_channels = 65536;
@@ -16,10 +18,51 @@ unsigned long chan_max_ring_bytes = 64UL << 20;
 module_param_named(max_ring_bytes, chan_max_ring_bytes, ulong, 0644);
 MODULE_PARM_DESC(max_ring_bytes, "Largest ring of one channel, in bytes");
 
+struct chan_obj_count chan_objects[CHAN_OBJ_NR];
+
+static const char *const chan_obj_names[CHAN_OBJ_NR] = {
+	[CHAN_OBJ_CHANNEL] = "channels",
+	[CHAN_OBJ_RING] = "rings",
+	[CHAN_OBJ_ENDPOINT] = "endpoints",
+	[CHAN_OBJ_FILE] = "files",
+};
+
+/* debugfs chan/objects: "<kind> <created> <destroyed>" per line. */
+static int chan_objects_show(struct seq_file *m, void *unused)
+{
+	int i;
+
+	for (i = 0; i < CHAN_OBJ_NR; i++)
+		seq_printf(m, "%s %lld %lld\n", chan_obj_names[i],
+			   atomic64_read(&chan_objects[i].created),
+			   atomic64_read(&chan_objects[i].destroyed));
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(chan_objects);
+
+static struct dentry *chan_debugfs;
+
+/* At unload every object made must have been freed. */
+static void chan_objects_check(void)
+{
+	int i;
+
+	for (i = 0; i < CHAN_OBJ_NR; i++) {
+		s64 made = atomic64_read(&chan_objects[i].created);
+		s64 freed = atomic64_read(&chan_objects[i].destroyed);
+
+		WARN(made != freed, "chan: %s leaked: %lld created, %lld destroyed\n",
+		     chan_obj_names[i], made, freed);
+	}
+}
+
 static int __init chan_init(void)
 {
 	int ret;
 
+	chan_debugfs = debugfs_create_dir(KBUILD_MODNAME, NULL);
+	debugfs_create_file("objects", 0444, chan_debugfs, NULL,
+			    &chan_objects_fops);
 	ret = chan_dev_init();
 	if (ret)
 		goto err_dev;
@@ -27,6 +70,7 @@ static int __init chan_init(void)
 	return 0;
 
 err_dev:
+	debugfs_remove_recursive(chan_debugfs);
 	return ret;
 }
 
@@ -36,6 +80,8 @@ static void __exit chan_exit(void)
 	chan_registry_exit();
 	/* Channels are freed with kfree_rcu(): let them go first. */
 	rcu_barrier();
+	debugfs_remove_recursive(chan_debugfs);
+	chan_objects_check();
 	pr_info("unloaded\n");
 }
 

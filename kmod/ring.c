@@ -35,6 +35,7 @@ int chan_ring_init(struct chan_ring *ring, u32 msg_size, u32 capacity)
 	if (!ring->mem)
 		return -ENOMEM;
 	ring->size = size;
+	chan_obj_created(CHAN_OBJ_RING);
 
 	hdr = ring->mem;
 	hdr->magic = CHAN_RING_MAGIC;
@@ -59,6 +60,7 @@ void chan_ring_free(struct chan_ring *ring)
 {
 	vfree(ring->mem);
 	ring->mem = NULL;
+	chan_obj_destroyed(CHAN_OBJ_RING);
 }
 
 /*
