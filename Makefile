@@ -8,7 +8,7 @@ KDIR ?= /lib/modules/$(KVER)/build
 BUILD ?= $(CURDIR)/build
 export BUILD KVER KDIR
 
-.PHONY: all deps module module-debug userlib selftests host-tests style \
+.PHONY: all deps module module-debug module-rt userlib selftests host-tests style \
 	sparse demo check check-debug vm bench clean
 
 all: module userlib selftests
@@ -24,6 +24,11 @@ module: deps
 # repository (scripts/debug-kernel.sh).
 module-debug: deps
 	@scripts/debug-module.sh >/dev/null
+
+# The module for Debian's PREEMPT_RT kernel (linux-image-rt-amd64).
+module-rt: deps
+	@scripts/module-build.sh /lib/modules/$(shell scripts/kver.sh rt)/build \
+		$(BUILD)/rt-module
 
 userlib: deps
 	$(MAKE) -C userlib
@@ -46,7 +51,7 @@ demo: all
 vm: all
 	scripts/vm-run.sh --interactive
 
-check: all module-debug
+check: all module-debug module-rt
 	+@scripts/check.sh
 
 check-debug: module-debug userlib selftests

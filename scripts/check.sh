@@ -3,8 +3,9 @@
 #
 # What `make check` runs once the module (for Debian's kernel and for the
 # debug kernel), libchan and the selftests are built: the host-side tests,
-# then the selftest suite inside a VM of each kernel (--kernels picks them,
-# --no-host skips the host side).  All
+# then the selftest suite inside a VM of each kernel: Debian's, the debug
+# one and Debian's PREEMPT_RT one (--kernels picks them, --no-host skips
+# the host side).  All
 # output also goes to $BUILD/check.log.  TAP result lines of both are counted
 # ("ok ...", "not ok ...", a "# SKIP" directive counts as skipped), plus a few
 # results of our own:
@@ -63,12 +64,12 @@ result() {
 }
 
 host=1
-kernels=debian,debug
+kernels=debian,debug,rt
 while [ $# -gt 0 ]; do
 	case $1 in
 	--no-host) host=0 ;;
 	--kernels) kernels=$2; shift ;;
-	*) echo "usage: $0 [--no-host] [--kernels debian,debug]" >&2; exit 2 ;;
+	*) echo "usage: $0 [--no-host] [--kernels debian,debug,rt]" >&2; exit 2 ;;
 	esac
 	shift
 done
@@ -117,6 +118,17 @@ for kernel in ${kernels//,/ }; do
 				--module "$BUILD/debug-module/chan.ko"
 		else
 			result fail "debug kernel or module missing (make module-debug)"
+		fi
+		;;
+	rt)
+		# Debian's PREEMPT_RT flavour: spinlocks sleep there. Built by
+		# `make module-rt`.
+		rtver=$("$ROOT/scripts/kver.sh" rt)
+		if [ -f "/boot/vmlinuz-$rtver" ] && [ -f "$BUILD/rt-module/chan.ko" ]; then
+			vm_suite rt --timeout 1800 --kernel "/boot/vmlinuz-$rtver" \
+				--module "$BUILD/rt-module/chan.ko"
+		else
+			result fail "PREEMPT_RT kernel or module missing (make module-rt)"
 		fi
 		;;
 	*)

@@ -10,6 +10,7 @@ set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 
 # linux-headers/-image-amd64: build against and boot the same Debian kernel;
+# linux-headers/-image-rt-amd64: the same for the PREEMPT_RT flavour;
 # linux-source-6.1: kselftest harness and checkpatch; qemu-system-x86,
 # busybox-static, cpio, gzip: the test VM; kmod: modinfo and depmod for the
 # module build; sparse: `make sparse`; bc flex bison libelf-dev libssl-dev
@@ -17,6 +18,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 # enables BTF, which needs pahole from dwarves); python3 perl: checkpatch and
 # kernel scripts; xz-utils: the source tarball.
 pkgs="linux-headers-amd64 linux-image-amd64 linux-source-6.1 qemu-system-x86
+linux-headers-rt-amd64 linux-image-rt-amd64
 busybox-static cpio gzip kmod build-essential gcc make libc6-dev sparse bc
 flex bison libelf-dev libssl-dev dwarves rsync python3 perl xz-utils"
 

@@ -1,10 +1,18 @@
 #!/bin/sh
 # The kernel version we build against and boot: the one Debian's
 # linux-headers-amd64 metapackage points at (never the host's own kernel).
-v=$(dpkg-query -W -f='${Depends}' linux-headers-amd64 2>/dev/null |
+# `scripts/kver.sh rt` gives the PREEMPT_RT flavour's (linux-headers-rt-amd64).
+meta=linux-headers-amd64
+glob='/usr/src/linux-headers-*[0-9]-amd64'
+if [ "${1:-}" = rt ]; then
+	meta=linux-headers-rt-amd64
+	glob='/usr/src/linux-headers-*-rt-amd64'
+fi
+v=$(dpkg-query -W -f='${Depends}' "$meta" 2>/dev/null |
 	sed -n 's/.*linux-headers-\([0-9][^ ,]*-amd64\).*/\1/p')
 if [ -z "$v" ]; then
-	v=$(ls -d /usr/src/linux-headers-*-amd64 2>/dev/null | sort -V | tail -n 1 |
+	# shellcheck disable=SC2086 # the glob is meant to expand
+	v=$(ls -d $glob 2>/dev/null | sort -V | tail -n 1 |
 		sed 's|/usr/src/linux-headers-||')
 fi
 echo "$v"
