@@ -60,20 +60,26 @@ static int chan_ucmd_respond(struct chan_ucmd *ucmd, size_t ksize)
 
 /*
  * The channel a call names: its own on a channel fd (id must be 0), else
- * by ID in the file's namespace. Returns a reference.
+ * by ID in the file's namespace. Give it back with chan_ucmd_put().
+ *
+ * A channel fd's channel needs no reference of its own: the endpoint holds
+ * one, and the file cannot be released while its ioctl runs. This keeps
+ * the shared reference count out of the fd path's cache traffic.
  */
 static struct chan *chan_ucmd_chan(struct chan_ucmd *ucmd, u32 id)
 {
 	struct chan *ch;
 
-	if (ucmd->ep) {
-		if (id)
-			return ERR_PTR(-EINVAL);
-		kref_get(&ucmd->ep->ch->ref);
-		return ucmd->ep->ch;
-	}
+	if (ucmd->ep)
+		return id ? ERR_PTR(-EINVAL) : ucmd->ep->ch;
 	ch = chan_lookup(ucmd->cf->ns, id);
 	return ch ? ch : ERR_PTR(-ENOENT);
+}
+
+static void chan_ucmd_put(struct chan_ucmd *ucmd, struct chan *ch)
+{
+	if (!ucmd->ep)
+		chan_put(ch);
 }
 
 static int chan_cmd_create(struct chan_ucmd *ucmd)
@@ -186,7 +192,7 @@ static struct chan *chan_msg_prepare(struct chan_ucmd *ucmd, u32 role,
 	if (IS_ERR(ch))
 		return ch;
 	if (!ucmd->ep && !chan_permitted(ch, role)) {
-		chan_put(ch);
+		chan_ucmd_put(ucmd, ch);
 		return ERR_PTR(-EACCES);
 	}
 	return ch;
@@ -204,7 +210,7 @@ static int chan_cmd_send(struct chan_ucmd *ucmd)
 		return PTR_ERR(ch);
 	ret = chan_send_user(ch, chan_ucmd_owner(ucmd), chan_ucmd_bounce(ucmd),
 			     u64_to_user_ptr(m->buf), m->len, &dl);
-	chan_put(ch);
+	chan_ucmd_put(ucmd, ch);
 	return ret;
 }
 
@@ -222,7 +228,7 @@ static int chan_cmd_recv(struct chan_ucmd *ucmd)
 		return PTR_ERR(ch);
 	ret = chan_recv_user(ch, chan_ucmd_owner(ucmd), chan_ucmd_bounce(ucmd),
 			     u64_to_user_ptr(m->buf), m->len, &len, &dl);
-	chan_put(ch);
+	chan_ucmd_put(ucmd, ch);
 	if ((!ret || ret == -EMSGSIZE) && put_user(len, &um->len))
 		return -EFAULT;
 	return ret;
@@ -272,7 +278,7 @@ static int chan_cmd_info(struct chan_ucmd *ucmd)
 	info->size = ucmd->user_size;
 	info->flags = flags;
 	chan_fill_info(ch, info);
-	chan_put(ch);
+	chan_ucmd_put(ucmd, ch);	/* CHAN_INFO_NEXT is only on /dev/chan */
 	ret = chan_ucmd_respond(ucmd, sizeof(*info));
 	return ret;
 }
