@@ -67,6 +67,7 @@ static inline void chan_obj_destroyed(enum chan_obj kind)
 
 extern unsigned int chan_max_channels;
 extern unsigned long chan_max_ring_bytes;
+extern unsigned long chan_max_total_ring_bytes;
 
 /**
  * struct chan_ns - the channels of one IPC namespace

@@ -4,6 +4,7 @@
  * channels. Module init and exit only.
  */
 #include <linux/debugfs.h>
+#include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
 #include <linux/rcupdate.h>
@@ -17,6 +18,13 @@ MODULE_PARM_DESC(max_channels, "Most channels per IPC namespace");
 unsigned long chan_max_ring_bytes = 64UL << 20;
 module_param_named(max_ring_bytes, chan_max_ring_bytes, ulong, 0644);
 MODULE_PARM_DESC(max_ring_bytes, "Largest ring of one channel, in bytes");
+
+/* 0 at load means a quarter of RAM. */
+unsigned long chan_max_total_ring_bytes;
+module_param_named(max_total_ring_bytes, chan_max_total_ring_bytes, ulong,
+		   0644);
+MODULE_PARM_DESC(max_total_ring_bytes,
+		 "Ring memory of all channels together, in bytes (default: a quarter of RAM)");
 
 struct chan_obj_count chan_objects[CHAN_OBJ_NR];
 
@@ -60,6 +68,8 @@ static int __init chan_init(void)
 {
 	int ret;
 
+	if (!chan_max_total_ring_bytes)
+		chan_max_total_ring_bytes = (totalram_pages() / 4) << PAGE_SHIFT;
 	chan_debugfs = debugfs_create_dir(KBUILD_MODNAME, NULL);
 	debugfs_create_file("objects", 0444, chan_debugfs, NULL,
 			    &chan_objects_fops);

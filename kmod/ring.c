@@ -17,23 +17,41 @@ u64 chan_ring_bytes(u32 msg_size, u32 capacity)
 	return round_up(bytes, PAGE_SIZE);
 }
 
+/* Ring memory of all channels, against chan_max_total_ring_bytes. */
+static atomic64_t chan_total_ring_bytes = ATOMIC64_INIT(0);
+
 /**
  * chan_ring_init() - allocate and lay out an empty ring
  * @ring: filled in
  * @msg_size: largest payload (validated by the caller)
  * @capacity: slots, a power of two (validated by the caller)
  *
- * Return: 0 or -ENOMEM.
+ * Return: 0, -ENOSPC (all channels' rings would exceed
+ * max_total_ring_bytes) or -ENOMEM.
  */
 int chan_ring_init(struct chan_ring *ring, u32 msg_size, u32 capacity)
 {
 	struct chan_ring_hdr *hdr;
 	size_t size = chan_ring_bytes(msg_size, capacity);
 
-	/* Zeroed, which is an empty ring; user-mappable for the fast path. */
-	ring->mem = vmalloc_user(size);
-	if (!ring->mem)
+	if (atomic64_add_return(size, &chan_total_ring_bytes) >
+	    READ_ONCE(chan_max_total_ring_bytes)) {
+		atomic64_sub(size, &chan_total_ring_bytes);
+		return -ENOSPC;
+	}
+	/*
+	 * Zeroed, which is an empty ring. Charged to the creator's memory
+	 * cgroup; a failure is the caller's ENOMEM, never a reason to wake
+	 * the OOM killer or to print a warning: users can ask for large
+	 * rings. (vmalloc_user() would do neither; the mapping will insert
+	 * the pages itself.)
+	 */
+	ring->mem = __vmalloc(size, GFP_KERNEL_ACCOUNT | __GFP_ZERO |
+			      __GFP_NOWARN | __GFP_RETRY_MAYFAIL);
+	if (!ring->mem) {
+		atomic64_sub(size, &chan_total_ring_bytes);
 		return -ENOMEM;
+	}
 	ring->size = size;
 	chan_obj_created(CHAN_OBJ_RING);
 
@@ -60,6 +78,7 @@ void chan_ring_free(struct chan_ring *ring)
 {
 	vfree(ring->mem);
 	ring->mem = NULL;
+	atomic64_sub(ring->size, &chan_total_ring_bytes);
 	chan_obj_destroyed(CHAN_OBJ_RING);
 }
 
