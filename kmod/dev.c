@@ -223,6 +223,12 @@ static int chan_cmd_recv(struct chan_ucmd *ucmd)
 	u32 len = 0;
 	int ret;
 
+	/*
+	 * The length goes back through the struct: make sure it can before a
+	 * message is taken, so a read-only struct cannot lose one.
+	 */
+	if (put_user(m->len, &um->len))
+		return -EFAULT;
 	ch = chan_msg_prepare(ucmd, CHAN_ROLE_RECV, &dl);
 	if (IS_ERR(ch))
 		return PTR_ERR(ch);

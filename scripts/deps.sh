@@ -16,11 +16,11 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 # module build; sparse: `make sparse`; bc flex bison libelf-dev libssl-dev
 # dwarves rsync: building a debug kernel from the same source (Debian's config
 # enables BTF, which needs pahole from dwarves); python3 perl: checkpatch and
-# kernel scripts; xz-utils: the source tarball.
+# kernel scripts; xz-utils: the source tarball; trinity: scripts/vm-trinity.sh.
 pkgs="linux-headers-amd64 linux-image-amd64 linux-source-6.1 qemu-system-x86
 linux-headers-rt-amd64 linux-image-rt-amd64
 busybox-static cpio gzip kmod build-essential gcc make libc6-dev sparse bc
-flex bison libelf-dev libssl-dev dwarves rsync python3 perl xz-utils"
+flex bison libelf-dev libssl-dev dwarves rsync python3 perl xz-utils trinity"
 
 missing=
 for p in $pkgs; do
