@@ -91,7 +91,8 @@ vm_suite() {
 	local name=$1 p f k
 	shift
 	say "check: VM tests ($name kernel)"
-	step "vm-$name" "$ROOT/scripts/vm-run.sh" "$@" -- /opt/chan/selftests/run_vm_tests.sh
+	# shellcheck disable=SC2086 # SUITE_TESTS is a list of binaries
+	step "vm-$name" "$ROOT/scripts/vm-run.sh" "$@" -- /opt/chan/selftests/run_vm_tests.sh ${SUITE_TESTS:-}
 	read -r p f k < <(count "$tmp/vm-$name")
 	vm_pass=$((vm_pass + p)) vm_fail=$((vm_fail + f)) vm_skip=$((vm_skip + k))
 	if [ "$rc" -lt 90 ]; then
@@ -108,6 +109,9 @@ for kernel in ${kernels//,/ }; do
 	case $kernel in
 	debian)
 		vm_suite debian --timeout 1800
+		# The stress and memory-pressure tests again in a VM of 128 MiB.
+		SUITE_TESTS="chan_mempressure_test chan_stress_test" \
+			vm_suite debian-128M --timeout 900 --mem 128
 		;;
 	debug)
 		# Built (or reused from its cache) by `make module-debug`.
