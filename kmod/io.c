@@ -11,9 +11,15 @@
  * one waiter, then re-tries the ring before it sleeps. A waker publishes,
  * then checks for sleepers (wq_has_sleeper(): a full barrier that pairs
  * with the barrier in prepare_to_wait_exclusive()), so either the waiter
- * sees the message or the waker sees the waiter. A waiter that leaves on a
- * signal or a timeout may have consumed a wake-up meant for progress; it
- * passes it on if the ring could make progress.
+ * sees the message or the waker sees the waiter.
+ *
+ * A wake-up can land on a waiter that will not use it: one leaving on a
+ * signal or a timeout, or one whose own attempt succeeded while it was
+ * still queued (a wake-up for the next slot then removes it instead of the
+ * waiter behind it). So every waiter, however it leaves, passes a wake-up
+ * on if the ring could still make progress; otherwise the last such
+ * wake-up of a busy moment would be lost and the waiters behind it would
+ * sleep next to a free slot or a queued message.
  */
 #include <linux/hrtimer.h>
 #include <linux/pagemap.h>
@@ -192,8 +198,12 @@ int chan_send(struct chan *ch, u32 owner, const void *kbuf, u32 len,
 	}
 	finish_wait(&ch->send_wq, &wait);
 	chan_count_waiter(&ch->send_waiters, &ks->send_waiters, -1);
-	if ((ret == -EINTR || ret == -ETIMEDOUT) &&
-	    chan_ring_can_send(&ch->ring.view))
+	/*
+	 * After finish_wait(), any wake-up this waiter took is visible (the
+	 * waker's list removal is a release, finish_wait()'s check an acquire,
+	 * or both hold the queue lock), so the check sees what it was for.
+	 */
+	if (chan_ring_can_send(&ch->ring.view))
 		chan_wake(&ch->send_wq);
 	return ret;
 }
@@ -235,8 +245,12 @@ int chan_recv(struct chan *ch, u32 owner, void *kbuf, u32 cap, u32 *lenp,
 	}
 	finish_wait(&ch->recv_wq, &wait);
 	chan_count_waiter(&ch->recv_waiters, &ks->recv_waiters, -1);
-	if ((ret == -EINTR || ret == -ETIMEDOUT) &&
-	    chan_ring_can_recv(&ch->ring.view))
+	/*
+	 * After finish_wait(), any wake-up this waiter took is visible (the
+	 * waker's list removal is a release, finish_wait()'s check an acquire,
+	 * or both hold the queue lock), so the check sees what it was for.
+	 */
+	if (chan_ring_can_recv(&ch->ring.view))
 		chan_wake(&ch->recv_wq);
 	return ret;
 }

@@ -553,4 +553,130 @@ TEST_F_TIMEOUT(load, receivers_die, 600)
 	EXPECT_EQ(info.sent, info.received + info.dropped + info.depth);
 }
 
+/* ---- wake-ups handed on ---- */
+
+/*
+ * One process on one side of a one-slot channel, many short-lived ones on
+ * the other. A waiter whose attempt succeeds while it is still queued can
+ * take the wake-up meant for the next waiter; if it then leaves for good,
+ * the next waiter must still be woken. Every call has a generous timeout,
+ * so a lost wake-up shows as ETIMEDOUT in that round instead of a hang.
+ */
+#define HANDOFF_ROUNDS	100
+#define HANDOFF_PROCS	6
+#define HANDOFF_MSGS	16
+#define HANDOFF_TIMEOUT	(60 * CT_SEC)
+
+FIXTURE(handoff) {
+	int dev;
+	uint32_t id;
+	int fd[HANDOFF_PROCS + 1];
+	pid_t pid[HANDOFF_PROCS + 1];
+};
+
+FIXTURE_VARIANT(handoff) {
+	bool many_senders;	/* else many receivers */
+};
+
+FIXTURE_VARIANT_ADD(handoff, senders) {
+	.many_senders = true,
+};
+
+FIXTURE_VARIANT_ADD(handoff, receivers) {
+	.many_senders = false,
+};
+
+FIXTURE_SETUP(handoff)
+{
+	int i;
+
+	for (i = 0; i <= HANDOFF_PROCS; i++)
+		self->fd[i] = -1;
+	self->dev = ct_dev_open();
+	ASSERT_LE(0, self->dev);
+	ASSERT_OK(ct_create_simple(self->dev, sizeof(uint64_t), 1, &self->id));
+}
+
+FIXTURE_TEARDOWN(handoff)
+{
+	int i;
+
+	ct_reap_all(self->pid, HANDOFF_PROCS + 1);
+	for (i = 0; i <= HANDOFF_PROCS; i++)
+		if (self->fd[i] >= 0)
+			close(self->fd[i]);
+	ct_destroy(self->dev, self->id);
+	close(self->dev);
+}
+
+/* n timed sends or receives on fd; exits with 0 or the errno. */
+static int handoff_run(int fd, bool send, uint32_t n)
+{
+	uint64_t v = 0;
+	uint32_t i, len;
+
+	for (i = 0; i < n; i++) {
+		len = sizeof(v);
+		if (send ? ct_send(fd, 0, &v, len, CHAN_MSG_TIMEOUT,
+				   HANDOFF_TIMEOUT) :
+			   ct_recv(fd, 0, &v, &len, CHAN_MSG_TIMEOUT,
+				   HANDOFF_TIMEOUT))
+			return errno;
+	}
+	return 0;
+}
+
+TEST_F_TIMEOUT(handoff, one_slot, 900)
+{
+	const uint32_t roles[2] = { CHAN_ROLE_RECV, CHAN_ROLE_SEND };
+	bool many_send = variant->many_senders;
+	uint64_t expect = 0;
+	struct chan_info info;
+	int round, i, j, rc;
+	pid_t pid;
+
+	for (round = 0; round < HANDOFF_ROUNDS; round++) {
+		/* fd[0] is the lone process's; all open before any fork. */
+		for (i = 0; i <= HANDOFF_PROCS; i++) {
+			self->fd[i] = ct_open(self->dev, self->id,
+					      roles[(i > 0) == many_send], 0, 0);
+			ASSERT_LE(0, self->fd[i]);
+		}
+		for (i = 0; i <= HANDOFF_PROCS; i++) {
+			pid = fork();
+			ASSERT_LE(0, pid);
+			if (pid == 0) {
+				for (j = 0; j <= HANDOFF_PROCS; j++)
+					if (j != i)
+						close(self->fd[j]);
+				_exit(handoff_run(self->fd[i],
+						  (i > 0) == many_send,
+						  i ? HANDOFF_MSGS :
+						  HANDOFF_PROCS *
+						  HANDOFF_MSGS));
+			}
+			self->pid[i] = pid;
+		}
+		for (i = 0; i <= HANDOFF_PROCS; i++) {
+			close(self->fd[i]);
+			self->fd[i] = -1;
+		}
+		for (i = 0; i <= HANDOFF_PROCS; i++) {
+			rc = ct_reap(&self->pid[i], WAIT_MS);
+			if (rc)
+				TH_LOG("round %d: process %d ended with %d (%s)",
+				       round, i, rc, strerror(rc));
+			ASSERT_EQ(0, rc);
+		}
+		expect += HANDOFF_PROCS * HANDOFF_MSGS;
+		ASSERT_OK(ct_info(self->dev, self->id, 0, &info));
+		ASSERT_EQ(expect, info.sent);
+		ASSERT_EQ(expect, info.received);
+		ASSERT_EQ(0U, info.depth);
+	}
+	/* The test is worth something only if calls really slept. */
+	EXPECT_LT(0U, info.send_waits);
+	EXPECT_LT(0U, info.recv_waits);
+}
+
 CT_HARNESS_MAIN
