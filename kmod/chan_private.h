@@ -29,6 +29,15 @@
 /* Messages up to this size are bounced through the stack. */
 #define CHAN_STACK_BOUNCE	256
 
+/*
+ * Stack buffers that are always written before they are read (the bounce
+ * buffer, the ioctl struct) are exempt from CONFIG_INIT_STACK_ALL_ZERO:
+ * zeroing them cost more than a hundred instructions per send+receive.
+ */
+#ifndef __uninitialized
+#define __uninitialized
+#endif
+
 #define CHAN_FEATURES	(CHAN_FEAT_ID_IO | CHAN_FEAT_FD_IO | CHAN_FEAT_POLL | \
 			 CHAN_FEAT_RW | CHAN_FEAT_NAMES | CHAN_FEAT_TIMEOUT | \
 			 CHAN_FEAT_TYPE_TAG | CHAN_FEAT_INFO_NEXT | \

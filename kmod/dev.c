@@ -326,22 +326,65 @@ union chan_ucmd_buffer {
 	struct chan_lookup lookup;
 };
 
+/*
+ * Read a command's struct into dst (ksize bytes) and set *usizep to the
+ * size user space gave. The common case, a struct of exactly the size this
+ * module knows, is one copy of a constant size (which hardened usercopy
+ * checks at build time); anything else, including a copy that faulted,
+ * takes the exact rules: unreadable size -> EFAULT, shorter than the first
+ * version -> EINVAL, then copy_struct_from_user() (E2BIG, EFAULT).
+ */
+static __always_inline int chan_copy_in(void *dst, size_t ksize,
+					const void __user *src, u32 *usizep)
+{
+	u32 usize;
+
+	if (likely(!copy_from_user(dst, src, ksize))) {
+		usize = *(u32 *)dst;
+		if (likely(usize == ksize)) {
+			*usizep = usize;
+			return 0;
+		}
+	}
+	if (get_user(usize, (const u32 __user *)src))
+		return -EFAULT;
+	if (usize < ksize)
+		return -EINVAL;
+	*usizep = usize;
+	return copy_struct_from_user(dst, ksize, src, usize);
+}
+
 /**
  * struct chan_ioctl_op - how to run one command
- * @size: size of the struct; every struct is still at its first version,
- *	which is also the shortest accepted
+ * @copy_in: reads the struct (chan_copy_in() at the struct's size); every
+ *	struct is still at its first version, which is also the shortest
+ *	accepted
  * @on_endpoint: also valid on a channel fd
  * @execute: the handler
  */
 struct chan_ioctl_op {
-	unsigned int size;
+	int (*copy_in)(void *dst, const void __user *src, u32 *usizep);
 	bool on_endpoint;
 	int (*execute)(struct chan_ucmd *ucmd);
 };
 
+#define CHAN_COPY_IN(_struct)						\
+static int chan_copy_in_##_struct(void *dst, const void __user *src,	\
+				  u32 *usizep)				\
+{									\
+	return chan_copy_in(dst, sizeof(struct _struct), src, usizep);	\
+}
+
+CHAN_COPY_IN(chan_create)
+CHAN_COPY_IN(chan_open)
+CHAN_COPY_IN(chan_msg)
+CHAN_COPY_IN(chan_destroy)
+CHAN_COPY_IN(chan_info)
+CHAN_COPY_IN(chan_lookup)
+
 #define CHAN_IOCTL_OP(_nr, _struct, _endpoint, _fn)			\
 	[_nr] = {							\
-		.size = sizeof(struct _struct),				\
+		.copy_in = chan_copy_in_##_struct,			\
 		.on_endpoint = _endpoint,				\
 		.execute = _fn,						\
 	}
@@ -369,7 +412,7 @@ static const struct chan_ioctl_op chan_ioctl_ops[] = {
 long chan_ioctl(struct file *file, struct chan_file *cf,
 		struct chan_endpoint *ep, unsigned int cmd, unsigned long arg)
 {
-	union chan_ucmd_buffer buf;
+	union chan_ucmd_buffer buf __uninitialized;
 	const struct chan_ioctl_op *op;
 	struct chan_ucmd ucmd = {
 		.cf = cf,
@@ -388,12 +431,7 @@ long chan_ioctl(struct file *file, struct chan_file *cf,
 	if (!op->execute || (ep && !op->on_endpoint))
 		return -ENOTTY;
 
-	if (get_user(ucmd.user_size, (u32 __user *)ucmd.ubuffer))
-		return -EFAULT;
-	if (ucmd.user_size < op->size)
-		return -EINVAL;
-	ret = copy_struct_from_user(ucmd.cmd, op->size, ucmd.ubuffer,
-				    ucmd.user_size);
+	ret = op->copy_in(ucmd.cmd, ucmd.ubuffer, &ucmd.user_size);
 	if (ret)
 		return ret;
 	return op->execute(&ucmd);

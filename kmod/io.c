@@ -44,6 +44,13 @@ int chan_deadline_init(struct chan_deadline *dl, u32 flags, u64 timeout_ns,
 			  CHAN_MSG_ABSTIME;
 	ktime_t t;
 
+	if (likely(!flags && !timeout_ns)) {
+		/* The common case: block (or not, per the fd) forever. */
+		dl->nonblock = file_nonblock;
+		dl->timed = false;
+		dl->expires = 0;
+		return 0;
+	}
 	if (flags & ~known)
 		return -EOPNOTSUPP;
 	if ((flags & CHAN_MSG_NONBLOCK) && (flags & CHAN_MSG_TIMEOUT))
@@ -309,7 +316,7 @@ int chan_send_user(struct chan *ch, u32 owner, struct chan_bounce *b,
 		   const void __user *ubuf, u32 len,
 		   const struct chan_deadline *dl)
 {
-	u8 stack[CHAN_STACK_BOUNCE];
+	u8 stack[CHAN_STACK_BOUNCE] __uninitialized;
 	void *kbuf = stack;
 	bool own = false;
 	int ret;
@@ -351,7 +358,7 @@ int chan_recv_user(struct chan *ch, u32 owner, struct chan_bounce *b,
 		   void __user *ubuf, u32 cap, u32 *lenp,
 		   const struct chan_deadline *dl)
 {
-	u8 stack[CHAN_STACK_BOUNCE];
+	u8 stack[CHAN_STACK_BOUNCE] __uninitialized;
 	void *kbuf = stack;
 	bool own = false;
 	int ret;
