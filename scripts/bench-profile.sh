@@ -80,7 +80,9 @@ echo "# ipc_bench processes, by symbol; ipc_bench -j puts a pseudo-random"
 echo "# pause between operations so the fixed period cannot alias with the"
 echo "# loop, and the pause (bench_jitter) is left out of the shares."
 echo "# Symbols under 0.7% are not listed."
-BUILD=$PROFROOT VM_ICOUNT=1 VM_CPU="max,-rdrand,-rdseed" \
+# The icount pass's settings (scripts/bench.sh), so that the profile's
+# boot executes the same instructions every time too.
+BUILD=$PROFROOT VM_ICOUNT=1 VM_DETERMINISTIC=1 VM_CPU="max,-rdrand,-rdseed" \
 	VM_APPEND="nokaslr norandmaps tsc=unstable" nice -n "$NICE" \
 	"$ROOT/scripts/vm-run.sh" --timeout 900 -- "$cmd" ||
 	die "the profile run failed (vm-run.sh status $?)"

@@ -108,28 +108,36 @@ fi
 # No address-space randomisation anywhere: an address can change an
 # alignment, and with it a copy's instruction count.
 vm_append="nokaslr norandmaps"
-# The icount pass, as repeatable as this QEMU gets (bench/README.md,
+# The icount pass, the same instructions on every boot (bench/README.md,
 # "Reproducibility"): no RDRAND/RDSEED, whose values come from the host's
-# random generator and reach the slab allocator's freelist shuffling; and
-# no TSC clocksource, whose frequency the guest refines at boot to 999.999
+# random generator and reach the slab allocator's freelist shuffling; no
+# TSC clocksource, whose frequency the guest refines at boot to 999.999
 # or 1000.000 MHz, which moves every tick and every sched_clock() reading
-# by a part per million.
+# by a part per million; and VM_DETERMINISTIC=1 (in vm_pass): the RTC from
+# a fixed date on the instruction-counted clock instead of the host's wall
+# clock (the date read at boot alone moved 1024-byte rows by a few
+# instructions per operation), and the same initramfs bytes
+# on every run (fixed mtimes, renumbered inodes: the boot unpacks it, and
+# the 4->4 streams amplify any difference before them).
 icount_cpu="max,-rdrand,-rdseed"
 icount_append="$vm_append tsc=unstable"
+icount_rtc="base=2024-01-01T00:00:00,clock=vm"
 
 # vm_pass NAME OUTFILE ICOUNT(0|1) VM-RUN-ARGS... : run ipc_bench in the VM;
 # the icount pass reads the TSC, which counts instructions there.
 vm_pass() {
 	local name=$1 out=$2 ic=$3 args=$vm_args cpu=${VM_CPU:-max}
-	local append=$vm_append rc
+	local append=$vm_append det=0 rc
 	shift 3
 	if [ "$ic" = 1 ]; then
 		args="-T tsc $args"
 		cpu=$icount_cpu
 		append=$icount_append
+		det=1
 	fi
 	say "$name pass ($(elapsed) so far)"
-	BUILD=$VMROOT VM_ICOUNT=$ic VM_CPU=$cpu VM_APPEND="$append" \
+	BUILD=$VMROOT VM_ICOUNT=$ic VM_DETERMINISTIC=$det VM_RTC=$icount_rtc \
+		VM_CPU=$cpu VM_APPEND="$append" \
 		nice -n "$NICE" \
 		"$ROOT/scripts/vm-run.sh" "$@" -- \
 		"ipc_bench $args" >"$out.tmp" 2>"$out.err"
@@ -192,7 +200,7 @@ fi
 	echo "guest kernel: $("$ROOT/scripts/kver.sh" 2>/dev/null)"
 	echo "qemu: $(qemu-system-x86_64 --version | head -n 1)"
 	echo "vm: -accel tcg -m 1024"
-	echo "icount pass: -icount shift=0,sleep=off -smp 1 -cpu $icount_cpu, kernel args '$icount_append'; clock: the guest TSC (one tick per instruction)"
+	echo "icount pass: -icount shift=0,sleep=off -smp 1 -cpu $icount_cpu -rtc $icount_rtc, a byte-identical initramfs, kernel args '$icount_append'; clock: the guest TSC (one tick per instruction)"
 	echo "wall pass: -smp 2 -cpu ${VM_CPU:-max}, no icount, kernel args '$vm_append' (noisy)"
 	echo "ipc_bench args: $vm_args"
 	echo "host cpu: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1) x $(nproc)"

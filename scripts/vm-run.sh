@@ -24,6 +24,10 @@
 # vCPU (instruction-counted clock for benchmarks); VM_APPEND adds kernel
 # arguments; VM_CPU overrides the QEMU CPU model (default "max": SMAP and SMEP
 # make the guest fault on kernel code touching user memory directly).
+# VM_DETERMINISTIC=1 (benchmarks) builds the initramfs byte for byte the same
+# on every run and, with VM_ICOUNT=1, runs the RTC on the virtual clock from a
+# fixed date (VM_RTC, a QEMU -rtc value), so that two boots execute the same
+# instructions (bench/README.md, "Reproducibility").
 #
 # Exit status:
 #   0       the command exited 0 and the kernel log is clean
@@ -265,8 +269,18 @@ EOF
 chmod 755 "$stage/init"
 
 initramfs=$work/initramfs.cpio.gz
+cpio_opts=()
+if [ "${VM_DETERMINISTIC:-0}" = 1 ]; then
+	# The same bytes on every run: the kernel unpacks the initramfs at boot,
+	# and different mtimes or inode numbers make the inflate and the unpack
+	# run a different number of instructions.  (gzip stores no name and no
+	# time for its standard input.)
+	find "$stage" -exec touch -h -d @0 {} + || die "cannot set mtimes"
+	cpio_opts=(--reproducible)
+fi
 (cd "$stage" && find . -print0 | LC_ALL=C sort -z |
-	cpio --null -o -H newc -R 0:0 --quiet) | gzip -1 >"$initramfs" ||
+	cpio --null -o -H newc -R 0:0 --quiet "${cpio_opts[@]}") |
+	gzip -1 >"$initramfs" ||
 	die "cannot build the initramfs"
 
 # --- QEMU ---------------------------------------------------------------------
@@ -280,6 +294,13 @@ qemu=(qemu-system-x86_64 -accel tcg -cpu "${VM_CPU:-max}" -m "$mem"
 	-kernel "$kernel" -initrd "$initramfs" -append "$append")
 if [ "${VM_ICOUNT:-0}" = 1 ]; then
 	qemu+=(-icount 'shift=0,sleep=off' -smp 1)
+	if [ "${VM_DETERMINISTIC:-0}" = 1 ]; then
+		# The RTC on the virtual (instruction-counted) clock from a fixed
+		# date, not the host's wall clock: the boot reads it, and the date
+		# alone changed 1024-byte rows by a few instructions per operation
+		# (through the entropy pool, most likely).
+		qemu+=(-rtc "${VM_RTC:-base=2024-01-01T00:00:00,clock=vm}")
+	fi
 else
 	qemu+=(-smp "$smp")
 fi
