@@ -17,7 +17,8 @@ deps:
 	@scripts/deps.sh
 
 module: deps
-	$(MAKE) -C $(KDIR) M=$(CURDIR) W=1 KCFLAGS=-Werror modules
+	$(MAKE) -C $(KDIR) M=$(CURDIR) W=1 \
+		KCFLAGS="-Werror -ffile-prefix-map=$(CURDIR)/=" modules
 
 # The module for the debug kernel (KASAN, kmemleak, lockdep...), which is
 # built from Debian's linux-source-6.1 on first use and cached outside the

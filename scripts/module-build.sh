@@ -19,7 +19,8 @@ cp "$ROOT/Kbuild" "$out/"
 # Only changed files, so that make rebuilds what it must.
 cp -u "$ROOT"/kmod/*.c "$ROOT"/kmod/*.h "$out/kmod/"
 cp -u "$ROOT"/uapi/linux/*.h "$out/uapi/linux/"
-make --no-print-directory -C "$kdir" M="$out" W=1 KCFLAGS=-Werror modules >"$out/build.log" 2>&1 || {
+make --no-print-directory -C "$kdir" M="$out" W=1 \
+	KCFLAGS="-Werror -ffile-prefix-map=$out/=" modules >"$out/build.log" 2>&1 || {
 	cat "$out/build.log" >&2
 	exit 1
 }
