@@ -4,7 +4,8 @@
  * channels from the shell, in the manner of ipcs(1) and ipcrm(1).
  *
  * Sending and receiving go by ID through /dev/chan, so chanctl never holds
- * an endpoint and never disconnects anybody's peers.
+ * an endpoint and never disconnects anybody's peers (and, being no
+ * endpoint itself, is never told EPIPE: an empty channel is just empty).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -28,8 +29,9 @@ static const char usage_text[] =
 "  create [-n NAME] [-s MSG_SIZE] [-c CAPACITY] [-m MODE] [-a] [-t TYPE_TAG]\n"
 "        create a channel and print its ID; MSG_SIZE defaults to 256 bytes,\n"
 "        CAPACITY to 64 messages, MODE (octal) to 0600; -a destroys the\n"
-"        channel when its last endpoint closes; TYPE_TAG is a number\n"
-"  ls    list all channels\n"
+"        channel when its last endpoint closes (once its owner has opened\n"
+"        one); TYPE_TAG is a number\n"
+"  ls    list the channels you may read\n"
 "  info ID|NAME\n"
 "        print every field the kernel reports about a channel\n"
 "  rm ID|NAME...\n"
@@ -39,9 +41,10 @@ static const char usage_text[] =
 "        standard input (without its newline); -N fails instead of waiting;\n"
 "        put -- before a MESSAGE that begins with '-'\n"
 "  recv ID|NAME [-t TIMEOUT_MS] [-N] [-c COUNT]\n"
-"        receive COUNT messages (default 1; 0: until none is left, the\n"
-"        timeout expires or the senders are gone) and print each as its\n"
-"        raw bytes followed by a newline\n"
+"        receive COUNT messages (default 1) and print each as its raw\n"
+"        bytes followed by a newline; -c 0 drains: it prints what is\n"
+"        queued and stops when none is left, without waiting (with -t,\n"
+"        once no next message came within TIMEOUT_MS)\n"
 "  help  print this text\n"
 "\n"
 "An all-digit ID|NAME is an ID, anything else a name. Exit status: 0 on\n"
@@ -413,12 +416,15 @@ static int cmd_recv(int argc, char **argv)
 		return EXIT_FAILURE;
 	dev = need_dev();
 
-	/* Receiving needs only read permission; INFO may be refused. */
+	/* INFO needs read permission, as receiving does; do without it. */
 	if (!chan_info(id, &info) && info.msg_size)
 		cap = info.msg_size;
 	buf = malloc(cap);
 	if (!buf)
 		die("recv", target, -ENOMEM);
+	/* Draining takes what is there: without -t it never waits. */
+	if (o.count == 0 && !(o.flags & CHAN_MSG_TIMEOUT))
+		o.flags |= CHAN_MSG_NONBLOCK;
 
 	for (n = 0; o.count == 0 || n < o.count; n++) {
 		len = chan_recvmsg(dev, id, buf, cap, o.flags, o.timeout_ns,
@@ -433,7 +439,12 @@ static int cmd_recv(int argc, char **argv)
 			len = chan_recvmsg(dev, id, buf, cap, o.flags,
 					   o.timeout_ns, &msg_len);
 		}
-		/* Draining (-c 0) ends quietly where the messages end. */
+		/*
+		 * Draining (-c 0) ends quietly where the messages end: none
+		 * left (EAGAIN), none came in time (ETIMEDOUT), or the end of
+		 * the stream (EPIPE, which an older kernel also gave ID-style
+		 * receivers). Anything else, EIDRM included, is an error.
+		 */
 		if (o.count == 0 && (len == -EAGAIN || len == -ETIMEDOUT ||
 				     len == -EPIPE))
 			break;
