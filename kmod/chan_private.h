@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * chan: internals shared by the module's files. One concern per file:
- * main.c (init/exit), dev.c (/dev/chan and ioctl dispatch), registry.c
- * (namespaces and IDs), channel.c (channel objects, permissions, state),
- * ring.c (ring memory), io.c (send, receive, waiting), endpoint.c
- * (channel fds).
+ * main.c (init/exit), dev.c (/dev/chan and ioctl dispatch), ns.c (IPC
+ * namespaces and their death), registry.c (IDs and names), account.c
+ * (limits), channel.c (channel objects, permissions, state), ring.c (ring
+ * memory), io.c (send, receive, waiting), endpoint.c (channel fds).
  */
 #ifndef _CHAN_PRIVATE_H
 #define _CHAN_PRIVATE_H
@@ -23,6 +23,8 @@
 #include <linux/wait.h>
 #include <linux/xarray.h>
 #include <linux/idr.h>
+#include <linux/seq_file.h>
+#include <linux/uio.h>
 #include <uapi/linux/chan.h>
 #include "chan_ring.h"
 
@@ -75,32 +77,48 @@ static inline void chan_obj_destroyed(enum chan_obj kind)
 }
 
 extern unsigned int chan_max_channels;
+extern unsigned int chan_max_user_channels;
 extern unsigned long chan_max_ring_bytes;
+extern unsigned long chan_max_user_ring_bytes;
 extern unsigned long chan_max_total_ring_bytes;
+
+/* Directions of I/O; arrays indexed by them. */
+enum chan_dir {
+	CHAN_DIR_SEND,
+	CHAN_DIR_RECV,
+	CHAN_DIR_NR,
+};
 
 /**
  * struct chan_ns - the channels of one IPC namespace
- * @ref: held by each /dev/chan file and each channel of the namespace
- * @node: in the global namespace list (under chan_ns_list_lock)
- * @ipc_ns: the IPC namespace; only compared, never dereferenced except for
- *	its user namespace; kept alive by @pin
- * @pin: an nsfs file holding a reference on @ipc_ns (NULL for the initial
- *	namespace, which never goes away), so that the pointer cannot be
- *	reused for another namespace while we hold it
+ * @ref: held by the namespace table while the namespace lives, and by each
+ *	/dev/chan file and each channel of the namespace
+ * @node: in the namespace table (under chan_ns_lock, ns.c)
+ * @other: on the reaper's list of namespaces other than the initial one
+ *	(under chan_ns_lock)
+ * @dead: on the reaper's private list once the namespace died
+ * @ipc_ns: the IPC namespace, on which we hold one reference while it
+ *	lives (ns.c); NULL once it died
+ * @user_ns: the user namespace that owns @ipc_ns (holds a reference), for
+ *	permission checks
  * @ids: ID -> channel; readers under RCU, writers under @lock
- * @lock: serializes create, destroy and name lookups; protects @names and
- *	@nr_channels
- * @nr_channels: channels in @ids
+ * @lock: serializes adding and removing IDs and names; protects @names
+ *	and @id_next
+ * @id_next: the cyclic ID cursor
+ * @nr_channels: channels charged to the namespace, until freed (account.c)
  * @names: channels with a name, hashed by name
  */
 struct chan_ns {
 	struct kref ref;
-	struct list_head node;
+	struct hlist_node node;
+	struct list_head other;
+	struct list_head dead;
 	struct ipc_namespace *ipc_ns;
-	struct file *pin;
+	struct user_namespace *user_ns;
 	struct xarray ids;
 	struct mutex lock;		/* see above */
-	unsigned int nr_channels;
+	u32 id_next;
+	atomic_t nr_channels;
 	DECLARE_HASHTABLE(names, 6);
 };
 
@@ -121,9 +139,10 @@ struct chan_stats {
 	u64 sent;
 	u64 received;
 	u64 dropped;
-	u64 send_waits;
-	u64 recv_waits;
+	u64 waits[CHAN_DIR_NR];
 };
+
+struct chan_user;
 
 /**
  * struct chan - a channel
@@ -131,7 +150,10 @@ struct chan_stats {
  *	per in-flight ID-style call
  * @rcu: frees the struct after lookups under RCU are done with it
  * @ns: the namespace (holds a reference)
- * @id: the ID, constant
+ * @users: whom the channel is charged to (account.c)
+ * @nr_users: entries in @users
+ * @ring_bytes: what its ring is charged for, constant
+ * @id: the ID, constant once published
  * @flags: CHAN_CREATE_* flags, constant
  * @msg_size: largest message, constant
  * @mode: permission bits, constant
@@ -141,15 +163,15 @@ struct chan_stats {
  * @name: constant; empty if anonymous
  * @name_node: in @ns->names (under @ns->lock)
  * @ring: the ring
- * @send_wq: senders waiting for room, and pollers
- * @recv_wq: receivers waiting for a message, and pollers
- * @send_waiters: senders sleeping in the kernel
- * @recv_waiters: receivers sleeping in the kernel
- * @lock: protects @nr_senders, @nr_receivers, @nr_endpoints and the
- *	transitions of @state
+ * @wq: by direction: senders waiting for room, receivers waiting for a
+ *	message; and pollers
+ * @lock: protects @nr_senders, @nr_receivers, @nr_endpoints, @armed and
+ *	the transitions of @state
  * @nr_senders: endpoints with the send role
  * @nr_receivers: endpoints with the receive role
  * @nr_endpoints: endpoints
+ * @armed: an endpoint was opened by someone who may destroy the channel,
+ *	so that CHAN_CREATE_AUTODESTROY may act on the last close
  * @state: CHAN_STATE_* bits; written under @lock with release, read
  *	locklessly with acquire (pairs with chan_set_state())
  * @tokens: owner tokens of the endpoints
@@ -159,6 +181,9 @@ struct chan {
 	struct kref ref;
 	struct rcu_head rcu;
 	struct chan_ns *ns;
+	struct chan_user **users;
+	u32 nr_users;
+	u64 ring_bytes;
 	u32 id;
 	u32 flags;
 	u32 msg_size;
@@ -169,14 +194,12 @@ struct chan {
 	char name[CHAN_NAME_MAX];
 	struct hlist_node name_node;
 	struct chan_ring ring;
-	wait_queue_head_t send_wq;
-	wait_queue_head_t recv_wq;
-	atomic_t send_waiters;
-	atomic_t recv_waiters;
+	wait_queue_head_t wq[CHAN_DIR_NR];
 	spinlock_t lock;		/* see above */
 	u32 nr_senders;
 	u32 nr_receivers;
 	u32 nr_endpoints;
+	bool armed;
 	u32 state;
 	struct ida tokens;
 	struct chan_stats __percpu *stats;
@@ -213,12 +236,14 @@ struct chan_file {
  * @ch: the channel (holds a reference)
  * @roles: CHAN_ROLE_* bits
  * @token: owner token in the ring
+ * @attached: counted as an endpoint of @ch (chan_attach() succeeded)
  * @bounce: bounce buffer for large messages
  */
 struct chan_endpoint {
 	struct chan *ch;
 	u32 roles;
 	u32 token;
+	bool attached;
 	struct chan_bounce bounce;
 };
 
@@ -226,31 +251,71 @@ struct chan_endpoint {
  * struct chan_deadline - how long a send or receive may wait
  * @nonblock: never sleep
  * @timed: @expires is valid
- * @expires: absolute CLOCK_MONOTONIC deadline
+ * @relative: the caller gave a relative timeout (a restart after a signal
+ *	must be told the time left)
+ * @expires: absolute CLOCK_MONOTONIC deadline, in the host's time
  */
 struct chan_deadline {
 	bool nonblock;
 	bool timed;
+	bool relative;
 	ktime_t expires;
 };
 
-/* registry.c */
+/**
+ * struct chan_xfer - one send or receive being carried out
+ * @ch: the channel
+ * @owner: the owner token slots are claimed with
+ * @peer: the caller is an endpoint, subject to disconnect (EPIPE); ID-style
+ *	callers are not
+ * @kbuf: the message in kernel memory
+ * @len: send: the message's length; receive: @kbuf's size
+ * @out_len: receive: the length of the message taken (or that did not fit)
+ * @ubuf: receive: the user buffer the message goes to, faulted in before
+ *	a message is claimed (unless @iter)
+ * @iter: receive: the user buffer as an iov_iter, or NULL
+ * @faulted: receive: bytes at the start of the user buffer known to be
+ *	writable (mapped, or faulted in)
+ */
+struct chan_xfer {
+	struct chan *ch;
+	u32 owner;
+	bool peer;
+	void *kbuf;
+	u32 len;
+	u32 out_len;
+	void __user *ubuf;
+	struct iov_iter *iter;
+	u32 faulted;
+};
+
+/* ns.c */
 struct chan_ns *chan_ns_get_current(void);
 void chan_ns_put(struct chan_ns *ns);
+void chan_ns_pin_ipc(struct chan_ns *ns);
+void chan_ns_unpin_ipc(struct chan_ns *ns);
+void chan_ns_exit(void);
+
+/* registry.c */
 int chan_registry_add(struct chan_ns *ns, struct chan *ch);
-bool chan_registry_remove(struct chan *ch);
+void chan_registry_remove(struct chan *ch);
 struct chan *chan_lookup(struct chan_ns *ns, u32 id);
 struct chan *chan_lookup_next(struct chan_ns *ns, u32 id);
 struct chan *chan_lookup_name(struct chan_ns *ns, const char *name);
-void chan_registry_exit(void);
+
+/* account.c */
+int chan_charge(struct chan *ch);
+void chan_uncharge(struct chan *ch);
+int chan_users_show(struct seq_file *m, void *unused);
 
 /* channel.c */
-struct chan *chan_alloc(struct chan_ns *ns, const struct chan_create *c);
+struct chan *chan_alloc(struct chan_ns *ns, const struct chan_create *c,
+			u32 capacity);
 void chan_put(struct chan *ch);
-bool chan_permitted(struct chan *ch, u32 want);
-bool chan_is_owner(struct chan *ch);
+bool chan_permitted(struct chan *ch, u32 want, bool audit);
+bool chan_is_owner(struct chan *ch, bool audit);
 int chan_destroy(struct chan *ch);
-int chan_attach(struct chan *ch, u32 roles);
+int chan_attach(struct chan *ch, u32 roles, bool owner);
 void chan_detach(struct chan *ch, u32 roles);
 void chan_fill_info(struct chan *ch, struct chan_info *info);
 int chan_validate_name(const char *name);
@@ -268,25 +333,26 @@ int chan_ring_init(struct chan_ring *ring, u32 msg_size, u32 capacity);
 void chan_ring_free(struct chan_ring *ring);
 u64 chan_ring_bytes(u32 msg_size, u32 capacity);
 void chan_ring_set_kstate(struct chan *ch);
+atomic_t *chan_ring_waiters(struct chan *ch, enum chan_dir dir);
 
 /* io.c */
 int chan_deadline_init(struct chan_deadline *dl, u32 flags, u64 timeout_ns,
 		       bool file_nonblock);
-int chan_send(struct chan *ch, u32 owner, const void *kbuf, u32 len,
-	      const struct chan_deadline *dl);
-int chan_recv(struct chan *ch, u32 owner, void *kbuf, u32 cap, u32 *lenp,
-	      const struct chan_deadline *dl);
-int chan_send_user(struct chan *ch, u32 owner, struct chan_bounce *b,
-		   const void __user *ubuf, u32 len,
+u64 chan_deadline_user(const struct chan_deadline *dl);
+int chan_send_user(struct chan *ch, u32 owner, bool peer,
+		   struct chan_bounce *b, const void __user *ubuf,
+		   struct iov_iter *iter, u32 len,
 		   const struct chan_deadline *dl);
-int chan_recv_user(struct chan *ch, u32 owner, struct chan_bounce *b,
-		   void __user *ubuf, u32 cap, u32 *lenp,
+int chan_recv_user(struct chan *ch, u32 owner, bool peer,
+		   struct chan_bounce *b, void __user *ubuf,
+		   struct iov_iter *iter, u32 cap, u32 *lenp,
 		   const struct chan_deadline *dl);
 void chan_wake_all(struct chan *ch);
 void chan_bounce_free(struct chan_bounce *b);
 
 /* endpoint.c */
-int chan_endpoint_open(struct chan *ch, u32 roles, u32 open_flags);
+int chan_endpoint_open(struct chan *ch, u32 roles, u32 open_flags,
+		       bool owner);
 struct chan_endpoint *chan_endpoint_from_file(struct file *file);
 
 /* dev.c */

@@ -37,11 +37,17 @@ int chan_validate_name(const char *name)
 /**
  * chan_alloc() - allocate a channel from validated parameters
  * @ns: its namespace
- * @c: the create request (msg_size, capacity rounded, mode, name checked)
+ * @c: the create request (msg_size, mode and name checked)
+ * @capacity: the number of slots, a power of two
  *
- * Return: the channel with one reference, or an ERR_PTR.
+ * The channel is charged to its namespace and to the caller (account.c)
+ * until it is freed.
+ *
+ * Return: the channel with one reference, or an ERR_PTR (-ENOSPC when a
+ * limit is reached, -ENOMEM).
  */
-struct chan *chan_alloc(struct chan_ns *ns, const struct chan_create *c)
+struct chan *chan_alloc(struct chan_ns *ns, const struct chan_create *c,
+			u32 capacity)
 {
 	struct chan *ch;
 	int ret;
@@ -49,17 +55,21 @@ struct chan *chan_alloc(struct chan_ns *ns, const struct chan_create *c)
 	ch = kzalloc(sizeof(*ch), GFP_KERNEL_ACCOUNT);
 	if (!ch)
 		return ERR_PTR(-ENOMEM);
+	ch->ns = ns;
+	ch->ring_bytes = chan_ring_bytes(c->msg_size, capacity);
+	ret = chan_charge(ch);
+	if (ret)
+		goto err_free;
 	ch->stats = alloc_percpu_gfp(struct chan_stats, GFP_KERNEL_ACCOUNT);
 	if (!ch->stats) {
 		ret = -ENOMEM;
-		goto err_free;
+		goto err_uncharge;
 	}
-	ret = chan_ring_init(&ch->ring, c->msg_size, c->capacity);
+	ret = chan_ring_init(&ch->ring, c->msg_size, capacity);
 	if (ret)
 		goto err_stats;
 	kref_init(&ch->ref);
 	kref_get(&ns->ref);
-	ch->ns = ns;
 	ch->flags = c->flags;
 	ch->msg_size = c->msg_size;
 	ch->mode = c->mode ? c->mode : 0600;
@@ -67,10 +77,8 @@ struct chan *chan_alloc(struct chan_ns *ns, const struct chan_create *c)
 	ch->gid = current_egid();
 	ch->type_tag = c->type_tag;
 	strscpy(ch->name, c->name, sizeof(ch->name));
-	init_waitqueue_head(&ch->send_wq);
-	init_waitqueue_head(&ch->recv_wq);
-	atomic_set(&ch->send_waiters, 0);
-	atomic_set(&ch->recv_waiters, 0);
+	init_waitqueue_head(&ch->wq[CHAN_DIR_SEND]);
+	init_waitqueue_head(&ch->wq[CHAN_DIR_RECV]);
 	spin_lock_init(&ch->lock);
 	ida_init(&ch->tokens);
 	chan_obj_created(CHAN_OBJ_CHANNEL);
@@ -78,6 +86,8 @@ struct chan *chan_alloc(struct chan_ns *ns, const struct chan_create *c)
 
 err_stats:
 	free_percpu(ch->stats);
+err_uncharge:
+	chan_uncharge(ch);
 err_free:
 	kfree(ch);
 	return ERR_PTR(ret);
@@ -86,14 +96,16 @@ err_free:
 static void chan_release(struct kref *ref)
 {
 	struct chan *ch = container_of(ref, struct chan, ref);
+	struct chan_ns *ns = ch->ns;
 
 	chan_ring_free(&ch->ring);
 	free_percpu(ch->stats);
 	ida_destroy(&ch->tokens);
-	chan_ns_put(ch->ns);
+	chan_uncharge(ch);
 	chan_obj_destroyed(CHAN_OBJ_CHANNEL);
 	/* Lookups under RCU may still be looking at the count. */
 	kfree_rcu(ch, rcu);
+	chan_ns_put(ns);
 }
 
 void chan_put(struct chan *ch)
@@ -103,7 +115,15 @@ void chan_put(struct chan *ch)
 
 static struct user_namespace *chan_user_ns(struct chan *ch)
 {
-	return ch->ns->ipc_ns->user_ns;
+	return ch->ns->user_ns;
+}
+
+/* CAP_IPC_OWNER over the channel's namespace; audited only if @audit. */
+static bool chan_capable(struct chan *ch, bool audit)
+{
+	if (audit)
+		return ns_capable(chan_user_ns(ch), CAP_IPC_OWNER);
+	return ns_capable_noaudit(chan_user_ns(ch), CAP_IPC_OWNER);
 }
 
 /**
@@ -111,8 +131,11 @@ static struct user_namespace *chan_user_ns(struct chan *ch)
  * @ch: the channel
  * @want: CHAN_ROLE_* bits (send needs write, receive needs read); 0 asks
  *	for read or write
+ * @audit: a refusal of the mode bits that CAP_IPC_OWNER overrides is a
+ *	use of the capability to be audited; false where nothing is being
+ *	authorized (enumeration skipping what the caller may not read)
  */
-bool chan_permitted(struct chan *ch, u32 want)
+bool chan_permitted(struct chan *ch, u32 want, bool audit)
 {
 	u32 need = 0, granted = ch->mode;
 
@@ -127,14 +150,18 @@ bool chan_permitted(struct chan *ch, u32 want)
 	granted &= 07;
 	if (need ? (need & granted) == need : granted & 06)
 		return true;
-	return ns_capable(chan_user_ns(ch), CAP_IPC_OWNER);
+	return chan_capable(ch, audit);
 }
 
-/* May the caller destroy @ch? */
-bool chan_is_owner(struct chan *ch)
+/**
+ * chan_is_owner() - may the caller destroy @ch?
+ * @ch: the channel
+ * @audit: as for chan_permitted(); false where it only decides whether
+ *	an OPEN arms auto-destroy
+ */
+bool chan_is_owner(struct chan *ch, bool audit)
 {
-	return uid_eq(current_euid(), ch->uid) ||
-	       ns_capable(chan_user_ns(ch), CAP_IPC_OWNER);
+	return uid_eq(current_euid(), ch->uid) || chan_capable(ch, audit);
 }
 
 /* Publish a new state; ch->lock held. */
@@ -146,6 +173,18 @@ static void chan_set_state(struct chan *ch, u32 state)
 	chan_ring_set_kstate(ch);
 }
 
+/*
+ * The second half of a destroy, by the caller that marked the channel
+ * destroyed (under ch->lock, so exactly one caller gets here): remove its
+ * ID and name, wake everyone, drop the registry's reference.
+ */
+static void chan_destroyed(struct chan *ch)
+{
+	chan_registry_remove(ch);
+	chan_wake_all(ch);
+	chan_put(ch);	/* the registry's reference */
+}
+
 /**
  * chan_destroy() - remove a channel's ID and fail everyone still using it
  * @ch: the channel (the caller holds a reference)
@@ -154,15 +193,14 @@ static void chan_set_state(struct chan *ch, u32 state)
  */
 int chan_destroy(struct chan *ch)
 {
-	if (!chan_registry_remove(ch))
-		return -ENOENT;
-
 	spin_lock(&ch->lock);
+	if (ch->state & CHAN_STATE_DESTROYED) {
+		spin_unlock(&ch->lock);
+		return -ENOENT;
+	}
 	chan_set_state(ch, ch->state | CHAN_STATE_DESTROYED);
 	spin_unlock(&ch->lock);
-	chan_wake_all(ch);
-
-	chan_put(ch);	/* the registry's reference */
+	chan_destroyed(ch);
 	return 0;
 }
 
@@ -170,12 +208,17 @@ int chan_destroy(struct chan *ch)
  * chan_attach() - count a new endpoint
  * @ch: the channel
  * @roles: its CHAN_ROLE_* bits
+ * @owner: the opener may destroy the channel (chan_is_owner()), which arms
+ *	CHAN_CREATE_AUTODESTROY
  *
- * A first sender or receiver reconnects a disconnected channel.
+ * A first sender or receiver reconnects a disconnected channel. Under
+ * ch->lock, so it is atomic with the auto-destroy of chan_detach(): an
+ * endpoint either counts before the last close (which then is not the
+ * last) or sees the channel destroyed.
  *
  * Return: 0, or -EIDRM if the channel was destroyed.
  */
-int chan_attach(struct chan *ch, u32 roles)
+int chan_attach(struct chan *ch, u32 roles, bool owner)
 {
 	u32 state;
 
@@ -194,6 +237,8 @@ int chan_attach(struct chan *ch, u32 roles)
 		state &= ~CHAN_STATE_NO_RECEIVERS;
 	}
 	ch->nr_endpoints++;
+	if (owner)
+		ch->armed = true;
 	chan_set_state(ch, state);
 	spin_unlock(&ch->lock);
 	return 0;
@@ -205,11 +250,15 @@ int chan_attach(struct chan *ch, u32 roles)
  * @roles: its CHAN_ROLE_* bits
  *
  * The last sender (receiver) disconnects the channel: waiters are woken to
- * see EPIPE. The last endpoint of an auto-destroy channel destroys it.
+ * see EPIPE. The last endpoint of an auto-destroy channel destroys it, if
+ * the channel is armed: an endpoint of someone who may destroy it was
+ * opened once. So a user who may only read or write cannot destroy
+ * another's channel (and take its name) by opening and closing an
+ * endpoint.
  */
 void chan_detach(struct chan *ch, u32 roles)
 {
-	bool changed = false, last;
+	bool changed = false, destroy = false;
 	u32 state;
 
 	spin_lock(&ch->lock);
@@ -222,14 +271,19 @@ void chan_detach(struct chan *ch, u32 roles)
 		state |= CHAN_STATE_NO_RECEIVERS;
 		changed = true;
 	}
-	last = !--ch->nr_endpoints;
+	if (!--ch->nr_endpoints && ch->armed &&
+	    (ch->flags & CHAN_CREATE_AUTODESTROY) &&
+	    !(state & CHAN_STATE_DESTROYED)) {
+		state |= CHAN_STATE_DESTROYED;
+		destroy = true;
+	}
 	chan_set_state(ch, state);
 	spin_unlock(&ch->lock);
 
-	if (changed)
+	if (destroy)
+		chan_destroyed(ch);
+	else if (changed)
 		chan_wake_all(ch);
-	if (last && (ch->flags & CHAN_CREATE_AUTODESTROY))
-		chan_destroy(ch);
 }
 
 /**
@@ -243,15 +297,25 @@ void chan_fill_info(struct chan *ch, struct chan_info *info)
 	struct chan_stats sum = {};
 	int cpu;
 
+	/*
+	 * Received and dropped first, then sent: a message is counted as sent
+	 * before it is published and as received after it was claimed, so the
+	 * read barrier (pairing with the release of the publish and the
+	 * acquire of the claim, which order the counts' updates) keeps
+	 * received + dropped <= sent in what we report.
+	 */
 	for_each_possible_cpu(cpu) {
 		struct chan_stats *s = per_cpu_ptr(ch->stats, cpu);
 
-		sum.sent += READ_ONCE(s->sent);
 		sum.received += READ_ONCE(s->received);
 		sum.dropped += READ_ONCE(s->dropped);
-		sum.send_waits += READ_ONCE(s->send_waits);
-		sum.recv_waits += READ_ONCE(s->recv_waits);
+		sum.waits[CHAN_DIR_SEND] += READ_ONCE(s->waits[CHAN_DIR_SEND]);
+		sum.waits[CHAN_DIR_RECV] += READ_ONCE(s->waits[CHAN_DIR_RECV]);
 	}
+	/* Pairs with the publish (release) and claim (acquire), see above. */
+	smp_rmb();
+	for_each_possible_cpu(cpu)
+		sum.sent += READ_ONCE(per_cpu_ptr(ch->stats, cpu)->sent);
 
 	spin_lock(&ch->lock);
 	info->state = ch->state;
@@ -270,10 +334,13 @@ void chan_fill_info(struct chan *ch, struct chan_info *info)
 	info->sent = sum.sent;
 	info->received = sum.received;
 	info->dropped = sum.dropped;
-	info->send_waits = sum.send_waits;
-	info->recv_waits = sum.recv_waits;
+	info->send_waits = sum.waits[CHAN_DIR_SEND];
+	info->recv_waits = sum.waits[CHAN_DIR_RECV];
 	if (info->state & CHAN_STATE_DESTROYED) {
-		/* Everything not received or dropped was discarded. */
+		/*
+		 * Everything not received or dropped was discarded (or is
+		 * still being copied out by a receiver that claimed it).
+		 */
 		info->depth = 0;
 		info->discarded = sum.sent - sum.received - sum.dropped;
 	} else {

@@ -12,6 +12,7 @@
 #include <linux/fs.h>
 #include <linux/log2.h>
 #include <linux/miscdevice.h>
+#include <linux/nospec.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include "chan_private.h"
@@ -86,6 +87,7 @@ static int chan_cmd_create(struct chan_ucmd *ucmd)
 {
 	struct chan_create *c = ucmd->cmd;
 	struct chan *ch;
+	u32 capacity;
 	int ret;
 
 	if (c->flags & ~CHAN_CREATE_AUTODESTROY)
@@ -101,14 +103,19 @@ static int chan_cmd_create(struct chan_ucmd *ucmd)
 	ret = chan_validate_name(c->name);
 	if (ret)
 		return ret;
-	c->capacity = roundup_pow_of_two(c->capacity);
-	if (chan_ring_bytes(c->msg_size, c->capacity) >
+	capacity = roundup_pow_of_two(c->capacity);
+	if (chan_ring_bytes(c->msg_size, capacity) >
 	    READ_ONCE(chan_max_ring_bytes))
 		return -ENOSPC;
 
-	ch = chan_alloc(ucmd->cf->ns, c);
+	ch = chan_alloc(ucmd->cf->ns, c, capacity);
 	if (IS_ERR(ch))
 		return PTR_ERR(ch);
+	/*
+	 * The registry takes its own reference before the channel is visible;
+	 * ours keeps it alive below even if a DESTROY by a guessed ID (or a
+	 * LOOKUP of its name) gets it first.
+	 */
 	ret = chan_registry_add(ucmd->cf->ns, ch);
 	if (ret) {
 		chan_put(ch);
@@ -128,7 +135,6 @@ static int chan_cmd_create(struct chan_ucmd *ucmd)
 	c->ring.map_size = ch->ring.size;
 
 	/* A channel nobody can name would leak: undo it. */
-	kref_get(&ch->ref);
 	ret = chan_ucmd_respond(ucmd, sizeof(*c));
 	if (ret)
 		chan_destroy(ch);
@@ -150,12 +156,14 @@ static int chan_cmd_open(struct chan_ucmd *ucmd)
 	ch = chan_lookup(ucmd->cf->ns, o->id);
 	if (!ch)
 		return -ENOENT;
-	if (o->type_tag && o->type_tag != ch->type_tag)
-		ret = -EPROTOTYPE;
-	else if (!chan_permitted(ch, o->roles))
+	/* Permission first: the type tag is no one else's business. */
+	if (!chan_permitted(ch, o->roles, true))
 		ret = -EACCES;
+	else if (o->type_tag && o->type_tag != ch->type_tag)
+		ret = -EPROTOTYPE;
 	else
-		ret = chan_endpoint_open(ch, o->roles, o->flags);
+		ret = chan_endpoint_open(ch, o->roles, o->flags,
+					 chan_is_owner(ch, false));
 	chan_put(ch);
 	return ret;
 }
@@ -191,11 +199,45 @@ static struct chan *chan_msg_prepare(struct chan_ucmd *ucmd, u32 role,
 	ch = chan_ucmd_chan(ucmd, m->id);
 	if (IS_ERR(ch))
 		return ch;
-	if (!ucmd->ep && !chan_permitted(ch, role)) {
+	if (!ucmd->ep && !chan_permitted(ch, role, true)) {
 		chan_ucmd_put(ucmd, ch);
 		return ERR_PTR(-EACCES);
 	}
 	return ch;
+}
+
+/*
+ * A send or receive that a signal interrupted is restarted (-ERESTARTSYS)
+ * unless a handler without SA_RESTART runs. A relative timeout must keep
+ * its end across the restart, however long the task then stays stopped:
+ * the caller's struct is turned into the same deadline given absolutely
+ * (timeout_ns the deadline on the caller's CLOCK_MONOTONIC, flags gain
+ * CHAN_MSG_ABSTIME), which the restarted call reads. The timeout is
+ * written first, so the struct is never left holding a deadline read as a
+ * relative timeout; if the flags cannot be written, the time left is put
+ * back as a relative timeout and the call fails with EINTR.
+ */
+static int chan_msg_interrupted(struct chan_ucmd *ucmd,
+				const struct chan_deadline *dl)
+{
+	struct chan_msg __user *um = ucmd->ubuffer;
+	struct chan_msg *m = ucmd->cmd;
+	u64 deadline, now;
+
+	if (!dl->relative)
+		return -ERESTARTSYS;
+	deadline = chan_deadline_user(dl);
+	if (put_user(deadline, &um->timeout_ns))
+		return -EINTR;
+	if (put_user(m->flags | CHAN_MSG_ABSTIME, &um->flags)) {
+		now = chan_deadline_user(&(struct chan_deadline){
+			.expires = ktime_get() });
+		if (put_user(deadline > now ? deadline - now : 0,
+			     &um->timeout_ns))
+			return -EFAULT;
+		return -EINTR;
+	}
+	return -ERESTARTSYS;
 }
 
 static int chan_cmd_send(struct chan_ucmd *ucmd)
@@ -208,9 +250,12 @@ static int chan_cmd_send(struct chan_ucmd *ucmd)
 	ch = chan_msg_prepare(ucmd, CHAN_ROLE_SEND, &dl);
 	if (IS_ERR(ch))
 		return PTR_ERR(ch);
-	ret = chan_send_user(ch, chan_ucmd_owner(ucmd), chan_ucmd_bounce(ucmd),
-			     u64_to_user_ptr(m->buf), m->len, &dl);
+	ret = chan_send_user(ch, chan_ucmd_owner(ucmd), !!ucmd->ep,
+			     chan_ucmd_bounce(ucmd), u64_to_user_ptr(m->buf),
+			     NULL, m->len, &dl);
 	chan_ucmd_put(ucmd, ch);
+	if (ret == -ERESTARTSYS)
+		ret = chan_msg_interrupted(ucmd, &dl);
 	return ret;
 }
 
@@ -232,11 +277,14 @@ static int chan_cmd_recv(struct chan_ucmd *ucmd)
 	ch = chan_msg_prepare(ucmd, CHAN_ROLE_RECV, &dl);
 	if (IS_ERR(ch))
 		return PTR_ERR(ch);
-	ret = chan_recv_user(ch, chan_ucmd_owner(ucmd), chan_ucmd_bounce(ucmd),
-			     u64_to_user_ptr(m->buf), m->len, &len, &dl);
+	ret = chan_recv_user(ch, chan_ucmd_owner(ucmd), !!ucmd->ep,
+			     chan_ucmd_bounce(ucmd), u64_to_user_ptr(m->buf),
+			     NULL, m->len, &len, &dl);
 	chan_ucmd_put(ucmd, ch);
 	if ((!ret || ret == -EMSGSIZE) && put_user(len, &um->len))
 		return -EFAULT;
+	if (ret == -ERESTARTSYS)
+		ret = chan_msg_interrupted(ucmd, &dl);
 	return ret;
 }
 
@@ -253,11 +301,34 @@ static int chan_cmd_destroy(struct chan_ucmd *ucmd)
 	ch = chan_lookup(ucmd->cf->ns, d->id);
 	if (!ch)
 		return -ENOENT;
-	ret = chan_is_owner(ch) ? chan_destroy(ch) : -EPERM;
+	ret = chan_is_owner(ch, true) ? chan_destroy(ch) : -EPERM;
 	chan_put(ch);
 	return ret;
 }
 
+/*
+ * The channel with the lowest ID >= @id that the caller may read, for
+ * enumeration: the others are skipped, as if they were not there.
+ */
+static struct chan *chan_lookup_next_readable(struct chan_ns *ns, u32 id)
+{
+	struct chan *ch;
+
+	while ((ch = chan_lookup_next(ns, id))) {
+		if (chan_permitted(ch, CHAN_ROLE_RECV, false))
+			return ch;
+		id = ch->id + 1;
+		chan_put(ch);
+		cond_resched();
+	}
+	return NULL;
+}
+
+/*
+ * INFO needs read permission, as System V's IPC_STAT does; on a channel
+ * fd the fd itself is the permission. INFO_NEXT lists only the channels
+ * the caller may read.
+ */
 static int chan_cmd_info(struct chan_ucmd *ucmd)
 {
 	struct chan_info *info = ucmd->cmd;
@@ -272,13 +343,17 @@ static int chan_cmd_info(struct chan_ucmd *ucmd)
 	if (flags & CHAN_INFO_NEXT) {
 		if (ucmd->ep)
 			return -EINVAL;
-		ch = chan_lookup_next(ucmd->cf->ns, info->id);
+		ch = chan_lookup_next_readable(ucmd->cf->ns, info->id);
 		if (!ch)
 			return -ENOENT;
 	} else {
 		ch = chan_ucmd_chan(ucmd, info->id);
 		if (IS_ERR(ch))
 			return PTR_ERR(ch);
+		if (!ucmd->ep && !chan_permitted(ch, CHAN_ROLE_RECV, true)) {
+			chan_put(ch);
+			return -EACCES;
+		}
 	}
 	memset(info, 0, sizeof(*info));
 	info->size = ucmd->user_size;
@@ -307,7 +382,7 @@ static int chan_cmd_lookup(struct chan_ucmd *ucmd)
 	ch = chan_lookup_name(ucmd->cf->ns, l->name);
 	if (!ch)
 		return -ENOENT;
-	if (chan_permitted(ch, 0)) {
+	if (chan_permitted(ch, 0, true)) {
 		l->id = ch->id;
 		ret = chan_ucmd_respond(ucmd, sizeof(*l));
 	} else {
@@ -427,7 +502,8 @@ long chan_ioctl(struct file *file, struct chan_file *cf,
 	if (_IOC_TYPE(cmd) != CHAN_IOC_TYPE || _IOC_DIR(cmd) != _IOC_NONE ||
 	    _IOC_SIZE(cmd) || nr >= ARRAY_SIZE(chan_ioctl_ops))
 		return -ENOTTY;
-	op = &chan_ioctl_ops[nr];
+	/* Spectre v1: no speculative read past the table with a user index. */
+	op = &chan_ioctl_ops[array_index_nospec(nr, ARRAY_SIZE(chan_ioctl_ops))];
 	if (!op->execute || (ep && !op->on_endpoint))
 		return -ENOTTY;
 
@@ -437,6 +513,10 @@ long chan_ioctl(struct file *file, struct chan_file *cf,
 	return op->execute(&ucmd);
 }
 
+/*
+ * Runs under the kernel-wide misc_mtx: nothing here resolves a path or
+ * waits for anything a user controls (see ns.c).
+ */
 static int chan_dev_open(struct inode *inode, struct file *file)
 {
 	struct chan_file *cf;
@@ -450,6 +530,8 @@ static int chan_dev_open(struct inode *inode, struct file *file)
 		kfree(cf);
 		return PTR_ERR(ns);
 	}
+	/* The namespace lives while a file of it can name its channels. */
+	chan_ns_pin_ipc(ns);
 	cf->ns = ns;
 	file->private_data = cf;
 	chan_obj_created(CHAN_OBJ_FILE);
@@ -461,6 +543,7 @@ static int chan_dev_release(struct inode *inode, struct file *file)
 	struct chan_file *cf = file->private_data;
 
 	chan_bounce_free(&cf->bounce);
+	chan_ns_unpin_ipc(cf->ns);
 	chan_ns_put(cf->ns);
 	kfree(cf);
 	chan_obj_destroyed(CHAN_OBJ_FILE);

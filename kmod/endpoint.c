@@ -24,7 +24,8 @@ static int chan_endpoint_release(struct inode *inode, struct file *file)
 	struct chan_endpoint *ep = file->private_data;
 	struct chan *ch = ep->ch;
 
-	chan_detach(ch, ep->roles);
+	if (ep->attached)
+		chan_detach(ch, ep->roles);
 	ida_free(&ch->tokens, ep->token);
 	chan_bounce_free(&ep->bounce);
 	kfree(ep);
@@ -39,7 +40,12 @@ static long chan_endpoint_ioctl(struct file *file, unsigned int cmd,
 	return chan_ioctl(file, NULL, file->private_data, cmd, arg);
 }
 
-/* write(2): one whole message per call. */
+/*
+ * write(2) and read(2): one whole message per call. A signal restarts a
+ * blocked call (-ERESTARTSYS), as on a pipe. read(2) returns 0 only for a
+ * zero-length message: the end of the stream (no sender left, drained) is
+ * EPIPE.
+ */
 static ssize_t chan_endpoint_write(struct file *file, const char __user *buf,
 				   size_t count, loff_t *ppos)
 {
@@ -51,13 +57,14 @@ static ssize_t chan_endpoint_write(struct file *file, const char __user *buf,
 		return -EBADF;
 	if (count > ep->ch->msg_size)
 		return -EMSGSIZE;
-	ret = chan_send_user(ep->ch, ep->token, &ep->bounce, buf, count, &dl);
+	ret = chan_send_user(ep->ch, ep->token, true, &ep->bounce, buf, NULL,
+			     count, &dl);
 	if (ret)
 		return ret;
 	return count;
 }
 
-/* read(2): one whole message per call; -EMSGSIZE if it does not fit. */
+/* -EMSGSIZE if the message does not fit. */
 static ssize_t chan_endpoint_read(struct file *file, char __user *buf,
 				  size_t count, loff_t *ppos)
 {
@@ -68,8 +75,52 @@ static ssize_t chan_endpoint_read(struct file *file, char __user *buf,
 
 	if (!(ep->roles & CHAN_ROLE_RECV))
 		return -EBADF;
-	ret = chan_recv_user(ep->ch, ep->token, &ep->bounce, buf,
+	ret = chan_recv_user(ep->ch, ep->token, true, &ep->bounce, buf, NULL,
 			     min_t(size_t, count, U32_MAX), &len, &dl);
+	if (ret)
+		return ret;
+	return len;
+}
+
+static bool chan_iocb_nonblock(struct kiocb *iocb)
+{
+	return (iocb->ki_filp->f_flags & O_NONBLOCK) ||
+	       (iocb->ki_flags & IOCB_NOWAIT);
+}
+
+/* writev(2) and friends: the segments gathered into one message. */
+static ssize_t chan_endpoint_write_iter(struct kiocb *iocb,
+					struct iov_iter *from)
+{
+	struct chan_endpoint *ep = iocb->ki_filp->private_data;
+	struct chan_deadline dl = { .nonblock = chan_iocb_nonblock(iocb) };
+	size_t count = iov_iter_count(from);
+	int ret;
+
+	if (!(ep->roles & CHAN_ROLE_SEND))
+		return -EBADF;
+	if (count > ep->ch->msg_size)
+		return -EMSGSIZE;
+	ret = chan_send_user(ep->ch, ep->token, true, &ep->bounce, NULL, from,
+			     count, &dl);
+	if (ret)
+		return ret;
+	return count;
+}
+
+/* readv(2) and friends: one message scattered over the segments. */
+static ssize_t chan_endpoint_read_iter(struct kiocb *iocb, struct iov_iter *to)
+{
+	struct chan_endpoint *ep = iocb->ki_filp->private_data;
+	struct chan_deadline dl = { .nonblock = chan_iocb_nonblock(iocb) };
+	u32 len = 0;
+	int ret;
+
+	if (!(ep->roles & CHAN_ROLE_RECV))
+		return -EBADF;
+	ret = chan_recv_user(ep->ch, ep->token, true, &ep->bounce, NULL, to,
+			     min_t(size_t, iov_iter_count(to), U32_MAX), &len,
+			     &dl);
 	if (ret)
 		return ret;
 	return len;
@@ -83,9 +134,9 @@ static __poll_t chan_endpoint_poll(struct file *file, poll_table *pt)
 	u32 state;
 
 	if (ep->roles & CHAN_ROLE_RECV)
-		poll_wait(file, &ch->recv_wq, pt);
+		poll_wait(file, &ch->wq[CHAN_DIR_RECV], pt);
 	if (ep->roles & CHAN_ROLE_SEND)
-		poll_wait(file, &ch->send_wq, pt);
+		poll_wait(file, &ch->wq[CHAN_DIR_SEND], pt);
 	/* Pairs with the barrier in wq_has_sleeper() of the waker. */
 	smp_mb();
 
@@ -114,6 +165,8 @@ static const struct file_operations chan_endpoint_fops = {
 	.compat_ioctl = compat_ptr_ioctl,
 	.read = chan_endpoint_read,
 	.write = chan_endpoint_write,
+	.read_iter = chan_endpoint_read_iter,
+	.write_iter = chan_endpoint_write_iter,
 	.poll = chan_endpoint_poll,
 	.llseek = no_llseek,
 };
@@ -123,14 +176,21 @@ static const struct file_operations chan_endpoint_fops = {
  * @ch: the channel (the caller's reference is not consumed)
  * @roles: CHAN_ROLE_* bits, validated
  * @open_flags: CHAN_OPEN_* bits, validated
+ * @owner: the caller may destroy the channel (arms auto-destroy)
+ *
+ * Everything that can fail (the fd, the file) is done before the endpoint
+ * is counted, so that a failed open never disconnects or destroys the
+ * channel; once counted, the fd is installed and nothing fails.
  *
  * Return: the new fd, or -ENOSPC (no owner token left), -EIDRM, -ENOMEM,
- * -EMFILE...
+ * -EMFILE, -ENFILE.
  */
-int chan_endpoint_open(struct chan *ch, u32 roles, u32 open_flags)
+int chan_endpoint_open(struct chan *ch, u32 roles, u32 open_flags,
+		       bool owner)
 {
 	struct chan_endpoint *ep;
-	int flags = O_RDWR, ret;
+	struct file *file;
+	int flags = O_RDWR, fd, ret;
 
 	ep = kzalloc(sizeof(*ep), GFP_KERNEL_ACCOUNT);
 	if (!ep)
@@ -142,26 +202,36 @@ int chan_endpoint_open(struct chan *ch, u32 roles, u32 open_flags)
 	ep->token = ret;
 	ep->roles = roles;
 	ep->ch = ch;
-	ret = chan_attach(ch, roles);
-	if (ret)
-		goto err_token;
-	kref_get(&ch->ref);
 
-	if (open_flags & CHAN_OPEN_CLOEXEC)
-		flags |= O_CLOEXEC;
 	if (open_flags & CHAN_OPEN_NONBLOCK)
 		flags |= O_NONBLOCK;
-	/* Counted first: the fd is live, and may be closed, once installed. */
+	fd = get_unused_fd_flags((open_flags & CHAN_OPEN_CLOEXEC) ?
+				 O_CLOEXEC : 0);
+	if (fd < 0) {
+		ret = fd;
+		goto err_token;
+	}
+	kref_get(&ch->ref);
+	file = anon_inode_getfile("[chan]", &chan_endpoint_fops, ep, flags);
+	if (IS_ERR(file)) {
+		ret = PTR_ERR(file);
+		chan_put(ch);
+		goto err_fd;
+	}
+	/* From here the file's release frees the endpoint. */
 	chan_obj_created(CHAN_OBJ_ENDPOINT);
-	ret = anon_inode_getfd("[chan]", &chan_endpoint_fops, ep, flags);
-	if (ret < 0)
-		goto err_detach;
-	return ret;
+	ret = chan_attach(ch, roles, owner);
+	if (ret) {
+		put_unused_fd(fd);
+		fput(file);
+		return ret;
+	}
+	ep->attached = true;
+	fd_install(fd, file);
+	return fd;
 
-err_detach:
-	chan_obj_destroyed(CHAN_OBJ_ENDPOINT);
-	chan_detach(ch, roles);
-	chan_put(ch);
+err_fd:
+	put_unused_fd(fd);
 err_token:
 	ida_free(&ch->tokens, ep->token);
 err_free:

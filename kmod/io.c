@@ -7,8 +7,12 @@
  * copied from user memory into a bounce buffer before a slot is claimed,
  * and copied out to user memory after the slot is retired.
  *
- * Waiting: a waiter queues itself exclusively, so that one message wakes
- * one waiter, then re-tries the ring before it sleeps. A waker publishes,
+ * One path serves both directions: chan_xfer() tries the ring and, if it
+ * must, waits on the channel's wait queue of that direction.
+ *
+ * Waiting: a waiter counts itself in the shared header, queues itself
+ * exclusively, so that one message wakes one waiter, then re-tries the
+ * ring before it sleeps. A waker publishes,
  * then checks for sleepers (wq_has_sleeper(): a full barrier that pairs
  * with the barrier in prepare_to_wait_exclusive()), so either the waiter
  * sees the message or the waker sees the waiter.
@@ -20,13 +24,73 @@
  * on if the ring could still make progress; otherwise the last such
  * wake-up of a busy moment would be lost and the waiters behind it would
  * sleep next to a free slot or a queued message.
+ *
+ * Signals: a wait interrupted by a signal returns -ERESTARTSYS, so that
+ * after a stop and continue, or a handler with SA_RESTART, the call is
+ * restarted as a pipe read or mq_timedreceive() is. The deadline is
+ * absolute in the kernel; a caller that gave a relative timeout is given
+ * it back absolutely (chan_deadline_user(), dev.c) so that the restarted
+ * call keeps the same end.
  */
 #include <linux/hrtimer.h>
+#include <linux/nsproxy.h>
 #include <linux/pagemap.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
+#include <linux/time_namespace.h>
 #include <linux/uaccess.h>
 #include "chan_private.h"
+
+/*
+ * Tombstones one receive attempt skips before it lets the CPU go (and the
+ * caller check for signals). Each skip consumes a slot, so a stream of
+ * tombstones is progress, but it must not hold the CPU without bound.
+ */
+#define CHAN_SKIP_BATCH		64
+
+/*
+ * What a try returns besides 0 and -errno: positive, so never confused
+ * with an error. CHAN_TRY_YIELD: progress was made, try again after
+ * cond_resched(). CHAN_TRY_FAULT_IN: a message is there, fault the user
+ * buffer in (which may sleep) before claiming it.
+ */
+#define CHAN_TRY_YIELD		1
+#define CHAN_TRY_FAULT_IN	2
+
+/*
+ * An absolute CLOCK_MONOTONIC time of the caller's time namespace, in the
+ * host's. do_timens_ktime_to_host() is not exported; the offsets are in
+ * struct time_namespace, which the header defines.
+ */
+static ktime_t chan_timens_to_host(ktime_t t)
+{
+#ifdef CONFIG_TIME_NS
+	struct time_namespace *tns = current->nsproxy->time_ns;
+	ktime_t offset = timespec64_to_ktime(tns->offsets.monotonic);
+
+	/* Before the namespace's zero: already expired. */
+	if (t < offset)
+		return 0;
+	/* A negative offset must not wrap a far deadline. */
+	if (offset < 0 && t > KTIME_MAX + offset)
+		return KTIME_MAX;
+	return ktime_sub(t, offset);
+#else
+	return t;
+#endif
+}
+
+/* The inverse: a host CLOCK_MONOTONIC time in the caller's time namespace. */
+static ktime_t chan_host_to_timens(ktime_t t)
+{
+#ifdef CONFIG_TIME_NS
+	struct time_namespace *tns = current->nsproxy->time_ns;
+
+	return ktime_add_safe(t, timespec64_to_ktime(tns->offsets.monotonic));
+#else
+	return t;
+#endif
+}
 
 /**
  * chan_deadline_init() - check a call's flags and timeout
@@ -34,6 +98,9 @@
  * @flags: CHAN_MSG_* flags
  * @timeout_ns: relative or absolute timeout
  * @file_nonblock: the fd was opened O_NONBLOCK
+ *
+ * An absolute timeout is read on the CLOCK_MONOTONIC of the caller's time
+ * namespace.
  *
  * Return: 0, -EOPNOTSUPP (unknown flag) or -EINVAL (inconsistent).
  */
@@ -44,6 +111,7 @@ int chan_deadline_init(struct chan_deadline *dl, u32 flags, u64 timeout_ns,
 			  CHAN_MSG_ABSTIME;
 	ktime_t t;
 
+	dl->relative = false;
 	if (likely(!flags && !timeout_ns)) {
 		/* The common case: block (or not, per the fd) forever. */
 		dl->nonblock = file_nonblock;
@@ -65,10 +133,28 @@ int chan_deadline_init(struct chan_deadline *dl, u32 flags, u64 timeout_ns,
 	dl->expires = 0;
 	if (dl->timed) {
 		t = timeout_ns > KTIME_MAX ? KTIME_MAX : (ktime_t)timeout_ns;
-		dl->expires = (flags & CHAN_MSG_ABSTIME) ? t :
-			      ktime_add_safe(ktime_get(), t);
+		if (flags & CHAN_MSG_ABSTIME) {
+			dl->expires = chan_timens_to_host(t);
+		} else {
+			dl->relative = true;
+			dl->expires = ktime_add_safe(ktime_get(), t);
+		}
 	}
 	return 0;
+}
+
+/**
+ * chan_deadline_user() - a deadline as the caller would give it absolutely
+ * @dl: a timed deadline
+ *
+ * Return: the deadline on the CLOCK_MONOTONIC of the caller's time
+ * namespace, in nanoseconds.
+ */
+u64 chan_deadline_user(const struct chan_deadline *dl)
+{
+	ktime_t t = chan_host_to_timens(dl->expires);
+
+	return t > 0 ? t : 0;
 }
 
 /* Wake one exclusive waiter (and every poller) if anyone sleeps on @wq. */
@@ -81,14 +167,14 @@ static void chan_wake(wait_queue_head_t *wq)
 /* Wake everyone: the channel's state changed. */
 void chan_wake_all(struct chan *ch)
 {
-	wake_up_all(&ch->send_wq);
-	wake_up_all(&ch->recv_wq);
+	wake_up_all(&ch->wq[CHAN_DIR_SEND]);
+	wake_up_all(&ch->wq[CHAN_DIR_RECV]);
 }
 
 /* One attempt to send; never sleeps. */
-static int chan_try_send(struct chan *ch, u32 owner, const void *kbuf,
-			 u32 len)
+static int chan_try_send(struct chan_xfer *x)
 {
+	struct chan *ch = x->ch;
 	const struct chan_ring_view *v = &ch->ring.view;
 	u32 state = chan_state(ch);
 	struct chan_slot *s;
@@ -96,53 +182,126 @@ static int chan_try_send(struct chan *ch, u32 owner, const void *kbuf,
 
 	if (state & CHAN_STATE_DESTROYED)
 		return -EIDRM;
-	if (state & CHAN_STATE_NO_RECEIVERS)
+	if (x->peer && (state & CHAN_STATE_NO_RECEIVERS))
 		return -EPIPE;
-	s = chan_ring_claim_send(v, owner, &pos);
+	s = chan_ring_claim_send(v, x->owner, &pos);
 	if (!s)
 		return pos;
-	memcpy(s->data, kbuf, len);
-	chan_ring_publish(v, s, pos, len, owner);
+	/*
+	 * Counted before it is published, so that no reader of the counters
+	 * sees it received before it was sent (see chan_fill_info()).
+	 */
 	this_cpu_inc(ch->stats->sent);
-	chan_wake(&ch->recv_wq);
+	memcpy(s->data, x->kbuf, x->len);
+	chan_ring_publish(v, s, pos, x->len, x->owner);
+	chan_wake(&ch->wq[CHAN_DIR_RECV]);
 	return 0;
 }
 
-/* One attempt to receive; never sleeps. Skips tombstones. */
-static int chan_try_recv(struct chan *ch, u32 owner, void *kbuf, u32 cap,
-			 u32 *lenp)
+/* Nothing to receive: why, by the state read before the ring. */
+static int chan_recv_empty(struct chan_xfer *x, u32 state)
 {
+	/*
+	 * The state was read (acquire) before the ring, so an empty ring
+	 * after NO_SENDERS really is drained.
+	 */
+	if (x->peer && (state & CHAN_STATE_NO_SENDERS))
+		return -EPIPE;
+	return -EAGAIN;
+}
+
+/*
+ * One attempt to receive; never sleeps. Skips tombstones. A message is
+ * claimed only if it fits in the part of the user buffer known to be
+ * writable (x->faulted bytes); a longer one that still fits the buffer
+ * makes the caller fault in that much first and try again. So a receive
+ * faults the buffer in only for a message that was there for it, and
+ * never when it takes nothing because the channel is empty.
+ */
+static int chan_try_recv(struct chan_xfer *x)
+{
+	struct chan *ch = x->ch;
 	const struct chan_ring_view *v = &ch->ring.view;
 	struct chan_slot *s;
 	u32 n, state;
 	s64 pos;
 
-	/* Each tombstone skipped is a slot consumed: at most one lap. */
-	for (n = 0; n <= v->mask; n++) {
+	for (n = 0; n < CHAN_SKIP_BATCH; n++) {
 		state = chan_state(ch);
 		if (state & CHAN_STATE_DESTROYED)
 			return -EIDRM;
-		s = chan_ring_claim_recv(v, owner, cap, &pos, lenp);
+		s = chan_ring_claim_recv(v, x->owner, x->faulted, &pos,
+					 &x->out_len);
 		if (!s) {
-			/*
-			 * The state was read (acquire) before the ring, so an
-			 * empty ring after NO_SENDERS really is drained.
-			 */
-			if (pos == -EAGAIN && (state & CHAN_STATE_NO_SENDERS))
-				return -EPIPE;
+			if (pos == -EAGAIN)
+				return chan_recv_empty(x, state);
+			if (pos == -EMSGSIZE && x->out_len <= x->len)
+				return CHAN_TRY_FAULT_IN;
 			return pos;
 		}
 		if (chan_slot_is_tombstone(s)) {
 			chan_ring_retire(v, s, pos);
-			chan_wake(&ch->send_wq);
+			chan_wake(&ch->wq[CHAN_DIR_SEND]);
 			continue;
 		}
-		memcpy(kbuf, s->data, *lenp);
+		memcpy(x->kbuf, s->data, x->out_len);
 		chan_ring_retire(v, s, pos);
-		chan_wake(&ch->send_wq);
+		chan_wake(&ch->wq[CHAN_DIR_SEND]);
 		return 0;
 	}
-	return -EAGAIN;
+	return CHAN_TRY_YIELD;
+}
+
+/*
+ * Is every page of a user range mapped and readable? Probed with page
+ * faults disabled, so it never faults anything in and never stores (a
+ * receive that takes nothing must not have touched the buffer); it costs
+ * a load per page. A page that is present but not writable passes (asking
+ * the page tables for write access, with get_user_pages_fast_only(), cost
+ * a fifth of a send+receive); @len must not be 0.
+ */
+static bool chan_user_present(const void __user *ubuf, size_t len)
+{
+	unsigned long addr = (unsigned long)ubuf;
+	unsigned long last = addr + len - 1;
+	bool ok = true;
+	char c __maybe_unused;
+
+	if (!access_ok(ubuf, len))
+		return false;
+	pagefault_disable();
+	for (; ok && addr <= last; addr = (addr | ~PAGE_MASK) + 1)
+		ok = !__get_user(c, (const char __user *)addr);
+	if (ok)
+		ok = !__get_user(c, (const char __user *)last);
+	pagefault_enable();
+	return ok;
+}
+
+/*
+ * Make the first x->out_len bytes of the receive buffer (the length of
+ * the message that is there) ready for the copy-out, without storing to
+ * them. May sleep: no slot is held.
+ */
+static int chan_fault_in(struct chan_xfer *x)
+{
+	size_t left;
+
+	if (x->iter)
+		left = fault_in_iov_iter_writeable(x->iter, x->out_len);
+	else
+		left = fault_in_safe_writeable(x->ubuf, x->out_len);
+	if (left)
+		return -EFAULT;
+	x->faulted = x->out_len;
+	return 0;
+}
+
+static bool chan_can_progress(struct chan *ch, enum chan_dir dir)
+{
+	if (dir == CHAN_DIR_SEND)
+		return chan_ring_can_send(&ch->ring.view);
+	return chan_ring_can_recv(&ch->ring.view);
 }
 
 /*
@@ -154,7 +313,7 @@ static int chan_sleep(const struct chan_deadline *dl)
 	ktime_t expires = dl->expires;
 
 	if (signal_pending(current))
-		return -EINTR;
+		return -ERESTARTSYS;
 	if (!dl->timed) {
 		schedule();
 		return 0;
@@ -164,101 +323,80 @@ static int chan_sleep(const struct chan_deadline *dl)
 	return 0;
 }
 
-/* Mirror a waiter count into the ring header for user-space wakers. */
-static void chan_count_waiter(atomic_t *count, __u32 *mirror, int delta)
-{
-	WRITE_ONCE(*mirror, (u32)atomic_add_return(delta, count));
-}
-
-/**
- * chan_send() - send a message held in kernel memory
- * @ch: the channel
- * @owner: the sender's owner token
- * @kbuf: the payload
- * @len: its length, at most ch->msg_size
- * @dl: how long to wait for room
- *
- * Return: 0, -EAGAIN, -ETIMEDOUT, -EINTR, -EPIPE, -EIDRM or -EIO.
+/*
+ * Carry out a send or a receive: try, and while the ring is full (empty)
+ * wait for room (a message), as the deadline allows.
  */
-int chan_send(struct chan *ch, u32 owner, const void *kbuf, u32 len,
-	      const struct chan_deadline *dl)
+static int chan_xfer(struct chan_xfer *x, enum chan_dir dir,
+		     const struct chan_deadline *dl)
 {
-	struct chan_ring_kstate *ks = &ch->ring.view.hdr->kstate;
+	struct chan *ch = x->ch;
+	wait_queue_head_t *wq = &ch->wq[dir];
+	bool queued = false;
 	DEFINE_WAIT(wait);
 	int ret;
 
-	ret = chan_try_send(ch, owner, kbuf, len);
-	if (ret != -EAGAIN || dl->nonblock)
-		return ret;
-
-	this_cpu_inc(ch->stats->send_waits);
-	chan_count_waiter(&ch->send_waiters, &ks->send_waiters, 1);
 	for (;;) {
-		prepare_to_wait_exclusive(&ch->send_wq, &wait,
-					  TASK_INTERRUPTIBLE);
-		ret = chan_try_send(ch, owner, kbuf, len);
-		if (ret != -EAGAIN)
+		if (queued)
+			prepare_to_wait_exclusive(wq, &wait, TASK_INTERRUPTIBLE);
+		ret = dir == CHAN_DIR_SEND ? chan_try_send(x) : chan_try_recv(x);
+		if (ret > 0) {
+			/*
+			 * Work that may sleep (a fault-in can wait on a slow
+			 * or hostile filesystem), or a pause. Leave the queue
+			 * first, passing on a wake-up the ring could use, so
+			 * that no wake-up meant for the waiters behind us is
+			 * spent on us meanwhile; prepare_to_wait_exclusive()
+			 * queues us again.
+			 */
+			if (queued) {
+				finish_wait(wq, &wait);
+				if (chan_can_progress(ch, dir))
+					chan_wake(wq);
+			}
+			if (ret == CHAN_TRY_FAULT_IN) {
+				ret = chan_fault_in(x);
+				if (ret)
+					break;
+				continue;
+			}
+			if (signal_pending(current)) {
+				ret = -ERESTARTSYS;
+				break;
+			}
+			cond_resched();
+			continue;
+		}
+		if (ret != -EAGAIN || dl->nonblock)
 			break;
+		if (!queued) {
+			/*
+			 * Count ourselves, then queue and try again before
+			 * sleeping: prepare_to_wait_exclusive()'s full
+			 * barrier orders the count before that try, pairing
+			 * with the full barrier a user-space waker issues
+			 * between its publish and its read of the count.
+			 */
+			queued = true;
+			this_cpu_inc(ch->stats->waits[dir]);
+			atomic_inc(chan_ring_waiters(ch, dir));
+			continue;
+		}
 		ret = chan_sleep(dl);
 		if (ret)
 			break;
 	}
-	finish_wait(&ch->send_wq, &wait);
-	chan_count_waiter(&ch->send_waiters, &ks->send_waiters, -1);
+	if (!queued)
+		return ret;
+	finish_wait(wq, &wait);
+	atomic_dec(chan_ring_waiters(ch, dir));
 	/*
 	 * After finish_wait(), any wake-up this waiter took is visible (the
 	 * waker's list removal is a release, finish_wait()'s check an acquire,
 	 * or both hold the queue lock), so the check sees what it was for.
 	 */
-	if (chan_ring_can_send(&ch->ring.view))
-		chan_wake(&ch->send_wq);
-	return ret;
-}
-
-/**
- * chan_recv() - receive a message into kernel memory
- * @ch: the channel
- * @owner: the receiver's owner token
- * @kbuf: the buffer
- * @cap: its size
- * @lenp: set to the message length (also on -EMSGSIZE)
- * @dl: how long to wait for a message
- *
- * Return: 0, -EAGAIN, -ETIMEDOUT, -EINTR, -EPIPE, -EIDRM, -EMSGSIZE or
- * -EIO.
- */
-int chan_recv(struct chan *ch, u32 owner, void *kbuf, u32 cap, u32 *lenp,
-	      const struct chan_deadline *dl)
-{
-	struct chan_ring_kstate *ks = &ch->ring.view.hdr->kstate;
-	DEFINE_WAIT(wait);
-	int ret;
-
-	ret = chan_try_recv(ch, owner, kbuf, cap, lenp);
-	if (ret != -EAGAIN || dl->nonblock)
-		return ret;
-
-	this_cpu_inc(ch->stats->recv_waits);
-	chan_count_waiter(&ch->recv_waiters, &ks->recv_waiters, 1);
-	for (;;) {
-		prepare_to_wait_exclusive(&ch->recv_wq, &wait,
-					  TASK_INTERRUPTIBLE);
-		ret = chan_try_recv(ch, owner, kbuf, cap, lenp);
-		if (ret != -EAGAIN)
-			break;
-		ret = chan_sleep(dl);
-		if (ret)
-			break;
-	}
-	finish_wait(&ch->recv_wq, &wait);
-	chan_count_waiter(&ch->recv_waiters, &ks->recv_waiters, -1);
-	/*
-	 * After finish_wait(), any wake-up this waiter took is visible (the
-	 * waker's list removal is a release, finish_wait()'s check an acquire,
-	 * or both hold the queue lock), so the check sees what it was for.
-	 */
-	if (chan_ring_can_recv(&ch->ring.view))
-		chan_wake(&ch->recv_wq);
+	if (chan_can_progress(ch, dir))
+		chan_wake(wq);
 	return ret;
 }
 
@@ -305,35 +443,46 @@ void chan_bounce_free(struct chan_bounce *b)
  * chan_send_user() - send a message from user memory
  * @ch: the channel
  * @owner: owner token
+ * @peer: the caller is an endpoint (subject to disconnect)
  * @b: the file's bounce buffer
- * @ubuf: the payload
+ * @ubuf: the payload, or NULL if @iter
+ * @iter: the payload as an iov_iter (one message gathered), or NULL
  * @len: its length
  * @dl: how long to wait
  *
- * Return: as chan_send(), or -EMSGSIZE, -EFAULT, -ENOMEM.
+ * Return: 0, -EAGAIN, -ETIMEDOUT, -ERESTARTSYS, -EPIPE, -EIDRM, -EIO,
+ * -EMSGSIZE, -EFAULT or -ENOMEM.
  */
-int chan_send_user(struct chan *ch, u32 owner, struct chan_bounce *b,
-		   const void __user *ubuf, u32 len,
+int chan_send_user(struct chan *ch, u32 owner, bool peer,
+		   struct chan_bounce *b, const void __user *ubuf,
+		   struct iov_iter *iter, u32 len,
 		   const struct chan_deadline *dl)
 {
 	u8 stack[CHAN_STACK_BOUNCE] __uninitialized;
-	void *kbuf = stack;
+	struct chan_xfer x = {
+		.ch = ch,
+		.owner = owner,
+		.peer = peer,
+		.kbuf = stack,
+		.len = len,
+	};
 	bool own = false;
 	int ret;
 
 	if (len > ch->msg_size)
 		return -EMSGSIZE;
 	if (len > sizeof(stack)) {
-		kbuf = chan_bounce_get(b, len, &own);
-		if (!kbuf)
+		x.kbuf = chan_bounce_get(b, len, &own);
+		if (!x.kbuf)
 			return -ENOMEM;
 	}
-	if (copy_from_user(kbuf, ubuf, len))
+	if (iter ? !copy_from_iter_full(x.kbuf, len, iter) :
+		   copy_from_user(x.kbuf, ubuf, len))
 		ret = -EFAULT;
 	else
-		ret = chan_send(ch, owner, kbuf, len, dl);
-	if (kbuf != stack)
-		chan_bounce_put(b, kbuf, own);
+		ret = chan_xfer(&x, CHAN_DIR_SEND, dl);
+	if (x.kbuf != stack)
+		chan_bounce_put(b, x.kbuf, own);
 	return ret;
 }
 
@@ -341,46 +490,67 @@ int chan_send_user(struct chan *ch, u32 owner, struct chan_bounce *b,
  * chan_recv_user() - receive a message into user memory
  * @ch: the channel
  * @owner: owner token
+ * @peer: the caller is an endpoint (subject to disconnect)
  * @b: the file's bounce buffer
- * @ubuf: the buffer
+ * @ubuf: the buffer, or NULL if @iter
+ * @iter: the buffer as an iov_iter (one message scattered), or NULL
  * @cap: its size
  * @lenp: set to the message length (also on -EMSGSIZE)
  * @dl: how long to wait
  *
- * The buffer is faulted in before a message is taken, so that a bad
- * buffer fails with -EFAULT and leaves the message queued; a message whose
- * copy-out still faults (the buffer was unmapped meanwhile) is lost and
- * counted as dropped.
+ * The buffer is faulted in (without storing to it) once a message is
+ * there and before it is taken, so that a bad buffer fails with -EFAULT
+ * and leaves the message queued, and a receive that takes nothing never
+ * touches the buffer. A message whose copy-out still faults (the buffer
+ * was unmapped meanwhile) is lost and counted as dropped.
  *
- * Return: as chan_recv(), or -EFAULT, -ENOMEM.
+ * Return: 0, -EAGAIN, -ETIMEDOUT, -ERESTARTSYS, -EPIPE, -EIDRM, -EIO,
+ * -EMSGSIZE, -EFAULT or -ENOMEM.
  */
-int chan_recv_user(struct chan *ch, u32 owner, struct chan_bounce *b,
-		   void __user *ubuf, u32 cap, u32 *lenp,
+int chan_recv_user(struct chan *ch, u32 owner, bool peer,
+		   struct chan_bounce *b, void __user *ubuf,
+		   struct iov_iter *iter, u32 cap, u32 *lenp,
 		   const struct chan_deadline *dl)
 {
 	u8 stack[CHAN_STACK_BOUNCE] __uninitialized;
-	void *kbuf = stack;
+	struct chan_xfer x = {
+		.ch = ch,
+		.owner = owner,
+		.peer = peer,
+		.kbuf = stack,
+		.len = min(cap, ch->msg_size),
+		.ubuf = ubuf,
+		.iter = iter,
+	};
 	bool own = false;
 	int ret;
 
-	cap = min(cap, ch->msg_size);
-	if (cap && fault_in_writeable(ubuf, cap))
-		return -EFAULT;
-	if (cap > sizeof(stack)) {
-		kbuf = chan_bounce_get(b, cap, &own);
-		if (!kbuf)
+	if (x.len > sizeof(stack)) {
+		x.kbuf = chan_bounce_get(b, x.len, &own);
+		if (!x.kbuf)
 			return -ENOMEM;
 	}
-	ret = chan_recv(ch, owner, kbuf, cap, lenp, dl);
+	/*
+	 * A buffer whose pages are all present (the common case) is taken as
+	 * is: the probe has no effect on it. Otherwise it is faulted in as
+	 * far as a message that is there needs (chan_try_recv()). Only a
+	 * buffer that is mapped but not writable, or is unmapped in between,
+	 * can then make the copy-out fail: the message is counted as dropped.
+	 */
+	if (x.len && !iter && chan_user_present(ubuf, x.len))
+		x.faulted = x.len;
+	ret = chan_xfer(&x, CHAN_DIR_RECV, dl);
+	*lenp = x.out_len;
 	if (!ret) {
-		if (copy_to_user(ubuf, kbuf, *lenp)) {
+		if (iter ? copy_to_iter(x.kbuf, x.out_len, iter) != x.out_len :
+			   copy_to_user(ubuf, x.kbuf, x.out_len)) {
 			this_cpu_inc(ch->stats->dropped);
 			ret = -EFAULT;
 		} else {
 			this_cpu_inc(ch->stats->received);
 		}
 	}
-	if (kbuf != stack)
-		chan_bounce_put(b, kbuf, own);
+	if (x.kbuf != stack)
+		chan_bounce_put(b, x.kbuf, own);
 	return ret;
 }

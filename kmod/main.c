@@ -15,9 +15,24 @@ unsigned int chan_max_channels = 65536;
 module_param_named(max_channels, chan_max_channels, uint, 0644);
 MODULE_PARM_DESC(max_channels, "Most channels per IPC namespace");
 
-unsigned long chan_max_ring_bytes = 64UL << 20;
+unsigned int chan_max_user_channels = 16384;
+module_param_named(max_user_channels, chan_max_user_channels, uint, 0644);
+MODULE_PARM_DESC(max_user_channels,
+		 "Most channels per user, all namespaces together");
+
+/* The documented maxima: 2^20 slots of the smallest slot, and the header. */
+unsigned long chan_max_ring_bytes = CHAN_RING_HDR_SIZE +
+				    (CHAN_CAPACITY_MAX << 6);
 module_param_named(max_ring_bytes, chan_max_ring_bytes, ulong, 0644);
-MODULE_PARM_DESC(max_ring_bytes, "Largest ring of one channel, in bytes");
+MODULE_PARM_DESC(max_ring_bytes,
+		 "Largest ring of one channel, in bytes (default 64 MiB + 4 KiB)");
+
+/* 0 at load means an eighth of RAM. */
+unsigned long chan_max_user_ring_bytes;
+module_param_named(max_user_ring_bytes, chan_max_user_ring_bytes, ulong,
+		   0644);
+MODULE_PARM_DESC(max_user_ring_bytes,
+		 "Ring memory of one user's channels together, in bytes (default: an eighth of RAM)");
 
 /* 0 at load means a quarter of RAM. */
 unsigned long chan_max_total_ring_bytes;
@@ -47,6 +62,7 @@ static int chan_objects_show(struct seq_file *m, void *unused)
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(chan_objects);
+DEFINE_SHOW_ATTRIBUTE(chan_users);
 
 static struct dentry *chan_debugfs;
 
@@ -70,9 +86,13 @@ static int __init chan_init(void)
 
 	if (!chan_max_total_ring_bytes)
 		chan_max_total_ring_bytes = (totalram_pages() / 4) << PAGE_SHIFT;
+	if (!chan_max_user_ring_bytes)
+		chan_max_user_ring_bytes = (totalram_pages() / 8) << PAGE_SHIFT;
 	chan_debugfs = debugfs_create_dir(KBUILD_MODNAME, NULL);
 	debugfs_create_file("objects", 0444, chan_debugfs, NULL,
 			    &chan_objects_fops);
+	debugfs_create_file("users", 0444, chan_debugfs, NULL,
+			    &chan_users_fops);
 	ret = chan_dev_init();
 	if (ret)
 		goto err_dev;
@@ -87,7 +107,7 @@ err_dev:
 static void __exit chan_exit(void)
 {
 	chan_dev_exit();
-	chan_registry_exit();
+	chan_ns_exit();
 	/* Channels are freed with kfree_rcu(): let them go first. */
 	rcu_barrier();
 	debugfs_remove_recursive(chan_debugfs);

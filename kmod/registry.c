@@ -1,110 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The registry: channels by ID and by name, one table per IPC namespace.
+ * The registry: channels by ID and by name, one table per IPC namespace
+ * (the namespaces themselves are ns.c's).
  *
- * A module cannot hang data off struct ipc_namespace, nor take and drop a
- * reference on one (put_ipc_ns() is not exported), so a chan_ns is keyed
- * by the namespace pointer and pins the namespace through an open nsfs
- * file: the pointer then cannot be freed and reused for another namespace
- * while a chan_ns names it. The namespace is the one of the process that
- * opens /dev/chan, as a socket's network namespace is its creator's.
+ * IDs are allocated cyclically per namespace, so that a stale ID does not
+ * soon name a new channel; one namespace cannot learn from its IDs how many
+ * channels another creates. A chan_ns lives as long as its namespace (see
+ * ns.c), so its cursor never restarts while an old ID could still be held.
  */
-#include <linux/err.h>
-#include <linux/file.h>
-#include <linux/fs.h>
-#include <linux/ipc_namespace.h>
-#include <linux/nsproxy.h>
-#include <linux/proc_ns.h>
 #include <linux/sched.h>
-#include <linux/slab.h>
 #include <linux/stringhash.h>
 #include "chan_private.h"
-
-/*
- * The cyclic ID cursor is global rather than per namespace: a chan_ns goes
- * away when its namespace has no channel and no /dev/chan file, and a
- * per-namespace cursor would then restart and hand a stale ID to the next
- * channel at once. Taken only by create, nested inside chan_ns.lock.
- */
-static DEFINE_MUTEX(chan_id_lock);
-static u32 chan_id_cursor;
-
-/* Protects chan_ns_list and the final put of every chan_ns. */
-static DEFINE_MUTEX(chan_ns_list_lock);
-static LIST_HEAD(chan_ns_list);
-
-static struct chan_ns *chan_ns_create(struct ipc_namespace *ipc_ns)
-{
-	struct chan_ns *ns;
-	struct file *pin = NULL;
-
-	if (ipc_ns->ns.inum != PROC_IPC_INIT_INO) {
-		pin = filp_open("/proc/thread-self/ns/ipc", O_RDONLY, 0);
-		if (IS_ERR(pin))
-			return ERR_CAST(pin);
-		if (file_inode(pin)->i_ino != ipc_ns->ns.inum) {
-			fput(pin);
-			return ERR_PTR(-ENXIO);
-		}
-	}
-	ns = kzalloc(sizeof(*ns), GFP_KERNEL_ACCOUNT);
-	if (!ns) {
-		if (pin)
-			fput(pin);
-		return ERR_PTR(-ENOMEM);
-	}
-	kref_init(&ns->ref);
-	ns->ipc_ns = ipc_ns;
-	ns->pin = pin;
-	xa_init_flags(&ns->ids, XA_FLAGS_ALLOC1);
-	mutex_init(&ns->lock);
-	hash_init(ns->names);
-	return ns;
-}
-
-/**
- * chan_ns_get_current() - the chan_ns of the caller's IPC namespace
- *
- * Return: a referenced chan_ns, or an ERR_PTR.
- */
-struct chan_ns *chan_ns_get_current(void)
-{
-	struct ipc_namespace *ipc_ns = current->nsproxy->ipc_ns;
-	struct chan_ns *ns;
-
-	mutex_lock(&chan_ns_list_lock);
-	list_for_each_entry(ns, &chan_ns_list, node) {
-		if (ns->ipc_ns == ipc_ns) {
-			kref_get(&ns->ref);
-			goto out;
-		}
-	}
-	ns = chan_ns_create(ipc_ns);
-	if (!IS_ERR(ns))
-		list_add(&ns->node, &chan_ns_list);
-out:
-	mutex_unlock(&chan_ns_list_lock);
-	return ns;
-}
-
-/* Called with chan_ns_list_lock held; drops it. */
-static void chan_ns_release(struct kref *ref)
-{
-	struct chan_ns *ns = container_of(ref, struct chan_ns, ref);
-
-	list_del(&ns->node);
-	mutex_unlock(&chan_ns_list_lock);
-	WARN_ON(!xa_empty(&ns->ids));
-	xa_destroy(&ns->ids);
-	if (ns->pin)
-		fput(ns->pin);
-	kfree(ns);
-}
-
-void chan_ns_put(struct chan_ns *ns)
-{
-	kref_put_mutex(&ns->ref, chan_ns_release, &chan_ns_list_lock);
-}
 
 static u32 chan_name_hash(const char *name)
 {
@@ -126,37 +32,36 @@ static struct chan *chan_find_name_locked(struct chan_ns *ns,
 /**
  * chan_registry_add() - give a new channel an ID (and its name)
  * @ns: the namespace
- * @ch: the channel; the registry takes over the caller's reference
+ * @ch: the channel, already charged to @ns (chan_charge())
  *
- * Return: 0, or -ENOSPC (too many channels), -EEXIST (name in use),
- * -ENOMEM. On failure the caller still owns its reference.
+ * The registry takes a reference of its own before the channel becomes
+ * visible: from then on a DESTROY by a guessed ID may drop it at any time,
+ * and the caller's reference keeps the channel alive for the caller.
+ *
+ * Return: 0, or -ENOSPC (no ID left), -EEXIST (name in use), -ENOMEM.
  */
 int chan_registry_add(struct chan_ns *ns, struct chan *ch)
 {
 	int ret;
 
 	mutex_lock(&ns->lock);
-	if (ns->nr_channels >= READ_ONCE(chan_max_channels)) {
-		ret = -ENOSPC;
-		goto out;
-	}
 	if (ch->name[0] && chan_find_name_locked(ns, ch->name)) {
 		ret = -EEXIST;
 		goto out;
 	}
+	kref_get(&ch->ref);
 	/* Cyclic, so that a stale ID does not soon name a new channel. */
-	mutex_lock(&chan_id_lock);
 	ret = xa_alloc_cyclic(&ns->ids, &ch->id, ch, XA_LIMIT(1, INT_MAX),
-			      &chan_id_cursor, GFP_KERNEL_ACCOUNT);
-	mutex_unlock(&chan_id_lock);
+			      &ns->id_next, GFP_KERNEL_ACCOUNT);
 	if (ret < 0) {
+		/* The caller's reference remains: never the last. */
+		refcount_dec(&ch->ref.refcount);
 		ret = ret == -EBUSY ? -ENOSPC : ret;
 		goto out;
 	}
 	ret = 0;
 	if (ch->name[0])
 		hash_add(ns->names, &ch->name_node, chan_name_hash(ch->name));
-	ns->nr_channels++;
 out:
 	mutex_unlock(&ns->lock);
 	return ret;
@@ -164,26 +69,20 @@ out:
 
 /**
  * chan_registry_remove() - remove a channel's ID and name
- * @ch: the channel
+ * @ch: the channel, just marked destroyed by this caller
  *
- * Return: true if this call removed it (and so now owns the registry's
- * reference), false if it was already gone.
+ * Only the caller that marked the channel destroyed calls this, once. The
+ * caller then owns the registry's reference.
  */
-bool chan_registry_remove(struct chan *ch)
+void chan_registry_remove(struct chan *ch)
 {
 	struct chan_ns *ns = ch->ns;
-	bool removed = false;
 
 	mutex_lock(&ns->lock);
-	if (xa_load(&ns->ids, ch->id) == ch) {
-		xa_erase(&ns->ids, ch->id);
-		if (ch->name[0])
-			hash_del(&ch->name_node);
-		ns->nr_channels--;
-		removed = true;
-	}
+	WARN_ON(xa_erase(&ns->ids, ch->id) != ch);
+	if (ch->name[0])
+		hash_del(&ch->name_node);
 	mutex_unlock(&ns->lock);
-	return removed;
 }
 
 /**
@@ -246,37 +145,4 @@ struct chan *chan_lookup_name(struct chan_ns *ns, const char *name)
 		ch = NULL;
 	mutex_unlock(&ns->lock);
 	return ch;
-}
-
-/*
- * Unload: no file of ours is open (each holds a module reference), so the
- * only channels left are persistent ones with no users. Destroy them; the
- * last channel of a namespace drops the namespace.
- */
-void chan_registry_exit(void)
-{
-	struct chan_ns *ns, *last = NULL;
-	struct chan *ch;
-
-	for (;;) {
-		mutex_lock(&chan_ns_list_lock);
-		ns = list_first_entry_or_null(&chan_ns_list, struct chan_ns,
-					      node);
-		if (ns)
-			kref_get(&ns->ref);
-		mutex_unlock(&chan_ns_list_lock);
-		if (!ns)
-			break;
-		/* Still listed after all its channels went: a leak. */
-		if (WARN_ON(ns == last)) {
-			chan_ns_put(ns);
-			break;
-		}
-		last = ns;
-		while ((ch = chan_lookup_next(ns, 1))) {
-			chan_destroy(ch);
-			chan_put(ch);
-		}
-		chan_ns_put(ns);
-	}
 }

@@ -17,28 +17,21 @@ u64 chan_ring_bytes(u32 msg_size, u32 capacity)
 	return round_up(bytes, PAGE_SIZE);
 }
 
-/* Ring memory of all channels, against chan_max_total_ring_bytes. */
-static atomic64_t chan_total_ring_bytes = ATOMIC64_INIT(0);
-
 /**
  * chan_ring_init() - allocate and lay out an empty ring
  * @ring: filled in
  * @msg_size: largest payload (validated by the caller)
  * @capacity: slots, a power of two (validated by the caller)
  *
- * Return: 0, -ENOSPC (all channels' rings would exceed
- * max_total_ring_bytes) or -ENOMEM.
+ * The caller has charged the ring's size (chan_charge()).
+ *
+ * Return: 0 or -ENOMEM.
  */
 int chan_ring_init(struct chan_ring *ring, u32 msg_size, u32 capacity)
 {
 	struct chan_ring_hdr *hdr;
 	size_t size = chan_ring_bytes(msg_size, capacity);
 
-	if (atomic64_add_return(size, &chan_total_ring_bytes) >
-	    READ_ONCE(chan_max_total_ring_bytes)) {
-		atomic64_sub(size, &chan_total_ring_bytes);
-		return -ENOSPC;
-	}
 	/*
 	 * Zeroed, which is an empty ring. Charged to the creator's memory
 	 * cgroup; a failure is the caller's ENOMEM, never a reason to wake
@@ -48,10 +41,8 @@ int chan_ring_init(struct chan_ring *ring, u32 msg_size, u32 capacity)
 	 */
 	ring->mem = __vmalloc(size, GFP_KERNEL_ACCOUNT | __GFP_ZERO |
 			      __GFP_NOWARN | __GFP_RETRY_MAYFAIL);
-	if (!ring->mem) {
-		atomic64_sub(size, &chan_total_ring_bytes);
+	if (!ring->mem)
 		return -ENOMEM;
-	}
 	ring->size = size;
 	chan_obj_created(CHAN_OBJ_RING);
 
@@ -78,7 +69,6 @@ void chan_ring_free(struct chan_ring *ring)
 {
 	vfree(ring->mem);
 	ring->mem = NULL;
-	atomic64_sub(ring->size, &chan_total_ring_bytes);
 	chan_obj_destroyed(CHAN_OBJ_RING);
 }
 
@@ -89,4 +79,29 @@ void chan_ring_free(struct chan_ring *ring)
 void chan_ring_set_kstate(struct chan *ch)
 {
 	WRITE_ONCE(ch->ring.view.hdr->kstate.state, ch->state);
+}
+
+/**
+ * chan_ring_waiters() - the count of kernel sleepers in the shared header
+ * @ch: the channel
+ * @dir: senders or receivers
+ *
+ * User space that maps the ring reads it to decide whether to ask the
+ * kernel for a wake-up, so it must never be lower than the number of
+ * sleepers: the kernel updates the shared word itself with atomic
+ * operations, never a mirror of a private count written after the fact
+ * (shared/models/wake.pml finds a lost wake-up with a mirror). The kernel
+ * never reads it for its own decisions (it checks its wait queues), so a
+ * user who scribbles on it can only cost its own channel wake-ups.
+ *
+ * Return: the word, as an atomic_t (naturally aligned, in kernel memory
+ * that lives as long as the channel).
+ */
+atomic_t *chan_ring_waiters(struct chan *ch, enum chan_dir dir)
+{
+	struct chan_ring_kstate *ks = &ch->ring.view.hdr->kstate;
+
+	BUILD_BUG_ON(sizeof(atomic_t) != sizeof(ks->send_waiters));
+	return (atomic_t *)(dir == CHAN_DIR_SEND ? &ks->send_waiters :
+			    &ks->recv_waiters);
 }

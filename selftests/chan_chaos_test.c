@@ -331,26 +331,6 @@ static bool spawn(struct chaos_round *r, int kind, int c)
 	return true;
 }
 
-/* State letter from /proc/PID/stat, or 0. */
-static char proc_state(pid_t pid)
-{
-	char path[64], buf[512], *p;
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = 0;
-	p = strrchr(buf, ')');
-	return p && p[1] == ' ' ? p[2] : 0;
-}
-
 static void note_exit(struct chaos_round *r, int status)
 {
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
@@ -412,7 +392,7 @@ static int reap_all_bounded(struct __test_metadata *_metadata,
 				continue;
 			}
 			left++;
-			st = proc_state(pid);
+			st = ct_proc_state(pid);
 			if (st == 'D') {
 				if (!d_since[i])
 					d_since[i] = ct_now_ns();
@@ -432,7 +412,7 @@ static int reap_all_bounded(struct __test_metadata *_metadata,
 				if (r->child[i].pid > 0)
 					TH_LOG("child %d not gone after SIGKILL, state %c",
 					       r->child[i].pid,
-					       proc_state(r->child[i].pid) ?: '?');
+					       ct_proc_state(r->child[i].pid) ?: '?');
 			return left;
 		}
 		ct_sleep_ms(10);

@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Channel lifetime: DESTROY (waking every waiter with EIDRM, what open fds
- * see afterwards, who may destroy), auto-destroy, the permission matrix,
- * INFO counters and enumeration, IPC namespaces, the max_channels and
- * max_ring_bytes module parameters, a thousand channels, and endpoint
- * open/close churn.
+ * see afterwards, who may destroy), auto-destroy, the permission matrix
+ * (INFO and the type tag included), INFO counters (also while traffic
+ * runs) and enumeration, IPC namespaces, the max_channels and
+ * max_ring_bytes module parameters and the documented maxima under the
+ * defaults, a thousand channels, and endpoint open/close churn.
  */
 #include "chan_test_util.h"
 
@@ -435,8 +436,12 @@ FIXTURE_TEARDOWN(perm)
 
 enum {
 	R_OPEN_SEND, R_OPEN_RECV, R_OPEN_BOTH, R_SEND_ID, R_RECV_ID,
-	R_LOOKUP, R_LOOKUP_ID, R_DESTROY, R_NUM,
+	R_LOOKUP, R_LOOKUP_ID, R_DESTROY, R_INFO_ID, R_INFO_FD,
+	R_INFO_NEXT, R_INFO_NEXT_ID, R_TAG_SEND, R_TAG_BOTH, R_NUM,
 };
+
+#define PERM_NOT_TRIED	0xdeadULL	/* a result slot the child left alone */
+#define PERM_WRONG_TAG	0x7a9ULL	/* the channel has none */
 
 /*
  * The child: nobody, in group 0 (the root-created channel's group) when
@@ -448,10 +453,11 @@ static int perm_child(FIXTURE_DATA(perm) *self,
 	static const gid_t root_group[] = { 0 };
 	uint64_t v = 1;
 	uint32_t len = sizeof(v), id = 0;
+	struct chan_info info;
 	int dev, fd, i;
 
 	for (i = 0; i < R_NUM; i++)
-		self->res[i] = 0xdead;
+		self->res[i] = PERM_NOT_TRIED;
 	if (ct_drop_privs(variant->class == GROUP ? root_group : NULL,
 			  variant->class == GROUP ? 1 : 0))
 		return CT_EXIT_SETUP;
@@ -478,6 +484,25 @@ static int perm_child(FIXTURE_DATA(perm) *self,
 				  CHAN_MSG_NONBLOCK, 0));
 	RECORD(R_LOOKUP, ct_lookup(dev, self->name, &id));
 	self->res[R_LOOKUP_ID] = id;
+	/* INFO by ID needs read permission; on an fd, the fd is the proof */
+	RECORD(R_INFO_ID, ct_info(dev, self->id, 0, &info));
+	fd = ct_open(dev, self->id, CHAN_ROLE_SEND, 0, 0);
+	if (fd < 0)
+		fd = ct_open(dev, self->id, CHAN_ROLE_RECV, 0, 0);
+	if (fd >= 0) {
+		RECORD(R_INFO_FD, ct_info(fd, 0, 0, &info));
+		close(fd);
+	}
+	/* INFO_NEXT skips what the caller may not read */
+	RECORD(R_INFO_NEXT, ct_info(dev, self->id, CHAN_INFO_NEXT, &info));
+	if (self->res[R_INFO_NEXT] == 0)
+		self->res[R_INFO_NEXT_ID] = info.id;
+	/* OPEN checks permission before the type tag: no oracle */
+	RECORD(R_TAG_SEND, ct_open(dev, self->id, CHAN_ROLE_SEND, 0,
+				   PERM_WRONG_TAG));
+	RECORD(R_TAG_BOTH, ct_open(dev, self->id,
+				   CHAN_ROLE_SEND | CHAN_ROLE_RECV, 0,
+				   PERM_WRONG_TAG));
 	if (try_destroy)
 		RECORD(R_DESTROY, ct_destroy(dev, self->id));
 #undef RECORD
@@ -529,6 +554,37 @@ TEST_F(perm, lookup_and_destroy)
 	}
 	/* the owner may destroy whatever the mode says; no one else */
 	EXPECT_EQ(variant->class == OWNER ? 0U : EPERM, self->res[R_DESTROY]);
+}
+
+/*
+ * One permission rule for every ioctl: INFO by ID needs read permission
+ * (the owner's too), INFO on a channel fd is always allowed, INFO_NEXT
+ * skips the channels the caller may not read, and OPEN refuses the roles
+ * the caller may not have (EACCES) before it compares the type tag
+ * (EPROTOTYPE), so the tag is no oracle.
+ */
+TEST_F(perm, info_and_type_tag)
+{
+	perm_run_child(_metadata, self, variant, false);
+	EXPECT_EQ(variant->can_recv ? 0U : EACCES, self->res[R_INFO_ID]);
+	if (variant->can_send || variant->can_recv) {
+		EXPECT_EQ(0U, self->res[R_INFO_FD]);
+	} else {
+		EXPECT_EQ(PERM_NOT_TRIED, self->res[R_INFO_FD]);
+	}
+	if (variant->can_recv) {
+		EXPECT_EQ(0U, self->res[R_INFO_NEXT]);
+		EXPECT_EQ(self->id, self->res[R_INFO_NEXT_ID]);
+	} else if (self->res[R_INFO_NEXT] == 0) {
+		EXPECT_NE(self->id, self->res[R_INFO_NEXT_ID]);
+	} else {
+		EXPECT_EQ((uint64_t)ENOENT, self->res[R_INFO_NEXT]);
+	}
+	EXPECT_EQ((uint64_t)(variant->can_send ? EPROTOTYPE : EACCES),
+		  self->res[R_TAG_SEND]);
+	EXPECT_EQ((uint64_t)(variant->can_send && variant->can_recv ?
+			     EPROTOTYPE : EACCES),
+		  self->res[R_TAG_BOTH]);
 }
 
 /* root with CAP_IPC_OWNER passes every mode check. */
@@ -636,6 +692,119 @@ TEST_F(info, counters)
 	ASSERT_OK(ct_info(self->dev, self->ids[0], 0, &info));
 	EXPECT_EQ(0U, info.receivers);
 	EXPECT_EQ(CHAN_STATE_NO_SENDERS | CHAN_STATE_NO_RECEIVERS, info.state);
+}
+
+/*
+ * The counters as INFO shows them while a producer and a consumer stream
+ * messages as fast as they can: at every instant sent >= received +
+ * dropped, no counter goes backwards, none is wrapped, depth is never
+ * above the capacity, and nothing shows discarded. A kernel that counts a
+ * message sent only after publishing it, or sums its per-CPU counters
+ * sent before received, shows a received count ahead of sent now and
+ * then: most often when the producer runs on a CPU the sum visits before
+ * the consumer's, so they are pinned that way (producer on CPU 0, consumer
+ * on CPU 1, the INFO poller on CPU 2 if there is one). The race is narrow:
+ * with two CPUs and a non-preemptible kernel the summing loop can hardly
+ * be overtaken; on PREEMPT_RT with three CPUs it was seen (received one
+ * ahead of sent once in ~24000 polls).
+ */
+#define STREAM_MSGS	40000
+
+static void pin_to_cpu(int cpu)
+{
+	cpu_set_t set;
+
+	if (cpu >= sysconf(_SC_NPROCESSORS_ONLN))
+		return;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	sched_setaffinity(0, sizeof(set), &set);	/* best effort */
+}
+
+TEST_F_TIMEOUT(info, counters_never_ahead_of_sent, 300)
+{
+	struct chan_info info, prev;
+	uint64_t polls = 0, bad = 0, t0;
+	pid_t prod, cons;
+	int sfd, rfd;
+
+	ASSERT_OK(ct_create(self->dev, 16, 64, 0600, 0, 0, NULL,
+			    &self->ids[self->nids++]));
+	sfd = ct_open(self->dev, self->ids[0], CHAN_ROLE_SEND, 0, 0);
+	rfd = ct_open(self->dev, self->ids[0], CHAN_ROLE_RECV, 0, 0);
+	ASSERT_LE(0, sfd);
+	ASSERT_LE(0, rfd);
+	fflush(stdout);
+	prod = fork();
+	ASSERT_LE(0, prod);
+	if (prod == 0) {
+		uint64_t i;
+
+		close(rfd);
+		pin_to_cpu(0);
+		for (i = 0; i < STREAM_MSGS; i++)
+			if (ct_send(sfd, 0, &i, sizeof(i), 0, 0))
+				_exit(errno);
+		_exit(0);
+	}
+	cons = fork();
+	ASSERT_LE(0, cons);
+	if (cons == 0) {
+		uint64_t i, v;
+
+		close(sfd);
+		pin_to_cpu(1);
+		for (i = 0; i < STREAM_MSGS; i++) {
+			if (ct_recv_u64(rfd, 0, &v, 0))
+				_exit(errno);
+			if (v != i)
+				_exit(CT_EXIT_BADDATA);
+		}
+		_exit(0);
+	}
+	close(sfd);
+	close(rfd);
+	pin_to_cpu(2);
+	memset(&prev, 0, sizeof(prev));
+	t0 = ct_now_ns();
+	while (!ct_exited(prod) || !ct_exited(cons)) {
+		if (ct_info(self->dev, self->ids[0], 0, &info)) {
+			TH_LOG("INFO failed: %s", strerror(errno));
+			bad++;
+			break;
+		}
+		polls++;
+		if (info.received + info.dropped > info.sent ||
+		    info.sent < prev.sent || info.received < prev.received ||
+		    info.dropped < prev.dropped || info.discarded ||
+		    info.depth > info.capacity ||
+		    info.sent > STREAM_MSGS || info.received > STREAM_MSGS) {
+			if (bad++ < 5)
+				TH_LOG("poll %" PRIu64 ": sent %" PRIu64
+				       " received %" PRIu64 " dropped %" PRIu64
+				       " discarded %" PRIu64 " depth %u (before: sent %"
+				       PRIu64 " received %" PRIu64 ")", polls,
+				       (uint64_t)info.sent,
+				       (uint64_t)info.received,
+				       (uint64_t)info.dropped,
+				       (uint64_t)info.discarded, info.depth,
+				       (uint64_t)prev.sent,
+				       (uint64_t)prev.received);
+		}
+		prev = info;
+		if (ct_now_ns() - t0 > 240 * CT_SEC)
+			break;
+	}
+	EXPECT_EQ(0, ct_wait_exit(prod, 30000));
+	EXPECT_EQ(0, ct_wait_exit(cons, 30000));
+	TH_LOG("%" PRIu64 " INFO polls during the stream, %" PRIu64 " bad",
+	       polls, bad);
+	EXPECT_EQ(0U, bad);
+	EXPECT_LT(0U, polls);
+	ASSERT_OK(ct_info(self->dev, self->ids[0], 0, &info));
+	EXPECT_EQ((uint64_t)STREAM_MSGS, info.sent);
+	EXPECT_EQ((uint64_t)STREAM_MSGS, info.received);
+	EXPECT_EQ(0U, info.depth);
 }
 
 /* INFO_NEXT walks every channel in ascending ID order. */
@@ -811,6 +980,8 @@ TEST_F(ns, dies_with_channels)
 FIXTURE(limits) {
 	int dev;
 	unsigned long long max_channels, max_ring_bytes;
+	unsigned long long max_user_ring_bytes, max_total_ring_bytes;
+	bool has_user_ring, has_total_ring;	/* (older modules lack them) */
 	bool saved;
 	uint32_t *ids;
 	int nids;
@@ -820,6 +991,10 @@ FIXTURE_SETUP(limits)
 {
 	ASSERT_OK(ct_param_read("max_channels", &self->max_channels));
 	ASSERT_OK(ct_param_read("max_ring_bytes", &self->max_ring_bytes));
+	self->has_user_ring = ct_param_read_opt("max_user_ring_bytes",
+						&self->max_user_ring_bytes);
+	self->has_total_ring = ct_param_read_opt("max_total_ring_bytes",
+						 &self->max_total_ring_bytes);
 	self->saved = true;
 	/* a namespace of our own: its channel count starts at zero */
 	ASSERT_OK(unshare(CLONE_NEWIPC));
@@ -839,6 +1014,12 @@ FIXTURE_TEARDOWN(limits)
 	if (self->saved) {
 		ct_param_write("max_channels", self->max_channels);
 		ct_param_write("max_ring_bytes", self->max_ring_bytes);
+		if (self->has_user_ring)
+			ct_param_write("max_user_ring_bytes",
+				       self->max_user_ring_bytes);
+		if (self->has_total_ring)
+			ct_param_write("max_total_ring_bytes",
+				       self->max_total_ring_bytes);
 	}
 }
 
@@ -952,6 +1133,73 @@ TEST_F(limits, max_ring_bytes_boundary)
 		       PRIu64, map_size - 1, (uint64_t)c.ring.map_size);
 	ASSERT_EQ(-1, ret);
 	EXPECT_EQ(ENOSPC, err);
+}
+
+/*
+ * The documented maxima fit under the default limits: 2^20 slots of
+ * messages of 1 to 48 bytes (64-byte slots: a ring of 64 MiB + 4 KiB) is
+ * exactly max_ring_bytes' default. A 49-byte message needs 128-byte slots,
+ * twice that: ENOSPC. The per-user and total byte limits (an eighth and a
+ * quarter of RAM) are only raised if this VM is too small for them to
+ * hold one such ring; the channel and ring limits are the defaults.
+ */
+TEST_F_TIMEOUT(limits, documented_maxima_fit, 120)
+{
+	static const uint32_t sizes[] = { 1, 48 };
+	const unsigned long long need = 4096ULL + 64ULL * CHAN_CAPACITY_MAX;
+	long long avail = ct_meminfo_kb("MemAvailable");
+	unsigned char out[48], in[48];
+	struct chan_create c;
+	uint32_t len;
+	size_t i;
+	int fd;
+
+	if (avail >= 0 && avail < (long long)(3 * need / 1024))
+		SKIP(return, "MemAvailable %lld KiB: too little for a 64 MiB ring",
+		     avail);
+	printf("# max_ring_bytes %llu, max_user_ring_bytes %llu%s, max_total_ring_bytes %llu%s\n",
+	       self->max_ring_bytes, self->max_user_ring_bytes,
+	       self->has_user_ring ? "" : " (none)",
+	       self->max_total_ring_bytes,
+	       self->has_total_ring ? "" : " (none)");
+	fflush(stdout);
+	if (self->has_user_ring && self->max_user_ring_bytes < need)
+		ASSERT_OK(ct_param_write("max_user_ring_bytes", need));
+	if (self->has_total_ring && self->max_total_ring_bytes < need)
+		ASSERT_OK(ct_param_write("max_total_ring_bytes", need));
+	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
+		memset(&c, 0, sizeof(c));
+		c.msg_size = sizes[i];
+		c.capacity = CHAN_CAPACITY_MAX;
+		if (ct_create_raw(self->dev, &c)) {
+			TH_LOG("msg_size %u capacity %lu: %s", sizes[i],
+			       (unsigned long)CHAN_CAPACITY_MAX,
+			       strerror(errno));
+			ASSERT_TRUE(false);
+		}
+		self->ids[self->nids++] = c.id;
+		EXPECT_EQ((uint32_t)CHAN_CAPACITY_MAX, c.ring.capacity);
+		EXPECT_EQ(need, c.ring.map_size);
+		EXPECT_GE(self->max_ring_bytes, c.ring.map_size);
+		/* and it works */
+		fd = ct_open(self->dev, c.id, CHAN_ROLE_SEND | CHAN_ROLE_RECV,
+			     0, 0);
+		ASSERT_LE(0, fd);
+		memset(out, 'm', sizeof(out));
+		ASSERT_OK(ct_send(fd, 0, out, sizes[i], 0, 0));
+		EXPECT_ERRNO(EMSGSIZE, ct_send(fd, 0, out, sizes[i] + 1, 0, 0));
+		len = sizeof(in);
+		ASSERT_OK(ct_recv(fd, 0, in, &len, 0, 0));
+		EXPECT_EQ(sizes[i], len);
+		EXPECT_EQ(0, memcmp(in, out, len));
+		close(fd);
+		ASSERT_OK(ct_destroy(self->dev, c.id));
+		self->nids--;
+	}
+	memset(&c, 0, sizeof(c));
+	c.msg_size = 49;
+	c.capacity = CHAN_CAPACITY_MAX;
+	EXPECT_ERRNO(ENOSPC, ct_create_raw(self->dev, &c));
 }
 
 /* The largest message there is, through a big enough ring. */

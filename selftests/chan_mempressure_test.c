@@ -12,6 +12,9 @@
  * destroying every channel must let a large channel be created (and
  * used) again. The parameters are restored afterwards.
  *
+ * The per-user limits (max_user_ring_bytes, max_user_channels) are lifted
+ * in each test, so that the limit it is about is the one reached.
+ *
  * max_total_ring_bytes: the cap on all channels' rings together refuses
  * the ring that would cross it with ENOSPC, and takes it once another is
  * destroyed.
@@ -42,24 +45,6 @@ struct burst_shared {
 	int32_t last_errno;
 	uint64_t bitmap[(BURST_PROD * BURST_PER_PROD + 63) / 64];
 };
-
-static long long meminfo_kb(const char *key)
-{
-	char line[256];
-	long long v = -1;
-	size_t kl = strlen(key);
-	FILE *f = fopen("/proc/meminfo", "r");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, key, kl) && line[kl] == ':') {
-			v = strtoll(line + kl + 1, NULL, 10);
-			break;
-		}
-	fclose(f);
-	return v;
-}
 
 static void set_oom_adj(int v)
 {
@@ -179,6 +164,8 @@ static int burst_consumer(int dev, uint32_t id, struct burst_shared *sh)
 
 FIXTURE(mem) {
 	unsigned long long saved_ring, saved_chans, saved_total;
+	unsigned long long saved_user_ring, saved_user_chans;
+	bool has_user_ring, has_user_chans;	/* (older modules lack them) */
 	bool saved;
 	pid_t pid[BURST_PROD + BURST_CONS + 1];
 	struct hog_result *res;
@@ -192,6 +179,10 @@ FIXTURE_SETUP(mem)
 	ASSERT_OK(ct_param_read("max_ring_bytes", &self->saved_ring));
 	ASSERT_OK(ct_param_read("max_channels", &self->saved_chans));
 	ASSERT_OK(ct_param_read("max_total_ring_bytes", &self->saved_total));
+	self->has_user_ring = ct_param_read_opt("max_user_ring_bytes",
+						&self->saved_user_ring);
+	self->has_user_chans = ct_param_read_opt("max_user_channels",
+						 &self->saved_user_chans);
 	self->saved = true;
 	/* a namespace of our own: max_channels counts only our channels */
 	ASSERT_OK(unshare(CLONE_NEWIPC));
@@ -214,7 +205,28 @@ FIXTURE_TEARDOWN(mem)
 		ct_param_write("max_ring_bytes", self->saved_ring);
 		ct_param_write("max_channels", self->saved_chans);
 		ct_param_write("max_total_ring_bytes", self->saved_total);
+		if (self->has_user_ring)
+			ct_param_write("max_user_ring_bytes",
+				       self->saved_user_ring);
+		if (self->has_user_chans)
+			ct_param_write("max_user_channels",
+				       self->saved_user_chans);
 	}
+}
+
+/*
+ * The per-user limits (all of this runs as root, one user) out of the way,
+ * so that the limit a test is about is the one that is reached.
+ */
+static int lift_user_limits(FIXTURE_DATA(mem) *self)
+{
+	if (self->has_user_ring &&
+	    ct_param_write("max_user_ring_bytes", 1ULL << 50))
+		return -1;
+	if (self->has_user_chans &&
+	    ct_param_write("max_user_channels", 1U << 30))
+		return -1;
+	return 0;
 }
 
 /* Ring capacity (4 KiB slots) for rings of at most 32 MiB and avail/8. */
@@ -268,7 +280,7 @@ static int big_roundtrip(int dev, uint32_t cap)
 
 TEST_F_TIMEOUT(mem, limits_and_recovery, 280)
 {
-	long long avail0 = meminfo_kb("MemAvailable"), avail1, avail2;
+	long long avail0 = ct_meminfo_kb("MemAvailable"), avail1, avail2;
 	uint32_t cap = big_capacity(avail0), id, big_seen;
 	struct chan_info info;
 	unsigned long long ring;
@@ -290,8 +302,9 @@ TEST_F_TIMEOUT(mem, limits_and_recovery, 280)
 	ASSERT_OK(ct_param_write("max_ring_bytes", ring > self->saved_ring ?
 				 ring : self->saved_ring));
 	ASSERT_OK(ct_param_write("max_channels", n_max));
-	/* max_channels is the limit here, not the total-bytes cap */
+	/* max_channels is the limit here, not the total or per-user caps */
 	ASSERT_OK(ct_param_write("max_total_ring_bytes", 1ULL << 50));
+	ASSERT_OK(lift_user_limits(self));
 
 	st = run_hog(&self->pid[0], self->res, cap, MAX_BIG);
 	ASSERT_EQ(0, st);
@@ -307,7 +320,7 @@ TEST_F_TIMEOUT(mem, limits_and_recovery, 280)
 	n = each_channel(self->dev, false, &big_seen);
 	EXPECT_EQ(self->res->created, n);
 	EXPECT_EQ((uint32_t)n, big_seen);
-	avail1 = meminfo_kb("MemAvailable");
+	avail1 = ct_meminfo_kb("MemAvailable");
 	printf("# MemAvailable with %d rings: %lld KiB\n", n, avail1);
 	fflush(stdout);
 
@@ -356,7 +369,7 @@ TEST_F_TIMEOUT(mem, limits_and_recovery, 280)
 	/* recovery: everything destroyed, large channels come back */
 	ASSERT_EQ(n, each_channel(self->dev, true, NULL));
 	ASSERT_EQ(0, each_channel(self->dev, false, NULL));
-	avail2 = meminfo_kb("MemAvailable");
+	avail2 = ct_meminfo_kb("MemAvailable");
 	printf("# MemAvailable after destroying them: %lld KiB\n", avail2);
 	fflush(stdout);
 	ASSERT_OK(big_roundtrip(self->dev, cap));
@@ -375,6 +388,7 @@ TEST_F(mem, max_total_ring_bytes)
 	/* Room for two rings. The cap counts every namespace's rings: the
 	 * suite runs one test at a time and each leaves no channel behind.
 	 */
+	ASSERT_OK(lift_user_limits(self));
 	ASSERT_OK(ct_param_write("max_total_ring_bytes", 2 * ring));
 	ASSERT_OK(ct_create_simple(self->dev, BIG_MSG, cap, &id[0]));
 	ASSERT_OK(ct_create_simple(self->dev, BIG_MSG, cap, &id[1]));
@@ -439,6 +453,8 @@ TEST_F_TIMEOUT(mem, cgroup_enomem, 280)
 	ASSERT_OK(write_str(CG_HOG "/memory.max", "67108864"));
 	ASSERT_OK(ct_param_write("max_total_ring_bytes", 1ULL << 50));
 	ASSERT_OK(ct_param_write("max_channels", 65536));
+	/* the cgroup runs out first, not a small VM's per-user bytes */
+	ASSERT_OK(lift_user_limits(self));
 
 	memset(self->res, 0, sizeof(*self->res));
 	fflush(stdout);

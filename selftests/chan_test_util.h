@@ -469,6 +469,88 @@ static inline int ct_install_interrupting(int sig)
 	return sigaction(sig, &sa, NULL);
 }
 
+/*
+ * A handler installed with SA_RESTART: a call it interrupts is restarted
+ * (unless the call's own rules say otherwise). If hits is not NULL, every
+ * delivery adds one to *hits (put it in ct_shared_alloc() memory to see it
+ * from another process).
+ */
+static uint64_t *ct_restart_hits;
+
+static inline void ct_counting_handler(int sig)
+{
+	(void)sig;
+	if (ct_restart_hits)
+		__atomic_add_fetch(ct_restart_hits, 1, __ATOMIC_RELAXED);
+}
+
+static inline int ct_install_restarting(int sig, uint64_t *hits)
+{
+	struct sigaction sa;
+
+	ct_restart_hits = hits;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = ct_counting_handler;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESTART;
+	return sigaction(sig, &sa, NULL);
+}
+
+/* A /proc/meminfo figure in KiB ("MemAvailable"...), -1 if not found. */
+static inline long long ct_meminfo_kb(const char *key)
+{
+	char line[256];
+	long long v = -1;
+	size_t kl = strlen(key);
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, kl) && line[kl] == ':') {
+			v = strtoll(line + kl + 1, NULL, 10);
+			break;
+		}
+	fclose(f);
+	return v;
+}
+
+/* The state letter of /proc/PID/stat ('S', 'R', 'T', ...), 0 if unknown. */
+static inline char ct_proc_state(pid_t pid)
+{
+	char path[64], buf[512], *p;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	p = strrchr(buf, ')');
+	return p && p[1] == ' ' ? p[2] : 0;
+}
+
+/* Wait until child pid is stopped ('T'); false if it exited or timed out. */
+static inline bool ct_wait_stopped(pid_t pid, unsigned int timeout_ms)
+{
+	uint64_t deadline = ct_now_ns() + (uint64_t)timeout_ms * CT_MS;
+
+	for (;;) {
+		if (ct_exited(pid))
+			return false;
+		if (ct_proc_state(pid) == 'T')
+			return true;
+		if (ct_now_ns() > deadline)
+			return false;
+		ct_sleep_ms(2);
+	}
+}
+
 /* Shared anonymous memory that survives fork(). */
 static inline void *ct_shared_alloc(size_t len)
 {
@@ -513,6 +595,15 @@ static inline int ct_param_write(const char *name, unsigned long long val)
 	n = write(fd, buf, len);
 	close(fd);
 	return n == len ? 0 : -1;
+}
+
+/*
+ * Read a module parameter that an older module may not have: returns
+ * false (and leaves *val alone) if it does not exist.
+ */
+static inline bool ct_param_read_opt(const char *name, unsigned long long *val)
+{
+	return ct_param_read(name, val) == 0;
 }
 
 /* An unmapped user address the compiler cannot see through. */

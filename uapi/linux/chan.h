@@ -21,9 +21,15 @@
  *  ENOTTY      unknown ioctl command
  *  EAGAIN      the operation would block (non-blocking call or fd)
  *  ETIMEDOUT   the timeout expired before the operation could complete
- *  EINTR       a signal arrived while waiting
- *  EPIPE       send: no receiver endpoint is left; receive: no sender
- *              endpoint is left and the channel has been drained
+ *  EINTR       a signal arrived while waiting and its handler was installed
+ *              without SA_RESTART. Otherwise (no handler, as for a stop
+ *              and continue, or SA_RESTART) the call is restarted, as a
+ *              pipe read is; a relative timeout keeps its end (see
+ *              struct chan_msg)
+ *  EPIPE       only on a channel fd (an endpoint): send: no receiver
+ *              endpoint is left; receive: no sender endpoint is left and
+ *              the channel has been drained. SEND and RECV by ID on
+ *              /dev/chan are not endpoints and never see EPIPE
  *  EIDRM       the channel was destroyed (also while waiting)
  *  EMSGSIZE    send: the message is larger than the channel's msg_size;
  *              receive: the next message is larger than the caller's
@@ -31,18 +37,27 @@
  *              returned in chan_msg.len)
  *  ENOENT      no channel with that ID or name in this IPC namespace
  *  EEXIST      create: the name is already in use
- *  EACCES      the caller lacks read (receive) or write (send) permission
+ *  EACCES      the caller lacks the permission the call needs: read to
+ *              receive or to describe (INFO), write to send, either to
+ *              LOOKUP a name; CAP_IPC_OWNER in the user namespace that
+ *              owns the channel's IPC namespace overrides
  *  EPERM       destroy: the caller neither owns the channel nor has
  *              CAP_IPC_OWNER
  *  EBADF       a channel fd was used for a role it was not opened with
  *  EPROTOTYPE  open: the channel's type tag differs from the one expected
- *  ENOSPC      a limit was reached (channels per namespace, ring bytes,
- *              endpoints per channel)
+ *  ENOSPC      a limit was reached (channels per namespace or per user,
+ *              ring bytes per channel, per user or in all, endpoints per
+ *              channel); a channel counts until it is freed: destroyed
+ *              and its last fd closed
  *  ENOMEM      the kernel could not allocate memory
- *  EFAULT      a user pointer is bad. A receive checks its buffer before
- *              it takes a message, so the message stays queued; only a
- *              buffer unmapped during the call loses the message, which is
- *              then counted in chan_info.dropped
+ *  EFAULT      a user pointer is bad. A receive checks its buffer
+ *              (faulting it in without writing to it if needed) once a
+ *              message is there and before it takes it, so the message
+ *              stays queued. Only a buffer that is mapped but not
+ *              writable, or is unmapped by another thread in that
+ *              instant, loses the message, which is then counted in
+ *              chan_info.dropped. A receive that takes no message never
+ *              writes to the buffer or faults it in
  *  EIO         the shared ring is inconsistent (only possible when user
  *              space corrupts a mapped ring)
  *
@@ -111,7 +126,7 @@ struct chan_ring_geom {
 };
 
 /* chan_create.flags */
-#define CHAN_CREATE_AUTODESTROY	_BITUL(0)	/* destroy when last endpoint closes */
+#define CHAN_CREATE_AUTODESTROY	_BITUL(0)	/* see struct chan_create */
 
 /**
  * struct chan_create - argument of CHAN_IOC_CREATE
@@ -133,7 +148,15 @@ struct chan_ring_geom {
  * @features: output: CHAN_FEAT_* bits this kernel supports
  * @ring: output: geometry of the channel's ring
  *
- * The creator becomes the owner (effective uid and gid).
+ * The creator becomes the owner (effective uid and gid) and is charged
+ * for the channel (one channel, and its ring's bytes) until it is freed.
+ *
+ * CHAN_CREATE_AUTODESTROY destroys the channel when its last endpoint
+ * closes, once an endpoint was opened by someone who may destroy it (its
+ * owner, or a holder of CAP_IPC_OWNER): until then, others who may only
+ * read or write cannot destroy it (and take its name) by opening and
+ * closing an endpoint. The last close and an OPEN are atomic: an OPEN
+ * either gets a live channel or fails with EIDRM.
  */
 struct chan_create {
 	__u32 size;
@@ -166,13 +189,21 @@ struct chan_create {
  * @id: channel ID
  * @roles: CHAN_ROLE_SEND and/or CHAN_ROLE_RECV, at least one
  * @type_tag: if non-zero, must equal the channel's type tag (else
- *	EPROTOTYPE)
+ *	EPROTOTYPE; checked after the permission, so that the tag tells
+ *	nothing to a caller without it)
  *
- * Sending needs write permission, receiving read permission. The channel
- * counts its sender and receiver endpoints: when the last sender endpoint
- * closes, receivers drain what is queued and then get EPIPE; when the last
- * receiver endpoint closes, senders get EPIPE. A new endpoint of the role
- * reconnects the channel.
+ * Sending needs write permission, receiving read permission (EACCES). The
+ * channel counts its sender and receiver endpoints: when the last sender
+ * endpoint closes, receivers drain what is queued and then get EPIPE; when
+ * the last receiver endpoint closes, senders get EPIPE. A new endpoint of
+ * the role reconnects the channel. An OPEN that fails (EMFILE, ENOMEM...)
+ * changes nothing on the channel.
+ *
+ * On the fd, read(2) and write(2) move one whole message per call, and so
+ * do readv(2) and writev(2) (the segments scattered or gathered, as on a
+ * SOCK_SEQPACKET socket). read(2) returns 0 only for a zero-length
+ * message: the end of the stream is EPIPE. A blocked read or write is
+ * restarted after a signal, as on a pipe.
  */
 struct chan_open {
 	__u32 size;
@@ -198,10 +229,18 @@ struct chan_open {
  *	of the message that did not fit
  * @buf: user address of the payload or receive buffer
  * @timeout_ns: with CHAN_MSG_TIMEOUT, the longest wait (or the deadline on
- *	CLOCK_MONOTONIC with CHAN_MSG_ABSTIME); otherwise must be zero
+ *	the caller's time namespace's CLOCK_MONOTONIC with CHAN_MSG_ABSTIME);
+ *	otherwise must be zero. A relative timeout interrupted by a signal
+ *	is turned into the same deadline given absolutely: the kernel
+ *	writes the deadline here and adds CHAN_MSG_ABSTIME to @flags, so
+ *	that the restarted call, or a caller that gets EINTR and calls again
+ *	with the same struct, keeps the original end however long the task
+ *	was stopped (build the struct afresh for a new wait)
  *
  * Without NONBLOCK or TIMEOUT the call waits as long as needed. A channel
- * fd opened with O_NONBLOCK behaves as if NONBLOCK were given.
+ * fd opened with O_NONBLOCK behaves as if NONBLOCK were given. Sending by
+ * ID needs write permission, receiving by ID read permission; both are
+ * checked on every call.
  */
 struct chan_msg {
 	__u32 size;
@@ -221,7 +260,8 @@ struct chan_msg {
  *
  * Removes the ID, wakes every waiter with EIDRM and discards queued
  * messages (counted in chan_info.discarded). Open channel fds stay valid
- * but every operation on them fails with EIDRM.
+ * but every operation on them fails with EIDRM. Needs the owner's
+ * effective uid or CAP_IPC_OWNER (EPERM).
  */
 struct chan_destroy {
 	__u32 size;
@@ -231,7 +271,7 @@ struct chan_destroy {
 };
 
 /* chan_info.flags */
-#define CHAN_INFO_NEXT		_BITUL(0)	/* the channel with the lowest ID >= id */
+#define CHAN_INFO_NEXT		_BITUL(0)	/* the lowest ID >= id the caller may read */
 
 /* chan_info.state */
 #define CHAN_STATE_DESTROYED	_BITUL(0)
@@ -265,8 +305,14 @@ struct chan_destroy {
  * @recv_waits: times a receiver had to sleep
  * @name: the channel's name, empty if none
  *
+ * By ID, INFO needs read permission (EACCES); on a channel fd it needs
+ * none. With CHAN_INFO_NEXT it describes the channel with the lowest ID
+ * >= @id among those the caller may read, so enumeration shows only
+ * those.
+ *
  * The counts satisfy sent = received + dropped + discarded + (messages
- * still queued).
+ * still queued); a message is counted as sent before it can be received,
+ * so received + dropped never exceeds sent in what INFO reports.
  */
 struct chan_info {
 	__u32 size;

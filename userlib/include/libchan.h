@@ -12,6 +12,14 @@
  * the roles it needs; closing the last endpoint of a role disconnects the
  * peers (they get -EPIPE). The library keeps one /dev/chan fd per process,
  * opened on first use with O_CLOEXEC.
+ *
+ * Blocking calls and signals: a call asleep in the kernel is restarted
+ * after a stop and continue (Ctrl-Z, fg) or a signal whose handler has
+ * SA_RESTART, and a relative timeout keeps its end across the restart;
+ * only a handler without SA_RESTART makes it fail with -EINTR. The
+ * *_timeout() functions cannot then tell the time left: a caller who wants
+ * to retry with the same end uses the *_until() forms with a deadline
+ * taken once from chan_now_ns().
  */
 #ifndef LIBCHAN_H
 #define LIBCHAN_H
@@ -98,6 +106,9 @@ ssize_t chan_recv_until(int fd, void *buf, size_t cap, uint64_t deadline_ns);
 
 /* By ID through /dev/chan, without an endpoint (not counted as a sender or
  * receiver). flags are CHAN_MSG_*; timeout_ns as in struct chan_msg.
+ * Not being endpoints, they ignore disconnect and never get -EPIPE: an
+ * empty channel is just empty, a full one just full, whoever has come and
+ * gone; only a destroyed channel stops them (-EIDRM).
  */
 int chan_send_id(uint32_t id, const void *msg, size_t len,
 		 unsigned int flags, uint64_t timeout_ns);
