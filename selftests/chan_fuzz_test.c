@@ -24,6 +24,14 @@
  * that left one behind), and no /dev/chan or channel fd is left open. The
  * kernel log is checked by scripts/vm-run.sh.
  *
+ * Two variants: fuzz.root.random as root in the initial namespaces, and
+ * fuzz.userns.random as an unprivileged uid that made a user and an IPC
+ * namespace of its own (root there, nobody outside), while a fifth thread
+ * churns namespaces: it forks children that each enter a new IPC
+ * namespace (some a new user namespace too), open /dev/chan, create
+ * channels, open endpoints, send, and exit without cleaning up, so that
+ * the kernel's namespace reaper runs beside the fuzzing.
+ *
  * fuzz_abi.*: deterministic: for every command (on /dev/chan and, where
  * valid, on a channel fd) every single flag bit, every size field value
  * 0..64, and structs that end at or straddle an inaccessible page, each
@@ -35,6 +43,7 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
+#include <sys/prctl.h>
 #include <ucontext.h>
 
 #define FZ_THREADS		4
@@ -103,6 +112,7 @@ struct fz_shared {
 	atomic_bool stop;
 	atomic_int done;
 	atomic_ulong calls, failures, interrupts, creates, opens, eio;
+	atomic_ulong ns_rounds, ns_failed;	/* namespace churn */
 	atomic_ulong errs[256];		/* errno histogram */
 	struct fz_thread *th;
 	int nth;
@@ -189,9 +199,17 @@ static int fz_nlive(struct fz_shared *sh)
 	return n;
 }
 
+static void fz_bad_line(struct fz_shared *sh, const char *line)
+{
+	pthread_mutex_lock(&sh->lock);
+	if (sh->nbad < FZ_MAX_BAD)
+		snprintf(sh->bad[sh->nbad], sizeof(sh->bad[0]), "%s", line);
+	sh->nbad++;
+	pthread_mutex_unlock(&sh->lock);
+}
+
 static void fz_bad(struct fz_thread *t, const char *fmt, ...)
 {
-	struct fz_shared *sh = t->sh;
 	char line[320];
 	va_list ap;
 	int n;
@@ -201,11 +219,7 @@ static void fz_bad(struct fz_thread *t, const char *fmt, ...)
 	if (n > 0 && (size_t)n < sizeof(line))
 		vsnprintf(line + n, sizeof(line) - n, fmt, ap);
 	va_end(ap);
-	pthread_mutex_lock(&sh->lock);
-	if (sh->nbad < FZ_MAX_BAD)
-		memcpy(sh->bad[sh->nbad], line, sizeof(line));
-	sh->nbad++;
-	pthread_mutex_unlock(&sh->lock);
+	fz_bad_line(t->sh, line);
 }
 
 static bool fz_errno_ok(int e)
@@ -930,6 +944,105 @@ static void *fz_worker(void *arg)
 	return NULL;
 }
 
+/* Write "0 <outer> 1" to /proc/self/<file> (uid_map, gid_map). */
+static int fz_write_map(const char *file, unsigned int outer)
+{
+	char path[64], line[64];
+	int fd, n, ok;
+
+	snprintf(path, sizeof(path), "/proc/self/%s", file);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = snprintf(line, sizeof(line), "0 %u 1\n", outer);
+	ok = write(fd, line, n) == n;
+	close(fd);
+	return ok ? 0 : -1;
+}
+
+/* Become root of a new user namespace (mapped to our uid/gid outside). */
+static int fz_enter_userns(void)
+{
+	uid_t uid = geteuid();
+	gid_t gid = getegid();
+	int fd;
+
+	if (unshare(CLONE_NEWUSER))
+		return -1;
+	fd = open("/proc/self/setgroups", O_WRONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		if (write(fd, "deny", 4) != 4) {
+			close(fd);
+			return -1;
+		}
+		close(fd);
+	}
+	if (fz_write_map("uid_map", uid) || fz_write_map("gid_map", gid))
+		return -1;
+	return 0;
+}
+
+/*
+ * One churn round, in a forked child (only system calls: the parent has
+ * threads): a new IPC namespace (every third round a new user namespace
+ * too), channels and endpoints left behind at exit.
+ */
+static int fz_ns_child(unsigned long round)
+{
+	uint32_t id;
+	int dev, fd, i;
+	char name[CHAN_NAME_MAX];
+
+	if ((round % 3 == 0 && fz_enter_userns()) || unshare(CLONE_NEWIPC))
+		return CT_EXIT_SETUP;
+	dev = ct_dev_open();
+	if (dev < 0)
+		return errno;
+	for (i = 0; i < 3; i++) {
+		snprintf(name, sizeof(name), "churn-%d", i);
+		if (ct_create(dev, 64, 4, 0600, 0, 0, name, &id))
+			return errno;
+		/* IDs start afresh in a new namespace. */
+		if (id != (uint32_t)i + 1)
+			return CT_EXIT_BADDATA;
+		fd = ct_open(dev, id, CHAN_ROLE_SEND | CHAN_ROLE_RECV, 0, 0);
+		if (fd < 0)
+			return errno;
+		if (ct_send(fd, 0, name, 8, CHAN_MSG_NONBLOCK, 0))
+			return errno;
+	}
+	return 0;
+}
+
+/* Churn namespaces until told to stop. */
+static void *fz_ns_churn(void *arg)
+{
+	struct fz_shared *sh = arg;
+	unsigned long round = 0;
+	pid_t pid;
+	int st;
+
+	while (!atomic_load(&sh->stop)) {
+		pid = fork();
+		if (pid == 0)
+			_exit(fz_ns_child(round));
+		st = -1;
+		if (pid < 0 || waitpid(pid, &st, 0) != pid ||
+		    !WIFEXITED(st) || WEXITSTATUS(st)) {
+			char line[96];
+
+			atomic_fetch_add(&sh->ns_failed, 1);
+			snprintf(line, sizeof(line),
+				 "namespace churn round %lu: fork %d, status %#x",
+				 round, (int)pid, st);
+			fz_bad_line(sh, line);
+		}
+		atomic_fetch_add(&sh->ns_rounds, 1);
+		round++;
+	}
+	return NULL;
+}
+
 /* Interrupt any call that has been running for more than FZ_WATCHDOG_MS. */
 static void *fz_watchdog(void *arg)
 {
@@ -1020,6 +1133,18 @@ FIXTURE(fuzz) {
 	size_t nbefore;
 };
 
+FIXTURE_VARIANT(fuzz) {
+	bool userns;	/* unprivileged, own namespaces, namespace churn */
+};
+
+FIXTURE_VARIANT_ADD(fuzz, root) {
+	.userns = false,
+};
+
+FIXTURE_VARIANT_ADD(fuzz, userns) {
+	.userns = true,
+};
+
 FIXTURE_SETUP(fuzz)
 {
 	struct fz_shared *sh = &self->sh;
@@ -1040,6 +1165,15 @@ FIXTURE_SETUP(fuzz)
 	       "(CHAN_FUZZ_ITERS)\n", (unsigned long long)sh->seed, sh->iters,
 	       FZ_THREADS);
 	fflush(stdout);
+	if (variant->userns) {
+		/* nobody outside, root of its own user and IPC namespaces */
+		ASSERT_OK(ct_drop_privs(NULL, 0));
+		/* A uid change clears it; /proc/self/uid_map needs it. */
+		ASSERT_OK(prctl(PR_SET_DUMPABLE, 1, 0, 0, 0));
+		ASSERT_OK(fz_enter_userns());
+		ASSERT_OK(unshare(CLONE_NEWIPC));
+		ASSERT_EQ(0U, geteuid());
+	}
 	ASSERT_EQ(0, ct_install_interrupting(SIGUSR1));
 	signal(SIGPIPE, SIG_IGN);
 	{
@@ -1118,7 +1252,7 @@ TEST_F_TIMEOUT(fuzz, random, 900)
 	struct fz_shared *sh = &self->sh;
 	uint32_t after[4096];
 	size_t nafter, i;
-	pthread_t wd;
+	pthread_t wd, churn;
 	uint64_t t0 = ct_now_ns();
 	int e, leaks = 0;
 
@@ -1126,10 +1260,18 @@ TEST_F_TIMEOUT(fuzz, random, 900)
 		ASSERT_EQ(0, pthread_create(&self->th[i].tid, NULL, fz_worker,
 					    &self->th[i]));
 	ASSERT_EQ(0, pthread_create(&wd, NULL, fz_watchdog, sh));
+	if (variant->userns)
+		ASSERT_EQ(0, pthread_create(&churn, NULL, fz_ns_churn, sh));
 	while (atomic_load(&sh->done) < FZ_THREADS)
 		ct_sleep_ms(20);
 	atomic_store(&sh->stop, true);
 	pthread_join(wd, NULL);
+	if (variant->userns) {
+		pthread_join(churn, NULL);
+		printf("# namespace churn: %lu rounds, %lu failed\n",
+		       atomic_load(&sh->ns_rounds), atomic_load(&sh->ns_failed));
+		EXPECT_LT(0U, atomic_load(&sh->ns_rounds));
+	}
 	for (i = 0; i < FZ_THREADS; i++)
 		pthread_join(self->th[i].tid, NULL);
 
