@@ -41,45 +41,61 @@ static long chan_endpoint_ioctl(struct file *file, unsigned int cmd,
 }
 
 /*
- * write(2) and read(2): one whole message per call. A signal restarts a
- * blocked call (-ERESTARTSYS), as on a pipe. read(2) returns 0 only for a
- * zero-length message: the end of the stream (no sender left, drained) is
- * EPIPE.
+ * write(2) and read(2), and their vectored forms: one whole message per
+ * call, from @ubuf or gathered from @iter, into @ubuf or scattered over
+ * @iter. A signal restarts a blocked call (-ERESTARTSYS), as on a pipe. A
+ * read returns 0 only for a zero-length message: the end of the stream
+ * (no sender left, drained) is EPIPE; a message that does not fit is
+ * EMSGSIZE.
  */
-static ssize_t chan_endpoint_write(struct file *file, const char __user *buf,
-				   size_t count, loff_t *ppos)
+static ssize_t chan_endpoint_send(struct chan_endpoint *ep,
+				  const char __user *ubuf,
+				  struct iov_iter *iter, size_t count,
+				  bool nonblock)
 {
-	struct chan_endpoint *ep = file->private_data;
-	struct chan_deadline dl = { .nonblock = file->f_flags & O_NONBLOCK };
+	struct chan_deadline dl = { .nonblock = nonblock };
 	int ret;
 
 	if (!(ep->roles & CHAN_ROLE_SEND))
 		return -EBADF;
 	if (count > ep->ch->msg_size)
 		return -EMSGSIZE;
-	ret = chan_send_user(ep->ch, ep->token, true, &ep->bounce, buf, NULL,
+	ret = chan_send_user(ep->ch, ep->token, true, &ep->bounce, ubuf, iter,
 			     count, &dl);
 	if (ret)
 		return ret;
 	return count;
 }
 
-/* -EMSGSIZE if the message does not fit. */
-static ssize_t chan_endpoint_read(struct file *file, char __user *buf,
-				  size_t count, loff_t *ppos)
+static ssize_t chan_endpoint_recv(struct chan_endpoint *ep, char __user *ubuf,
+				  struct iov_iter *iter, size_t count,
+				  bool nonblock)
 {
-	struct chan_endpoint *ep = file->private_data;
-	struct chan_deadline dl = { .nonblock = file->f_flags & O_NONBLOCK };
+	struct chan_deadline dl = { .nonblock = nonblock };
 	u32 len = 0;
 	int ret;
 
 	if (!(ep->roles & CHAN_ROLE_RECV))
 		return -EBADF;
-	ret = chan_recv_user(ep->ch, ep->token, true, &ep->bounce, buf, NULL,
+	ret = chan_recv_user(ep->ch, ep->token, true, &ep->bounce, ubuf, iter,
 			     min_t(size_t, count, U32_MAX), &len, &dl);
 	if (ret)
 		return ret;
 	return len;
+}
+
+static ssize_t chan_endpoint_write(struct file *file, const char __user *buf,
+				   size_t count, loff_t *ppos)
+{
+	return chan_endpoint_send(file->private_data, buf, NULL, count,
+				  file->f_flags & O_NONBLOCK);
+}
+
+static ssize_t chan_endpoint_read(struct file *file, char __user *buf,
+				  size_t count, loff_t *ppos)
+{
+	return chan_endpoint_recv(file->private_data, buf, NULL, count,
+				  file->f_flags & O_NONBLOCK);
 }
 
 static bool chan_iocb_nonblock(struct kiocb *iocb)
@@ -88,42 +104,18 @@ static bool chan_iocb_nonblock(struct kiocb *iocb)
 	       (iocb->ki_flags & IOCB_NOWAIT);
 }
 
-/* writev(2) and friends: the segments gathered into one message. */
 static ssize_t chan_endpoint_write_iter(struct kiocb *iocb,
 					struct iov_iter *from)
 {
-	struct chan_endpoint *ep = iocb->ki_filp->private_data;
-	struct chan_deadline dl = { .nonblock = chan_iocb_nonblock(iocb) };
-	size_t count = iov_iter_count(from);
-	int ret;
-
-	if (!(ep->roles & CHAN_ROLE_SEND))
-		return -EBADF;
-	if (count > ep->ch->msg_size)
-		return -EMSGSIZE;
-	ret = chan_send_user(ep->ch, ep->token, true, &ep->bounce, NULL, from,
-			     count, &dl);
-	if (ret)
-		return ret;
-	return count;
+	return chan_endpoint_send(iocb->ki_filp->private_data, NULL, from,
+				  iov_iter_count(from),
+				  chan_iocb_nonblock(iocb));
 }
 
-/* readv(2) and friends: one message scattered over the segments. */
 static ssize_t chan_endpoint_read_iter(struct kiocb *iocb, struct iov_iter *to)
 {
-	struct chan_endpoint *ep = iocb->ki_filp->private_data;
-	struct chan_deadline dl = { .nonblock = chan_iocb_nonblock(iocb) };
-	u32 len = 0;
-	int ret;
-
-	if (!(ep->roles & CHAN_ROLE_RECV))
-		return -EBADF;
-	ret = chan_recv_user(ep->ch, ep->token, true, &ep->bounce, NULL, to,
-			     min_t(size_t, iov_iter_count(to), U32_MAX), &len,
-			     &dl);
-	if (ret)
-		return ret;
-	return len;
+	return chan_endpoint_recv(iocb->ki_filp->private_data, NULL, to,
+				  iov_iter_count(to), chan_iocb_nonblock(iocb));
 }
 
 static __poll_t chan_endpoint_poll(struct file *file, poll_table *pt)
