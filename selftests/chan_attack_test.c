@@ -233,11 +233,7 @@ static int at_wait_pid(pid_t pid, unsigned int ms, char *diag, size_t dlen)
 		if (nap < 20)
 			nap *= 2;
 	}
-	if (WIFEXITED(status))
-		return WEXITSTATUS(status);
-	if (WIFSIGNALED(status))
-		return 128 + WTERMSIG(status);
-	return CT_WAIT_TIMEOUT;
+	return ct_exit_code(status);
 }
 
 /* Wait for the child in *pid (report slot slot); log why it failed. */
@@ -2065,6 +2061,25 @@ static int create_until_full(int dev, uint32_t msg_size, uint32_t capacity,
 }
 
 /*
+ * In a child in @slot, as @uid: create rings of 1000 bytes x 16 until
+ * ENOSPC (at most @max, their IDs to @ids if not NULL) and check that
+ * exactly @want were had. Returns the child's status (0: as wanted).
+ */
+static int limits_rings_as(struct __test_metadata *_metadata,
+			   FIXTURE_DATA(limits) *self, int slot, uid_t uid,
+			   int max, int want, uint32_t *ids, const char *what)
+{
+	self->c.pid[slot] = at_fork(slot);
+	if (self->c.pid[slot] == 0) {
+		C_OK(at_become(uid, NULL, 0));
+		C_TRUE(create_until_full(C_OK(ct_dev_open()), 1000, 16, max,
+					 ids) == want, "not %d rings", want);
+		_exit(0);
+	}
+	return at_child(_metadata, &self->c.pid[slot], slot, WAIT_MS, what);
+}
+
+/*
  * Spec 5, max_user_channels = 4: UID_A's fifth channel is ENOSPC (a new
  * name does not help), also as root of its own user namespace (charged to
  * the real uid) in another IPC namespace; UID_B still gets its four, and
@@ -2265,19 +2280,8 @@ TEST_F_TIMEOUT(limits, user_ring_bytes, 120)
 	ASSERT_EQ(0, at_child(_metadata, &self->c.pid[0], 0, WAIT_MS,
 			      "UID_A fills its bytes"));
 
-	self->c.pid[1] = at_fork(1);
-	ASSERT_LE(0, self->c.pid[1]);
-	if (self->c.pid[1] == 0) {
-		int dev;
-
-		C_OK(at_become(UID_B, NULL, 0));
-		dev = C_OK(ct_dev_open());
-		C_TRUE(create_until_full(dev, 1000, 16, 4, NULL) == 3,
-		       "UID_B did not get its 3 rings");
-		_exit(0);
-	}
-	EXPECT_EQ(0, at_child(_metadata, &self->c.pid[1], 1, WAIT_MS,
-			      "UID_B still works"));
+	EXPECT_EQ(0, limits_rings_as(_metadata, self, 1, UID_B, 4, 3, NULL,
+				     "UID_B still works"));
 }
 
 /*
@@ -2405,19 +2409,8 @@ TEST_F_TIMEOUT(limits, unshare_loop_does_not_starve_others, 300)
 	TH_LOG("UID_A's 30 namespaces: %" PRIu64 " rings created, %" PRIu64
 	       " rounds hit ENOSPC", self->shm[0], self->shm[1]);
 
-	self->c.pid[1] = at_fork(1);
-	ASSERT_LE(0, self->c.pid[1]);
-	if (self->c.pid[1] == 0) {
-		int dev;
-
-		C_OK(at_become(UID_B, NULL, 0));
-		dev = C_OK(ct_dev_open());
-		C_TRUE(create_until_full(dev, 1000, 16, 8, NULL) == 8,
-		       "UID_B got fewer than 8 rings");
-		_exit(0);
-	}
-	EXPECT_EQ(0, at_child(_metadata, &self->c.pid[1], 1, WAIT_MS,
-			      "UID_B after UID_A's loop"));
+	EXPECT_EQ(0, limits_rings_as(_metadata, self, 1, UID_B, 8, 8, NULL,
+				     "UID_B after UID_A's loop"));
 	at_destroy_users_channels(self->c.dev);
 
 	/* UID_A's charges come back when its namespaces are gone */
@@ -2477,46 +2470,15 @@ TEST_F_TIMEOUT(limits, total_ring_bytes_last_line, 120)
 	ASSERT_OK(ct_param_write("max_total_ring_bytes",
 				 at_total_ring_bytes() + 3 * r + r / 2));
 
-	self->c.pid[0] = at_fork(0);
-	ASSERT_LE(0, self->c.pid[0]);
-	if (self->c.pid[0] == 0) {
-		C_OK(at_become(UID_A, NULL, 0));
-		C_TRUE(create_until_full(C_OK(ct_dev_open()), 1000, 16, 4,
-					 (uint32_t *)&self->shm[0]) == 3,
-		       "not 3 rings");
-		_exit(0);
-	}
-	ASSERT_EQ(0, at_child(_metadata, &self->c.pid[0], 0, WAIT_MS,
-			      "UID_A"));
+	ASSERT_EQ(0, limits_rings_as(_metadata, self, 0, UID_A, 4, 3,
+				     (uint32_t *)&self->shm[0], "UID_A"));
 
-	self->c.pid[1] = at_fork(1);
-	ASSERT_LE(0, self->c.pid[1]);
-	if (self->c.pid[1] == 0) {
-		uint32_t id = 0;
-		int dev;
-
-		C_OK(at_become(UID_B, NULL, 0));
-		dev = C_OK(ct_dev_open());
-		C_ERRNO(ENOSPC, ct_create(dev, 1000, 16, 0600, 0, 0, NULL, &id));
-		_exit(0);
-	}
-	EXPECT_EQ(0, at_child(_metadata, &self->c.pid[1], 1, WAIT_MS,
-			      "UID_B against the full total"));
+	EXPECT_EQ(0, limits_rings_as(_metadata, self, 1, UID_B, 1, 0, NULL,
+				     "UID_B against the full total"));
 
 	ASSERT_OK(ct_destroy(self->c.dev, ((uint32_t *)self->shm)[0]));
-	self->c.pid[1] = at_fork(1);
-	ASSERT_LE(0, self->c.pid[1]);
-	if (self->c.pid[1] == 0) {
-		int dev;
-
-		C_OK(at_become(UID_B, NULL, 0));
-		dev = C_OK(ct_dev_open());
-		C_TRUE(create_until_full(dev, 1000, 16, 4, NULL) == 1,
-		       "not 1 ring");
-		_exit(0);
-	}
-	EXPECT_EQ(0, at_child(_metadata, &self->c.pid[1], 1, WAIT_MS,
-			      "UID_B after UID_A gave one back"));
+	EXPECT_EQ(0, limits_rings_as(_metadata, self, 1, UID_B, 4, 1, NULL,
+				     "UID_B after UID_A gave one back"));
 }
 
 /*

@@ -284,6 +284,16 @@ static inline void ct_sleep_ms(unsigned int ms)
 
 /* ---- processes ---- */
 
+/* A waitpid() status as an exit code: the status, or 128 + the signal. */
+static inline int ct_exit_code(int status)
+{
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return CT_WAIT_TIMEOUT;
+}
+
 /*
  * Wait up to timeout_ms for pid to exit. Returns its exit code, 128 + the
  * signal that killed it, or CT_WAIT_TIMEOUT (the child is then killed and
@@ -311,11 +321,7 @@ static inline int ct_wait_exit(pid_t pid, unsigned int timeout_ms)
 		if (nap < 20)
 			nap *= 2;
 	}
-	if (WIFEXITED(status))
-		return WEXITSTATUS(status);
-	if (WIFSIGNALED(status))
-		return 128 + WTERMSIG(status);
-	return CT_WAIT_TIMEOUT;
+	return ct_exit_code(status);
 }
 
 /* Has pid exited (without reaping it)? */
