@@ -11,7 +11,7 @@
 
 #include <linux/types.h>
 #include <linux/fs.h>
-#include <linux/hashtable.h>
+#include <linux/rhashtable-types.h>
 #include <linux/kref.h>
 #include <linux/ktime.h>
 #include <linux/list.h>
@@ -93,7 +93,7 @@ enum chan_dir {
  * struct chan_ns - the channels of one IPC namespace
  * @ref: held by the namespace table while the namespace lives, and by each
  *	/dev/chan file and each channel of the namespace
- * @node: in the namespace table (under chan_ns_lock, ns.c)
+ * @rcu: frees the struct after lookups under RCU are done with it
  * @other: on the reaper's list of namespaces other than the initial one
  *	(under chan_ns_lock)
  * @dead: on the reaper's private list once the namespace died
@@ -102,15 +102,16 @@ enum chan_dir {
  * @user_ns: the user namespace that owns @ipc_ns (holds a reference), for
  *	permission checks
  * @ids: ID -> channel; readers under RCU, writers under @lock
- * @lock: serializes adding and removing IDs and names; protects @names
- *	and @id_next
+ * @lock: serializes adding and removing IDs and names, and protects
+ *	@id_next
  * @id_next: the cyclic ID cursor
  * @nr_channels: channels charged to the namespace, until freed (account.c)
- * @names: channels with a name, hashed by name
+ * @names: channels with a name, by name; readers under RCU, writers under
+ *	@lock (registry.c)
  */
 struct chan_ns {
 	struct kref ref;
-	struct hlist_node node;
+	struct rcu_head rcu;
 	struct list_head other;
 	struct list_head dead;
 	struct ipc_namespace *ipc_ns;
@@ -119,7 +120,7 @@ struct chan_ns {
 	struct mutex lock;		/* see above */
 	u32 id_next;
 	atomic_t nr_channels;
-	DECLARE_HASHTABLE(names, 6);
+	struct rhashtable names;
 };
 
 /**
@@ -192,7 +193,7 @@ struct chan {
 	kgid_t gid;
 	u64 type_tag;
 	char name[CHAN_NAME_MAX];
-	struct hlist_node name_node;
+	struct rhash_head name_node;
 	struct chan_ring ring;
 	wait_queue_head_t wq[CHAN_DIR_NR];
 	spinlock_t lock;		/* see above */
@@ -297,6 +298,8 @@ void chan_ns_unpin_ipc(struct chan_ns *ns);
 void chan_ns_exit(void);
 
 /* registry.c */
+int chan_registry_init(struct chan_ns *ns);
+void chan_registry_destroy(struct chan_ns *ns);
 int chan_registry_add(struct chan_ns *ns, struct chan *ch);
 void chan_registry_remove(struct chan *ch);
 struct chan *chan_lookup(struct chan_ns *ns, u32 id);

@@ -41,7 +41,6 @@
  * permission checks read.
  */
 #include <linux/err.h>
-#include <linux/hashtable.h>
 #include <linux/ipc_namespace.h>
 #include <linux/nsproxy.h>
 #include <linux/proc_ns.h>
@@ -54,13 +53,16 @@
 #define CHAN_NS_REAP_INTERVAL	HZ
 
 /*
- * Protects chan_ns_table and chan_ns_others. A chan_ns is in the table
- * while its namespace lives, and the table holds one reference on it; one
- * of a namespace other than the initial one is also on chan_ns_others,
- * which the reaper walks.
+ * chan_ns_table: the chan_ns of each namespace that uses chan, by the
+ * namespace's inode number, which is unique among live namespaces (and
+ * ours stays live while its chan_ns is in the table). Lookups run under
+ * RCU; chan_ns_lock serializes insertions and removals and protects
+ * chan_ns_others. A chan_ns is in the table while its namespace lives,
+ * and the table holds one reference on it; one of a namespace other than
+ * the initial one is also on chan_ns_others, which the reaper walks.
  */
-static DEFINE_SPINLOCK(chan_ns_lock);
-static DEFINE_HASHTABLE(chan_ns_table, 8);
+static DEFINE_MUTEX(chan_ns_lock);
+static DEFINE_XARRAY(chan_ns_table);
 static LIST_HEAD(chan_ns_others);
 
 static void chan_ns_reap(struct work_struct *work);
@@ -88,15 +90,23 @@ static bool chan_ipc_ns_is_dead(struct ipc_namespace *ipc_ns)
 #endif
 }
 
+/*
+ * The chan_ns of @ipc_ns, referenced, or NULL. A chan_ns found under RCU
+ * may be one the reaper just took out (its namespace dead, so not the
+ * caller's, whose task keeps it alive): its ipc_ns no longer matches, or
+ * its count is zero.
+ */
 static struct chan_ns *chan_ns_find(struct ipc_namespace *ipc_ns)
 {
 	struct chan_ns *ns;
 
-	lockdep_assert_held(&chan_ns_lock);
-	hash_for_each_possible(chan_ns_table, ns, node, (unsigned long)ipc_ns)
-		if (ns->ipc_ns == ipc_ns)
-			return ns;
-	return NULL;
+	rcu_read_lock();
+	ns = xa_load(&chan_ns_table, ipc_ns->ns.inum);
+	if (ns && (READ_ONCE(ns->ipc_ns) != ipc_ns ||
+		   !kref_get_unless_zero(&ns->ref)))
+		ns = NULL;
+	rcu_read_unlock();
+	return ns;
 }
 
 static struct chan_ns *chan_ns_alloc(struct ipc_namespace *ipc_ns)
@@ -111,21 +121,25 @@ static struct chan_ns *chan_ns_alloc(struct ipc_namespace *ipc_ns)
 	kref_get(&ns->ref);
 	ns->ipc_ns = get_ipc_ns(ipc_ns);
 	ns->user_ns = get_user_ns(ipc_ns->user_ns);
-	xa_init_flags(&ns->ids, XA_FLAGS_ALLOC1);
 	mutex_init(&ns->lock);
-	hash_init(ns->names);
 	atomic_set(&ns->nr_channels, 0);
+	if (chan_registry_init(ns)) {
+		put_user_ns(ns->user_ns);
+		chan_ipc_ns_put(ns->ipc_ns);
+		kfree(ns);
+		return NULL;
+	}
 	return ns;
 }
 
 static void chan_ns_free(struct chan_ns *ns)
 {
-	WARN_ON(!xa_empty(&ns->ids));
-	xa_destroy(&ns->ids);
+	chan_registry_destroy(ns);
 	if (ns->ipc_ns)
 		chan_ipc_ns_put(ns->ipc_ns);
 	put_user_ns(ns->user_ns);
-	kfree(ns);
+	/* chan_ns_find() may still be looking at it under RCU. */
+	kfree_rcu(ns, rcu);
 }
 
 /**
@@ -137,30 +151,36 @@ struct chan_ns *chan_ns_get_current(void)
 {
 	struct ipc_namespace *ipc_ns = current->nsproxy->ipc_ns;
 	struct chan_ns *ns, *new;
+	int ret;
 
-	spin_lock(&chan_ns_lock);
 	ns = chan_ns_find(ipc_ns);
-	if (ns)
-		kref_get(&ns->ref);
-	spin_unlock(&chan_ns_lock);
 	if (ns)
 		return ns;
 
 	new = chan_ns_alloc(ipc_ns);
 	if (!new)
 		return ERR_PTR(-ENOMEM);
-	spin_lock(&chan_ns_lock);
+	mutex_lock(&chan_ns_lock);
 	ns = chan_ns_find(ipc_ns);
-	if (ns) {
-		kref_get(&ns->ref);
-	} else {
-		hash_add(chan_ns_table, &new->node, (unsigned long)ipc_ns);
+	if (!ns) {
+		/*
+		 * A dead namespace's chan_ns leaves the table before its
+		 * namespace can be freed and its number reused, so the slot
+		 * is free.
+		 */
+		ret = xa_insert(&chan_ns_table, ipc_ns->ns.inum, new,
+				GFP_KERNEL_ACCOUNT);
+		if (ret) {
+			mutex_unlock(&chan_ns_lock);
+			chan_ns_free(new);
+			return ERR_PTR(ret == -EBUSY ? -EEXIST : ret);
+		}
 		if (!chan_ipc_ns_is_initial(ipc_ns))
 			list_add(&new->other, &chan_ns_others);
 		ns = new;
 		new = NULL;
 	}
-	spin_unlock(&chan_ns_lock);
+	mutex_unlock(&chan_ns_lock);
 	if (new)
 		chan_ns_free(new);
 	else if (!chan_ipc_ns_is_initial(ipc_ns))
@@ -225,7 +245,7 @@ static void chan_ns_kill(struct chan_ns *ns)
 		chan_put(ch);
 		cond_resched();
 	}
-	ns->ipc_ns = NULL;
+	WRITE_ONCE(ns->ipc_ns, NULL);
 	chan_ipc_ns_put(ipc_ns);
 	chan_ns_put(ns);
 }
@@ -234,7 +254,7 @@ static void chan_ns_kill(struct chan_ns *ns)
 static void chan_ns_unlist(struct chan_ns *ns, struct list_head *dead)
 {
 	lockdep_assert_held(&chan_ns_lock);
-	hash_del(&ns->node);
+	xa_erase(&chan_ns_table, ns->ipc_ns->ns.inum);
 	if (!chan_ipc_ns_is_initial(ns->ipc_ns))
 		list_del(&ns->other);
 	list_add(&ns->dead, dead);
@@ -249,14 +269,13 @@ static void chan_ns_unlist(struct chan_ns *ns, struct list_head *dead)
 static bool chan_ns_reap_some(bool all)
 {
 	struct chan_ns *ns, *tmp;
-	struct hlist_node *htmp;
+	unsigned long inum;
 	LIST_HEAD(dead);
 	bool others;
-	int bkt;
 
-	spin_lock(&chan_ns_lock);
+	mutex_lock(&chan_ns_lock);
 	if (all) {
-		hash_for_each_safe(chan_ns_table, bkt, htmp, ns, node)
+		xa_for_each(&chan_ns_table, inum, ns)
 			chan_ns_unlist(ns, &dead);
 	} else {
 		list_for_each_entry_safe(ns, tmp, &chan_ns_others, other)
@@ -264,7 +283,7 @@ static bool chan_ns_reap_some(bool all)
 				chan_ns_unlist(ns, &dead);
 	}
 	others = !list_empty(&chan_ns_others);
-	spin_unlock(&chan_ns_lock);
+	mutex_unlock(&chan_ns_lock);
 
 	while ((ns = list_first_entry_or_null(&dead, struct chan_ns, dead))) {
 		list_del(&ns->dead);

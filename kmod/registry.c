@@ -7,26 +7,45 @@
  * soon name a new channel; one namespace cannot learn from its IDs how many
  * channels another creates. A chan_ns lives as long as its namespace (see
  * ns.c), so its cursor never restarts while an old ID could still be held.
+ *
+ * Names are in a resizable hash table (rhashtable) per namespace, looked
+ * up under RCU, so that a lookup costs the same with a hundred channels or
+ * with the limit. The key is the whole CHAN_NAME_MAX bytes of the name,
+ * NUL-padded (a channel's name is copied into zeroed memory, a looked-up
+ * one into a zeroed buffer).
  */
+#include <linux/rhashtable.h>
 #include <linux/sched.h>
-#include <linux/stringhash.h>
 #include "chan_private.h"
 
-static u32 chan_name_hash(const char *name)
+static const struct rhashtable_params chan_name_params = {
+	.key_len = CHAN_NAME_MAX,
+	.key_offset = offsetof(struct chan, name),
+	.head_offset = offsetof(struct chan, name_node),
+	.automatic_shrinking = true,
+};
+
+/**
+ * chan_registry_init() - set up a namespace's tables
+ * @ns: the namespace
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int chan_registry_init(struct chan_ns *ns)
 {
-	return full_name_hash(NULL, name, strlen(name));
+	xa_init_flags(&ns->ids, XA_FLAGS_ALLOC1);
+	return rhashtable_init(&ns->names, &chan_name_params);
 }
 
-static struct chan *chan_find_name_locked(struct chan_ns *ns,
-					  const char *name)
+/**
+ * chan_registry_destroy() - free a namespace's tables, empty by now
+ * @ns: the namespace
+ */
+void chan_registry_destroy(struct chan_ns *ns)
 {
-	struct chan *ch;
-
-	lockdep_assert_held(&ns->lock);
-	hash_for_each_possible(ns->names, ch, name_node, chan_name_hash(name))
-		if (!strcmp(ch->name, name))
-			return ch;
-	return NULL;
+	WARN_ON(!xa_empty(&ns->ids));
+	xa_destroy(&ns->ids);
+	rhashtable_destroy(&ns->names);
 }
 
 /**
@@ -45,7 +64,9 @@ int chan_registry_add(struct chan_ns *ns, struct chan *ch)
 	int ret;
 
 	mutex_lock(&ns->lock);
-	if (ch->name[0] && chan_find_name_locked(ns, ch->name)) {
+	/* Names are added under ns->lock only: nobody takes it meanwhile. */
+	if (ch->name[0] &&
+	    rhashtable_lookup_fast(&ns->names, ch->name, chan_name_params)) {
 		ret = -EEXIST;
 		goto out;
 	}
@@ -54,14 +75,26 @@ int chan_registry_add(struct chan_ns *ns, struct chan *ch)
 	ret = xa_alloc_cyclic(&ns->ids, &ch->id, ch, XA_LIMIT(1, INT_MAX),
 			      &ns->id_next, GFP_KERNEL_ACCOUNT);
 	if (ret < 0) {
-		/* The caller's reference remains: never the last. */
-		refcount_dec(&ch->ref.refcount);
 		ret = ret == -EBUSY ? -ENOSPC : ret;
-		goto out;
+		goto err_ref;
 	}
-	ret = 0;
-	if (ch->name[0])
-		hash_add(ns->names, &ch->name_node, chan_name_hash(ch->name));
+	/* The name last: a LOOKUP that finds it finds the ID too. */
+	if (ch->name[0]) {
+		ret = rhashtable_insert_fast(&ns->names, &ch->name_node,
+					     chan_name_params);
+		if (ret) {
+			/* ENOMEM, or a table at its maximum (E2BIG) */
+			ret = ret == -ENOMEM ? ret : -ENOSPC;
+			xa_erase(&ns->ids, ch->id);
+			goto err_ref;
+		}
+	}
+	mutex_unlock(&ns->lock);
+	return 0;
+
+err_ref:
+	/* The caller's reference remains: never the last. */
+	refcount_dec(&ch->ref.refcount);
 out:
 	mutex_unlock(&ns->lock);
 	return ret;
@@ -81,7 +114,8 @@ void chan_registry_remove(struct chan *ch)
 	mutex_lock(&ns->lock);
 	WARN_ON(xa_erase(&ns->ids, ch->id) != ch);
 	if (ch->name[0])
-		hash_del(&ch->name_node);
+		WARN_ON(rhashtable_remove_fast(&ns->names, &ch->name_node,
+					       chan_name_params));
 	mutex_unlock(&ns->lock);
 }
 
@@ -137,12 +171,15 @@ struct chan *chan_lookup_next(struct chan_ns *ns, u32 id)
  */
 struct chan *chan_lookup_name(struct chan_ns *ns, const char *name)
 {
+	char key[CHAN_NAME_MAX] = {};
 	struct chan *ch;
 
-	mutex_lock(&ns->lock);
-	ch = chan_find_name_locked(ns, name);
+	strscpy(key, name, sizeof(key));
+	rcu_read_lock();
+	ch = rhashtable_lookup(&ns->names, key, chan_name_params);
+	/* The struct is freed after a grace period; its count may be zero. */
 	if (ch && !kref_get_unless_zero(&ch->ref))
 		ch = NULL;
-	mutex_unlock(&ns->lock);
+	rcu_read_unlock();
 	return ch;
 }
