@@ -29,7 +29,8 @@ static_assert(sizeof(struct chan_ring_kstate) == 16);
 static_assert(offsetof(struct chan_ring_hdr, tail) == 64);
 static_assert(offsetof(struct chan_ring_hdr, head) == 128);
 static_assert(offsetof(struct chan_ring_hdr, kstate) == 192);
-static_assert(sizeof(struct chan_ring_hdr) <= CHAN_RING_HDR_SIZE);
+static_assert(sizeof(struct chan_ring_hdr) <= CHAN_RING_HDR_MIN);
+static_assert(CHAN_RING_HDR_MIN % CHAN_RING_ALIGN == 0);
 static_assert(CHAN_RING_HDR_SIZE % CHAN_RING_ALIGN == 0);
 
 /**
@@ -128,7 +129,7 @@ static int chan_cmd_create(struct chan_ucmd *ucmd)
 	c->ring.msg_size = ch->msg_size;
 	c->ring.slot_size = ch->ring.view.slot_size;
 	c->ring.capacity = ch->ring.view.mask + 1;
-	c->ring.slots_offset = CHAN_RING_HDR_SIZE;
+	c->ring.slots_offset = CHAN_RING_HDR_MIN;
 	c->ring.tail_offset = offsetof(struct chan_ring_hdr, tail);
 	c->ring.head_offset = offsetof(struct chan_ring_hdr, head);
 	c->ring.kstate_offset = offsetof(struct chan_ring_hdr, kstate);

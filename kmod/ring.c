@@ -1,19 +1,32 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Ring memory: allocation, the header page, the kernel-written state.
- * The protocol itself lives in chan_ring.h, shared with user space.
+ * Ring memory: allocation, the header, the kernel-written state. The
+ * protocol itself lives in chan_ring.h, shared with user space.
+ *
+ * Nothing maps a ring yet, so its header takes only CHAN_RING_HDR_MIN
+ * bytes (four cache lines) and shares the first page with the slots: a
+ * small channel costs a slab object, not two pages (a one-slot channel of
+ * 8-byte messages: 512 bytes of ring instead of 8 KiB). A ring of more
+ * than a page is vmalloc()ed, in whole pages.
  */
 #include <linux/log2.h>
 #include <linux/mm.h>
+#include <linux/slab.h>
 #include <linux/vmalloc.h>
 #include "chan_private.h"
 
-/* Bytes of ring memory a channel needs: header page and slots, in pages. */
+/*
+ * Bytes of ring memory a channel takes, header and slots, as allocated:
+ * a kmalloc() size class up to a page (a power of two from 512 on, so
+ * naturally aligned, and every slot on a cache line), whole pages above.
+ */
 u64 chan_ring_bytes(u32 msg_size, u32 capacity)
 {
-	u64 bytes = CHAN_RING_HDR_SIZE +
+	u64 bytes = CHAN_RING_HDR_MIN +
 		    (u64)capacity * chan_ring_slot_size(msg_size);
 
+	if (bytes <= PAGE_SIZE)
+		return kmalloc_size_roundup(bytes);
 	return round_up(bytes, PAGE_SIZE);
 }
 
@@ -36,11 +49,13 @@ int chan_ring_init(struct chan_ring *ring, u32 msg_size, u32 capacity)
 	 * Zeroed, which is an empty ring. Charged to the creator's memory
 	 * cgroup; a failure is the caller's ENOMEM, never a reason to wake
 	 * the OOM killer or to print a warning: users can ask for large
-	 * rings. (vmalloc_user() would do neither; the mapping will insert
-	 * the pages itself.)
+	 * rings.
 	 */
-	ring->mem = __vmalloc(size, GFP_KERNEL_ACCOUNT | __GFP_ZERO |
-			      __GFP_NOWARN | __GFP_RETRY_MAYFAIL);
+	if (size <= PAGE_SIZE)
+		ring->mem = kzalloc(size, GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+	else
+		ring->mem = __vmalloc(size, GFP_KERNEL_ACCOUNT | __GFP_ZERO |
+				      __GFP_NOWARN | __GFP_RETRY_MAYFAIL);
 	if (!ring->mem)
 		return -ENOMEM;
 	ring->size = size;
@@ -53,11 +68,11 @@ int chan_ring_init(struct chan_ring *ring, u32 msg_size, u32 capacity)
 	hdr->slot_size = chan_ring_slot_size(msg_size);
 	hdr->capacity = capacity;
 	hdr->capacity_shift = ilog2(capacity);
-	hdr->slots_offset = CHAN_RING_HDR_SIZE;
+	hdr->slots_offset = CHAN_RING_HDR_MIN;
 
 	/* The kernel's own copy: never read back from shared memory. */
 	ring->view.hdr = hdr;
-	ring->view.slots = (unsigned char *)ring->mem + CHAN_RING_HDR_SIZE;
+	ring->view.slots = (unsigned char *)ring->mem + CHAN_RING_HDR_MIN;
 	ring->view.mask = capacity - 1;
 	ring->view.shift = ilog2(capacity);
 	ring->view.slot_size = chan_ring_slot_size(msg_size);
@@ -67,7 +82,7 @@ int chan_ring_init(struct chan_ring *ring, u32 msg_size, u32 capacity)
 
 void chan_ring_free(struct chan_ring *ring)
 {
-	vfree(ring->mem);
+	kvfree(ring->mem);
 	ring->mem = NULL;
 	chan_obj_destroyed(CHAN_OBJ_RING);
 }

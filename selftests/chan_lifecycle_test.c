@@ -1089,6 +1089,36 @@ TEST_F(limits, max_channels_per_namespace)
 	ASSERT_EQ(0, ct_wait_exit(pid, WAIT_MS));
 }
 
+/*
+ * What a ring costs, as documented in README.md: a 256-byte header and
+ * the slots (16 bytes + the message, rounded to 64), in a slab object up
+ * to a page (a power of two from 512 on) and in whole pages above. So a
+ * one-slot channel of 8-byte messages takes 512 bytes of ring, not the
+ * two pages a header page made it take before.
+ */
+TEST_F(limits, ring_sizes)
+{
+	static const struct {
+		uint32_t msg_size, capacity;
+		uint64_t bytes;
+	} t[] = {
+		{ 8, 1, 512 },			/* 256 + 64 -> 512 */
+		{ 48, 2, 512 },			/* 256 + 128 */
+		{ 64, 16, 4096 },		/* 256 + 2048 -> 4096 */
+		{ 64, 64, 12288 },		/* 256 + 8192 -> 3 pages */
+		{ 1024, 1024, 1118208 },	/* 256 + 1088 KiB -> 273 pages */
+	};
+	struct chan_create c;
+	unsigned int i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		ASSERT_OK(limits_create(self, t[i].msg_size, t[i].capacity,
+					&c));
+		EXPECT_EQ((uint32_t)CHAN_RING_HDR_MIN, c.ring.slots_offset);
+		EXPECT_EQ(t[i].bytes, c.ring.map_size);
+	}
+}
+
 TEST_F(limits, max_ring_bytes)
 {
 	struct chan_create c;

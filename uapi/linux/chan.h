@@ -366,12 +366,17 @@ struct chan_lookup {
 #define CHAN_IOC_LOOKUP		_IO(CHAN_IOC_TYPE, CHAN_CMD_LOOKUP)
 
 /*
- * Ring layout. The ring is one block of memory: a header page, then
- * capacity slots of slot_size bytes. All-zero memory is an empty ring.
+ * Ring layout. The ring is one block of memory: a header, then capacity
+ * slots of slot_size bytes from slots_offset (CREATE reports both in
+ * struct chan_ring_geom). A ring that can be mapped has a header page
+ * (CHAN_RING_HDR_SIZE); one that cannot (today every ring) a header of
+ * CHAN_RING_HDR_MIN bytes that shares its first page with the slots.
+ * All-zero memory is an empty ring.
  */
 #define CHAN_RING_MAGIC		0x4e414843U	/* "CHAN" */
 #define CHAN_RING_VERSION	1
 #define CHAN_RING_HDR_SIZE	4096
+#define CHAN_RING_HDR_MIN	256
 #define CHAN_RING_ALIGN		64		/* cache line */
 
 /* Slot state word: lap << 18 | owner << 2 | phase. */
@@ -421,7 +426,7 @@ struct chan_ring_kstate {
 };
 
 /**
- * struct chan_ring_hdr - the ring's header page
+ * struct chan_ring_hdr - the ring's header
  * @magic: CHAN_RING_MAGIC
  * @version: CHAN_RING_VERSION
  * @msg_size: largest payload
