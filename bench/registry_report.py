@@ -13,6 +13,8 @@ import csv
 import os
 import sys
 
+from report import read_lines
+
 CHAN_OPS = [
     ("chan-create", "create"),
     ("chan-lookup", "lookup by name"),
@@ -30,14 +32,6 @@ NS_OPS = [
     ("dev-open-newest", "from the newest namespace"),
 ]
 FLAT = 1.2  # the goal: at the limit within 1.2x of the figure at 100
-
-
-def read_lines(path):
-    try:
-        with open(path) as f:
-            return f.read().splitlines()
-    except FileNotFoundError:
-        return None
 
 
 def parse(path):

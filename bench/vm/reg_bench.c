@@ -68,51 +68,10 @@
 
 static unsigned int n_ops = 1000;	/* timed operations per figure */
 static unsigned int n_warm = 64;
-static int use_tsc;
 static int raise_ok = 1;
 
-static void die(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	fprintf(stderr, "reg_bench: ");
-	vfprintf(stderr, fmt, ap);
-	fprintf(stderr, "\n");
-	va_end(ap);
-	exit(1);
-}
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
-/* Under -icount shift=0 the TSC counts guest instructions (see ipc_bench). */
-static inline uint64_t now_ns(void)
-{
-	if (use_tsc)
-		return __builtin_ia32_rdtsc();
-	return mono_ns();
-}
-
-/* Start at the same phase of the kernel's tick (see ipc_bench's). */
-static void sync_tick(void)
-{
-	const uint64_t period = 20000000, offset = 100000;
-	uint64_t t = mono_ns();
-	struct timespec ts;
-
-	t = (t / period + 2) * period + offset;
-	ts.tv_sec = (time_t)(t / 1000000000ULL);
-	ts.tv_nsec = (long)(t % 1000000000ULL);
-	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) ==
-	       EINTR)
-		;
-}
+#define BENCH_NAME "reg_bench"
+#include "vm_bench.h"
 
 static void emit(const char *op, unsigned long pop, uint64_t ops,
 		 uint64_t total)
