@@ -160,7 +160,6 @@ static const struct file_operations chan_endpoint_fops = {
 	.read_iter = chan_endpoint_read_iter,
 	.write_iter = chan_endpoint_write_iter,
 	.poll = chan_endpoint_poll,
-	.llseek = no_llseek,
 };
 
 /**

@@ -1161,6 +1161,19 @@ FIXTURE_TEARDOWN(ep)
 	close(self->dev);
 }
 
+/* A channel fd is a stream of messages: it cannot seek (as a pipe). */
+TEST_F(ep, lseek_espipe)
+{
+	int fd = ct_open(self->dev, self->id, CHAN_ROLE_SEND | CHAN_ROLE_RECV,
+			 0, 0);
+
+	ASSERT_LE(0, fd);
+	EXPECT_ERRNO(ESPIPE, lseek(fd, 0, SEEK_SET));
+	EXPECT_ERRNO(ESPIPE, lseek(fd, 0, SEEK_CUR));
+	EXPECT_ERRNO(ESPIPE, lseek(fd, 8, SEEK_END));
+	close(fd);
+}
+
 TEST_F(ep, wrong_role_ebadf)
 {
 	int sfd, rfd;
