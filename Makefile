@@ -8,7 +8,8 @@ KDIR ?= /lib/modules/$(KVER)/build
 BUILD ?= $(CURDIR)/build
 export BUILD KVER KDIR
 
-.PHONY: all deps module module-debug module-rt userlib selftests host-tests style \
+.PHONY: all deps module module-debug module-rt module-6.12 userlib selftests \
+	host-tests style \
 	sparse demo check check-debug vm bench clean
 
 all: module userlib selftests
@@ -31,6 +32,12 @@ module-rt: deps
 	@scripts/module-build.sh /lib/modules/$(shell scripts/kver.sh rt)/build \
 		$(BUILD)/rt-module
 
+# The module for Debian 12's 6.12 kernel (installed by scripts/deps.sh).
+module-6.12: deps
+	@scripts/module-build.sh \
+		/lib/modules/$$(scripts/kver.sh 6.12)/build \
+		$(BUILD)/6.12-module
+
 userlib: deps
 	$(MAKE) -C userlib
 
@@ -52,7 +59,7 @@ demo: all
 vm: all
 	scripts/vm-run.sh --interactive
 
-check: all module-debug module-rt
+check: all module-debug module-rt module-6.12
 	+@scripts/check.sh
 
 check-debug: module-debug userlib selftests

@@ -3,9 +3,9 @@
 #
 # What `make check` runs once the module (for Debian's kernel and for the
 # debug kernel), libchan and the selftests are built: the host-side tests,
-# then the selftest suite inside a VM of each kernel: Debian's, the debug
-# one and Debian's PREEMPT_RT one (--kernels picks them, --no-host skips
-# the host side).  All
+# then the selftest suite inside a VM of each kernel: Debian's (6.1), the
+# debug one, Debian's PREEMPT_RT one and Debian 12's 6.12 (--kernels picks
+# them, --no-host skips the host side).  All
 # output also goes to $BUILD/check.log.  TAP result lines of both are counted
 # ("ok ...", "not ok ...", a "# SKIP" directive counts as skipped), plus a few
 # results of our own:
@@ -64,12 +64,12 @@ result() {
 }
 
 host=1
-kernels=debian,debug,rt
+kernels=debian,debug,rt,6.12
 while [ $# -gt 0 ]; do
 	case $1 in
 	--no-host) host=0 ;;
 	--kernels) kernels=$2; shift ;;
-	*) echo "usage: $0 [--no-host] [--kernels debian,debug,rt]" >&2; exit 2 ;;
+	*) echo "usage: $0 [--no-host] [--kernels debian,debug,rt,6.12]" >&2; exit 2 ;;
 	esac
 	shift
 done
@@ -133,6 +133,18 @@ for kernel in ${kernels//,/ }; do
 				--module "$BUILD/rt-module/chan.ko"
 		else
 			result fail "PREEMPT_RT kernel or module missing (make module-rt)"
+		fi
+		;;
+	6.12)
+		# Debian 12's other series (Debian 13's, a current LTS).
+		# Built by `make module-6.12`.
+		v612=$("$ROOT/scripts/kver.sh" 6.12)
+		if [ -n "$v612" ] && [ -f "/boot/vmlinuz-$v612" ] &&
+			[ -f "$BUILD/6.12-module/chan.ko" ]; then
+			vm_suite 6.12 --timeout 1800 --kernel "/boot/vmlinuz-$v612" \
+				--module "$BUILD/6.12-module/chan.ko"
+		else
+			result fail "6.12 kernel or module missing (make module-6.12)"
 		fi
 		;;
 	*)

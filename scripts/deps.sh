@@ -10,7 +10,8 @@ set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 
 # linux-headers/-image-amd64: build against and boot the same Debian kernel;
-# linux-headers/-image-rt-amd64: the same for the PREEMPT_RT flavour;
+# linux-headers/-image-rt-amd64: the same for the PREEMPT_RT flavour; and
+# (below) the newest 6.12 kernel of Debian 12, image and headers;
 # linux-source-6.1: kselftest harness and checkpatch; qemu-system-x86,
 # busybox-static, cpio, gzip: the test VM; kmod: modinfo and depmod for the
 # module build; sparse: `make sparse`; bc flex bison libelf-dev libssl-dev
@@ -45,6 +46,30 @@ if [ -n "$missing" ]; then
 	# shellcheck disable=SC2086
 	$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 		--no-install-recommends $missing >/dev/null
+fi
+
+# Debian 12's other kernel series, 6.12: no metapackage points at it, so
+# take the newest version the archive has with both its unsigned image and
+# its headers, unless one is installed already.
+if [ -z "$("$ROOT/scripts/kver.sh" 6.12)" ]; then
+	sudo=
+	[ "$(id -u)" = 0 ] || sudo="sudo -n"
+	export DEBIAN_FRONTEND=noninteractive
+	[ -n "$missing" ] || $sudo apt-get update -qq
+	v=
+	for c in $(apt-cache pkgnames linux-headers-6.12. |
+		sed -n 's/^linux-headers-\(6\.12\.[0-9]*+deb12-amd64\)$/\1/p' |
+		sort -rV); do
+		if apt-cache show "linux-image-$c-unsigned" >/dev/null 2>&1; then
+			v=$c
+			break
+		fi
+	done
+	[ -n "$v" ] || { echo "deps: no 6.12 kernel of Debian 12 in the archive" >&2; exit 1; }
+	echo "deps: installing linux-image-$v-unsigned linux-headers-$v"
+	$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+		--no-install-recommends "linux-image-$v-unsigned" \
+		"linux-headers-$v" >/dev/null
 fi
 
 BUILD=${BUILD:-$ROOT/build} "$ROOT/scripts/linux-source-files.sh"
