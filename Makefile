@@ -10,7 +10,7 @@ export BUILD KVER KDIR
 
 .PHONY: all deps module module-debug module-rt module-6.12 userlib selftests \
 	host-tests style \
-	sparse demo check check-debug vm bench clean
+	sparse demo check check-quick check-debug vm bench clean
 
 all: module userlib selftests
 
@@ -59,7 +59,13 @@ demo: all
 vm: all
 	scripts/vm-run.sh --interactive
 
-check: all module-debug module-rt module-6.12
+# The checks that need no VM (build on both series, sparse, checkpatch,
+# host tests), in about a minute.
+check-quick: deps userlib
+	@scripts/check-quick.sh
+
+# check-quick first, so that what needs no VM fails fast.
+check: check-quick all module-debug module-rt module-6.12
 	+@scripts/check.sh
 
 check-debug: module-debug userlib selftests
