@@ -312,6 +312,8 @@ chan_ring_claim_recv(const struct chan_ring_view *v, __u32 owner,
 /**
  * chan_slot_is_tombstone() - did the writer of a claimed slot die?
  * @s: a slot returned by chan_ring_claim_recv()
+ *
+ * Return: true if the slot holds no message, only the mark of a repair.
  */
 static inline bool chan_slot_is_tombstone(const struct chan_slot *s)
 {
@@ -341,6 +343,8 @@ static inline void chan_ring_retire(const struct chan_ring_view *v,
  *
  * Walks from the tail over slots already claimed for their lap, without
  * moving any cursor. Bounded by the capacity.
+ *
+ * Return: true if a slot is free for the next send.
  */
 static inline bool chan_ring_can_send(const struct chan_ring_view *v)
 {
@@ -369,6 +373,8 @@ static inline bool chan_ring_can_send(const struct chan_ring_view *v)
  * @v: the ring
  *
  * The counterpart of chan_ring_can_send(), walking from the head.
+ *
+ * Return: true if a message (or tombstone) is ready to be claimed.
  */
 static inline bool chan_ring_can_recv(const struct chan_ring_view *v)
 {
@@ -399,6 +405,8 @@ static inline bool chan_ring_can_recv(const struct chan_ring_view *v)
  *
  * Clamped to [0, capacity] since the cursors may be read mid-update (or be
  * garbage in a corrupted mapped ring).
+ *
+ * Return: the number of slots between the cursors.
  */
 static inline __u32 chan_ring_depth(const struct chan_ring_view *v)
 {

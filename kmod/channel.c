@@ -134,6 +134,8 @@ static bool chan_capable(struct chan *ch, bool audit)
  * @audit: a refusal of the mode bits that CAP_IPC_OWNER overrides is a
  *	use of the capability to be audited; false where nothing is being
  *	authorized (enumeration skipping what the caller may not read)
+ *
+ * Return: true if the mode bits or CAP_IPC_OWNER allow it.
  */
 bool chan_permitted(struct chan *ch, u32 want, bool audit)
 {
@@ -158,6 +160,8 @@ bool chan_permitted(struct chan *ch, u32 want, bool audit)
  * @ch: the channel
  * @audit: as for chan_permitted(); false where it only decides whether
  *	an OPEN arms auto-destroy
+ *
+ * Return: true for the owner's effective uid or CAP_IPC_OWNER.
  */
 bool chan_is_owner(struct chan *ch, bool audit)
 {
