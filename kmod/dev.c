@@ -3,9 +3,10 @@
  * /dev/chan and the ioctl dispatch shared with channel fds.
  *
  * Every ioctl struct begins with "__u32 size; __u32 flags;" and is read
- * with copy_struct_from_user(): shorter than the first version -> EINVAL,
- * a non-zero tail we do not know -> E2BIG. Output is copied back up to the
- * size user space gave.
+ * with copy_struct_from_user(): shorter than the command's first version
+ * -> EINVAL, a shorter one of a later version zero-extended, a non-zero
+ * tail we do not know -> E2BIG. Output is copied back up to the size user
+ * space gave.
  */
 #include <linux/build_bug.h>
 #include <linux/compat.h>
@@ -407,10 +408,13 @@ union chan_ucmd_buffer {
  * size user space gave. The common case, a struct of exactly the size this
  * module knows, is one copy of a constant size (which hardened usercopy
  * checks at build time); anything else, including a copy that faulted,
- * takes the exact rules: unreadable size -> EFAULT, shorter than the first
- * version -> EINVAL, then copy_struct_from_user() (E2BIG, EFAULT).
+ * takes the exact rules: unreadable size -> EFAULT, shorter than the
+ * command's first version (min_size) -> EINVAL, then
+ * copy_struct_from_user(): a shorter struct of a later version is
+ * zero-extended, a longer one must have a zero tail (E2BIG), EFAULT.
  */
 static __always_inline int chan_copy_in(void *dst, size_t ksize,
+					size_t min_size,
 					const void __user *src, u32 *usizep)
 {
 	u32 usize;
@@ -424,7 +428,7 @@ static __always_inline int chan_copy_in(void *dst, size_t ksize,
 	}
 	if (get_user(usize, (const u32 __user *)src))
 		return -EFAULT;
-	if (usize < ksize)
+	if (usize < min_size)
 		return -EINVAL;
 	*usizep = usize;
 	return copy_struct_from_user(dst, ksize, src, usize);
@@ -432,9 +436,8 @@ static __always_inline int chan_copy_in(void *dst, size_t ksize,
 
 /**
  * struct chan_ioctl_op - how to run one command
- * @copy_in: reads the struct (chan_copy_in() at the struct's size); every
- *	struct is still at its first version, which is also the shortest
- *	accepted
+ * @copy_in: reads the struct (chan_copy_in() at the struct's size and
+ *	the minimum size of its first version)
  * @on_endpoint: also valid on a channel fd
  * @execute: the handler
  */
@@ -444,19 +447,27 @@ struct chan_ioctl_op {
 	int (*execute)(struct chan_ucmd *ucmd);
 };
 
-#define CHAN_COPY_IN(_struct)						\
+/*
+ * The reader of one command's struct. @_min is the size of the struct's
+ * first version, up to and including its last field, which fixes the
+ * shortest struct accepted forever (as iommufd's IOCTL_OP does): when a
+ * struct grows, binaries built with an older, shorter one keep working,
+ * zero-extended. Every struct is still at its first version.
+ */
+#define CHAN_COPY_IN(_struct, _min)					\
 static int chan_copy_in_##_struct(void *dst, const void __user *src,	\
 				  u32 *usizep)				\
 {									\
-	return chan_copy_in(dst, sizeof(struct _struct), src, usizep);	\
+	return chan_copy_in(dst, sizeof(struct _struct), _min, src,	\
+			    usizep);					\
 }
 
-CHAN_COPY_IN(chan_create)
-CHAN_COPY_IN(chan_open)
-CHAN_COPY_IN(chan_msg)
-CHAN_COPY_IN(chan_destroy)
-CHAN_COPY_IN(chan_info)
-CHAN_COPY_IN(chan_lookup)
+CHAN_COPY_IN(chan_create, offsetofend(struct chan_create, ring))
+CHAN_COPY_IN(chan_open, offsetofend(struct chan_open, type_tag))
+CHAN_COPY_IN(chan_msg, offsetofend(struct chan_msg, timeout_ns))
+CHAN_COPY_IN(chan_destroy, offsetofend(struct chan_destroy, __reserved))
+CHAN_COPY_IN(chan_info, offsetofend(struct chan_info, name))
+CHAN_COPY_IN(chan_lookup, offsetofend(struct chan_lookup, __reserved))
 
 #define CHAN_IOCTL_OP(_nr, _struct, _endpoint, _fn)			\
 	[_nr] = {							\

@@ -7,9 +7,20 @@
  * ---------------
  * Every ioctl takes a pointer to a struct that begins with "__u32 size;
  * __u32 flags;". User space sets size to sizeof() the struct it was built
- * with; the kernel accepts both older (shorter) and newer (longer) structs:
- * a tail the kernel does not know must be zero. Output fields are written
- * only up to the size user space gave.
+ * with. Each command has a minimum size, that of its struct's first
+ * version (up to the last field it had): shorter is EINVAL; between the
+ * minimum and the kernel's own size the struct is zero-extended (an older
+ * binary on a newer kernel); longer is accepted if the tail the kernel
+ * does not know is all zeros (a newer binary on an older kernel), else
+ * E2BIG. Every struct here is still at its first version. Output fields
+ * are written only up to the size user space gave.
+ *
+ * The command numbers are _IO(): the size travels in the struct, so one
+ * number serves every version of it (as iommufd's do). A flag bit the
+ * kernel does not know is EOPNOTSUPP rather than EINVAL, so that user
+ * space can probe for a feature: EOPNOTSUPP says "this kernel lacks it",
+ * EINVAL "a parameter is wrong" (CREATE also reports the features it
+ * knows).
  *
  * Errors (returned as -1 with errno set by the ioctl(2) wrapper):
  *
