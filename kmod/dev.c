@@ -224,18 +224,15 @@ static int chan_msg_interrupted(struct chan_ucmd *ucmd,
 {
 	struct chan_msg __user *um = ucmd->ubuffer;
 	struct chan_msg *m = ucmd->cmd;
-	u64 deadline, now;
+	s64 left;
 
 	if (!dl->relative)
 		return -ERESTARTSYS;
-	deadline = chan_deadline_user(dl);
-	if (put_user(deadline, &um->timeout_ns))
+	if (put_user(chan_deadline_user(dl), &um->timeout_ns))
 		return -EINTR;
 	if (put_user(m->flags | CHAN_MSG_ABSTIME, &um->flags)) {
-		now = chan_deadline_user(&(struct chan_deadline){
-			.expires = ktime_get() });
-		if (put_user(deadline > now ? deadline - now : 0,
-			     &um->timeout_ns))
+		left = ktime_to_ns(ktime_sub(dl->expires, ktime_get()));
+		if (put_user((u64)max_t(s64, left, 0), &um->timeout_ns))
 			return -EFAULT;
 		return -EINTR;
 	}

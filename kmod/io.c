@@ -269,11 +269,10 @@ static bool chan_user_present(const void __user *ubuf, size_t len)
 
 	if (!access_ok(ubuf, len))
 		return false;
+	/* The first byte, then the first byte of each page up to @last. */
 	pagefault_disable();
 	for (; ok && addr <= last; addr = (addr | ~PAGE_MASK) + 1)
 		ok = !__get_user(c, (const char __user *)addr);
-	if (ok)
-		ok = !__get_user(c, (const char __user *)last);
 	pagefault_enable();
 	return ok;
 }
@@ -498,11 +497,12 @@ int chan_send_user(struct chan *ch, u32 owner, bool peer,
  * @lenp: set to the message length (also on -EMSGSIZE)
  * @dl: how long to wait
  *
- * The buffer is faulted in (without storing to it) once a message is
- * there and before it is taken, so that a bad buffer fails with -EFAULT
- * and leaves the message queued, and a receive that takes nothing never
- * touches the buffer. A message whose copy-out still faults (the buffer
- * was unmapped meanwhile) is lost and counted as dropped.
+ * A buffer not all present is faulted in (without storing to it) once a
+ * message is there and before it is taken, so that a bad buffer fails
+ * with -EFAULT and leaves the message queued, and a receive that takes
+ * nothing never touches the buffer. A message whose copy-out still faults
+ * (a present but read-only buffer, or one unmapped meanwhile) is lost and
+ * counted as dropped.
  *
  * Return: 0, -EAGAIN, -ETIMEDOUT, -ERESTARTSYS, -EPIPE, -EIDRM, -EIO,
  * -EMSGSIZE, -EFAULT or -ENOMEM.
