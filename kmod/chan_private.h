@@ -4,7 +4,9 @@
  * main.c (init/exit), dev.c (/dev/chan and ioctl dispatch), ns.c (IPC
  * namespaces and their death), registry.c (IDs and names), account.c
  * (limits), channel.c (channel objects, permissions, state), ring.c (ring
- * memory), io.c (send, receive, waiting), endpoint.c (channel fds).
+ * memory), io.c (send, receive, waiting), endpoint.c (channel fds), map.c
+ * (mapping a ring into user space, and its repair). compat.h holds what
+ * differs between kernel series.
  */
 #ifndef _CHAN_PRIVATE_H
 #define _CHAN_PRIVATE_H
@@ -43,7 +45,9 @@
 #define CHAN_FEATURES	(CHAN_FEAT_ID_IO | CHAN_FEAT_FD_IO | CHAN_FEAT_POLL | \
 			 CHAN_FEAT_RW | CHAN_FEAT_NAMES | CHAN_FEAT_TIMEOUT | \
 			 CHAN_FEAT_TYPE_TAG | CHAN_FEAT_INFO_NEXT | \
-			 CHAN_FEAT_AUTODESTROY)
+			 CHAN_FEAT_AUTODESTROY | CHAN_FEAT_MMAP)
+
+#define CHAN_CREATE_FLAGS	(CHAN_CREATE_AUTODESTROY | CHAN_CREATE_MAPPABLE)
 
 /* Objects the module counts, so that unload can prove none leaked. */
 enum chan_obj {
@@ -125,20 +129,25 @@ struct chan_ns {
 
 /**
  * struct chan_ring - a channel's ring memory
- * @mem: the ring (vmalloc_user(), so that it can be mapped later)
+ * @mem: the ring: kmalloc()ed if it is not mappable and fits a page,
+ *	else vmalloc()ed in whole pages
  * @size: bytes at @mem
+ * @mappable: created CHAN_CREATE_MAPPABLE: a header page, vmalloc()ed
  * @view: trusted geometry used for every access
  */
 struct chan_ring {
 	void *mem;
 	size_t size;
+	bool mappable;
 	struct chan_ring_view view;
 };
 
-/* Per-CPU statistics; summed by INFO. */
+/*
+ * Per-CPU statistics; summed by INFO. What was sent and received comes
+ * from the ring's cursors (chan_fill_info()); the kernel counts only what
+ * the cursors cannot tell.
+ */
 struct chan_stats {
-	u64 sent;
-	u64 received;
 	u64 dropped;
 	u64 waits[CHAN_DIR_NR];
 };
@@ -232,12 +241,22 @@ struct chan_file {
 	struct chan_bounce bounce;
 };
 
+/* Bits of chan_endpoint.flags. */
+enum {
+	CHAN_EP_MAPPED,		/* mapped, or its mapping is being repaired */
+	CHAN_EP_POLLED_SEND,	/* counted in the ring's send_waiters */
+	CHAN_EP_POLLED_RECV,	/* counted in the ring's recv_waiters */
+};
+
 /**
  * struct chan_endpoint - a channel fd
  * @ch: the channel (holds a reference)
  * @roles: CHAN_ROLE_* bits
- * @token: owner token in the ring
+ * @token: owner token of the endpoint's fast path in the ring (the
+ *	kernel's own paths claim with CHAN_OWNER_KERNEL)
  * @attached: counted as an endpoint of @ch (chan_attach() succeeded)
+ * @flags: CHAN_EP_* bits, atomic
+ * @map_vmas: VMAs of the live mapping (map.c); the last to close repairs
  * @bounce: bounce buffer for large messages
  */
 struct chan_endpoint {
@@ -245,6 +264,8 @@ struct chan_endpoint {
 	u32 roles;
 	u32 token;
 	bool attached;
+	unsigned long flags;
+	atomic_t map_vmas;
 	struct chan_bounce bounce;
 };
 
@@ -266,7 +287,6 @@ struct chan_deadline {
 /**
  * struct chan_xfer - one send or receive being carried out
  * @ch: the channel
- * @owner: the owner token slots are claimed with
  * @peer: the caller is an endpoint, subject to disconnect (EPIPE); ID-style
  *	callers are not
  * @kbuf: the message in kernel memory
@@ -280,7 +300,6 @@ struct chan_deadline {
  */
 struct chan_xfer {
 	struct chan *ch;
-	u32 owner;
 	bool peer;
 	void *kbuf;
 	u32 len;
@@ -332,9 +351,11 @@ static inline u32 chan_state(struct chan *ch)
 }
 
 /* ring.c */
-int chan_ring_init(struct chan_ring *ring, u32 msg_size, u32 capacity);
+int chan_ring_init(struct chan_ring *ring, u32 msg_size, u32 capacity,
+		   bool mappable);
 void chan_ring_free(struct chan_ring *ring);
-u64 chan_ring_bytes(u32 msg_size, u32 capacity);
+u64 chan_ring_bytes(u32 msg_size, u32 capacity, bool mappable);
+u32 chan_ring_slots_offset(const struct chan_ring *ring);
 void chan_ring_set_kstate(struct chan *ch);
 atomic_t *chan_ring_waiters(struct chan *ch, enum chan_dir dir);
 
@@ -342,21 +363,25 @@ atomic_t *chan_ring_waiters(struct chan *ch, enum chan_dir dir);
 int chan_deadline_init(struct chan_deadline *dl, u32 flags, u64 timeout_ns,
 		       bool file_nonblock);
 u64 chan_deadline_user(const struct chan_deadline *dl);
-int chan_send_user(struct chan *ch, u32 owner, bool peer,
+int chan_send_user(struct chan *ch, bool peer,
 		   struct chan_bounce *b, const void __user *ubuf,
 		   struct iov_iter *iter, u32 len,
 		   const struct chan_deadline *dl);
-int chan_recv_user(struct chan *ch, u32 owner, bool peer,
+int chan_recv_user(struct chan *ch, bool peer,
 		   struct chan_bounce *b, void __user *ubuf,
 		   struct iov_iter *iter, u32 cap, u32 *lenp,
 		   const struct chan_deadline *dl);
 void chan_wake_all(struct chan *ch);
+void chan_wake_dir(struct chan *ch, enum chan_dir dir);
 void chan_bounce_free(struct chan_bounce *b);
 
 /* endpoint.c */
 int chan_endpoint_open(struct chan *ch, u32 roles, u32 open_flags,
-		       bool owner);
+		       bool owner, u32 __user *token_out);
 struct chan_endpoint *chan_endpoint_from_file(struct file *file);
+
+/* map.c */
+int chan_endpoint_mmap(struct file *file, struct vm_area_struct *vma);
 
 /* dev.c */
 int chan_dev_init(void);

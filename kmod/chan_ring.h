@@ -435,22 +435,26 @@ struct chan_ring_repair_counts {
 };
 
 /**
- * chan_ring_repair() - release every slot a dead endpoint still holds
+ * chan_ring_repair_range() - release the slots a dead endpoint holds in
+ *	part of the ring
  * @v: the ring
  * @owner: the dead endpoint's token (never CHAN_OWNER_NONE or _KERNEL)
+ * @first: index of the first slot to look at
+ * @count: slots to look at (first + count <= capacity)
  * @c: counts of what was done, added to
  *
  * WRITING slots become FULL tombstones that receivers skip; READING slots
  * become EMPTY for the next lap. Each move is a CAS from the exact state
  * seen, so it cannot undo anyone else's progress.
  */
-static inline void chan_ring_repair(const struct chan_ring_view *v,
-				    __u32 owner,
-				    struct chan_ring_repair_counts *c)
+static inline void chan_ring_repair_range(const struct chan_ring_view *v,
+					  __u32 owner, __u32 first,
+					  __u32 count,
+					  struct chan_ring_repair_counts *c)
 {
-	__u64 i;
+	__u32 i;
 
-	for (i = 0; i <= v->mask; i++) {
+	for (i = first; i - first < count; i++) {
 		struct chan_slot *s = chan_ring_slot(v, i);
 		__u64 st = chan_load_acquire(&s->state);
 		__u64 lap = chan_slot_lap(st);
@@ -480,6 +484,19 @@ static inline void chan_ring_repair(const struct chan_ring_view *v,
 			}
 		}
 	}
+}
+
+/**
+ * chan_ring_repair() - release every slot a dead endpoint still holds
+ * @v: the ring
+ * @owner: the dead endpoint's token (never CHAN_OWNER_NONE or _KERNEL)
+ * @c: counts of what was done, added to
+ */
+static inline void chan_ring_repair(const struct chan_ring_view *v,
+				    __u32 owner,
+				    struct chan_ring_repair_counts *c)
+{
+	chan_ring_repair_range(v, owner, 0, v->mask + 1, c);
 }
 
 #endif /* _CHAN_RING_H */

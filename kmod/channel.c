@@ -56,7 +56,8 @@ struct chan *chan_alloc(struct chan_ns *ns, const struct chan_create *c,
 	if (!ch)
 		return ERR_PTR(-ENOMEM);
 	ch->ns = ns;
-	ch->ring_bytes = chan_ring_bytes(c->msg_size, capacity);
+	ch->ring_bytes = chan_ring_bytes(c->msg_size, capacity,
+					 c->flags & CHAN_CREATE_MAPPABLE);
 	ret = chan_charge(ch);
 	if (ret)
 		goto err_free;
@@ -65,7 +66,8 @@ struct chan *chan_alloc(struct chan_ns *ns, const struct chan_create *c,
 		ret = -ENOMEM;
 		goto err_uncharge;
 	}
-	ret = chan_ring_init(&ch->ring, c->msg_size, capacity);
+	ret = chan_ring_init(&ch->ring, c->msg_size, capacity,
+			     c->flags & CHAN_CREATE_MAPPABLE);
 	if (ret)
 		goto err_stats;
 	kref_init(&ch->ref);
@@ -298,28 +300,39 @@ void chan_detach(struct chan *ch, u32 roles)
 void chan_fill_info(struct chan *ch, struct chan_info *info)
 {
 	struct user_namespace *user_ns = current_user_ns();
+	const struct chan_ring_view *v = &ch->ring.view;
 	struct chan_stats sum = {};
+	u64 head, tail;
 	int cpu;
 
-	/*
-	 * Received and dropped first, then sent: a message is counted as sent
-	 * before it is published and as received after it was claimed, so the
-	 * read barrier (pairing with the release of the publish and the
-	 * acquire of the claim, which order the counts' updates) keeps
-	 * received + dropped <= sent in what we report.
-	 */
 	for_each_possible_cpu(cpu) {
 		struct chan_stats *s = per_cpu_ptr(ch->stats, cpu);
 
-		sum.received += READ_ONCE(s->received);
 		sum.dropped += READ_ONCE(s->dropped);
 		sum.waits[CHAN_DIR_SEND] += READ_ONCE(s->waits[CHAN_DIR_SEND]);
 		sum.waits[CHAN_DIR_RECV] += READ_ONCE(s->waits[CHAN_DIR_RECV]);
 	}
-	/* Pairs with the publish (release) and claim (acquire), see above. */
-	smp_rmb();
-	for_each_possible_cpu(cpu)
-		sum.sent += READ_ONCE(per_cpu_ptr(ch->stats, cpu)->sent);
+	/*
+	 * Messages are counted by the cursors: every position below the tail
+	 * was claimed by a sender, every one below the head by a receiver,
+	 * and what a receiver claimed was either received or dropped. The
+	 * drops first: each is counted after its claim moved the head, so
+	 * received (head - dropped) is never short. Then the head, then the
+	 * tail (acquire, both): a message is claimed by a sender, the tail
+	 * moved past it, before it can be received, so received + dropped
+	 * <= sent. A mapped ring's cursors and user_skipped are whatever its
+	 * mappers wrote: clamped, and trusted for nothing but this report.
+	 */
+	if (ch->ring.mappable)
+		sum.dropped += READ_ONCE(v->hdr->user_skipped);
+	/* Acquire: pairs with the cursor CAS of the claim (chan_ring.h). */
+	head = smp_load_acquire(&v->hdr->head);
+	/* Acquire: orders the tail after the head, as said above. */
+	tail = smp_load_acquire(&v->hdr->tail);
+	if (head > tail)
+		head = tail;
+	if (sum.dropped > head)
+		sum.dropped = head;
 
 	spin_lock(&ch->lock);
 	info->state = ch->state;
@@ -335,20 +348,17 @@ void chan_fill_info(struct chan *ch, struct chan_info *info)
 	info->msg_size = ch->msg_size;
 	info->capacity = ch->ring.view.mask + 1;
 	info->type_tag = ch->type_tag;
-	info->sent = sum.sent;
-	info->received = sum.received;
+	info->sent = tail;
+	info->received = head - sum.dropped;
 	info->dropped = sum.dropped;
 	info->send_waits = sum.waits[CHAN_DIR_SEND];
 	info->recv_waits = sum.waits[CHAN_DIR_RECV];
+	/* Whatever no receiver claimed is queued, or discarded once destroyed. */
 	if (info->state & CHAN_STATE_DESTROYED) {
-		/*
-		 * Everything not received or dropped was discarded (or is
-		 * still being copied out by a receiver that claimed it).
-		 */
 		info->depth = 0;
-		info->discarded = sum.sent - sum.received - sum.dropped;
+		info->discarded = tail - head;
 	} else {
-		info->depth = chan_ring_depth(&ch->ring.view);
+		info->depth = min_t(u64, tail - head, v->mask + 1);
 		info->discarded = 0;
 	}
 	memcpy(info->name, ch->name, sizeof(info->name));

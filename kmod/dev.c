@@ -20,7 +20,8 @@
 
 static_assert(sizeof(struct chan_ring_geom) == 40);
 static_assert(sizeof(struct chan_create) == 152);
-static_assert(sizeof(struct chan_open) == 24);
+static_assert(sizeof(struct chan_open) == 32);
+static_assert(sizeof(struct chan_wake) == 16);
 static_assert(sizeof(struct chan_msg) == 32);
 static_assert(sizeof(struct chan_destroy) == 16);
 static_assert(sizeof(struct chan_info) == 176);
@@ -29,6 +30,7 @@ static_assert(sizeof(struct chan_slot) == CHAN_SLOT_HDR_SIZE);
 static_assert(sizeof(struct chan_ring_kstate) == 16);
 static_assert(offsetof(struct chan_ring_hdr, tail) == 64);
 static_assert(offsetof(struct chan_ring_hdr, head) == 128);
+static_assert(offsetof(struct chan_ring_hdr, user_skipped) == 136);
 static_assert(offsetof(struct chan_ring_hdr, kstate) == 192);
 static_assert(sizeof(struct chan_ring_hdr) <= CHAN_RING_HDR_MIN);
 static_assert(CHAN_RING_HDR_MIN % CHAN_RING_ALIGN == 0);
@@ -92,7 +94,7 @@ static int chan_cmd_create(struct chan_ucmd *ucmd)
 	u32 capacity;
 	int ret;
 
-	if (c->flags & ~CHAN_CREATE_AUTODESTROY)
+	if (c->flags & ~CHAN_CREATE_FLAGS)
 		return -EOPNOTSUPP;
 	if (c->__reserved || c->__reserved2)
 		return -EINVAL;
@@ -106,7 +108,8 @@ static int chan_cmd_create(struct chan_ucmd *ucmd)
 	if (ret)
 		return ret;
 	capacity = roundup_pow_of_two(c->capacity);
-	if (chan_ring_bytes(c->msg_size, capacity) >
+	if (chan_ring_bytes(c->msg_size, capacity,
+			    c->flags & CHAN_CREATE_MAPPABLE) >
 	    READ_ONCE(chan_max_ring_bytes))
 		return -ENOSPC;
 
@@ -130,7 +133,7 @@ static int chan_cmd_create(struct chan_ucmd *ucmd)
 	c->ring.msg_size = ch->msg_size;
 	c->ring.slot_size = ch->ring.view.slot_size;
 	c->ring.capacity = ch->ring.view.mask + 1;
-	c->ring.slots_offset = CHAN_RING_HDR_MIN;
+	c->ring.slots_offset = chan_ring_slots_offset(&ch->ring);
 	c->ring.tail_offset = offsetof(struct chan_ring_hdr, tail);
 	c->ring.head_offset = offsetof(struct chan_ring_hdr, head);
 	c->ring.kstate_offset = offsetof(struct chan_ring_hdr, kstate);
@@ -144,17 +147,23 @@ static int chan_cmd_create(struct chan_ucmd *ucmd)
 	return ret;
 }
 
+#define CHAN_ROLES	(CHAN_ROLE_SEND | CHAN_ROLE_RECV)
+
 static int chan_cmd_open(struct chan_ucmd *ucmd)
 {
-	const u32 roles_known = CHAN_ROLE_SEND | CHAN_ROLE_RECV;
+	struct chan_open __user *uo = ucmd->ubuffer;
 	struct chan_open *o = ucmd->cmd;
+	u32 __user *token_out = NULL;
 	struct chan *ch;
 	int ret;
 
 	if (o->flags & ~(CHAN_OPEN_NONBLOCK | CHAN_OPEN_CLOEXEC))
 		return -EOPNOTSUPP;
-	if (!o->roles || (o->roles & ~roles_known))
+	if (!o->roles || (o->roles & ~CHAN_ROLES) || o->__reserved)
 		return -EINVAL;
+	/* A caller built before out_token existed does not get it. */
+	if (ucmd->user_size >= offsetofend(struct chan_open, out_token))
+		token_out = &uo->out_token;
 	ch = chan_lookup(ucmd->cf->ns, o->id);
 	if (!ch)
 		return -ENOENT;
@@ -165,15 +174,9 @@ static int chan_cmd_open(struct chan_ucmd *ucmd)
 		ret = -EPROTOTYPE;
 	else
 		ret = chan_endpoint_open(ch, o->roles, o->flags,
-					 chan_is_owner(ch, false));
+					 chan_is_owner(ch, false), token_out);
 	chan_put(ch);
 	return ret;
-}
-
-/* The file's endpoint, or NULL when the call came on /dev/chan. */
-static u32 chan_ucmd_owner(struct chan_ucmd *ucmd)
-{
-	return ucmd->ep ? ucmd->ep->token : CHAN_OWNER_KERNEL;
 }
 
 static struct chan_bounce *chan_ucmd_bounce(struct chan_ucmd *ucmd)
@@ -249,8 +252,7 @@ static int chan_cmd_send(struct chan_ucmd *ucmd)
 	ch = chan_msg_prepare(ucmd, CHAN_ROLE_SEND, &dl);
 	if (IS_ERR(ch))
 		return PTR_ERR(ch);
-	ret = chan_send_user(ch, chan_ucmd_owner(ucmd), !!ucmd->ep,
-			     chan_ucmd_bounce(ucmd), u64_to_user_ptr(m->buf),
+	ret = chan_send_user(ch, !!ucmd->ep, chan_ucmd_bounce(ucmd), u64_to_user_ptr(m->buf),
 			     NULL, m->len, &dl);
 	chan_ucmd_put(ucmd, ch);
 	if (ret == -ERESTARTSYS)
@@ -276,8 +278,7 @@ static int chan_cmd_recv(struct chan_ucmd *ucmd)
 	ch = chan_msg_prepare(ucmd, CHAN_ROLE_RECV, &dl);
 	if (IS_ERR(ch))
 		return PTR_ERR(ch);
-	ret = chan_recv_user(ch, chan_ucmd_owner(ucmd), !!ucmd->ep,
-			     chan_ucmd_bounce(ucmd), u64_to_user_ptr(m->buf),
+	ret = chan_recv_user(ch, !!ucmd->ep, chan_ucmd_bounce(ucmd), u64_to_user_ptr(m->buf),
 			     NULL, m->len, &len, &dl);
 	chan_ucmd_put(ucmd, ch);
 	if ((!ret || ret == -EMSGSIZE) && put_user(len, &um->len))
@@ -391,6 +392,38 @@ static int chan_cmd_lookup(struct chan_ucmd *ucmd)
 	return ret;
 }
 
+/*
+ * The doorbell of the fast path: wake a waiter of each direction asked
+ * for. A needless wake-up costs only time, so any endpoint, and anyone who
+ * may read or write the channel by ID, may ring it.
+ */
+static int chan_cmd_wake(struct chan_ucmd *ucmd)
+{
+	struct chan_wake *w = ucmd->cmd;
+	struct chan *ch;
+	int ret = 0;
+
+	if (w->flags)
+		return -EOPNOTSUPP;
+	if (!w->roles || (w->roles & ~CHAN_ROLES))
+		return -EINVAL;
+	ch = chan_ucmd_chan(ucmd, w->id);
+	if (IS_ERR(ch))
+		return PTR_ERR(ch);
+	if (!ucmd->ep && !chan_permitted(ch, 0, true)) {
+		ret = -EACCES;
+	} else if (chan_state(ch) & CHAN_STATE_DESTROYED) {
+		ret = -EIDRM;
+	} else {
+		if (w->roles & CHAN_ROLE_RECV)
+			chan_wake_dir(ch, CHAN_DIR_RECV);
+		if (w->roles & CHAN_ROLE_SEND)
+			chan_wake_dir(ch, CHAN_DIR_SEND);
+	}
+	chan_ucmd_put(ucmd, ch);
+	return ret;
+}
+
 union chan_ucmd_buffer {
 	struct chan_create create;
 	struct chan_open open;
@@ -398,6 +431,7 @@ union chan_ucmd_buffer {
 	struct chan_destroy destroy;
 	struct chan_info info;
 	struct chan_lookup lookup;
+	struct chan_wake wake;
 };
 
 /*
@@ -449,7 +483,7 @@ struct chan_ioctl_op {
  * first version, up to and including its last field, which fixes the
  * shortest struct accepted forever (as iommufd's IOCTL_OP does): when a
  * struct grows, binaries built with an older, shorter one keep working,
- * zero-extended. Every struct is still at its first version.
+ * zero-extended. struct chan_open is at its second version (out_token).
  */
 #define CHAN_COPY_IN(_struct, _min)					\
 static int chan_copy_in_##_struct(void *dst, const void __user *src,	\
@@ -465,6 +499,7 @@ CHAN_COPY_IN(chan_msg, offsetofend(struct chan_msg, timeout_ns))
 CHAN_COPY_IN(chan_destroy, offsetofend(struct chan_destroy, __reserved))
 CHAN_COPY_IN(chan_info, offsetofend(struct chan_info, name))
 CHAN_COPY_IN(chan_lookup, offsetofend(struct chan_lookup, __reserved))
+CHAN_COPY_IN(chan_wake, offsetofend(struct chan_wake, roles))
 
 #define CHAN_IOCTL_OP(_nr, _struct, _endpoint, _fn)			\
 	[_nr] = {							\
@@ -481,6 +516,7 @@ static const struct chan_ioctl_op chan_ioctl_ops[] = {
 	CHAN_IOCTL_OP(CHAN_CMD_DESTROY, chan_destroy, false, chan_cmd_destroy),
 	CHAN_IOCTL_OP(CHAN_CMD_INFO, chan_info, true, chan_cmd_info),
 	CHAN_IOCTL_OP(CHAN_CMD_LOOKUP, chan_lookup, false, chan_cmd_lookup),
+	CHAN_IOCTL_OP(CHAN_CMD_WAKE, chan_wake, true, chan_cmd_wake),
 };
 
 /**

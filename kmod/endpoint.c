@@ -24,6 +24,11 @@ static int chan_endpoint_release(struct inode *inode, struct file *file)
 	struct chan_endpoint *ep = file->private_data;
 	struct chan *ch = ep->ch;
 
+	/* No mapping is left: each VMA holds the file. */
+	if (test_bit(CHAN_EP_POLLED_SEND, &ep->flags))
+		atomic_dec(chan_ring_waiters(ch, CHAN_DIR_SEND));
+	if (test_bit(CHAN_EP_POLLED_RECV, &ep->flags))
+		atomic_dec(chan_ring_waiters(ch, CHAN_DIR_RECV));
 	if (ep->attached)
 		chan_detach(ch, ep->roles);
 	ida_free(&ch->tokens, ep->token);
@@ -60,8 +65,8 @@ static ssize_t chan_endpoint_send(struct chan_endpoint *ep,
 		return -EBADF;
 	if (count > ep->ch->msg_size)
 		return -EMSGSIZE;
-	ret = chan_send_user(ep->ch, ep->token, true, &ep->bounce, ubuf, iter,
-			     count, &dl);
+	ret = chan_send_user(ep->ch, true, &ep->bounce, ubuf, iter, count,
+			     &dl);
 	if (ret)
 		return ret;
 	return count;
@@ -77,7 +82,7 @@ static ssize_t chan_endpoint_recv(struct chan_endpoint *ep, char __user *ubuf,
 
 	if (!(ep->roles & CHAN_ROLE_RECV))
 		return -EBADF;
-	ret = chan_recv_user(ep->ch, ep->token, true, &ep->bounce, ubuf, iter,
+	ret = chan_recv_user(ep->ch, true, &ep->bounce, ubuf, iter,
 			     min_t(size_t, count, U32_MAX), &len, &dl);
 	if (ret)
 		return ret;
@@ -118,6 +123,26 @@ static ssize_t chan_endpoint_read_iter(struct kiocb *iocb, struct iov_iter *to)
 				  iov_iter_count(to), chan_iocb_nonblock(iocb));
 }
 
+/*
+ * Wait on a direction's queue for poll. On a mappable ring the endpoint
+ * also counts itself, once and until it closes, among that direction's
+ * waiters in the shared header: a fast-path peer then knows to ask the
+ * kernel for a wake-up (CHAN_IOC_WAKE) that reaches the poller. Counted
+ * before the caller's barrier and look at the ring, like a sleeper.
+ */
+static void chan_endpoint_poll_wait(struct file *file, struct chan_endpoint *ep,
+				    enum chan_dir dir, poll_table *pt)
+{
+	struct chan *ch = ep->ch;
+	int bit = dir == CHAN_DIR_SEND ? CHAN_EP_POLLED_SEND :
+					 CHAN_EP_POLLED_RECV;
+
+	poll_wait(file, &ch->wq[dir], pt);
+	if (ch->ring.mappable && !poll_does_not_wait(pt) &&
+	    !test_and_set_bit(bit, &ep->flags))
+		atomic_inc(chan_ring_waiters(ch, dir));
+}
+
 static __poll_t chan_endpoint_poll(struct file *file, poll_table *pt)
 {
 	struct chan_endpoint *ep = file->private_data;
@@ -126,10 +151,14 @@ static __poll_t chan_endpoint_poll(struct file *file, poll_table *pt)
 	u32 state;
 
 	if (ep->roles & CHAN_ROLE_RECV)
-		poll_wait(file, &ch->wq[CHAN_DIR_RECV], pt);
+		chan_endpoint_poll_wait(file, ep, CHAN_DIR_RECV, pt);
 	if (ep->roles & CHAN_ROLE_SEND)
-		poll_wait(file, &ch->wq[CHAN_DIR_SEND], pt);
-	/* Pairs with the barrier in wq_has_sleeper() of the waker. */
+		chan_endpoint_poll_wait(file, ep, CHAN_DIR_SEND, pt);
+	/*
+	 * Pairs with the barrier in wq_has_sleeper() of the waker, and with
+	 * the full barrier a fast-path waker issues between its publish and
+	 * its read of the count.
+	 */
 	smp_mb();
 
 	state = chan_state(ch);
@@ -160,6 +189,7 @@ static const struct file_operations chan_endpoint_fops = {
 	.read_iter = chan_endpoint_read_iter,
 	.write_iter = chan_endpoint_write_iter,
 	.poll = chan_endpoint_poll,
+	.mmap = chan_endpoint_mmap,
 };
 
 /**
@@ -168,16 +198,18 @@ static const struct file_operations chan_endpoint_fops = {
  * @roles: CHAN_ROLE_* bits, validated
  * @open_flags: CHAN_OPEN_* bits, validated
  * @owner: the caller may destroy the channel (arms auto-destroy)
+ * @token_out: where the caller wants the endpoint's owner token, or NULL
  *
- * Everything that can fail (the fd, the file) is done before the endpoint
- * is counted, so that a failed open never disconnects or destroys the
- * channel; once counted, the fd is installed and nothing fails.
+ * Everything that can fail (the fd, the file, writing the token) is done
+ * before the endpoint is counted, so that a failed open never disconnects
+ * or destroys the channel; once counted, the fd is installed and nothing
+ * fails.
  *
  * Return: the new fd, or -ENOSPC (no owner token left), -EIDRM, -ENOMEM,
- * -EMFILE, -ENFILE.
+ * -EMFILE, -ENFILE, -EFAULT.
  */
 int chan_endpoint_open(struct chan *ch, u32 roles, u32 open_flags,
-		       bool owner)
+		       bool owner, u32 __user *token_out)
 {
 	struct chan_endpoint *ep;
 	struct file *file;
@@ -193,6 +225,11 @@ int chan_endpoint_open(struct chan *ch, u32 roles, u32 open_flags,
 	ep->token = ret;
 	ep->roles = roles;
 	ep->ch = ch;
+	atomic_set(&ep->map_vmas, 0);
+	if (token_out && put_user(ep->token, token_out)) {
+		ret = -EFAULT;
+		goto err_token;
+	}
 
 	if (open_flags & CHAN_OPEN_NONBLOCK)
 		flags |= O_NONBLOCK;

@@ -164,6 +164,20 @@ static void chan_wake(wait_queue_head_t *wq)
 		wake_up(wq);
 }
 
+/**
+ * chan_wake_dir() - wake one waiter of a direction, and its pollers
+ * @ch: the channel
+ * @dir: whom: senders waiting for room or receivers for a message
+ *
+ * For a doorbell from user space (CHAN_IOC_WAKE). The caller need not
+ * have changed anything: a waiter woken for nothing looks at the ring,
+ * passes the wake-up on if the ring can still make progress, and sleeps.
+ */
+void chan_wake_dir(struct chan *ch, enum chan_dir dir)
+{
+	chan_wake(&ch->wq[dir]);
+}
+
 /* Wake everyone: the channel's state changed. */
 void chan_wake_all(struct chan *ch)
 {
@@ -184,16 +198,17 @@ static int chan_try_send(struct chan_xfer *x)
 		return -EIDRM;
 	if (x->peer && (state & CHAN_STATE_NO_RECEIVERS))
 		return -EPIPE;
-	s = chan_ring_claim_send(v, x->owner, &pos);
+	/*
+	 * The kernel claims with a token of its own, never an endpoint's, so
+	 * that the repair of an endpoint's mapping (map.c) cannot take a slot
+	 * the kernel is writing. The claim moves the tail, which counts the
+	 * message as sent (chan_fill_info()).
+	 */
+	s = chan_ring_claim_send(v, CHAN_OWNER_KERNEL, &pos);
 	if (!s)
 		return pos;
-	/*
-	 * Counted before it is published, so that no reader of the counters
-	 * sees it received before it was sent (see chan_fill_info()).
-	 */
-	this_cpu_inc(ch->stats->sent);
 	memcpy(s->data, x->kbuf, x->len);
-	chan_ring_publish(v, s, pos, x->len, x->owner);
+	chan_ring_publish(v, s, pos, x->len, CHAN_OWNER_KERNEL);
 	chan_wake(&ch->wq[CHAN_DIR_RECV]);
 	return 0;
 }
@@ -230,8 +245,8 @@ static int chan_try_recv(struct chan_xfer *x)
 		state = chan_state(ch);
 		if (state & CHAN_STATE_DESTROYED)
 			return -EIDRM;
-		s = chan_ring_claim_recv(v, x->owner, x->faulted, &pos,
-					 &x->out_len);
+		s = chan_ring_claim_recv(v, CHAN_OWNER_KERNEL, x->faulted,
+					 &pos, &x->out_len);
 		if (!s) {
 			if (pos == -EAGAIN)
 				return chan_recv_empty(x, state);
@@ -240,7 +255,9 @@ static int chan_try_recv(struct chan_xfer *x)
 			return pos;
 		}
 		if (chan_slot_is_tombstone(s)) {
+			/* Its sender died writing it (map.c): a lost message. */
 			chan_ring_retire(v, s, pos);
+			this_cpu_inc(ch->stats->dropped);
 			chan_wake(&ch->wq[CHAN_DIR_SEND]);
 			continue;
 		}
@@ -441,7 +458,6 @@ void chan_bounce_free(struct chan_bounce *b)
 /**
  * chan_send_user() - send a message from user memory
  * @ch: the channel
- * @owner: owner token
  * @peer: the caller is an endpoint (subject to disconnect)
  * @b: the file's bounce buffer
  * @ubuf: the payload, or NULL if @iter
@@ -452,7 +468,7 @@ void chan_bounce_free(struct chan_bounce *b)
  * Return: 0, -EAGAIN, -ETIMEDOUT, -ERESTARTSYS, -EPIPE, -EIDRM, -EIO,
  * -EMSGSIZE, -EFAULT or -ENOMEM.
  */
-int chan_send_user(struct chan *ch, u32 owner, bool peer,
+int chan_send_user(struct chan *ch, bool peer,
 		   struct chan_bounce *b, const void __user *ubuf,
 		   struct iov_iter *iter, u32 len,
 		   const struct chan_deadline *dl)
@@ -460,7 +476,6 @@ int chan_send_user(struct chan *ch, u32 owner, bool peer,
 	u8 stack[CHAN_STACK_BOUNCE] __uninitialized;
 	struct chan_xfer x = {
 		.ch = ch,
-		.owner = owner,
 		.peer = peer,
 		.kbuf = stack,
 		.len = len,
@@ -488,7 +503,6 @@ int chan_send_user(struct chan *ch, u32 owner, bool peer,
 /**
  * chan_recv_user() - receive a message into user memory
  * @ch: the channel
- * @owner: owner token
  * @peer: the caller is an endpoint (subject to disconnect)
  * @b: the file's bounce buffer
  * @ubuf: the buffer, or NULL if @iter
@@ -507,7 +521,7 @@ int chan_send_user(struct chan *ch, u32 owner, bool peer,
  * Return: 0, -EAGAIN, -ETIMEDOUT, -ERESTARTSYS, -EPIPE, -EIDRM, -EIO,
  * -EMSGSIZE, -EFAULT or -ENOMEM.
  */
-int chan_recv_user(struct chan *ch, u32 owner, bool peer,
+int chan_recv_user(struct chan *ch, bool peer,
 		   struct chan_bounce *b, void __user *ubuf,
 		   struct iov_iter *iter, u32 cap, u32 *lenp,
 		   const struct chan_deadline *dl)
@@ -515,7 +529,6 @@ int chan_recv_user(struct chan *ch, u32 owner, bool peer,
 	u8 stack[CHAN_STACK_BOUNCE] __uninitialized;
 	struct chan_xfer x = {
 		.ch = ch,
-		.owner = owner,
 		.peer = peer,
 		.kbuf = stack,
 		.len = min(cap, ch->msg_size),
@@ -546,8 +559,6 @@ int chan_recv_user(struct chan *ch, u32 owner, bool peer,
 			   copy_to_user(ubuf, x.kbuf, x.out_len)) {
 			this_cpu_inc(ch->stats->dropped);
 			ret = -EFAULT;
-		} else {
-			this_cpu_inc(ch->stats->received);
 		}
 	}
 	if (x.kbuf != stack)

@@ -3,11 +3,18 @@
  * Ring memory: allocation, the header, the kernel-written state. The
  * protocol itself lives in chan_ring.h, shared with user space.
  *
- * Nothing maps a ring yet, so its header takes only CHAN_RING_HDR_MIN
- * bytes (four cache lines) and shares the first page with the slots: a
- * small channel costs a slab object, not two pages (a one-slot channel of
- * 8-byte messages: 512 bytes of ring instead of 8 KiB). A ring of more
- * than a page is vmalloc()ed, in whole pages.
+ * A ring that is not mappable is touched only by the kernel, so its header
+ * takes only CHAN_RING_HDR_MIN bytes (four cache lines) and shares the
+ * first page with the slots: a small channel costs a slab object, not two
+ * pages (a one-slot channel of 8-byte messages: 512 bytes of ring instead
+ * of 8 KiB). A ring of more than a page is vmalloc()ed, in whole pages.
+ *
+ * A mappable ring is always vmalloc()ed, in whole pages, with a header
+ * page of its own (CHAN_RING_HDR_SIZE), so that user space maps exactly
+ * the ring and nothing else; map.c inserts its pages into a mapping one by
+ * one (vmalloc_user() would do it through remap_vmalloc_range(), but
+ * offers neither memory-cgroup accounting nor a failure without the OOM
+ * killer).
  */
 #include <linux/log2.h>
 #include <linux/mm.h>
@@ -15,19 +22,31 @@
 #include <linux/vmalloc.h>
 #include "chan_private.h"
 
+static u32 chan_ring_hdr_bytes(bool mappable)
+{
+	return mappable ? CHAN_RING_HDR_SIZE : CHAN_RING_HDR_MIN;
+}
+
 /*
  * Bytes of ring memory a channel takes, header and slots, as allocated:
  * a kmalloc() size class up to a page (a power of two from 512 on, so
- * naturally aligned, and every slot on a cache line), whole pages above.
+ * naturally aligned, and every slot on a cache line), whole pages above
+ * and for every mappable ring.
  */
-u64 chan_ring_bytes(u32 msg_size, u32 capacity)
+u64 chan_ring_bytes(u32 msg_size, u32 capacity, bool mappable)
 {
-	u64 bytes = CHAN_RING_HDR_MIN +
+	u64 bytes = chan_ring_hdr_bytes(mappable) +
 		    (u64)capacity * chan_ring_slot_size(msg_size);
 
-	if (bytes <= PAGE_SIZE)
+	if (bytes <= PAGE_SIZE && !mappable)
 		return kmalloc_size_roundup(bytes);
 	return round_up(bytes, PAGE_SIZE);
+}
+
+/* Offset of slot 0 from the start of the ring. */
+u32 chan_ring_slots_offset(const struct chan_ring *ring)
+{
+	return chan_ring_hdr_bytes(ring->mappable);
 }
 
 /**
@@ -35,15 +54,18 @@ u64 chan_ring_bytes(u32 msg_size, u32 capacity)
  * @ring: filled in
  * @msg_size: largest payload (validated by the caller)
  * @capacity: slots, a power of two (validated by the caller)
+ * @mappable: the ring will be mapped into user space
  *
  * The caller has charged the ring's size (chan_charge()).
  *
  * Return: 0 or -ENOMEM.
  */
-int chan_ring_init(struct chan_ring *ring, u32 msg_size, u32 capacity)
+int chan_ring_init(struct chan_ring *ring, u32 msg_size, u32 capacity,
+		   bool mappable)
 {
 	struct chan_ring_hdr *hdr;
-	size_t size = chan_ring_bytes(msg_size, capacity);
+	size_t size = chan_ring_bytes(msg_size, capacity, mappable);
+	u32 slots = chan_ring_hdr_bytes(mappable);
 
 	/*
 	 * Zeroed, which is an empty ring. Charged to the creator's memory
@@ -51,7 +73,7 @@ int chan_ring_init(struct chan_ring *ring, u32 msg_size, u32 capacity)
 	 * the OOM killer or to print a warning: users can ask for large
 	 * rings.
 	 */
-	if (size <= PAGE_SIZE)
+	if (!mappable && size <= PAGE_SIZE)
 		ring->mem = kzalloc(size, GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 	else
 		ring->mem = __vmalloc(size, GFP_KERNEL_ACCOUNT | __GFP_ZERO |
@@ -59,6 +81,7 @@ int chan_ring_init(struct chan_ring *ring, u32 msg_size, u32 capacity)
 	if (!ring->mem)
 		return -ENOMEM;
 	ring->size = size;
+	ring->mappable = mappable;
 	chan_obj_created(CHAN_OBJ_RING);
 
 	hdr = ring->mem;
@@ -68,11 +91,11 @@ int chan_ring_init(struct chan_ring *ring, u32 msg_size, u32 capacity)
 	hdr->slot_size = chan_ring_slot_size(msg_size);
 	hdr->capacity = capacity;
 	hdr->capacity_shift = ilog2(capacity);
-	hdr->slots_offset = CHAN_RING_HDR_MIN;
+	hdr->slots_offset = slots;
 
 	/* The kernel's own copy: never read back from shared memory. */
 	ring->view.hdr = hdr;
-	ring->view.slots = (unsigned char *)ring->mem + CHAN_RING_HDR_MIN;
+	ring->view.slots = (unsigned char *)ring->mem + slots;
 	ring->view.mask = capacity - 1;
 	ring->view.shift = ilog2(capacity);
 	ring->view.slot_size = chan_ring_slot_size(msg_size);

@@ -8,6 +8,11 @@
  */
 #include "chan_test_util.h"
 
+#ifndef offsetofend
+#define offsetofend(type, member) \
+	(offsetof(type, member) + sizeof(((type *)0)->member))
+#endif
+
 #include <stddef.h>
 
 #define ABI_MSG_SIZE	16U
@@ -35,6 +40,7 @@ FIXTURE(abi) {
 FIXTURE_VARIANT(abi) {
 	unsigned long cmd;
 	size_t size;
+	size_t min_size;	/* the first version's; 0: size */
 	bool on_chan_fd;
 	uint32_t known_flags;
 	int nreserved;
@@ -45,7 +51,7 @@ FIXTURE_VARIANT(abi) {
 FIXTURE_VARIANT_ADD(abi, create) {
 	.cmd = CHAN_IOC_CREATE,
 	.size = sizeof(struct chan_create),
-	.known_flags = CHAN_CREATE_AUTODESTROY,
+	.known_flags = CHAN_CREATE_AUTODESTROY | CHAN_CREATE_MAPPABLE,
 	.nreserved = 2,
 	.reserved = { offsetof(struct chan_create, __reserved),
 		      offsetof(struct chan_create, __reserved2) },
@@ -59,9 +65,30 @@ FIXTURE_VARIANT_ADD(abi, create) {
 FIXTURE_VARIANT_ADD(abi, open) {
 	.cmd = CHAN_IOC_OPEN,
 	.size = sizeof(struct chan_open),
+	.min_size = offsetofend(struct chan_open, type_tag),
 	.known_flags = CHAN_OPEN_NONBLOCK | CHAN_OPEN_CLOEXEC,
+	.nreserved = 2,
+	.reserved = { offsetof(struct chan_open, roles),
+		      offsetof(struct chan_open, __reserved) },
+	.only_high_bits = true,
+};
+
+FIXTURE_VARIANT_ADD(abi, wake_id) {
+	.cmd = CHAN_IOC_WAKE,
+	.size = sizeof(struct chan_wake),
+	.known_flags = 0,
 	.nreserved = 1,
-	.reserved = { offsetof(struct chan_open, roles) },
+	.reserved = { offsetof(struct chan_wake, roles) },
+	.only_high_bits = true,
+};
+
+FIXTURE_VARIANT_ADD(abi, wake_fd) {
+	.cmd = CHAN_IOC_WAKE,
+	.size = sizeof(struct chan_wake),
+	.on_chan_fd = true,
+	.known_flags = 0,
+	.nreserved = 1,
+	.reserved = { offsetof(struct chan_wake, roles) },
 	.only_high_bits = true,
 };
 
@@ -224,6 +251,13 @@ static void abi_fill(FIXTURE_DATA(abi) *self,
 		memcpy(l->name, self->name, sizeof(l->name));
 		break;
 	}
+	case CHAN_IOC_WAKE: {
+		struct chan_wake *w = arg;
+
+		w->id = variant->on_chan_fd ? 0 : self->id;
+		w->roles = CHAN_ROLE_SEND | CHAN_ROLE_RECV;
+		break;
+	}
 	}
 	((uint32_t *)arg)[0] = variant->size;
 }
@@ -299,12 +333,21 @@ static void abi_check_ok(struct __test_metadata *_metadata,
 		ASSERT_EQ(8U, info.msg_size);
 		break;
 	}
-	case CHAN_IOC_OPEN:
+	case CHAN_IOC_OPEN: {
+		struct chan_open *o = arg;
+
 		ASSERT_LE(0, ret);
 		ASSERT_OK(ct_info(self->dev, self->id, 0, &info));
 		ASSERT_EQ(2U, info.senders);
 		ASSERT_EQ(2U, info.receivers);
+		/* A first-version struct has no room for the token. */
+		if (o->size >= offsetofend(struct chan_open, out_token))
+			ASSERT_LT(CHAN_OWNER_KERNEL, o->out_token);
 		close(ret);
+		break;
+	}
+	case CHAN_IOC_WAKE:
+		ASSERT_EQ(0, ret);
 		break;
 	case CHAN_IOC_SEND:
 		ASSERT_EQ(0, ret);
@@ -356,15 +399,19 @@ TEST_F(abi, exact_size)
 		     abi_call(self, variant, arg));
 }
 
+static size_t abi_min_size(const FIXTURE_VARIANT(abi) *variant)
+{
+	return variant->min_size ? variant->min_size : variant->size;
+}
+
 /*
  * size shorter than the first version of the struct (the command's
- * minimum, which every struct is still at): EINVAL, down from one byte
- * short.
+ * minimum): EINVAL, down from one byte short.
  */
 TEST_F(abi, size_short)
 {
-	const uint32_t sizes[] = { 0, 4, 8, variant->size - 8,
-				   variant->size - 1 };
+	const uint32_t min = abi_min_size(variant);
+	const uint32_t sizes[] = { 0, 4, 8, min - 8, min - 1 };
 	struct abi_state before;
 	void *arg = self->area;
 	size_t i;
@@ -377,6 +424,28 @@ TEST_F(abi, size_short)
 				 "size %u", sizes[i]);
 	}
 	ASSERT_UNCHANGED(&before);
+}
+
+/*
+ * An older binary's struct (the first version, or any size between it
+ * and the kernel's) works, zero-extended, and nothing is written past the
+ * size it gave.
+ */
+TEST_F(abi, size_first_version)
+{
+	const size_t min = abi_min_size(variant);
+	unsigned char *arg = self->area;
+	size_t sz, i;
+
+	for (sz = min; sz < variant->size; sz += 4) {
+		abi_fill(self, variant, arg);
+		memset(arg + sz, 0xa5, variant->size - sz);
+		((uint32_t *)arg)[0] = sz;
+		abi_check_ok(_metadata, self, variant, arg,
+			     abi_call(self, variant, arg));
+		for (i = sz; i < variant->size; i++)
+			ASSERT_EQ(0xa5, arg[i]);
+	}
 }
 
 /* A newer, longer struct whose unknown tail is zero is accepted. */
@@ -527,7 +596,7 @@ FIXTURE_TEARDOWN(dev)
 
 static const unsigned long unknown_cmds[] = {
 	_IO(CHAN_IOC_TYPE, 0),
-	_IO(CHAN_IOC_TYPE, 0x08),
+	_IO(CHAN_IOC_TYPE, 0x09),
 	_IO(CHAN_IOC_TYPE, 0x42),
 	_IO(CHAN_IOC_TYPE, 0xff),
 	_IO('x', CHAN_CMD_CREATE),

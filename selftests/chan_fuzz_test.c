@@ -39,6 +39,13 @@
  */
 #include "chan_test_util.h"
 
+#include <stddef.h>
+
+#ifndef offsetofend
+#define offsetofend(type, member) \
+	(offsetof(type, member) + sizeof(((type *)0)->member))
+#endif
+
 #include <dirent.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -547,6 +554,17 @@ static void fz_fill(struct fz_thread *t, unsigned int nr, uint8_t *p,
 		fz_name(t, l->name);
 		if (fz_chance(&t->rng, 10))
 			l->__reserved = (uint32_t)fz_next(&t->rng);
+		break;
+	}
+	case CHAN_CMD_WAKE: {
+		struct chan_wake *w = (void *)tmp;
+
+		ksize = sizeof(*w);
+		w->flags = fz_chance(&t->rng, 80) ? 0 :
+			   (uint32_t)fz_next(&t->rng);
+		w->id = fz_chance(&t->rng, 30) ? 0 : fz_id(t);
+		w->roles = fz_chance(&t->rng, 80) ? fz_below(&t->rng, 4) :
+			   (uint32_t)fz_next(&t->rng);
 		break;
 	}
 	default:
@@ -1335,11 +1353,12 @@ static const struct {
 	size_t size;
 	bool on_fd;
 	bool writes;	/* copies the struct back */
+	size_t min_size;	/* of the first version, if not size */
 } kcmd[K_NUM] = {
 	[K_CREATE] = { "CREATE", CHAN_IOC_CREATE, sizeof(struct chan_create),
 		       false, true },
 	[K_OPEN] = { "OPEN", CHAN_IOC_OPEN, sizeof(struct chan_open), false,
-		     false },
+		     true, offsetofend(struct chan_open, type_tag) },
 	[K_SEND_ID] = { "SEND(id)", CHAN_IOC_SEND, sizeof(struct chan_msg),
 			false, false },
 	[K_RECV_ID] = { "RECV(id)", CHAN_IOC_RECV, sizeof(struct chan_msg),
@@ -1510,7 +1529,7 @@ static int abi_flag_expect(int k, unsigned int bit)
 {
 	switch (k) {
 	case K_CREATE:
-		return bit == 0 ? 0 : EOPNOTSUPP;
+		return bit <= 1 ? 0 : EOPNOTSUPP;
 	case K_OPEN:
 		return bit <= 1 ? 0 : EOPNOTSUPP;
 	case K_SEND_ID:
@@ -1564,7 +1583,8 @@ TEST_F(fuzz_abi, every_size_0_to_64)
 			memset(arg + kcmd[k].size, 0,
 			       sizeof(arg) - kcmd[k].size);
 			*(uint32_t *)arg = size;
-			want = size < kcmd[k].size ? EINVAL : 0;
+			want = size < (kcmd[k].min_size ?: kcmd[k].size) ?
+			       EINVAL : 0;
 			got = abi_call(self, k, arg);
 			if (got != want) {
 				TH_LOG("%s size %u: want %d (%s), got %d (%s)",

@@ -12,7 +12,8 @@
  * minimum and the kernel's own size the struct is zero-extended (an older
  * binary on a newer kernel); longer is accepted if the tail the kernel
  * does not know is all zeros (a newer binary on an older kernel), else
- * E2BIG. Every struct here is still at its first version. Output fields
+ * E2BIG. struct chan_open is at its second version (out_token was added;
+ * its first ended at type_tag), the others at their first. Output fields
  * are written only up to the size user space gave.
  *
  * The command numbers are _IO(): the size travels in the struct, so one
@@ -100,6 +101,7 @@
 #define CHAN_CMD_DESTROY	0x05
 #define CHAN_CMD_INFO		0x06
 #define CHAN_CMD_LOOKUP		0x07
+#define CHAN_CMD_WAKE		0x08
 
 /* Features reported by CHAN_IOC_CREATE in chan_create.features. */
 #define CHAN_FEAT_ID_IO		_BITULL(0)	/* SEND/RECV by ID on /dev/chan */
@@ -111,6 +113,7 @@
 #define CHAN_FEAT_TYPE_TAG	_BITULL(6)	/* type tag checked at open */
 #define CHAN_FEAT_INFO_NEXT	_BITULL(7)	/* INFO can enumerate */
 #define CHAN_FEAT_AUTODESTROY	_BITULL(8)	/* CHAN_CREATE_AUTODESTROY */
+#define CHAN_FEAT_MMAP		_BITULL(9)	/* CHAN_CREATE_MAPPABLE, tokens, WAKE */
 
 /**
  * struct chan_ring_geom - layout of a channel's ring (returned by CREATE)
@@ -138,6 +141,7 @@ struct chan_ring_geom {
 
 /* chan_create.flags */
 #define CHAN_CREATE_AUTODESTROY	_BITUL(0)	/* see struct chan_create */
+#define CHAN_CREATE_MAPPABLE	_BITUL(1)	/* the ring can be mmap-ed */
 
 /**
  * struct chan_create - argument of CHAN_IOC_CREATE
@@ -168,6 +172,13 @@ struct chan_ring_geom {
  * read or write cannot destroy it (and take its name) by opening and
  * closing an endpoint. The last close and an OPEN are atomic: an OPEN
  * either gets a live channel or fails with EIDRM.
+ *
+ * CHAN_CREATE_MAPPABLE lets endpoints mmap(2) the ring (the fast path; see
+ * "Mapping" below). Every process that maps it can then write anything
+ * into it: the channel's users must trust one another, since any of them
+ * can spoil the channel's messages for the rest (never the kernel or
+ * anything outside the channel). A channel that is not mappable is used
+ * only through the kernel and is safe among mutually untrusting users.
  */
 struct chan_create {
 	__u32 size;
@@ -202,6 +213,11 @@ struct chan_create {
  * @type_tag: if non-zero, must equal the channel's type tag (else
  *	EPROTOTYPE; checked after the permission, so that the tag tells
  *	nothing to a caller without it)
+ * @out_token: output: the endpoint's owner token (2..65535), which its
+ *	fast path writes into the slots it claims in a mapped ring (the
+ *	kernel's own paths claim with CHAN_OWNER_KERNEL); written only if
+ *	@size covers it
+ * @__reserved: must be zero
  *
  * Sending needs write permission, receiving read permission (EACCES). The
  * channel counts its sender and receiver endpoints: when the last sender
@@ -222,6 +238,8 @@ struct chan_open {
 	__u32 id;
 	__u32 roles;
 	__aligned_u64 type_tag;
+	__u32 out_token;
+	__u32 __reserved;
 };
 
 /* chan_msg.flags */
@@ -309,8 +327,10 @@ struct chan_destroy {
  * @type_tag: the type tag given at create
  * @sent: messages sent
  * @received: messages received
- * @dropped: messages lost after they were sent (a receive whose copy to
- *	user memory faulted)
+ * @dropped: messages lost after they were sent: a receive whose copy to
+ *	user memory faulted, a message whose sender died writing it (a
+ *	tombstone, counted when a receiver passes it), a message whose
+ *	receiver died reading it from a mapped ring
  * @discarded: messages still queued when the channel was destroyed
  * @send_waits: times a sender had to sleep
  * @recv_waits: times a receiver had to sleep
@@ -321,9 +341,14 @@ struct chan_destroy {
  * >= @id among those the caller may read, so enumeration shows only
  * those.
  *
- * The counts satisfy sent = received + dropped + discarded + (messages
- * still queued); a message is counted as sent before it can be received,
- * so received + dropped never exceeds sent in what INFO reports.
+ * The counts come from the ring's cursors: sent is every position a
+ * sender claimed, received what receivers claimed less what was dropped,
+ * depth (or, once destroyed, discarded) what lies between. So they
+ * satisfy sent = received + dropped + discarded + depth, and a message is
+ * counted as sent before it can be received. On a mapped ring the cursors
+ * and the count of tombstones that user space passed are in shared memory
+ * and as true as the mappers keep them (clamped, never trusted for
+ * anything else).
  */
 struct chan_info {
 	__u32 size;
@@ -368,6 +393,28 @@ struct chan_lookup {
 	__u32 __reserved;
 };
 
+/**
+ * struct chan_wake - argument of CHAN_IOC_WAKE
+ * @size: sizeof(struct chan_wake)
+ * @flags: none defined, must be zero
+ * @id: channel ID on /dev/chan; must be 0 on a channel fd
+ * @roles: whom to wake: CHAN_ROLE_RECV a receiver sleeping in the kernel,
+ *	CHAN_ROLE_SEND a sender (and, either way, every poller of that
+ *	direction); at least one
+ *
+ * The fast path's doorbell: a process that sent (received) through a
+ * mapped ring and finds chan_ring_kstate.recv_waiters (send_waiters)
+ * non-zero asks the kernel to wake one. A waiter woken for nothing looks
+ * at the ring and sleeps again, so a needless WAKE costs only time. By ID
+ * it needs read or write permission.
+ */
+struct chan_wake {
+	__u32 size;
+	__u32 flags;
+	__u32 id;
+	__u32 roles;
+};
+
 #define CHAN_IOC_CREATE		_IO(CHAN_IOC_TYPE, CHAN_CMD_CREATE)
 #define CHAN_IOC_OPEN		_IO(CHAN_IOC_TYPE, CHAN_CMD_OPEN)
 #define CHAN_IOC_SEND		_IO(CHAN_IOC_TYPE, CHAN_CMD_SEND)
@@ -375,14 +422,31 @@ struct chan_lookup {
 #define CHAN_IOC_DESTROY	_IO(CHAN_IOC_TYPE, CHAN_CMD_DESTROY)
 #define CHAN_IOC_INFO		_IO(CHAN_IOC_TYPE, CHAN_CMD_INFO)
 #define CHAN_IOC_LOOKUP		_IO(CHAN_IOC_TYPE, CHAN_CMD_LOOKUP)
+#define CHAN_IOC_WAKE		_IO(CHAN_IOC_TYPE, CHAN_CMD_WAKE)
 
 /*
  * Ring layout. The ring is one block of memory: a header, then capacity
  * slots of slot_size bytes from slots_offset (CREATE reports both in
- * struct chan_ring_geom). A ring that can be mapped has a header page
- * (CHAN_RING_HDR_SIZE); one that cannot (today every ring) a header of
- * CHAN_RING_HDR_MIN bytes that shares its first page with the slots.
- * All-zero memory is an empty ring.
+ * struct chan_ring_geom). A mappable ring has a header page
+ * (CHAN_RING_HDR_SIZE) and is map_size bytes, whole pages; one that is not
+ * has a header of CHAN_RING_HDR_MIN bytes that shares its first page with
+ * the slots. All-zero memory is an empty ring.
+ *
+ * Mapping: mmap(2) of a channel fd maps the ring of a channel created
+ * CHAN_CREATE_MAPPABLE (else ENODEV). The caller needs read and write
+ * permission on the channel (EACCES) whatever the endpoint's roles; the
+ * mapping must be MAP_SHARED (EINVAL), at offset 0, exactly map_size bytes
+ * (EINVAL), and never executable (EPERM; mprotect() cannot add it later).
+ * It is not inherited by fork() and cannot grow. An endpoint has one
+ * mapping at a time (EBUSY, also for a process that shares the fd); a
+ * destroyed channel cannot be mapped (EIDRM).
+ *
+ * The endpoint's fast path claims slots with its owner token (struct
+ * chan_open.out_token). When the last piece of the mapping goes (munmap,
+ * exit, exec, a kill at any instruction), the kernel repairs the ring for
+ * that token: a slot it was WRITING becomes a FULL tombstone that
+ * receivers skip (and count as dropped), a slot it was READING becomes
+ * EMPTY (its message counted as dropped). Then the endpoint may map again.
  */
 #define CHAN_RING_MAGIC		0x4e414843U	/* "CHAN" */
 #define CHAN_RING_VERSION	1
@@ -424,10 +488,18 @@ struct chan_slot {
 
 /**
  * struct chan_ring_kstate - written only by the kernel
- * @send_waiters: senders sleeping in the kernel
- * @recv_waiters: receivers sleeping in the kernel
+ * @send_waiters: senders sleeping in the kernel, plus sender endpoints
+ *	that were ever polled (until they close)
+ * @recv_waiters: receivers sleeping in the kernel, plus receiver
+ *	endpoints that were ever polled (until they close)
  * @state: CHAN_STATE_* bits
  * @__reserved: zero
+ *
+ * A fast-path sender publishes, issues a full barrier, reads
+ * @recv_waiters and calls CHAN_IOC_WAKE only if it is not zero (a receiver
+ * mirrors it with @send_waiters). The kernel updates the counts on this
+ * shared word atomically, before the sleeper's last look at the ring, so
+ * they are never lower than the number of sleepers when read.
  */
 struct chan_ring_kstate {
 	__u32 send_waiters;
@@ -450,6 +522,8 @@ struct chan_ring_kstate {
  * @tail: producer cursor: every position below it has been claimed
  * @__pad2: keeps @head on its own cache line
  * @head: consumer cursor: every position below it has been claimed
+ * @user_skipped: tombstones retired by fast-path receivers (they add to
+ *	it atomically; INFO counts them as dropped)
  * @__pad3: keeps @kstate on its own cache line
  * @kstate: state written only by the kernel
  */
@@ -466,7 +540,8 @@ struct chan_ring_hdr {
 	__aligned_u64 tail;
 	__u8 __pad2[56];
 	__aligned_u64 head;
-	__u8 __pad3[56];
+	__aligned_u64 user_skipped;
+	__u8 __pad3[48];
 	struct chan_ring_kstate kstate;
 };
 

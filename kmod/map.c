@@ -1,0 +1,167 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Mapping a ring into user space (the fast path), and repairing it when a
+ * mapping goes.
+ *
+ * An endpoint of a channel created CHAN_CREATE_MAPPABLE may map the ring
+ * once at a time. Its fast path claims slots with the endpoint's owner
+ * token; the kernel's own paths never use that token (io.c). When the last
+ * VMA of the mapping closes, however that happens (munmap, exit, exec, a
+ * kill at any instruction), nothing of that process can touch the ring any
+ * more, so every slot still marked with the token belongs to no one: the
+ * repair turns a slot it was WRITING into a FULL tombstone, and a slot it
+ * was READING back into EMPTY. Nothing is guessed and no one waits for a
+ * dead process.
+ *
+ * VMAs are counted, not assumed one: mprotect() and a partial munmap()
+ * split a mapping (->open() for the new piece), mremap() moves it (->open()
+ * for the new, ->close() for the old). The mapping is VM_DONTCOPY, so fork()
+ * does not copy it; a process that clears that with MADV_DOFORK gets a
+ * child whose VMA is counted too, and the repair then waits for both. Each
+ * VMA holds the endpoint's file, so the endpoint outlives its mapping.
+ */
+#include <linux/mm.h>
+#include <linux/sched.h>
+#include <linux/vmalloc.h>
+#include "chan_private.h"
+#include "compat.h"
+
+/* Slots the repair looks at between two chances to reschedule. */
+#define CHAN_REPAIR_BATCH	1024U
+
+/*
+ * Release whatever @ep's token still holds in the ring, count what was
+ * lost, and wake whoever that unblocks. May sleep.
+ */
+static void chan_map_repair(struct chan_endpoint *ep)
+{
+	struct chan *ch = ep->ch;
+	const struct chan_ring_view *v = &ch->ring.view;
+	struct chan_ring_repair_counts c = {};
+	u32 first, n = v->mask + 1;
+
+	for (first = 0; first < n; first += CHAN_REPAIR_BATCH) {
+		chan_ring_repair_range(v, ep->token, first,
+				       min(n - first, CHAN_REPAIR_BATCH), &c);
+		cond_resched();
+	}
+	/*
+	 * A message whose reader died is lost; so is a tombstone whose reader
+	 * died passing it (it was counted as lost by no one yet). A new
+	 * tombstone is counted by the receiver that passes it.
+	 */
+	if (c.reader_drops + c.skipped)
+		this_cpu_add(ch->stats->dropped, c.reader_drops + c.skipped);
+	if (c.tombstoned)
+		chan_wake_dir(ch, CHAN_DIR_RECV);
+	if (c.reader_drops + c.skipped)
+		chan_wake_dir(ch, CHAN_DIR_SEND);
+}
+
+static void chan_vma_open(struct vm_area_struct *vma)
+{
+	struct chan_endpoint *ep = vma->vm_private_data;
+
+	atomic_inc(&ep->map_vmas);
+}
+
+static void chan_vma_close(struct vm_area_struct *vma)
+{
+	struct chan_endpoint *ep = vma->vm_private_data;
+
+	if (!atomic_dec_and_test(&ep->map_vmas))
+		return;
+	chan_map_repair(ep);
+	/*
+	 * Release: the repair is done before another mapping of the endpoint
+	 * can claim slots with the same token (pairs with the acquire of
+	 * test_and_set_bit_lock() in chan_endpoint_mmap()).
+	 */
+	clear_bit_unlock(CHAN_EP_MAPPED, &ep->flags);
+}
+
+/*
+ * Every page is inserted at mmap time; this puts one back after
+ * madvise(MADV_DONTNEED) zapped it. The VMA holds the file, the file the
+ * channel, the channel its ring.
+ */
+static vm_fault_t chan_vma_fault(struct vm_fault *vmf)
+{
+	struct chan_endpoint *ep = vmf->vma->vm_private_data;
+	struct chan_ring *ring = &ep->ch->ring;
+
+	if (vmf->pgoff >= ring->size >> PAGE_SHIFT)
+		return VM_FAULT_SIGBUS;
+	vmf->page = vmalloc_to_page(ring->mem + (vmf->pgoff << PAGE_SHIFT));
+	get_page(vmf->page);
+	return 0;
+}
+
+static const struct vm_operations_struct chan_vm_ops = {
+	.open = chan_vma_open,
+	.close = chan_vma_close,
+	.fault = chan_vma_fault,
+};
+
+/* Check a request to map @ch through @ep; 0 or -errno. */
+static int chan_map_check(struct chan *ch, struct vm_area_struct *vma)
+{
+	if (!ch->ring.mappable)
+		return -ENODEV;
+	if (chan_state(ch) & CHAN_STATE_DESTROYED)
+		return -EIDRM;
+	/* A mapper is a full participant: it can send and receive. */
+	if (!chan_permitted(ch, CHAN_ROLE_SEND | CHAN_ROLE_RECV, true))
+		return -EACCES;
+	if (!(vma->vm_flags & VM_SHARED))
+		return -EINVAL;
+	if (vma->vm_flags & VM_EXEC)
+		return -EPERM;
+	if (vma->vm_pgoff || vma->vm_end - vma->vm_start != ch->ring.size)
+		return -EINVAL;
+	return 0;
+}
+
+/**
+ * chan_endpoint_mmap() - map a channel's ring through one of its fds
+ * @file: the channel fd
+ * @vma: the new mapping (mmap_lock held for writing)
+ *
+ * Return: 0, -ENODEV (not mappable), -EIDRM, -EACCES, -EINVAL (private,
+ * wrong size or offset), -EPERM (executable), -EBUSY (the endpoint is
+ * mapped already, or its last mapping is being repaired), or an error
+ * inserting the pages.
+ */
+int chan_endpoint_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct chan_endpoint *ep = file->private_data;
+	struct chan *ch = ep->ch;
+	unsigned long off;
+	int ret;
+
+	ret = chan_map_check(ch, vma);
+	if (ret)
+		return ret;
+	/* Acquire: pairs with clear_bit_unlock() after a repair. */
+	if (test_and_set_bit_lock(CHAN_EP_MAPPED, &ep->flags))
+		return -EBUSY;
+
+	vm_flags_set(vma, VM_DONTEXPAND | VM_DONTCOPY | VM_DONTDUMP);
+	vm_flags_clear(vma, VM_MAYEXEC);
+	for (off = 0; off < ch->ring.size; off += PAGE_SIZE) {
+		ret = vm_insert_page(vma, vma->vm_start + off,
+				     vmalloc_to_page(ch->ring.mem + off));
+		if (ret) {
+			/*
+			 * No ops yet, so no close for this VMA: mmap() zaps
+			 * what was inserted and the endpoint stays unmapped.
+			 */
+			clear_bit_unlock(CHAN_EP_MAPPED, &ep->flags);
+			return ret;
+		}
+	}
+	atomic_set(&ep->map_vmas, 1);
+	vma->vm_private_data = ep;
+	vma->vm_ops = &chan_vm_ops;
+	return 0;
+}
