@@ -125,6 +125,81 @@ ssize_t chan_recvmsg(int fd, uint32_t id, void *buf, size_t cap,
 		     unsigned int flags, uint64_t timeout_ns,
 		     uint32_t *msg_len);
 
+/*
+ * Endpoint handles: the fast path.
+ *
+ * A handle owns a channel fd (chan_ep_fd() gives it for poll/epoll; do
+ * not close it yourself) and, if the channel was created
+ * CHAN_CREATE_MAPPABLE and the caller has read and write permission, a
+ * mapping of the channel's ring. Sends and receives on a mapped handle
+ * then cost no system call unless they must sleep, wake a sleeper, or
+ * report an error; the semantics and errors are those of the fd calls
+ * above, and kernel-path users (ioctl, read/write, poll) share the channel
+ * freely. Many threads may use one handle at once.
+ *
+ * Trust: every process that maps a channel can write anything into its
+ * ring; it can spoil that channel's messages, never the kernel or any
+ * other channel. Map only channels whose users trust one another.
+ *
+ * Death: if a process dies (or unmaps, or execs) while it holds a slot,
+ * the kernel repairs the ring: a message it was writing is skipped and a
+ * message it was reading is lost, both counted in chan_info.dropped;
+ * nobody waits for it.
+ *
+ * fork(): the child does not inherit the mapping; its handles keep working
+ * through the kernel path. A receive into a bad buffer on the fast path
+ * faults (SIGSEGV) instead of returning -EFAULT.
+ */
+struct chan_ep;
+
+/* chan_ep_open() flag, beside CHAN_OPEN_*: never map, use the kernel path. */
+#define CHAN_EP_NO_MAP		(1U << 31)
+
+/**
+ * struct chan_ep_stats - what a handle did
+ * @fast_sent: messages sent without a system call
+ * @fast_received: messages received without a system call
+ * @kernel_sent: messages sent through the kernel path
+ * @kernel_received: messages received through the kernel path
+ * @wakes: wake-ups asked of the kernel for sleepers
+ */
+struct chan_ep_stats {
+	uint64_t fast_sent;
+	uint64_t fast_received;
+	uint64_t kernel_sent;
+	uint64_t kernel_received;
+	uint64_t wakes;
+};
+
+/* Open an endpoint handle with CHAN_ROLE_* roles and CHAN_OPEN_* flags (or
+ * CHAN_EP_NO_MAP); *epp receives it.
+ */
+int chan_ep_open(struct chan_ep **epp, uint32_t id, unsigned int roles,
+		 unsigned int flags);
+/* Unmap and close; returns close(2)'s result. */
+int chan_ep_close(struct chan_ep *ep);
+/* The channel fd, for poll/epoll and the fd calls above. */
+int chan_ep_fd(const struct chan_ep *ep);
+/* 1 if sends and receives take the fast path, else 0. */
+int chan_ep_mapped(const struct chan_ep *ep);
+/* Copy at most size bytes of the handle's statistics into *st. */
+int chan_ep_get_stats(const struct chan_ep *ep, struct chan_ep_stats *st,
+		      size_t size);
+
+int chan_ep_send(struct chan_ep *ep, const void *msg, size_t len);
+int chan_ep_try_send(struct chan_ep *ep, const void *msg, size_t len);
+int chan_ep_send_timeout(struct chan_ep *ep, const void *msg, size_t len,
+			 uint64_t timeout_ns);
+int chan_ep_sendmsg(struct chan_ep *ep, const void *msg, size_t len,
+		    unsigned int flags, uint64_t timeout_ns);
+ssize_t chan_ep_recv(struct chan_ep *ep, void *buf, size_t cap);
+ssize_t chan_ep_try_recv(struct chan_ep *ep, void *buf, size_t cap);
+ssize_t chan_ep_recv_timeout(struct chan_ep *ep, void *buf, size_t cap,
+			     uint64_t timeout_ns);
+ssize_t chan_ep_recvmsg(struct chan_ep *ep, void *buf, size_t cap,
+			unsigned int flags, uint64_t timeout_ns,
+			uint32_t *msg_len);
+
 /* CLOCK_MONOTONIC now, in nanoseconds, for deadlines. */
 uint64_t chan_now_ns(void);
 

@@ -1,0 +1,413 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Endpoint handles and the fast path.
+ *
+ * A handle owns a channel fd and, when the channel was created
+ * CHAN_CREATE_MAPPABLE and the caller may map it, a shared mapping of the
+ * ring. Sends and receives then run the ring protocol (kmod/chan_ring.h,
+ * the same code the kernel runs) directly on the mapping, with the
+ * endpoint's owner token, and enter the kernel only to sleep, to wake a
+ * sleeper, or to learn the exact error. Without a mapping every call is
+ * the kernel path of io.c.
+ *
+ * Wake-ups: after publishing (retiring) a slot, a full barrier, then the
+ * count of receivers (senders) asleep in the kernel, read from the header;
+ * only if it is not zero, CHAN_IOC_WAKE. The kernel counts a sleeper on
+ * that same word before its last look at the ring, with a full barrier in
+ * between, so either the sleeper sees our slot or we see it counted.
+ *
+ * fork(): the mapping is not inherited (VM_DONTCOPY). A pthread_atfork()
+ * handler moves a generation counter in the child, and a handle mapped in
+ * another generation uses the kernel path: the child never touches an
+ * address it does not have, and never unmaps one it does not own.
+ */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "libchan_private.h"
+#include "chan_ring.h"
+
+/* Tombstones one receive passes before it lets the kernel decide. */
+#define CHAN_EP_SKIP_MAX	64
+
+/* What a fast-path attempt returns when the kernel path must decide. */
+#define CHAN_EP_SLOW		1
+
+#define CHAN_MSG_FLAGS	(CHAN_MSG_NONBLOCK | CHAN_MSG_TIMEOUT | CHAN_MSG_ABSTIME)
+
+struct chan_ep {
+	int fd;
+	uint32_t roles;
+	uint32_t token;
+	uint32_t msg_size;
+	/* The mapping, or NULL; valid only in generation map_gen. */
+	void *map;
+	size_t map_size;
+	unsigned int map_gen;
+	struct chan_ring_view v;
+	struct chan_ring_kstate *ks;
+	/* Statistics, relaxed atomics: many threads may share a handle. */
+	atomic_uint_least64_t fast_sent;
+	atomic_uint_least64_t fast_received;
+	atomic_uint_least64_t kernel_sent;
+	atomic_uint_least64_t kernel_received;
+	atomic_uint_least64_t wakes;
+};
+
+/* Moves in every child of fork(): mappings of older generations are gone. */
+static atomic_uint chan_fork_gen;
+static pthread_once_t chan_atfork_once = PTHREAD_ONCE_INIT;
+
+static void chan_atfork_child(void)
+{
+	atomic_fetch_add_explicit(&chan_fork_gen, 1, memory_order_relaxed);
+}
+
+static void chan_atfork_register(void)
+{
+	pthread_atfork(NULL, NULL, chan_atfork_child);
+}
+
+static bool chan_ep_fast(const struct chan_ep *ep)
+{
+	return ep->map &&
+	       ep->map_gen == atomic_load_explicit(&chan_fork_gen,
+						   memory_order_relaxed);
+}
+
+static void chan_stat_inc(atomic_uint_least64_t *c)
+{
+	atomic_fetch_add_explicit(c, 1, memory_order_relaxed);
+}
+
+/* The same checks as the kernel's: anything it would refuse goes to it. */
+static bool chan_msg_flags_ok(unsigned int flags, uint64_t timeout_ns)
+{
+	if (flags & ~CHAN_MSG_FLAGS)
+		return false;
+	if ((flags & CHAN_MSG_NONBLOCK) && (flags & CHAN_MSG_TIMEOUT))
+		return false;
+	if ((flags & CHAN_MSG_ABSTIME) && !(flags & CHAN_MSG_TIMEOUT))
+		return false;
+	return (flags & CHAN_MSG_TIMEOUT) || !timeout_ns;
+}
+
+/* Ring the kernel's doorbell for the waiters of @roles. */
+static void chan_ep_wake(struct chan_ep *ep, uint32_t roles)
+{
+	struct chan_wake w = { .size = sizeof(w), .roles = roles };
+
+	chan_ioctl(ep->fd, CHAN_IOC_WAKE, &w);
+	chan_stat_inc(&ep->wakes);
+}
+
+/*
+ * After a publish (retire): full barrier, then the count of kernel
+ * sleepers on the other side. Pairs with the barrier between a sleeper's
+ * count and its last look at the ring (prepare_to_wait_exclusive() in the
+ * kernel's chan_xfer(), or poll's smp_mb()).
+ */
+static void chan_ep_wake_if_waiting(struct chan_ep *ep, uint32_t *waiters,
+				    uint32_t roles)
+{
+	atomic_thread_fence(memory_order_seq_cst);
+	if (__atomic_load_n(waiters, __ATOMIC_RELAXED))
+		chan_ep_wake(ep, roles);
+}
+
+static uint32_t chan_ep_state(const struct chan_ep *ep)
+{
+	/* Acquire: pairs with the kernel's release of a new state. */
+	return __atomic_load_n(&ep->ks->state, __ATOMIC_ACQUIRE);
+}
+
+/*
+ * One send on the mapping. 0, -EAGAIN (full, for a caller that would not
+ * wait), or CHAN_EP_SLOW: the kernel path decides (to wait, or for the
+ * channel's state).
+ */
+static int chan_ep_fast_send(struct chan_ep *ep, const void *msg, size_t len,
+			     unsigned int flags)
+{
+	struct chan_slot *s;
+	__s64 pos;
+
+	if (chan_ep_state(ep) & (CHAN_STATE_DESTROYED | CHAN_STATE_NO_RECEIVERS))
+		return CHAN_EP_SLOW;
+	s = chan_ring_claim_send(&ep->v, ep->token, &pos);
+	if (!s) {
+		if (pos == -EAGAIN && (flags & CHAN_MSG_NONBLOCK))
+			return -EAGAIN;
+		return CHAN_EP_SLOW;
+	}
+	memcpy(s->data, msg, len);
+	chan_ring_publish(&ep->v, s, (uint64_t)pos, (uint32_t)len, ep->token);
+	chan_stat_inc(&ep->fast_sent);
+	chan_ep_wake_if_waiting(ep, &ep->ks->recv_waiters, CHAN_ROLE_RECV);
+	return 0;
+}
+
+/*
+ * One receive on the mapping: the length, -EMSGSIZE (*msg_len set),
+ * -EAGAIN (empty, for a caller that would not wait, with a sender left),
+ * or CHAN_EP_SLOW.
+ */
+static ssize_t chan_ep_fast_recv(struct chan_ep *ep, void *buf, size_t cap,
+				 unsigned int flags, uint32_t *msg_len)
+{
+	uint32_t max = cap > UINT32_MAX ? UINT32_MAX : (uint32_t)cap;
+	uint32_t state, len = 0, n;
+	struct chan_slot *s;
+	__s64 pos;
+
+	state = chan_ep_state(ep);
+	if (state & CHAN_STATE_DESTROYED)
+		return CHAN_EP_SLOW;
+	for (n = 0; n < CHAN_EP_SKIP_MAX; n++) {
+		s = chan_ring_claim_recv(&ep->v, ep->token, max, &pos, &len);
+		if (!s) {
+			if (pos == -EMSGSIZE) {
+				*msg_len = len;
+				return -EMSGSIZE;
+			}
+			/* Drained with no sender left: the kernel says EPIPE. */
+			if (pos == -EAGAIN && (flags & CHAN_MSG_NONBLOCK) &&
+			    !(state & CHAN_STATE_NO_SENDERS))
+				return -EAGAIN;
+			return CHAN_EP_SLOW;
+		}
+		if (chan_slot_is_tombstone(s)) {
+			/* Its sender died writing it: counted as dropped. */
+			chan_ring_retire(&ep->v, s, (uint64_t)pos);
+			__atomic_fetch_add(&ep->v.hdr->user_skipped, 1,
+					   __ATOMIC_RELAXED);
+			chan_ep_wake_if_waiting(ep, &ep->ks->send_waiters,
+						CHAN_ROLE_SEND);
+			continue;
+		}
+		memcpy(buf, s->data, len);
+		chan_ring_retire(&ep->v, s, (uint64_t)pos);
+		chan_stat_inc(&ep->fast_received);
+		chan_ep_wake_if_waiting(ep, &ep->ks->send_waiters,
+					CHAN_ROLE_SEND);
+		*msg_len = len;
+		return len;
+	}
+	return CHAN_EP_SLOW;
+}
+
+int chan_ep_sendmsg(struct chan_ep *ep, const void *msg, size_t len,
+		    unsigned int flags, uint64_t timeout_ns)
+{
+	int ret;
+
+	if (!ep)
+		return -EINVAL;
+	if (chan_ep_fast(ep) && (ep->roles & CHAN_ROLE_SEND) &&
+	    len <= ep->msg_size && chan_msg_flags_ok(flags, timeout_ns)) {
+		ret = chan_ep_fast_send(ep, msg, len, flags);
+		if (ret != CHAN_EP_SLOW)
+			return ret;
+	}
+	ret = chan_sendmsg(ep->fd, 0, msg, len, flags, timeout_ns);
+	if (!ret)
+		chan_stat_inc(&ep->kernel_sent);
+	return ret;
+}
+
+ssize_t chan_ep_recvmsg(struct chan_ep *ep, void *buf, size_t cap,
+			unsigned int flags, uint64_t timeout_ns,
+			uint32_t *msg_len)
+{
+	uint32_t len = 0;
+	ssize_t ret;
+
+	if (!ep)
+		return -EINVAL;
+	if (chan_ep_fast(ep) && (ep->roles & CHAN_ROLE_RECV) &&
+	    chan_msg_flags_ok(flags, timeout_ns)) {
+		ret = chan_ep_fast_recv(ep, buf, cap, flags, &len);
+		if (ret != CHAN_EP_SLOW) {
+			if (msg_len && (ret >= 0 || ret == -EMSGSIZE))
+				*msg_len = len;
+			return ret;
+		}
+	}
+	ret = chan_recvmsg(ep->fd, 0, buf, cap, flags, timeout_ns, msg_len);
+	if (ret >= 0)
+		chan_stat_inc(&ep->kernel_received);
+	return ret;
+}
+
+int chan_ep_send(struct chan_ep *ep, const void *msg, size_t len)
+{
+	return chan_ep_sendmsg(ep, msg, len, 0, 0);
+}
+
+int chan_ep_try_send(struct chan_ep *ep, const void *msg, size_t len)
+{
+	return chan_ep_sendmsg(ep, msg, len, CHAN_MSG_NONBLOCK, 0);
+}
+
+int chan_ep_send_timeout(struct chan_ep *ep, const void *msg, size_t len,
+			 uint64_t timeout_ns)
+{
+	return chan_ep_sendmsg(ep, msg, len, CHAN_MSG_TIMEOUT, timeout_ns);
+}
+
+ssize_t chan_ep_recv(struct chan_ep *ep, void *buf, size_t cap)
+{
+	return chan_ep_recvmsg(ep, buf, cap, 0, 0, NULL);
+}
+
+ssize_t chan_ep_try_recv(struct chan_ep *ep, void *buf, size_t cap)
+{
+	return chan_ep_recvmsg(ep, buf, cap, CHAN_MSG_NONBLOCK, 0, NULL);
+}
+
+ssize_t chan_ep_recv_timeout(struct chan_ep *ep, void *buf, size_t cap,
+			     uint64_t timeout_ns)
+{
+	return chan_ep_recvmsg(ep, buf, cap, CHAN_MSG_TIMEOUT, timeout_ns, NULL);
+}
+
+/*
+ * Map the ring of a mappable channel. The geometry comes from INFO and is
+ * checked against the header; the view is built from our own copy, never
+ * read back from shared memory. Any failure leaves the handle on the
+ * kernel path.
+ */
+static void chan_ep_map(struct chan_ep *ep, const struct chan_info *info)
+{
+	uint32_t slot_size = chan_ring_slot_size(info->msg_size);
+	long page = sysconf(_SC_PAGESIZE);
+	const struct chan_ring_hdr *hdr;
+	size_t size;
+	void *map;
+	int saved = errno;
+
+	if (info->capacity & (info->capacity - 1) || page <= 0)
+		return;
+	size = CHAN_RING_HDR_SIZE + (size_t)info->capacity * slot_size;
+	size = (size + (size_t)page - 1) & ~((size_t)page - 1);
+	map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, ep->fd, 0);
+	errno = saved;
+	if (map == MAP_FAILED)
+		return;
+	hdr = map;
+	if (hdr->magic != CHAN_RING_MAGIC ||
+	    hdr->version != CHAN_RING_VERSION ||
+	    hdr->msg_size != info->msg_size || hdr->slot_size != slot_size ||
+	    hdr->capacity != info->capacity ||
+	    hdr->slots_offset != CHAN_RING_HDR_SIZE) {
+		munmap(map, size);
+		errno = saved;
+		return;
+	}
+	ep->v.hdr = map;
+	ep->v.slots = (unsigned char *)map + CHAN_RING_HDR_SIZE;
+	ep->v.mask = info->capacity - 1;
+	ep->v.shift = (uint32_t)__builtin_ctz(info->capacity);
+	ep->v.slot_size = slot_size;
+	ep->v.msg_size = info->msg_size;
+	ep->ks = &ep->v.hdr->kstate;
+	ep->map_size = size;
+	ep->map_gen = atomic_load_explicit(&chan_fork_gen,
+					   memory_order_relaxed);
+	ep->map = map;
+}
+
+int chan_ep_open(struct chan_ep **epp, uint32_t id, unsigned int roles,
+		 unsigned int flags)
+{
+	struct chan_open o = {
+		.size = sizeof(o),
+		.flags = flags & ~CHAN_EP_NO_MAP,
+		.id = id,
+		.roles = roles,
+	};
+	struct chan_info info;
+	struct chan_ep *ep;
+	int dev, fd, ret;
+
+	if (!epp)
+		return -EINVAL;
+	pthread_once(&chan_atfork_once, chan_atfork_register);
+	dev = chan_dev_fd();
+	if (dev < 0)
+		return dev;
+	ep = calloc(1, sizeof(*ep));
+	if (!ep)
+		return -ENOMEM;
+	fd = chan_ioctl(dev, CHAN_IOC_OPEN, &o);
+	if (fd < 0) {
+		free(ep);
+		return fd;
+	}
+	ep->fd = fd;
+	ep->roles = roles;
+	ep->token = o.out_token;
+	ret = chan_fd_info(fd, &info);
+	if (ret) {
+		chan_close(fd);
+		free(ep);
+		return ret;
+	}
+	ep->msg_size = info.msg_size;
+	if ((info.chan_flags & CHAN_CREATE_MAPPABLE) &&
+	    !(flags & CHAN_EP_NO_MAP) && ep->token > CHAN_OWNER_KERNEL)
+		chan_ep_map(ep, &info);
+	*epp = ep;
+	return 0;
+}
+
+int chan_ep_close(struct chan_ep *ep)
+{
+	int saved = errno, ret;
+
+	if (!ep)
+		return -EINVAL;
+	/* A child of fork() does not have its parent's mapping. */
+	if (chan_ep_fast(ep))
+		munmap(ep->map, ep->map_size);
+	errno = saved;
+	ret = chan_close(ep->fd);
+	free(ep);
+	return ret;
+}
+
+int chan_ep_fd(const struct chan_ep *ep)
+{
+	return ep ? ep->fd : -EINVAL;
+}
+
+int chan_ep_mapped(const struct chan_ep *ep)
+{
+	return ep && chan_ep_fast(ep);
+}
+
+int chan_ep_get_stats(const struct chan_ep *ep, struct chan_ep_stats *st,
+		      size_t size)
+{
+	struct chan_ep_stats s;
+
+	if (!ep || !st)
+		return -EINVAL;
+	s.fast_sent = atomic_load_explicit(&ep->fast_sent,
+					   memory_order_relaxed);
+	s.fast_received = atomic_load_explicit(&ep->fast_received,
+					       memory_order_relaxed);
+	s.kernel_sent = atomic_load_explicit(&ep->kernel_sent,
+					     memory_order_relaxed);
+	s.kernel_received = atomic_load_explicit(&ep->kernel_received,
+						 memory_order_relaxed);
+	s.wakes = atomic_load_explicit(&ep->wakes, memory_order_relaxed);
+	/* Never more than the caller's version of the struct has. */
+	memcpy(st, &s, size < sizeof(s) ? size : sizeof(s));
+	return 0;
+}
