@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * chan_ring_repair(): endpoints that die while holding slots, alone and
- * under traffic, with the accounting identity of shared/models/ring.pml:
+ * under traffic, with the accounting identity of models/ring.pml:
  * claimed = published + tombstoned = delivered + skipped + reader_drops.
  */
 #include <pthread.h>
