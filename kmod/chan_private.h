@@ -4,7 +4,8 @@
  * main.c (init/exit), dev.c (/dev/chan and ioctl dispatch), ns.c (IPC
  * namespaces and their death), registry.c (IDs and names), account.c
  * (limits), channel.c (channel objects, permissions, state), ring.c (ring
- * memory), io.c (send, receive, waiting), endpoint.c (channel fds), map.c
+ * memory), io.c (send, receive, waiting), msg.c (the message ioctls:
+ * SEND, RECV, batches, CALL), endpoint.c (channel fds), map.c
  * (mapping a ring into user space, and its repair). compat.h holds what
  * differs between kernel series.
  */
@@ -45,7 +46,8 @@
 #define CHAN_FEATURES	(CHAN_FEAT_ID_IO | CHAN_FEAT_FD_IO | CHAN_FEAT_POLL | \
 			 CHAN_FEAT_RW | CHAN_FEAT_NAMES | CHAN_FEAT_TIMEOUT | \
 			 CHAN_FEAT_TYPE_TAG | CHAN_FEAT_INFO_NEXT | \
-			 CHAN_FEAT_AUTODESTROY | CHAN_FEAT_MMAP)
+			 CHAN_FEAT_AUTODESTROY | CHAN_FEAT_MMAP | \
+			 CHAN_FEAT_BATCH | CHAN_FEAT_CALL)
 
 #define CHAN_CREATE_FLAGS	(CHAN_CREATE_AUTODESTROY | CHAN_CREATE_MAPPABLE)
 
@@ -309,6 +311,24 @@ struct chan_xfer {
 	u32 faulted;
 };
 
+/**
+ * struct chan_ucmd - one ioctl call being executed
+ * @cf: the /dev/chan file, or NULL on a channel fd
+ * @ep: the channel fd's endpoint, or NULL on /dev/chan
+ * @file: the file the ioctl came on
+ * @ubuffer: the user's struct
+ * @user_size: the size user space gave
+ * @cmd: the kernel's copy of the struct
+ */
+struct chan_ucmd {
+	struct chan_file *cf;
+	struct chan_endpoint *ep;
+	struct file *file;
+	void __user *ubuffer;
+	u32 user_size;
+	void *cmd;
+};
+
 /* ns.c */
 struct chan_ns *chan_ns_get_current(void);
 void chan_ns_put(struct chan_ns *ns);
@@ -380,10 +400,20 @@ int chan_endpoint_open(struct chan *ch, u32 roles, u32 open_flags,
 		       bool owner, u32 __user *token_out);
 struct chan_endpoint *chan_endpoint_from_file(struct file *file);
 
+/* msg.c */
+int chan_cmd_send(struct chan_ucmd *ucmd);
+int chan_cmd_recv(struct chan_ucmd *ucmd);
+int chan_cmd_send_batch(struct chan_ucmd *ucmd);
+int chan_cmd_recv_batch(struct chan_ucmd *ucmd);
+int chan_cmd_call(struct chan_ucmd *ucmd);
+
 /* map.c */
 int chan_endpoint_mmap(struct file *file, struct vm_area_struct *vma);
 
 /* dev.c */
+int chan_ucmd_respond(struct chan_ucmd *ucmd, size_t ksize);
+struct chan *chan_ucmd_chan(struct chan_ucmd *ucmd, u32 id);
+void chan_ucmd_put(struct chan_ucmd *ucmd, struct chan *ch);
 int chan_dev_init(void);
 void chan_dev_exit(void);
 long chan_ioctl(struct file *file, struct chan_file *cf,

@@ -22,6 +22,9 @@ static_assert(sizeof(struct chan_ring_geom) == 40);
 static_assert(sizeof(struct chan_create) == 152);
 static_assert(sizeof(struct chan_open) == 32);
 static_assert(sizeof(struct chan_wake) == 16);
+static_assert(sizeof(struct chan_iov) == 16);
+static_assert(sizeof(struct chan_batch) == 32);
+static_assert(sizeof(struct chan_call) == 56);
 static_assert(sizeof(struct chan_msg) == 32);
 static_assert(sizeof(struct chan_destroy) == 16);
 static_assert(sizeof(struct chan_info) == 176);
@@ -36,26 +39,8 @@ static_assert(sizeof(struct chan_ring_hdr) <= CHAN_RING_HDR_MIN);
 static_assert(CHAN_RING_HDR_MIN % CHAN_RING_ALIGN == 0);
 static_assert(CHAN_RING_HDR_SIZE % CHAN_RING_ALIGN == 0);
 
-/**
- * struct chan_ucmd - one ioctl call being executed
- * @cf: the /dev/chan file, or NULL on a channel fd
- * @ep: the channel fd's endpoint, or NULL on /dev/chan
- * @file: the file the ioctl came on
- * @ubuffer: the user's struct
- * @user_size: the size user space gave
- * @cmd: the kernel's copy of the struct
- */
-struct chan_ucmd {
-	struct chan_file *cf;
-	struct chan_endpoint *ep;
-	struct file *file;
-	void __user *ubuffer;
-	u32 user_size;
-	void *cmd;
-};
-
 /* Copy the kernel's struct back, as far as the user's size reaches. */
-static int chan_ucmd_respond(struct chan_ucmd *ucmd, size_t ksize)
+int chan_ucmd_respond(struct chan_ucmd *ucmd, size_t ksize)
 {
 	if (copy_to_user(ucmd->ubuffer, ucmd->cmd,
 			 min_t(size_t, ucmd->user_size, ksize)))
@@ -71,7 +56,7 @@ static int chan_ucmd_respond(struct chan_ucmd *ucmd, size_t ksize)
  * one, and the file cannot be released while its ioctl runs. This keeps
  * the shared reference count out of the fd path's cache traffic.
  */
-static struct chan *chan_ucmd_chan(struct chan_ucmd *ucmd, u32 id)
+struct chan *chan_ucmd_chan(struct chan_ucmd *ucmd, u32 id)
 {
 	struct chan *ch;
 
@@ -81,7 +66,7 @@ static struct chan *chan_ucmd_chan(struct chan_ucmd *ucmd, u32 id)
 	return ch ? ch : ERR_PTR(-ENOENT);
 }
 
-static void chan_ucmd_put(struct chan_ucmd *ucmd, struct chan *ch)
+void chan_ucmd_put(struct chan_ucmd *ucmd, struct chan *ch)
 {
 	if (!ucmd->ep)
 		chan_put(ch);
@@ -176,115 +161,6 @@ static int chan_cmd_open(struct chan_ucmd *ucmd)
 		ret = chan_endpoint_open(ch, o->roles, o->flags,
 					 chan_is_owner(ch, false), token_out);
 	chan_put(ch);
-	return ret;
-}
-
-static struct chan_bounce *chan_ucmd_bounce(struct chan_ucmd *ucmd)
-{
-	return ucmd->ep ? &ucmd->ep->bounce : &ucmd->cf->bounce;
-}
-
-/*
- * Common checks of SEND and RECV: the channel, the role or permission, and
- * the deadline.
- */
-static struct chan *chan_msg_prepare(struct chan_ucmd *ucmd, u32 role,
-				     struct chan_deadline *dl)
-{
-	struct chan_msg *m = ucmd->cmd;
-	struct chan *ch;
-	int ret;
-
-	ret = chan_deadline_init(dl, m->flags, m->timeout_ns,
-				 ucmd->file->f_flags & O_NONBLOCK);
-	if (ret)
-		return ERR_PTR(ret);
-	if (ucmd->ep && !(ucmd->ep->roles & role))
-		return ERR_PTR(-EBADF);
-	ch = chan_ucmd_chan(ucmd, m->id);
-	if (IS_ERR(ch))
-		return ch;
-	if (!ucmd->ep && !chan_permitted(ch, role, true)) {
-		chan_ucmd_put(ucmd, ch);
-		return ERR_PTR(-EACCES);
-	}
-	return ch;
-}
-
-/*
- * A send or receive that a signal interrupted is restarted (-ERESTARTSYS)
- * unless a handler without SA_RESTART runs. A relative timeout must keep
- * its end across the restart, however long the task then stays stopped:
- * the caller's struct is turned into the same deadline given absolutely
- * (timeout_ns the deadline on the caller's CLOCK_MONOTONIC, flags gain
- * CHAN_MSG_ABSTIME), which the restarted call reads. The timeout is
- * written first, so the struct is never left holding a deadline read as a
- * relative timeout; if the flags cannot be written, the time left is put
- * back as a relative timeout and the call fails with EINTR.
- */
-static int chan_msg_interrupted(struct chan_ucmd *ucmd,
-				const struct chan_deadline *dl)
-{
-	struct chan_msg __user *um = ucmd->ubuffer;
-	struct chan_msg *m = ucmd->cmd;
-	s64 left;
-
-	if (!dl->relative)
-		return -ERESTARTSYS;
-	if (put_user(chan_deadline_user(dl), &um->timeout_ns))
-		return -EINTR;
-	if (put_user(m->flags | CHAN_MSG_ABSTIME, &um->flags)) {
-		left = ktime_to_ns(ktime_sub(dl->expires, ktime_get()));
-		if (put_user((u64)max_t(s64, left, 0), &um->timeout_ns))
-			return -EFAULT;
-		return -EINTR;
-	}
-	return -ERESTARTSYS;
-}
-
-static int chan_cmd_send(struct chan_ucmd *ucmd)
-{
-	struct chan_msg *m = ucmd->cmd;
-	struct chan_deadline dl;
-	struct chan *ch;
-	int ret;
-
-	ch = chan_msg_prepare(ucmd, CHAN_ROLE_SEND, &dl);
-	if (IS_ERR(ch))
-		return PTR_ERR(ch);
-	ret = chan_send_user(ch, !!ucmd->ep, chan_ucmd_bounce(ucmd), u64_to_user_ptr(m->buf),
-			     NULL, m->len, &dl);
-	chan_ucmd_put(ucmd, ch);
-	if (ret == -ERESTARTSYS)
-		ret = chan_msg_interrupted(ucmd, &dl);
-	return ret;
-}
-
-static int chan_cmd_recv(struct chan_ucmd *ucmd)
-{
-	struct chan_msg *m = ucmd->cmd;
-	struct chan_msg __user *um = ucmd->ubuffer;
-	struct chan_deadline dl;
-	struct chan *ch;
-	u32 len = 0;
-	int ret;
-
-	/*
-	 * The length goes back through the struct: make sure it can before a
-	 * message is taken, so a read-only struct cannot lose one.
-	 */
-	if (put_user(m->len, &um->len))
-		return -EFAULT;
-	ch = chan_msg_prepare(ucmd, CHAN_ROLE_RECV, &dl);
-	if (IS_ERR(ch))
-		return PTR_ERR(ch);
-	ret = chan_recv_user(ch, !!ucmd->ep, chan_ucmd_bounce(ucmd), u64_to_user_ptr(m->buf),
-			     NULL, m->len, &len, &dl);
-	chan_ucmd_put(ucmd, ch);
-	if ((!ret || ret == -EMSGSIZE) && put_user(len, &um->len))
-		return -EFAULT;
-	if (ret == -ERESTARTSYS)
-		ret = chan_msg_interrupted(ucmd, &dl);
 	return ret;
 }
 
@@ -432,6 +308,8 @@ union chan_ucmd_buffer {
 	struct chan_info info;
 	struct chan_lookup lookup;
 	struct chan_wake wake;
+	struct chan_batch batch;
+	struct chan_call call;
 };
 
 /*
@@ -500,6 +378,8 @@ CHAN_COPY_IN(chan_destroy, offsetofend(struct chan_destroy, __reserved))
 CHAN_COPY_IN(chan_info, offsetofend(struct chan_info, name))
 CHAN_COPY_IN(chan_lookup, offsetofend(struct chan_lookup, __reserved))
 CHAN_COPY_IN(chan_wake, offsetofend(struct chan_wake, roles))
+CHAN_COPY_IN(chan_batch, offsetofend(struct chan_batch, timeout_ns))
+CHAN_COPY_IN(chan_call, offsetofend(struct chan_call, timeout_ns))
 
 #define CHAN_IOCTL_OP(_nr, _struct, _endpoint, _fn)			\
 	[_nr] = {							\
@@ -517,6 +397,11 @@ static const struct chan_ioctl_op chan_ioctl_ops[] = {
 	CHAN_IOCTL_OP(CHAN_CMD_INFO, chan_info, true, chan_cmd_info),
 	CHAN_IOCTL_OP(CHAN_CMD_LOOKUP, chan_lookup, false, chan_cmd_lookup),
 	CHAN_IOCTL_OP(CHAN_CMD_WAKE, chan_wake, true, chan_cmd_wake),
+	CHAN_IOCTL_OP(CHAN_CMD_SEND_BATCH, chan_batch, true,
+		      chan_cmd_send_batch),
+	CHAN_IOCTL_OP(CHAN_CMD_RECV_BATCH, chan_batch, true,
+		      chan_cmd_recv_batch),
+	CHAN_IOCTL_OP(CHAN_CMD_CALL, chan_call, true, chan_cmd_call),
 };
 
 /**

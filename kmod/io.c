@@ -340,6 +340,24 @@ static int chan_sleep(const struct chan_deadline *dl)
 }
 
 /*
+ * A pause in a run of progress that is not ours (tombstones skipped): let
+ * the CPU go, and stop if the caller would not wait longer. A mapped ring
+ * can be fed tombstones without end by a hostile mapper; this keeps a
+ * non-blocking or timed call within its promise, and any call killable.
+ */
+static int chan_yield(const struct chan_deadline *dl)
+{
+	if (signal_pending(current))
+		return -ERESTARTSYS;
+	if (dl->nonblock)
+		return -EAGAIN;
+	if (dl->timed && ktime_after(ktime_get(), dl->expires))
+		return -ETIMEDOUT;
+	cond_resched();
+	return 0;
+}
+
+/*
  * Carry out a send or a receive: try, and while the ring is full (empty)
  * wait for room (a message), as the deadline allows.
  */
@@ -376,11 +394,9 @@ static int chan_xfer(struct chan_xfer *x, enum chan_dir dir,
 					break;
 				continue;
 			}
-			if (signal_pending(current)) {
-				ret = -ERESTARTSYS;
+			ret = chan_yield(dl);
+			if (ret)
 				break;
-			}
-			cond_resched();
 			continue;
 		}
 		if (ret != -EAGAIN || dl->nonblock)

@@ -35,6 +35,7 @@ FIXTURE(abi) {
 	int ncreated;
 	unsigned char *area;	/* two pages for the argument */
 	unsigned char rbuf[64];
+	struct chan_iov iov;	/* a batch of one */
 };
 
 FIXTURE_VARIANT(abi) {
@@ -71,6 +72,46 @@ FIXTURE_VARIANT_ADD(abi, open) {
 	.reserved = { offsetof(struct chan_open, roles),
 		      offsetof(struct chan_open, __reserved) },
 	.only_high_bits = true,
+};
+
+#define ABI_MSG_FLAGS	(CHAN_MSG_NONBLOCK | CHAN_MSG_TIMEOUT | CHAN_MSG_ABSTIME)
+
+/* A batch's count has bits that must be zero (it is at most 1024). */
+FIXTURE_VARIANT_ADD(abi, send_batch_id) {
+	.cmd = CHAN_IOC_SEND_BATCH,
+	.size = sizeof(struct chan_batch),
+	.known_flags = ABI_MSG_FLAGS | CHAN_MSG_WAITALL,
+	.nreserved = 1,
+	.reserved = { offsetof(struct chan_batch, count) },
+	.only_high_bits = true,
+};
+
+FIXTURE_VARIANT_ADD(abi, recv_batch_fd) {
+	.cmd = CHAN_IOC_RECV_BATCH,
+	.size = sizeof(struct chan_batch),
+	.on_chan_fd = true,
+	.known_flags = ABI_MSG_FLAGS | CHAN_MSG_WAITALL,
+	.nreserved = 1,
+	.reserved = { offsetof(struct chan_batch, count) },
+	.only_high_bits = true,
+};
+
+/* CALL: reply_fd must be -1 on /dev/chan, reply_id 0 on a channel fd. */
+FIXTURE_VARIANT_ADD(abi, call_id) {
+	.cmd = CHAN_IOC_CALL,
+	.size = sizeof(struct chan_call),
+	.known_flags = ABI_MSG_FLAGS,
+	.nreserved = 1,
+	.reserved = { offsetof(struct chan_call, reply_fd) },
+};
+
+FIXTURE_VARIANT_ADD(abi, call_fd) {
+	.cmd = CHAN_IOC_CALL,
+	.size = sizeof(struct chan_call),
+	.on_chan_fd = true,
+	.known_flags = ABI_MSG_FLAGS,
+	.nreserved = 1,
+	.reserved = { offsetof(struct chan_call, reply_id) },
 };
 
 FIXTURE_VARIANT_ADD(abi, wake_id) {
@@ -258,6 +299,38 @@ static void abi_fill(FIXTURE_DATA(abi) *self,
 		w->roles = CHAN_ROLE_SEND | CHAN_ROLE_RECV;
 		break;
 	}
+	case CHAN_IOC_SEND_BATCH:
+	case CHAN_IOC_RECV_BATCH: {
+		struct chan_batch *b = arg;
+
+		b->id = variant->on_chan_fd ? 0 : self->id;
+		b->count = 1;
+		b->vec = (uintptr_t)&self->iov;
+		b->flags = CHAN_MSG_NONBLOCK;
+		memset(&self->iov, 0, sizeof(self->iov));
+		if (variant->cmd == CHAN_IOC_SEND_BATCH) {
+			self->iov.buf = (uintptr_t)"abc";
+			self->iov.len = 3;
+		} else {
+			self->iov.buf = (uintptr_t)self->rbuf;
+			self->iov.len = sizeof(self->rbuf);
+		}
+		break;
+	}
+	case CHAN_IOC_CALL: {
+		struct chan_call *c = arg;
+
+		/* A request to the channel itself, whose reply is queued. */
+		c->id = variant->on_chan_fd ? 0 : self->id;
+		c->reply_id = variant->on_chan_fd ? 0 : self->id;
+		c->reply_fd = variant->on_chan_fd ? self->chfd : -1;
+		c->send_buf = (uintptr_t)"abc";
+		c->send_len = 3;
+		c->recv_buf = (uintptr_t)self->rbuf;
+		c->recv_len = sizeof(self->rbuf);
+		c->flags = CHAN_MSG_NONBLOCK;
+		break;
+	}
 	}
 	((uint32_t *)arg)[0] = variant->size;
 }
@@ -349,6 +422,25 @@ static void abi_check_ok(struct __test_metadata *_metadata,
 	case CHAN_IOC_WAKE:
 		ASSERT_EQ(0, ret);
 		break;
+	case CHAN_IOC_SEND_BATCH:
+		ASSERT_EQ(1, ret);
+		ASSERT_OK(ct_info(self->dev, self->id, 0, &info));
+		ASSERT_EQ(3U, info.depth);
+		break;
+	case CHAN_IOC_RECV_BATCH:
+		ASSERT_EQ(1, ret);
+		ASSERT_EQ(5U, self->iov.len);
+		ASSERT_EQ(0, memcmp(self->rbuf, "hello", 5));
+		break;
+	case CHAN_IOC_CALL: {
+		struct chan_call *c = arg;
+
+		ASSERT_EQ(0, ret);
+		ASSERT_EQ(1U, c->out_sent);
+		ASSERT_EQ(5U, c->recv_len);
+		ASSERT_EQ(0, memcmp(self->rbuf, "hello", 5));
+		break;
+	}
 	case CHAN_IOC_SEND:
 		ASSERT_EQ(0, ret);
 		ASSERT_OK(ct_info(self->dev, self->id, 0, &info));
@@ -596,7 +688,7 @@ FIXTURE_TEARDOWN(dev)
 
 static const unsigned long unknown_cmds[] = {
 	_IO(CHAN_IOC_TYPE, 0),
-	_IO(CHAN_IOC_TYPE, 0x09),
+	_IO(CHAN_IOC_TYPE, 0x0c),
 	_IO(CHAN_IOC_TYPE, 0x42),
 	_IO(CHAN_IOC_TYPE, 0xff),
 	_IO('x', CHAN_CMD_CREATE),

@@ -102,6 +102,9 @@
 #define CHAN_CMD_INFO		0x06
 #define CHAN_CMD_LOOKUP		0x07
 #define CHAN_CMD_WAKE		0x08
+#define CHAN_CMD_SEND_BATCH	0x09
+#define CHAN_CMD_RECV_BATCH	0x0a
+#define CHAN_CMD_CALL		0x0b
 
 /* Features reported by CHAN_IOC_CREATE in chan_create.features. */
 #define CHAN_FEAT_ID_IO		_BITULL(0)	/* SEND/RECV by ID on /dev/chan */
@@ -114,6 +117,8 @@
 #define CHAN_FEAT_INFO_NEXT	_BITULL(7)	/* INFO can enumerate */
 #define CHAN_FEAT_AUTODESTROY	_BITULL(8)	/* CHAN_CREATE_AUTODESTROY */
 #define CHAN_FEAT_MMAP		_BITULL(9)	/* CHAN_CREATE_MAPPABLE, tokens, WAKE */
+#define CHAN_FEAT_BATCH		_BITULL(10)	/* SEND_BATCH, RECV_BATCH */
+#define CHAN_FEAT_CALL		_BITULL(11)	/* CALL */
 
 /**
  * struct chan_ring_geom - layout of a channel's ring (returned by CREATE)
@@ -246,12 +251,13 @@ struct chan_open {
 #define CHAN_MSG_NONBLOCK	_BITUL(0)	/* fail with EAGAIN, never sleep */
 #define CHAN_MSG_TIMEOUT	_BITUL(1)	/* timeout_ns is valid */
 #define CHAN_MSG_ABSTIME	_BITUL(2)	/* timeout_ns is absolute */
+#define CHAN_MSG_WAITALL	_BITUL(3)	/* batches: wait for every message */
 
 /**
  * struct chan_msg - argument of CHAN_IOC_SEND and CHAN_IOC_RECV
  * @size: sizeof(struct chan_msg)
- * @flags: CHAN_MSG_* flags; NONBLOCK excludes TIMEOUT, ABSTIME needs
- *	TIMEOUT
+ * @flags: CHAN_MSG_* flags other than WAITALL (batches only, else
+ *	EOPNOTSUPP); NONBLOCK excludes TIMEOUT, ABSTIME needs TIMEOUT
  * @id: channel ID on /dev/chan; must be 0 on a channel fd
  * @len: send: payload length (0..msg_size); receive: in, the buffer size;
  *	out, the length of the message received, or on EMSGSIZE the length
@@ -415,6 +421,91 @@ struct chan_wake {
 	__u32 roles;
 };
 
+/* Most messages one SEND_BATCH or RECV_BATCH moves. */
+#define CHAN_BATCH_MAX		1024
+
+/**
+ * struct chan_iov - one message of a batch
+ * @buf: user address of the payload or receive buffer
+ * @len: send: payload length; receive: in, the buffer size; out, the
+ *	length of the message received (or, on EMSGSIZE, of the message
+ *	that did not fit)
+ * @__reserved: must be zero
+ */
+struct chan_iov {
+	__aligned_u64 buf;
+	__u32 len;
+	__u32 __reserved;
+};
+
+/**
+ * struct chan_batch - argument of CHAN_IOC_SEND_BATCH and
+ *	CHAN_IOC_RECV_BATCH
+ * @size: sizeof(struct chan_batch)
+ * @flags: CHAN_MSG_* flags, as for struct chan_msg, and CHAN_MSG_WAITALL
+ * @id: channel ID on /dev/chan; must be 0 on a channel fd
+ * @count: messages at @vec, 1..CHAN_BATCH_MAX
+ * @vec: user address of an array of @count struct chan_iov
+ * @timeout_ns: as in struct chan_msg
+ *
+ * Sends (receives) up to @count messages in one call, in order, as
+ * sendmmsg(2) and recvmmsg(2) do. Only the first message waits (as the
+ * flags and timeout allow), unless CHAN_MSG_WAITALL asks to wait for each
+ * until the deadline. The ioctl returns how many messages were moved; an
+ * error is returned only if none was, and otherwise stops the batch (the
+ * next call reports it). Permissions and errors are those of SEND and
+ * RECV, plus EINVAL for a bad @count or a non-zero reserved field in an
+ * entry.
+ */
+struct chan_batch {
+	__u32 size;
+	__u32 flags;
+	__u32 id;
+	__u32 count;
+	__aligned_u64 vec;
+	__aligned_u64 timeout_ns;
+};
+
+/**
+ * struct chan_call - argument of CHAN_IOC_CALL
+ * @size: sizeof(struct chan_call)
+ * @flags: CHAN_MSG_* flags (not WAITALL): one deadline for the send and
+ *	the receive
+ * @id: on /dev/chan, the channel to send on; must be 0 on a channel fd,
+ *	which sends on its own channel
+ * @reply_id: on /dev/chan, the channel to receive from; must be 0 on a
+ *	channel fd
+ * @reply_fd: on a channel fd, a channel fd with the receive role to
+ *	receive from (it may be the same fd); must be -1 on /dev/chan
+ * @send_len: request length
+ * @send_buf: user address of the request
+ * @recv_buf: user address of the reply buffer
+ * @recv_len: in, the reply buffer's size; out, the reply's length (or, on
+ *	EMSGSIZE, the length of the reply that did not fit)
+ * @out_sent: output: 1 once the request was sent, else 0
+ * @timeout_ns: as in struct chan_msg
+ *
+ * A request and its reply in one system call (as a Zircon channel call or
+ * a binder transaction): send one message, then receive one, each as SEND
+ * and RECV would. An error before the request went leaves @out_sent 0. A
+ * signal while waiting for the reply fails the call with EINTR (never a
+ * restart, which would send the request again); @out_sent says the
+ * request went.
+ */
+struct chan_call {
+	__u32 size;
+	__u32 flags;
+	__u32 id;
+	__u32 reply_id;
+	__s32 reply_fd;
+	__u32 send_len;
+	__aligned_u64 send_buf;
+	__aligned_u64 recv_buf;
+	__u32 recv_len;
+	__u32 out_sent;
+	__aligned_u64 timeout_ns;
+};
+
 #define CHAN_IOC_CREATE		_IO(CHAN_IOC_TYPE, CHAN_CMD_CREATE)
 #define CHAN_IOC_OPEN		_IO(CHAN_IOC_TYPE, CHAN_CMD_OPEN)
 #define CHAN_IOC_SEND		_IO(CHAN_IOC_TYPE, CHAN_CMD_SEND)
@@ -423,6 +514,9 @@ struct chan_wake {
 #define CHAN_IOC_INFO		_IO(CHAN_IOC_TYPE, CHAN_CMD_INFO)
 #define CHAN_IOC_LOOKUP		_IO(CHAN_IOC_TYPE, CHAN_CMD_LOOKUP)
 #define CHAN_IOC_WAKE		_IO(CHAN_IOC_TYPE, CHAN_CMD_WAKE)
+#define CHAN_IOC_SEND_BATCH	_IO(CHAN_IOC_TYPE, CHAN_CMD_SEND_BATCH)
+#define CHAN_IOC_RECV_BATCH	_IO(CHAN_IOC_TYPE, CHAN_CMD_RECV_BATCH)
+#define CHAN_IOC_CALL		_IO(CHAN_IOC_TYPE, CHAN_CMD_CALL)
 
 /*
  * Ring layout. The ring is one block of memory: a header, then capacity
