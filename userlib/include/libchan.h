@@ -126,6 +126,37 @@ ssize_t chan_recvmsg(int fd, uint32_t id, void *buf, size_t cap,
 		     uint32_t *msg_len);
 
 /*
+ * Batches (as sendmmsg/recvmmsg): up to count (1..CHAN_BATCH_MAX) messages
+ * described by vec, on a channel fd (id 0) or by ID on chan_dev_fd().
+ * Only the first waits, unless flags has CHAN_MSG_WAITALL. Returns how
+ * many moved, or -errno if none did; a receive sets each vec[i].len to
+ * the length received.
+ */
+int chan_send_batch(int fd, uint32_t id, const struct chan_iov *vec,
+		    unsigned int count, unsigned int flags,
+		    uint64_t timeout_ns);
+int chan_recv_batch(int fd, uint32_t id, struct chan_iov *vec,
+		    unsigned int count, unsigned int flags,
+		    uint64_t timeout_ns);
+
+/*
+ * A request and its reply in one system call: send msg on fd's channel,
+ * then receive the reply from reply_fd (a channel fd with the receive
+ * role, possibly fd itself). Returns the reply's length or -errno.
+ * chan_callmsg() is the general form: by ID on chan_dev_fd() (fd's id and
+ * reply_id set, reply_fd -1), with CHAN_MSG_* flags and a timeout; *sent
+ * (if not NULL) says whether the request went, *reply_len gets the reply's
+ * length (also on -EMSGSIZE). A signal while waiting for the reply fails
+ * with -EINTR (the request is not sent twice).
+ */
+ssize_t chan_call(int fd, const void *msg, size_t len, int reply_fd,
+		  void *buf, size_t cap);
+ssize_t chan_callmsg(int fd, uint32_t id, const void *msg, size_t len,
+		     int reply_fd, uint32_t reply_id, void *buf, size_t cap,
+		     unsigned int flags, uint64_t timeout_ns,
+		     uint32_t *reply_len, int *sent);
+
+/*
  * Endpoint handles: the fast path.
  *
  * A handle owns a channel fd (chan_ep_fd() gives it for poll/epoll; do
@@ -199,6 +230,19 @@ ssize_t chan_ep_recv_timeout(struct chan_ep *ep, void *buf, size_t cap,
 ssize_t chan_ep_recvmsg(struct chan_ep *ep, void *buf, size_t cap,
 			unsigned int flags, uint64_t timeout_ns,
 			uint32_t *msg_len);
+/* Batches and calls on handles: as chan_send_batch(), chan_recv_batch()
+ * and chan_callmsg(), through the mappings where they can (a batch then
+ * costs no system call, a call at most one).
+ */
+int chan_ep_send_batch(struct chan_ep *ep, const struct chan_iov *vec,
+		       unsigned int count, unsigned int flags,
+		       uint64_t timeout_ns);
+int chan_ep_recv_batch(struct chan_ep *ep, struct chan_iov *vec,
+		       unsigned int count, unsigned int flags,
+		       uint64_t timeout_ns);
+ssize_t chan_ep_call(struct chan_ep *req, const void *msg, size_t len,
+		     struct chan_ep *reply, void *buf, size_t cap,
+		     unsigned int flags, uint64_t timeout_ns);
 
 /* CLOCK_MONOTONIC now, in nanoseconds, for deadlines. */
 uint64_t chan_now_ns(void);

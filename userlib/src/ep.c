@@ -127,9 +127,10 @@ static uint32_t chan_ep_state(const struct chan_ep *ep)
 }
 
 /*
- * One send on the mapping. 0, -EAGAIN (full, for a caller that would not
- * wait), or CHAN_EP_SLOW: the kernel path decides (to wait, or for the
- * channel's state).
+ * One send on the mapping, without the wake-up check (the caller's, once
+ * for however many it sends). 0, -EAGAIN (full, for a caller that would
+ * not wait), or CHAN_EP_SLOW: the kernel path decides (to wait, or for
+ * the channel's state).
  */
 static int chan_ep_fast_send(struct chan_ep *ep, const void *msg, size_t len,
 			     unsigned int flags)
@@ -148,14 +149,25 @@ static int chan_ep_fast_send(struct chan_ep *ep, const void *msg, size_t len,
 	memcpy(s->data, msg, len);
 	chan_ring_publish(&ep->v, s, (uint64_t)pos, (uint32_t)len, ep->token);
 	chan_stat_inc(&ep->fast_sent);
-	chan_ep_wake_if_waiting(ep, &ep->ks->recv_waiters, CHAN_ROLE_RECV);
 	return 0;
 }
 
+/* After publishing: wake a receiver asleep in the kernel, if any. */
+static void chan_ep_sent(struct chan_ep *ep)
+{
+	chan_ep_wake_if_waiting(ep, &ep->ks->recv_waiters, CHAN_ROLE_RECV);
+}
+
+/* After retiring: wake a sender asleep in the kernel, if any. */
+static void chan_ep_received(struct chan_ep *ep)
+{
+	chan_ep_wake_if_waiting(ep, &ep->ks->send_waiters, CHAN_ROLE_SEND);
+}
+
 /*
- * One receive on the mapping: the length, -EMSGSIZE (*msg_len set),
- * -EAGAIN (empty, for a caller that would not wait, with a sender left),
- * or CHAN_EP_SLOW.
+ * One receive on the mapping, without the wake-up check: the length,
+ * -EMSGSIZE (*msg_len set), -EAGAIN (empty, for a caller that would not
+ * wait, with a sender left), or CHAN_EP_SLOW.
  */
 static ssize_t chan_ep_fast_recv(struct chan_ep *ep, void *buf, size_t cap,
 				 unsigned int flags, uint32_t *msg_len)
@@ -186,15 +198,12 @@ static ssize_t chan_ep_fast_recv(struct chan_ep *ep, void *buf, size_t cap,
 			chan_ring_retire(&ep->v, s, (uint64_t)pos);
 			__atomic_fetch_add(&ep->v.hdr->user_skipped, 1,
 					   __ATOMIC_RELAXED);
-			chan_ep_wake_if_waiting(ep, &ep->ks->send_waiters,
-						CHAN_ROLE_SEND);
+			chan_ep_received(ep);
 			continue;
 		}
 		memcpy(buf, s->data, len);
 		chan_ring_retire(&ep->v, s, (uint64_t)pos);
 		chan_stat_inc(&ep->fast_received);
-		chan_ep_wake_if_waiting(ep, &ep->ks->send_waiters,
-					CHAN_ROLE_SEND);
 		*msg_len = len;
 		return len;
 	}
@@ -211,6 +220,8 @@ int chan_ep_sendmsg(struct chan_ep *ep, const void *msg, size_t len,
 	if (chan_ep_fast(ep) && (ep->roles & CHAN_ROLE_SEND) &&
 	    len <= ep->msg_size && chan_msg_flags_ok(flags, timeout_ns)) {
 		ret = chan_ep_fast_send(ep, msg, len, flags);
+		if (!ret)
+			chan_ep_sent(ep);
 		if (ret != CHAN_EP_SLOW)
 			return ret;
 	}
@@ -232,6 +243,8 @@ ssize_t chan_ep_recvmsg(struct chan_ep *ep, void *buf, size_t cap,
 	if (chan_ep_fast(ep) && (ep->roles & CHAN_ROLE_RECV) &&
 	    chan_msg_flags_ok(flags, timeout_ns)) {
 		ret = chan_ep_fast_recv(ep, buf, cap, flags, &len);
+		if (ret >= 0)
+			chan_ep_received(ep);
 		if (ret != CHAN_EP_SLOW) {
 			if (msg_len && (ret >= 0 || ret == -EMSGSIZE))
 				*msg_len = len;
@@ -241,6 +254,119 @@ ssize_t chan_ep_recvmsg(struct chan_ep *ep, void *buf, size_t cap,
 	ret = chan_recvmsg(ep->fd, 0, buf, cap, flags, timeout_ns, msg_len);
 	if (ret >= 0)
 		chan_stat_inc(&ep->kernel_received);
+	return ret;
+}
+
+/*
+ * Batches on the mapping: as many as go without waiting, one wake-up check
+ * for them all; the kernel's batch for the rest when the caller would wait
+ * for the first (or, with CHAN_MSG_WAITALL, for each).
+ */
+static int chan_ep_batch(struct chan_ep *ep, struct chan_iov *vec,
+			 unsigned int count, unsigned int flags,
+			 uint64_t timeout_ns, bool send)
+{
+	uint32_t role = send ? CHAN_ROLE_SEND : CHAN_ROLE_RECV;
+	unsigned int i = 0;
+	uint32_t len;
+	ssize_t r = 0;
+	int ret;
+
+	if (!ep || !vec)
+		return -EINVAL;
+	if (chan_ep_fast(ep) && (ep->roles & role) && count &&
+	    count <= CHAN_BATCH_MAX &&
+	    chan_msg_flags_ok(flags & ~CHAN_MSG_WAITALL, timeout_ns)) {
+		for (; i < count; i++) {
+			void *buf = (void *)(uintptr_t)vec[i].buf;
+
+			if (vec[i].__reserved)
+				break;
+			if (send) {
+				if (vec[i].len > ep->msg_size)
+					break;
+				r = chan_ep_fast_send(ep, buf, vec[i].len,
+						      CHAN_MSG_NONBLOCK);
+			} else {
+				r = chan_ep_fast_recv(ep, buf, vec[i].len,
+						      CHAN_MSG_NONBLOCK, &len);
+				if (r >= 0 || r == -EMSGSIZE)
+					vec[i].len = len;
+			}
+			if (r < 0 || r == CHAN_EP_SLOW)
+				break;
+		}
+		if (i)
+			send ? chan_ep_sent(ep) : chan_ep_received(ep);
+		if (i == count || (i && !(flags & CHAN_MSG_WAITALL)))
+			return (int)i;
+		/* Said without the kernel: what it would say too. */
+		if (!i && (r == -EMSGSIZE || r == -EAGAIN))
+			return (int)r;
+	}
+	ret = send ? chan_send_batch(ep->fd, 0, vec + i, count - i, flags,
+				     timeout_ns) :
+		     chan_recv_batch(ep->fd, 0, vec + i, count - i, flags,
+				     timeout_ns);
+	if (ret > 0) {
+		atomic_fetch_add_explicit(send ? &ep->kernel_sent :
+					  &ep->kernel_received,
+					  (uint64_t)ret, memory_order_relaxed);
+		return (int)i + ret;
+	}
+	return i ? (int)i : ret;
+}
+
+int chan_ep_send_batch(struct chan_ep *ep, const struct chan_iov *vec,
+		       unsigned int count, unsigned int flags,
+		       uint64_t timeout_ns)
+{
+	/* Sending never writes the vector. */
+	return chan_ep_batch(ep, (struct chan_iov *)vec, count, flags,
+			     timeout_ns, true);
+}
+
+int chan_ep_recv_batch(struct chan_ep *ep, struct chan_iov *vec,
+		       unsigned int count, unsigned int flags,
+		       uint64_t timeout_ns)
+{
+	return chan_ep_batch(ep, vec, count, flags, timeout_ns, false);
+}
+
+/*
+ * A request and its reply. When a receiver of the request sleeps in the
+ * kernel, CHAN_IOC_CALL sends, wakes it and waits for the reply in one
+ * system call; otherwise the request goes through the mapping and the
+ * reply is taken from the reply's mapping, or waited for in the kernel.
+ */
+ssize_t chan_ep_call(struct chan_ep *req, const void *msg, size_t len,
+		     struct chan_ep *reply, void *buf, size_t cap,
+		     unsigned int flags, uint64_t timeout_ns)
+{
+	uint32_t rlen = 0;
+	ssize_t ret;
+	int sent = 0;
+
+	if (!req || !reply)
+		return -EINVAL;
+	if (chan_ep_fast(req) && (req->roles & CHAN_ROLE_SEND) &&
+	    len <= req->msg_size && chan_msg_flags_ok(flags, timeout_ns) &&
+	    !__atomic_load_n(&req->ks->recv_waiters, __ATOMIC_RELAXED)) {
+		ret = chan_ep_fast_send(req, msg, len, flags);
+		if (!ret) {
+			chan_ep_sent(req);
+			return chan_ep_recvmsg(reply, buf, cap, flags,
+					       timeout_ns, NULL);
+		}
+		if (ret != CHAN_EP_SLOW)
+			return ret;
+	}
+	ret = chan_callmsg(req->fd, 0, msg, len, reply->fd, 0, buf, cap,
+			   flags, timeout_ns, &rlen, &sent);
+	if (sent)
+		chan_stat_inc(&req->kernel_sent);
+	if (ret >= 0)
+		chan_stat_inc(&reply->kernel_received);
 	return ret;
 }
 

@@ -118,3 +118,74 @@ ssize_t chan_recv_id(uint32_t id, void *buf, size_t cap, unsigned int flags,
 		return dev;
 	return chan_recvmsg(dev, id, buf, cap, flags, timeout_ns, NULL);
 }
+
+/* A batch on a channel fd (id 0) or by ID on the /dev/chan fd. */
+static int chan_batch(int fd, unsigned long cmd, uint32_t id,
+		      const struct chan_iov *vec, unsigned int count,
+		      unsigned int flags, uint64_t timeout_ns)
+{
+	struct chan_batch b;
+
+	memset(&b, 0, sizeof(b));
+	b.size = sizeof(b);
+	b.flags = flags;
+	b.id = id;
+	b.count = count;
+	b.vec = (uintptr_t)vec;
+	b.timeout_ns = timeout_ns;
+	return chan_ioctl(fd, cmd, &b);
+}
+
+int chan_send_batch(int fd, uint32_t id, const struct chan_iov *vec,
+		    unsigned int count, unsigned int flags,
+		    uint64_t timeout_ns)
+{
+	return chan_batch(fd, CHAN_IOC_SEND_BATCH, id, vec, count, flags,
+			  timeout_ns);
+}
+
+int chan_recv_batch(int fd, uint32_t id, struct chan_iov *vec,
+		    unsigned int count, unsigned int flags,
+		    uint64_t timeout_ns)
+{
+	return chan_batch(fd, CHAN_IOC_RECV_BATCH, id, vec, count, flags,
+			  timeout_ns);
+}
+
+ssize_t chan_callmsg(int fd, uint32_t id, const void *msg, size_t len,
+		     int reply_fd, uint32_t reply_id, void *buf, size_t cap,
+		     unsigned int flags, uint64_t timeout_ns,
+		     uint32_t *reply_len, int *sent)
+{
+	struct chan_call c;
+	int ret;
+
+	if (len > UINT32_MAX)
+		return -EMSGSIZE;
+	memset(&c, 0, sizeof(c));
+	c.size = sizeof(c);
+	c.flags = flags;
+	c.id = id;
+	c.reply_id = reply_id;
+	c.reply_fd = reply_fd;
+	c.send_len = (uint32_t)len;
+	c.send_buf = (uintptr_t)msg;
+	c.recv_buf = (uintptr_t)buf;
+	c.recv_len = cap > UINT32_MAX ? UINT32_MAX : (uint32_t)cap;
+	c.timeout_ns = timeout_ns;
+	ret = chan_ioctl(fd, CHAN_IOC_CALL, &c);
+	if (sent)
+		*sent = (int)c.out_sent;
+	if (reply_len && (ret >= 0 || ret == -EMSGSIZE))
+		*reply_len = c.recv_len;
+	if (ret < 0)
+		return ret;
+	return (ssize_t)c.recv_len;
+}
+
+ssize_t chan_call(int fd, const void *msg, size_t len, int reply_fd,
+		  void *buf, size_t cap)
+{
+	return chan_callmsg(fd, 0, msg, len, reply_fd, 0, buf, cap, 0, 0,
+			    NULL, NULL);
+}
