@@ -10,7 +10,7 @@ export BUILD KVER KDIR
 
 .PHONY: all deps module module-debug module-rt module-6.12 userlib selftests \
 	host-tests style \
-	sparse demo check check-quick check-debug vm bench clean
+	sparse demo check check-quick check-debug vm bench model clean
 
 all: module userlib selftests
 
@@ -75,6 +75,11 @@ check-debug: module-debug userlib selftests
 # bench/results/ and prints the table.
 bench: module userlib
 	@scripts/bench.sh
+
+# The protocol models (models/README.md), checked with spin: a few
+# minutes, results under $(BUILD)/model.
+model:
+	@scripts/model.sh
 
 clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null
