@@ -12,10 +12,20 @@
  *
  * Waiting: a waiter counts itself in the shared header, queues itself
  * exclusively, so that one message wakes one waiter, then re-tries the
- * ring before it sleeps. A waker publishes,
- * then checks for sleepers (wq_has_sleeper(): a full barrier that pairs
- * with the barrier in prepare_to_wait_exclusive()), so either the waiter
- * sees the message or the waker sees the waiter.
+ * ring before it sleeps. A waker publishes, then checks for sleepers
+ * (wq_has_sleeper(): a full barrier that pairs with the barrier in
+ * chan_waiter_prepare()), so either the waiter sees the message or the
+ * waker sees the waiter.
+ *
+ * The shared count is of waiters not yet woken: a wake-up takes its
+ * waiter off the count as it takes it off the queue (chan_waiter_wake()),
+ * and a woken waiter that must wait again counts itself again before it
+ * looks at the ring once more. So a fast-path sender that publishes a
+ * stream of messages to a receiver it has just woken does not ask the
+ * kernel to wake it again for each of them; and still no wake-up is lost:
+ * a waiter off the count is running towards a look at the ring that
+ * comes after it counts itself again (a full barrier between), so either
+ * that look sees a message or its publisher sees the count.
  *
  * A wake-up can land on a waiter that will not use it: one leaving on a
  * signal or a timeout, or one whose own attempt succeeded while it was
@@ -322,7 +332,7 @@ static bool chan_can_progress(struct chan *ch, enum chan_dir dir)
 
 /*
  * Sleep until woken, the deadline passes or a signal arrives. Called after
- * prepare_to_wait_exclusive() and a failed attempt.
+ * chan_waiter_prepare() and a failed attempt.
  */
 static int chan_sleep(const struct chan_deadline *dl)
 {
@@ -357,6 +367,74 @@ static int chan_yield(const struct chan_deadline *dl)
 	return 0;
 }
 
+/**
+ * struct chan_waiter - a task waiting on one of a channel's queues
+ * @entry: its entry in the queue, exclusive
+ * @count: the shared count of that direction's waiters not yet woken
+ *	(chan_ring_waiters())
+ * @counted: the waiter is in @count; changed only under the queue's lock
+ */
+struct chan_waiter {
+	struct wait_queue_entry entry;
+	atomic_t *count;
+	bool counted;
+};
+
+/*
+ * Wake a waiter (under the queue's lock): once it is off the queue it is
+ * no longer a sleeper for anyone to wake, so it leaves the count too.
+ */
+static int chan_waiter_wake(struct wait_queue_entry *entry, unsigned int mode,
+			    int sync, void *key)
+{
+	struct chan_waiter *w = container_of(entry, struct chan_waiter, entry);
+	int ret = autoremove_wake_function(entry, mode, sync, key);
+
+	if (ret && w->counted) {
+		w->counted = false;
+		atomic_dec(w->count);
+	}
+	return ret;
+}
+
+/*
+ * Count the waiter, queue it and mark it asleep before its next look at
+ * the ring. set_current_state() is a full barrier: it orders the count
+ * before that look, pairing with the barrier between a waker's publish
+ * and its check for waiters (wq_has_sleeper() in the kernel, a fence in
+ * user space).
+ */
+static void chan_waiter_prepare(wait_queue_head_t *wq, struct chan_waiter *w)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&wq->lock, flags);
+	if (!w->counted) {
+		w->counted = true;
+		atomic_inc(w->count);
+	}
+	if (list_empty(&w->entry.entry))
+		__add_wait_queue_entry_tail(wq, &w->entry);
+	set_current_state(TASK_INTERRUPTIBLE);
+	spin_unlock_irqrestore(&wq->lock, flags);
+}
+
+/* Leave the queue and the count, if a wake-up did not already. */
+static void chan_waiter_finish(wait_queue_head_t *wq, struct chan_waiter *w)
+{
+	unsigned long flags;
+
+	__set_current_state(TASK_RUNNING);
+	spin_lock_irqsave(&wq->lock, flags);
+	if (!list_empty(&w->entry.entry))
+		list_del_init(&w->entry.entry);
+	if (w->counted) {
+		w->counted = false;
+		atomic_dec(w->count);
+	}
+	spin_unlock_irqrestore(&wq->lock, flags);
+}
+
 /*
  * Carry out a send or a receive: try, and while the ring is full (empty)
  * wait for room (a message), as the deadline allows.
@@ -366,13 +444,15 @@ static int chan_xfer(struct chan_xfer *x, enum chan_dir dir,
 {
 	struct chan *ch = x->ch;
 	wait_queue_head_t *wq = &ch->wq[dir];
+	struct chan_waiter w = { .count = chan_ring_waiters(ch, dir) };
 	bool queued = false;
-	DEFINE_WAIT(wait);
 	int ret;
 
+	init_wait_entry(&w.entry, WQ_FLAG_EXCLUSIVE);
+	w.entry.func = chan_waiter_wake;
 	for (;;) {
 		if (queued)
-			prepare_to_wait_exclusive(wq, &wait, TASK_INTERRUPTIBLE);
+			chan_waiter_prepare(wq, &w);
 		ret = dir == CHAN_DIR_SEND ? chan_try_send(x) : chan_try_recv(x);
 		if (ret > 0) {
 			/*
@@ -380,11 +460,11 @@ static int chan_xfer(struct chan_xfer *x, enum chan_dir dir,
 			 * or hostile filesystem), or a pause. Leave the queue
 			 * first, passing on a wake-up the ring could use, so
 			 * that no wake-up meant for the waiters behind us is
-			 * spent on us meanwhile; prepare_to_wait_exclusive()
-			 * queues us again.
+			 * spent on us meanwhile; chan_waiter_prepare() queues
+			 * us again.
 			 */
 			if (queued) {
-				finish_wait(wq, &wait);
+				chan_waiter_finish(wq, &w);
 				if (chan_can_progress(ch, dir))
 					chan_wake(wq);
 			}
@@ -402,16 +482,9 @@ static int chan_xfer(struct chan_xfer *x, enum chan_dir dir,
 		if (ret != -EAGAIN || dl->nonblock)
 			break;
 		if (!queued) {
-			/*
-			 * Count ourselves, then queue and try again before
-			 * sleeping: prepare_to_wait_exclusive()'s full
-			 * barrier orders the count before that try, pairing
-			 * with the full barrier a user-space waker issues
-			 * between its publish and its read of the count.
-			 */
+			/* Count, queue and try again before sleeping. */
 			queued = true;
 			this_cpu_inc(ch->stats->waits[dir]);
-			atomic_inc(chan_ring_waiters(ch, dir));
 			continue;
 		}
 		ret = chan_sleep(dl);
@@ -420,12 +493,11 @@ static int chan_xfer(struct chan_xfer *x, enum chan_dir dir,
 	}
 	if (!queued)
 		return ret;
-	finish_wait(wq, &wait);
-	atomic_dec(chan_ring_waiters(ch, dir));
+	chan_waiter_finish(wq, &w);
 	/*
-	 * After finish_wait(), any wake-up this waiter took is visible (the
-	 * waker's list removal is a release, finish_wait()'s check an acquire,
-	 * or both hold the queue lock), so the check sees what it was for.
+	 * After chan_waiter_finish() (the queue's lock, which the waker held),
+	 * any wake-up this waiter took is visible, so the check sees what it
+	 * was for.
 	 */
 	if (chan_can_progress(ch, dir))
 		chan_wake(wq);

@@ -126,9 +126,10 @@ void chan_ring_set_kstate(struct chan *ch)
  *
  * User space that maps the ring reads it to decide whether to ask the
  * kernel for a wake-up, so it must never be lower than the number of
- * sleepers: the kernel updates the shared word itself with atomic
- * operations, never a mirror of a private count written after the fact
- * (shared/models/wake.pml finds a lost wake-up with a mirror). The kernel
+ * sleepers not yet woken (io.c) and polled endpoints: the kernel updates
+ * the shared word itself with atomic operations, never a mirror of a
+ * private count written after the fact (the wake model, models/, finds a
+ * lost wake-up with a mirror). The kernel
  * never reads it for its own decisions (it checks its wait queues), so a
  * user who scribbles on it can only cost its own channel wake-ups.
  *

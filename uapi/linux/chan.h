@@ -582,10 +582,10 @@ struct chan_slot {
 
 /**
  * struct chan_ring_kstate - written only by the kernel
- * @send_waiters: senders sleeping in the kernel, plus sender endpoints
- *	that were ever polled (until they close)
- * @recv_waiters: receivers sleeping in the kernel, plus receiver
- *	endpoints that were ever polled (until they close)
+ * @send_waiters: senders asleep in the kernel and not yet woken, plus
+ *	sender endpoints that were ever polled (until they close)
+ * @recv_waiters: receivers asleep in the kernel and not yet woken, plus
+ *	receiver endpoints that were ever polled (until they close)
  * @state: CHAN_STATE_* bits
  * @__reserved: zero
  *
@@ -593,7 +593,9 @@ struct chan_slot {
  * @recv_waiters and calls CHAN_IOC_WAKE only if it is not zero (a receiver
  * mirrors it with @send_waiters). The kernel updates the counts on this
  * shared word atomically, before the sleeper's last look at the ring, so
- * they are never lower than the number of sleepers when read.
+ * they are never lower than the number of sleepers not yet woken when
+ * read; a woken waiter that must wait again counts itself again before
+ * it looks at the ring once more.
  */
 struct chan_ring_kstate {
 	__u32 send_waiters;
