@@ -1,14 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Batches: SEND_BATCH and RECV_BATCH (order, the lengths written back,
- * the count's limits, reserved fields, only the first message waits
- * unless CHAN_MSG_WAITALL, timeouts, EMSGSIZE and bad buffers or vectors
- * on the first or a later entry, wrong roles, disconnect, destroy,
- * signals and the relative timeout rewritten as a deadline), on channel
- * fds and by ID. Every fixture checks in its teardown that the channel's
- * counters balance: sent = received + dropped + discarded + depth.
+ * Batches and calls: SEND_BATCH and RECV_BATCH (order, the lengths written
+ * back, the count's limits, reserved fields, only the first message
+ * waits unless CHAN_MSG_WAITALL, timeouts, EMSGSIZE and bad buffers or
+ * vectors on the first or a later entry, wrong roles, disconnect,
+ * destroy, signals and the relative timeout rewritten as a deadline),
+ * messages larger than the kernel's stack buffer from threads sharing
+ * fds, CALL (request and reply, reply_fd and reply_id checks, timeouts
+ * and signals after the request went, never sent twice, EMSGSIZE on the
+ * reply, a read-only struct, a ping-pong between two processes). Every
+ * fixture checks in its teardown that the channels' counters balance:
+ * sent = received + dropped + discarded + depth.
  */
 #include "chan_test_util.h"
+
+#include <pthread.h>
 
 #define B_MSG_SIZE	64U
 #define B_CAP		8U
@@ -1194,6 +1200,859 @@ TEST_F(roles, nonblocking_fd)
 				       0));
 	close(s);
 	close(r);
+}
+
+/* ==== big messages: the bounce buffers, fds shared by threads ==== */
+
+/*
+ * Messages larger than the kernel's stack buffer go through the file's
+ * bounce buffer (or a private one while another call holds it): batches
+ * and calls with such messages, from threads sharing the fds at once.
+ * Each message carries its sequence number and a pattern derived from it.
+ */
+#define BIG_MSG		8192U
+#define BIG_PER_THREAD	200U
+#define BIG_THREADS	2
+
+struct big_thread {
+	int fd;
+	unsigned int first;	/* sender: the first sequence number */
+	unsigned int got;	/* receiver: messages received */
+	unsigned int bad;	/* receiver: corrupt messages */
+	unsigned char seen[BIG_THREADS * BIG_PER_THREAD];
+	int err;
+};
+
+static uint32_t big_len(unsigned int seq)
+{
+	return 257 + (seq * 977) % (BIG_MSG - 257 + 1);
+}
+
+static void big_fill(unsigned char *p, unsigned int seq)
+{
+	uint32_t len = big_len(seq), i;
+
+	memcpy(p, &seq, sizeof(seq));
+	for (i = sizeof(seq); i < len; i++)
+		p[i] = (unsigned char)(seq * 31 + i);
+}
+
+/* The sequence number of a good message, or -1. */
+static int big_check(const unsigned char *p, uint32_t len)
+{
+	unsigned int seq, i;
+
+	if (len < sizeof(seq))
+		return -1;
+	memcpy(&seq, p, sizeof(seq));
+	if (seq >= BIG_THREADS * BIG_PER_THREAD || len != big_len(seq))
+		return -1;
+	for (i = sizeof(seq); i < len; i++)
+		if (p[i] != (unsigned char)(seq * 31 + i))
+			return -1;
+	return (int)seq;
+}
+
+static void *big_sender(void *arg)
+{
+	struct big_thread *t = arg;
+	unsigned char *bufs = malloc(4 * BIG_MSG);
+	struct chan_iov vec[4];
+	unsigned int done = 0, i, n;
+	int ret;
+
+	if (!bufs) {
+		t->err = ENOMEM;
+		return NULL;
+	}
+	while (done < BIG_PER_THREAD) {
+		n = BIG_PER_THREAD - done < 4 ? BIG_PER_THREAD - done : 4;
+		memset(vec, 0, sizeof(vec));
+		for (i = 0; i < n; i++) {
+			big_fill(bufs + i * BIG_MSG, t->first + done + i);
+			vec[i].buf = (uintptr_t)(bufs + i * BIG_MSG);
+			vec[i].len = big_len(t->first + done + i);
+		}
+		ret = bt_batch(t->fd, CHAN_IOC_SEND_BATCH, 0, vec, n,
+			       CHAN_MSG_TIMEOUT, 20 * CT_SEC);
+		if (ret <= 0) {
+			t->err = ret < 0 ? errno : EIO;
+			break;
+		}
+		done += ret;
+	}
+	free(bufs);
+	return NULL;
+}
+
+static void *big_receiver(void *arg)
+{
+	struct big_thread *t = arg;
+	unsigned char *bufs = malloc(4 * BIG_MSG);
+	struct chan_iov vec[4];
+	int ret, i, seq;
+
+	if (!bufs) {
+		t->err = ENOMEM;
+		return NULL;
+	}
+	for (;;) {
+		for (i = 0; i < 4; i++)
+			vec[i] = (struct chan_iov){
+				.buf = (uintptr_t)(bufs + i * BIG_MSG),
+				.len = BIG_MSG };
+		ret = bt_batch(t->fd, CHAN_IOC_RECV_BATCH, 0, vec, 4,
+			       CHAN_MSG_TIMEOUT, 20 * CT_SEC);
+		if (ret < 0) {
+			if (errno != EPIPE)
+				t->err = errno;
+			break;
+		}
+		for (i = 0; i < ret; i++) {
+			seq = big_check(bufs + i * BIG_MSG, vec[i].len);
+			if (seq < 0)
+				t->bad++;
+			else
+				t->seen[seq]++;
+			t->got++;
+		}
+	}
+	free(bufs);
+	return NULL;
+}
+
+FIXTURE(big) {
+	int unused;
+};
+
+FIXTURE_SETUP(big)
+{
+}
+
+FIXTURE_TEARDOWN(big)
+{
+}
+
+TEST_F_TIMEOUT(big, messages_through_shared_fds, 300)
+{
+	struct big_thread snd[BIG_THREADS], rcv[BIG_THREADS];
+	pthread_t st[BIG_THREADS], rt[BIG_THREADS];
+	unsigned char *req, *rep;
+	unsigned int i, seq, total = 0;
+	struct chan_info info;
+	struct chan_call c;
+	int dev, sfd, rfd, both;
+	uint32_t id;
+
+	dev = ct_dev_open();
+	ASSERT_LE(0, dev);
+	ASSERT_OK(ct_create_simple(dev, BIG_MSG, 4, &id));
+	sfd = ct_open(dev, id, CHAN_ROLE_SEND, 0, 0);
+	rfd = ct_open(dev, id, CHAN_ROLE_RECV, 0, 0);
+	ASSERT_LE(0, sfd);
+	ASSERT_LE(0, rfd);
+	memset(snd, 0, sizeof(snd));
+	memset(rcv, 0, sizeof(rcv));
+	for (i = 0; i < BIG_THREADS; i++) {
+		rcv[i].fd = rfd;
+		ASSERT_EQ(0, pthread_create(&rt[i], NULL, big_receiver,
+					    &rcv[i]));
+	}
+	for (i = 0; i < BIG_THREADS; i++) {
+		snd[i].fd = sfd;
+		snd[i].first = i * BIG_PER_THREAD;
+		ASSERT_EQ(0, pthread_create(&st[i], NULL, big_sender,
+					    &snd[i]));
+	}
+	for (i = 0; i < BIG_THREADS; i++) {
+		ASSERT_EQ(0, pthread_join(st[i], NULL));
+		EXPECT_EQ(0, snd[i].err);
+	}
+	/* the last sender gone: the receivers drain, then EPIPE */
+	close(sfd);
+	for (i = 0; i < BIG_THREADS; i++) {
+		ASSERT_EQ(0, pthread_join(rt[i], NULL));
+		EXPECT_EQ(0, rcv[i].err);
+		EXPECT_EQ(0U, rcv[i].bad);
+		total += rcv[i].got;
+	}
+	EXPECT_EQ(BIG_THREADS * BIG_PER_THREAD, total);
+	for (seq = 0; seq < BIG_THREADS * BIG_PER_THREAD; seq++)
+		EXPECT_EQ(1, rcv[0].seen[seq] + rcv[1].seen[seq]);
+	info = bt_info(dev, id);
+	EXPECT_EQ(total, info.sent);
+	EXPECT_EQ(total, info.received);
+	EXPECT_TRUE(bt_balanced(&info));
+
+	/* a call of big messages on one fd of both roles: the echo */
+	both = ct_open(dev, id, CHAN_ROLE_SEND | CHAN_ROLE_RECV, 0, 0);
+	ASSERT_LE(0, both);
+	req = malloc(BIG_MSG);
+	rep = calloc(1, BIG_MSG);
+	ASSERT_NE(NULL, req);
+	ASSERT_NE(NULL, rep);
+	big_fill(req, 1);
+	memset(&c, 0, sizeof(c));
+	c.size = sizeof(c);
+	c.reply_fd = both;
+	c.send_len = big_len(1);
+	c.send_buf = (uintptr_t)req;
+	c.recv_buf = (uintptr_t)rep;
+	c.recv_len = BIG_MSG;
+	ASSERT_EQ(0, ioctl(both, CHAN_IOC_CALL, &c));
+	EXPECT_EQ(big_len(1), c.recv_len);
+	EXPECT_EQ(1, big_check(rep, c.recv_len));
+	/* and by ID */
+	c.reply_fd = -1;
+	c.id = c.reply_id = id;
+	c.recv_len = BIG_MSG;
+	memset(rep, 0, BIG_MSG);
+	ASSERT_EQ(0, ioctl(dev, CHAN_IOC_CALL, &c));
+	EXPECT_EQ(1, big_check(rep, c.recv_len));
+	free(req);
+	free(rep);
+	info = bt_info(dev, id);
+	EXPECT_TRUE(bt_balanced(&info));
+	EXPECT_EQ(0U, info.depth);
+	close(both);
+	close(rfd);
+	ct_destroy(dev, id);
+	close(dev);
+}
+
+/* ==== CALL, on channel fds and by ID ==== */
+
+FIXTURE(call) {
+	int dev;
+	uint32_t a, b;		/* requests go on a, replies on b */
+	int cs, cr;		/* client: send on a, receive on b */
+	int sr, ss;		/* server: receive on a, send on b */
+	struct bt_res *res;
+	pid_t pid[CT_MAX_CHILDREN];
+};
+
+FIXTURE_VARIANT(call) {
+	bool by_id;
+};
+
+FIXTURE_VARIANT_ADD(call, fd) {
+	.by_id = false,
+};
+
+FIXTURE_VARIANT_ADD(call, id) {
+	.by_id = true,
+};
+
+FIXTURE_SETUP(call)
+{
+	self->cs = self->cr = self->sr = self->ss = -1;
+	self->dev = ct_dev_open();
+	ASSERT_LE(0, self->dev);
+	ASSERT_OK(ct_create_simple(self->dev, B_MSG_SIZE, B_CAP, &self->a));
+	ASSERT_OK(ct_create_simple(self->dev, B_MSG_SIZE, B_CAP, &self->b));
+	self->cs = ct_open(self->dev, self->a, CHAN_ROLE_SEND, 0, 0);
+	self->sr = ct_open(self->dev, self->a, CHAN_ROLE_RECV, 0, 0);
+	self->cr = ct_open(self->dev, self->b, CHAN_ROLE_RECV, 0, 0);
+	self->ss = ct_open(self->dev, self->b, CHAN_ROLE_SEND, 0, 0);
+	ASSERT_LE(0, self->cs);
+	ASSERT_LE(0, self->sr);
+	ASSERT_LE(0, self->cr);
+	ASSERT_LE(0, self->ss);
+	self->res = ct_shared_alloc(4096);
+	ASSERT_NE(NULL, self->res);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+FIXTURE_TEARDOWN(call)
+{
+	struct chan_info info;
+
+	ct_reap_all(self->pid, CT_MAX_CHILDREN);
+	info = bt_info(self->dev, self->a);
+	EXPECT_TRUE(bt_balanced(&info));
+	info = bt_info(self->dev, self->b);
+	EXPECT_TRUE(bt_balanced(&info));
+	close(self->cs);
+	close(self->cr);
+	close(self->sr);
+	close(self->ss);
+	ct_destroy(self->dev, self->a);
+	ct_destroy(self->dev, self->b);
+	close(self->dev);
+	munmap(self->res, 4096);
+}
+
+/* A struct for the variant: on the client fd with reply_fd, or by ID. */
+static struct chan_call c_make(FIXTURE_DATA(call) *self,
+			       const FIXTURE_VARIANT(call) *v,
+			       const void *req, uint32_t req_len, void *buf,
+			       uint32_t cap, uint32_t flags, uint64_t tmo)
+{
+	struct chan_call c = {
+		.size = sizeof(c),
+		.flags = flags,
+		.id = v->by_id ? self->a : 0,
+		.reply_id = v->by_id ? self->b : 0,
+		.reply_fd = v->by_id ? -1 : self->cr,
+		.send_len = req_len,
+		.send_buf = (uintptr_t)req,
+		.recv_buf = (uintptr_t)buf,
+		.recv_len = cap,
+		/* never left as is: the kernel writes 0 or 1 */
+		.out_sent = 7,
+		.timeout_ns = tmo,
+	};
+
+	return c;
+}
+
+static int c_fd(FIXTURE_DATA(call) *self, const FIXTURE_VARIANT(call) *v)
+{
+	return v->by_id ? self->dev : self->cs;
+}
+
+static int c_call(FIXTURE_DATA(call) *self, const FIXTURE_VARIANT(call) *v,
+		  struct chan_call *c)
+{
+	return ioctl(c_fd(self, v), CHAN_IOC_CALL, c);
+}
+
+/* The server's side on the variant's path. */
+static int c_srv_recv(FIXTURE_DATA(call) *self, const FIXTURE_VARIANT(call) *v,
+		      uint64_t *val, uint32_t flags)
+{
+	return v->by_id ? ct_recv_u64(self->dev, self->a, val, flags)
+			: ct_recv_u64(self->sr, 0, val, flags);
+}
+
+static int c_srv_send(FIXTURE_DATA(call) *self, const FIXTURE_VARIANT(call) *v,
+		      uint64_t val)
+{
+	return v->by_id ? ct_send_u64(self->dev, self->b, val, 0)
+			: ct_send_u64(self->ss, 0, val, 0);
+}
+
+/* A server child: n requests in order from first, each answered with 2x+1. */
+static void c_server(FIXTURE_DATA(call) *self, const FIXTURE_VARIANT(call) *v,
+		     unsigned int n, uint64_t first)
+{
+	uint64_t val;
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		if (c_srv_recv(self, v, &val, 0))
+			_exit(errno);
+		if (val != first + i)
+			_exit(CT_EXIT_BADDATA);
+		if (c_srv_send(self, v, 2 * val + 1))
+			_exit(errno);
+	}
+	_exit(0);
+}
+
+TEST_F(call, request_and_reply)
+{
+	uint64_t req = 20, rep = 0;
+	struct chan_info info;
+	struct chan_call c;
+
+	self->pid[0] = bt_fork();
+	ASSERT_LE(0, self->pid[0]);
+	if (self->pid[0] == 0)
+		c_server(self, variant, 1, 20);
+	c = c_make(self, variant, &req, sizeof(req), &rep, B_MSG_SIZE, 0, 0);
+	ASSERT_EQ(0, c_call(self, variant, &c));
+	EXPECT_EQ(1U, c.out_sent);
+	EXPECT_EQ(sizeof(rep), c.recv_len);
+	EXPECT_EQ(41U, rep);
+	ASSERT_EQ(0, ct_reap(&self->pid[0], WAIT_MS));
+	info = bt_info(self->dev, self->a);
+	EXPECT_EQ(1U, info.sent);
+	EXPECT_EQ(1U, info.received);
+	info = bt_info(self->dev, self->b);
+	EXPECT_EQ(1U, info.sent);
+	EXPECT_EQ(1U, info.received);
+
+	/* a reply already queued: the call returns it, the request stays */
+	ASSERT_OK(c_srv_send(self, variant, 99));
+	c = c_make(self, variant, &req, sizeof(req), &rep, B_MSG_SIZE,
+		   CHAN_MSG_NONBLOCK, 0);
+	ASSERT_EQ(0, c_call(self, variant, &c));
+	EXPECT_EQ(99U, rep);
+	EXPECT_EQ(1U, c.out_sent);
+	info = bt_info(self->dev, self->a);
+	EXPECT_EQ(1U, info.depth);
+	ASSERT_OK(c_srv_recv(self, variant, &rep, CHAN_MSG_NONBLOCK));
+	EXPECT_EQ(20U, rep);
+}
+
+/*
+ * The request and the reply on one channel (reply_fd the calling fd
+ * itself, or reply_id == id): the receive takes the oldest message, here
+ * the request itself.
+ */
+TEST_F(call, reply_on_the_same_channel)
+{
+	unsigned char req[24], rep[B_MSG_SIZE];
+	struct chan_info info;
+	struct chan_call c;
+	int both = -1;
+
+	memset(req, 'r', sizeof(req));
+	memset(rep, 0, sizeof(rep));
+	c = c_make(self, variant, req, sizeof(req), rep, sizeof(rep), 0, 0);
+	if (variant->by_id) {
+		c.reply_id = self->a;
+		ASSERT_EQ(0, ioctl(self->dev, CHAN_IOC_CALL, &c));
+	} else {
+		both = ct_open(self->dev, self->a,
+			       CHAN_ROLE_SEND | CHAN_ROLE_RECV, 0, 0);
+		ASSERT_LE(0, both);
+		c.reply_fd = both;
+		ASSERT_EQ(0, ioctl(both, CHAN_IOC_CALL, &c));
+	}
+	EXPECT_EQ(1U, c.out_sent);
+	EXPECT_EQ(sizeof(req), c.recv_len);
+	EXPECT_EQ(0, memcmp(req, rep, sizeof(req)));
+	info = bt_info(self->dev, self->a);
+	EXPECT_EQ(1U, info.sent);
+	EXPECT_EQ(1U, info.received);
+	EXPECT_EQ(0U, info.depth);
+	if (both >= 0)
+		close(both);
+}
+
+/*
+ * A bad reply channel: EBADF (fd not a channel fd, or without the receive
+ * role) or EINVAL (the fields of the other form), ENOENT (no such reply
+ * ID); in every case out_sent 0 and nothing sent.
+ */
+TEST_F(call, bad_reply_nothing_sent)
+{
+	uint64_t req = 1, rep = 0;
+	struct chan_info info;
+	struct chan_call c;
+	int pfd[2], i;
+
+	ASSERT_OK(pipe(pfd));
+	if (!variant->by_id) {
+		const int bad_fds[] = { self->dev, pfd[0], -1, 1000, self->ss,
+					self->cs };
+
+		for (i = 0; i < (int)ARRAY_SIZE(bad_fds); i++) {
+			c = c_make(self, variant, &req, sizeof(req), &rep,
+				   sizeof(rep), 0, 0);
+			c.reply_fd = bad_fds[i];
+			EXPECT_ERRNO_CTX(EBADF, c_call(self, variant, &c),
+					 "reply_fd #%d", i);
+			EXPECT_EQ(0U, c.out_sent);
+		}
+		/* reply_id on a channel fd */
+		c = c_make(self, variant, &req, sizeof(req), &rep, sizeof(rep),
+			   0, 0);
+		c.reply_id = self->b;
+		EXPECT_ERRNO(EINVAL, c_call(self, variant, &c));
+		EXPECT_EQ(0U, c.out_sent);
+		/* id on a channel fd */
+		c = c_make(self, variant, &req, sizeof(req), &rep, sizeof(rep),
+			   0, 0);
+		c.id = self->a;
+		EXPECT_ERRNO(EINVAL, c_call(self, variant, &c));
+		EXPECT_EQ(0U, c.out_sent);
+		/* the calling fd without the send role */
+		c = c_make(self, variant, &req, sizeof(req), &rep, sizeof(rep),
+			   0, 0);
+		EXPECT_ERRNO(EBADF, ioctl(self->sr, CHAN_IOC_CALL, &c));
+		EXPECT_EQ(0U, c.out_sent);
+	} else {
+		const int bad_fds[] = { 0, self->cr, pfd[0], -2 };
+
+		for (i = 0; i < (int)ARRAY_SIZE(bad_fds); i++) {
+			c = c_make(self, variant, &req, sizeof(req), &rep,
+				   sizeof(rep), 0, 0);
+			c.reply_fd = bad_fds[i];
+			EXPECT_ERRNO_CTX(EINVAL, c_call(self, variant, &c),
+					 "reply_fd #%d", i);
+			EXPECT_EQ(0U, c.out_sent);
+		}
+		c = c_make(self, variant, &req, sizeof(req), &rep, sizeof(rep),
+			   0, 0);
+		c.reply_id = 0;
+		EXPECT_ERRNO(ENOENT, c_call(self, variant, &c));
+		EXPECT_EQ(0U, c.out_sent);
+		c.reply_id = 0x7ffffff0;
+		EXPECT_ERRNO(ENOENT, c_call(self, variant, &c));
+		EXPECT_EQ(0U, c.out_sent);
+		c = c_make(self, variant, &req, sizeof(req), &rep, sizeof(rep),
+			   0, 0);
+		c.id = 0x7ffffff0;
+		EXPECT_ERRNO(ENOENT, c_call(self, variant, &c));
+		EXPECT_EQ(0U, c.out_sent);
+	}
+	/* WAITALL is for batches */
+	c = c_make(self, variant, &req, sizeof(req), &rep, sizeof(rep),
+		   CHAN_MSG_WAITALL, 0);
+	EXPECT_ERRNO(EOPNOTSUPP, c_call(self, variant, &c));
+	EXPECT_EQ(0U, c.out_sent);
+	/* a request over msg_size */
+	c = c_make(self, variant, &req, B_MSG_SIZE + 1, &rep, sizeof(rep), 0,
+		   0);
+	EXPECT_ERRNO(EMSGSIZE, c_call(self, variant, &c));
+	EXPECT_EQ(0U, c.out_sent);
+	/* an unreadable request */
+	c = c_make(self, variant, ct_bad_ptr(), 8, &rep, sizeof(rep), 0, 0);
+	EXPECT_ERRNO(EFAULT, c_call(self, variant, &c));
+	EXPECT_EQ(0U, c.out_sent);
+	info = bt_info(self->dev, self->a);
+	EXPECT_EQ(0U, info.sent);
+	info = bt_info(self->dev, self->b);
+	EXPECT_EQ(0U, info.received);
+	close(pfd[0]);
+	close(pfd[1]);
+}
+
+/*
+ * No reply by the deadline: ETIMEDOUT, out_sent 1, and the request is
+ * queued once. NONBLOCK: EAGAIN, likewise. A full request channel with
+ * NONBLOCK: EAGAIN and out_sent 0.
+ */
+TEST_F(call, timeout_request_sent_once)
+{
+	uint64_t req = 5, rep = 0, t0, dt;
+	struct chan_info info;
+	struct chan_call c;
+	unsigned int i;
+
+	c = c_make(self, variant, &req, sizeof(req), &rep, sizeof(rep),
+		   CHAN_MSG_TIMEOUT, 300 * CT_MS);
+	t0 = ct_now_ns();
+	EXPECT_ERRNO(ETIMEDOUT, c_call(self, variant, &c));
+	dt = ct_now_ns() - t0;
+	EXPECT_LE(300 * CT_MS, dt);
+	EXPECT_GT(5 * CT_SEC, dt);
+	EXPECT_EQ(1U, c.out_sent);
+	/* a relative timeout that simply expired is not rewritten */
+	EXPECT_EQ(CHAN_MSG_TIMEOUT, c.flags);
+	EXPECT_EQ(300 * CT_MS, c.timeout_ns);
+	info = bt_info(self->dev, self->a);
+	EXPECT_EQ(1U, info.sent);
+	EXPECT_EQ(1U, info.depth);
+	ASSERT_OK(c_srv_recv(self, variant, &rep, CHAN_MSG_NONBLOCK));
+	EXPECT_EQ(5U, rep);
+	EXPECT_ERRNO(EAGAIN, c_srv_recv(self, variant, &rep,
+					CHAN_MSG_NONBLOCK));
+
+	req = 6;
+	c = c_make(self, variant, &req, sizeof(req), &rep, sizeof(rep),
+		   CHAN_MSG_NONBLOCK, 0);
+	EXPECT_ERRNO(EAGAIN, c_call(self, variant, &c));
+	EXPECT_EQ(1U, c.out_sent);
+	info = bt_info(self->dev, self->a);
+	EXPECT_EQ(2U, info.sent);
+	EXPECT_EQ(1U, info.depth);
+
+	for (i = 1; i < B_CAP; i++)
+		ASSERT_OK(ct_send_u64(self->cs, 0, 100 + i, 0));
+	c = c_make(self, variant, &req, sizeof(req), &rep, sizeof(rep),
+		   CHAN_MSG_NONBLOCK, 0);
+	EXPECT_ERRNO(EAGAIN, c_call(self, variant, &c));
+	EXPECT_EQ(0U, c.out_sent);
+	c = c_make(self, variant, &req, sizeof(req), &rep, sizeof(rep),
+		   CHAN_MSG_TIMEOUT, 100 * CT_MS);
+	EXPECT_ERRNO(ETIMEDOUT, c_call(self, variant, &c));
+	EXPECT_EQ(0U, c.out_sent);
+	info = bt_info(self->dev, self->a);
+	EXPECT_EQ(B_CAP + 1, info.sent);
+	EXPECT_EQ(B_CAP, info.depth);
+}
+
+/*
+ * A child blocked in CALL waiting for the reply; how is the signal
+ * delivered: 0 a handler without SA_RESTART, 1 with SA_RESTART, 2 a stop
+ * and continue. Every way: EINTR (never a restart, which would send the
+ * request again), out_sent 1, one request on the channel.
+ */
+static void c_signal_case(struct __test_metadata *_metadata,
+			  FIXTURE_DATA(call) *self,
+			  const FIXTURE_VARIANT(call) *variant, int how,
+			  uint32_t flags, uint64_t tmo)
+{
+	struct bt_res *r = self->res;
+	struct chan_info info;
+	uint64_t v;
+
+	memset(r, 0, sizeof(*r));
+	self->pid[0] = bt_fork();
+	ASSERT_LE(0, self->pid[0]);
+	if (self->pid[0] == 0) {
+		uint64_t req = 300 + how, rep = 0;
+		struct chan_call c = c_make(self, variant, &req, sizeof(req),
+					    &rep, sizeof(rep), flags, tmo);
+
+		if (how == 1 ? ct_install_restarting(SIGUSR1, &r->hits) :
+			       ct_install_interrupting(SIGUSR1))
+			_exit(CT_EXIT_SETUP);
+		r->ret = c_call(self, variant, &c);
+		r->err = errno;
+		r->out_sent = c.out_sent;
+		r->flags = c.flags;
+		r->tmo = c.timeout_ns;
+		_exit(0);
+	}
+	ASSERT_TRUE(ct_wait_blocked(self->pid[0], SYS_ioctl, WAIT_MS));
+	if (how == 2) {
+		ASSERT_OK(kill(self->pid[0], SIGSTOP));
+		ASSERT_TRUE(ct_wait_stopped(self->pid[0], WAIT_MS));
+		ASSERT_OK(kill(self->pid[0], SIGCONT));
+	} else {
+		ASSERT_OK(kill(self->pid[0], SIGUSR1));
+	}
+	ASSERT_EQ(0, ct_reap(&self->pid[0], WAIT_MS));
+	EXPECT_EQ(-1, r->ret);
+	EXPECT_EQ(EINTR, r->err);
+	EXPECT_EQ(1U, r->out_sent);
+	if (how == 1)
+		EXPECT_EQ(1U, r->hits);
+	/* the request went once */
+	info = bt_info(self->dev, self->a);
+	EXPECT_EQ(1U, info.sent);
+	EXPECT_EQ(1U, info.depth);
+	ASSERT_OK(c_srv_recv(self, variant, &v, CHAN_MSG_NONBLOCK));
+	EXPECT_EQ(300U + how, v);
+	info = bt_info(self->dev, self->b);
+	EXPECT_EQ(0U, info.received);
+}
+
+TEST_F(call, eintr_waiting_for_reply)
+{
+	c_signal_case(_metadata, self, variant, 0, 0, 0);
+}
+
+TEST_F(call, sa_restart_handler_still_eintr)
+{
+	c_signal_case(_metadata, self, variant, 1, 0, 0);
+}
+
+TEST_F(call, stop_cont_not_resent)
+{
+	c_signal_case(_metadata, self, variant, 2, 0, 0);
+}
+
+TEST_F(call, eintr_with_timeout_not_resent)
+{
+	c_signal_case(_metadata, self, variant, 0, CHAN_MSG_TIMEOUT,
+		      60 * CT_SEC);
+}
+
+/*
+ * A blocked call whose request channel is full: a signal there is before
+ * the request went, so the call restarts (SA_RESTART) and then sends once.
+ */
+TEST_F(call, signal_while_sending_restarts)
+{
+	struct bt_res *r = self->res;
+	struct chan_info info;
+	uint64_t v;
+	unsigned int i;
+
+	for (i = 0; i < B_CAP; i++)
+		ASSERT_OK(ct_send_u64(self->cs, 0, i, 0));
+	self->pid[0] = bt_fork();
+	ASSERT_LE(0, self->pid[0]);
+	if (self->pid[0] == 0) {
+		uint64_t req = 500, rep = 0;
+		struct chan_call c = c_make(self, variant, &req, sizeof(req),
+					    &rep, sizeof(rep), 0, 0);
+
+		if (ct_install_restarting(SIGUSR1, &r->hits))
+			_exit(CT_EXIT_SETUP);
+		r->ret = c_call(self, variant, &c);
+		r->err = errno;
+		r->out_sent = c.out_sent;
+		r->vals[0] = rep;
+		_exit(0);
+	}
+	ASSERT_TRUE(ct_wait_blocked(self->pid[0], SYS_ioctl, WAIT_MS));
+	ASSERT_OK(kill(self->pid[0], SIGUSR1));
+	ct_sleep_ms(100);
+	ASSERT_TRUE(ct_wait_blocked(self->pid[0], SYS_ioctl, WAIT_MS));
+	info = bt_info(self->dev, self->a);
+	EXPECT_EQ(B_CAP, info.sent);
+	/* make room: the request goes; then the reply */
+	ASSERT_OK(c_srv_recv(self, variant, &v, 0));
+	ASSERT_TRUE(ct_wait_blocked(self->pid[0], SYS_ioctl, WAIT_MS));
+	ASSERT_OK(c_srv_send(self, variant, 501));
+	ASSERT_EQ(0, ct_reap(&self->pid[0], WAIT_MS));
+	EXPECT_EQ(1U, r->hits);
+	EXPECT_EQ(0, r->ret);
+	EXPECT_EQ(1U, r->out_sent);
+	EXPECT_EQ(501U, r->vals[0]);
+	info = bt_info(self->dev, self->a);
+	EXPECT_EQ(B_CAP + 1, info.sent);
+	for (i = 1; i < B_CAP; i++) {
+		ASSERT_OK(c_srv_recv(self, variant, &v, CHAN_MSG_NONBLOCK));
+		EXPECT_EQ(i, v);
+	}
+	ASSERT_OK(c_srv_recv(self, variant, &v, CHAN_MSG_NONBLOCK));
+	EXPECT_EQ(500U, v);
+	EXPECT_ERRNO(EAGAIN, c_srv_recv(self, variant, &v, CHAN_MSG_NONBLOCK));
+}
+
+/*
+ * EMSGSIZE on the reply: its length in recv_len, it stays queued. A bad
+ * reply buffer: EFAULT, the reply stays queued too.
+ */
+TEST_F(call, reply_emsgsize_and_efault)
+{
+	unsigned char big[40], rep[B_MSG_SIZE];
+	uint64_t req = 3;
+	struct chan_info info;
+	struct chan_call c;
+
+	memset(big, 'R', sizeof(big));
+	if (variant->by_id)
+		ASSERT_OK(ct_send(self->dev, self->b, big, sizeof(big), 0, 0));
+	else
+		ASSERT_OK(ct_send(self->ss, 0, big, sizeof(big), 0, 0));
+	memset(rep, 0, sizeof(rep));
+	c = c_make(self, variant, &req, sizeof(req), rep, 10, 0, 0);
+	EXPECT_ERRNO(EMSGSIZE, c_call(self, variant, &c));
+	EXPECT_EQ(1U, c.out_sent);
+	EXPECT_EQ(40U, c.recv_len);
+	EXPECT_EQ(0, rep[0]);
+	info = bt_info(self->dev, self->b);
+	EXPECT_EQ(1U, info.depth);
+	EXPECT_EQ(0U, info.dropped);
+
+	c = c_make(self, variant, &req, sizeof(req), ct_bad_ptr(), sizeof(rep),
+		   0, 0);
+	EXPECT_ERRNO(EFAULT, c_call(self, variant, &c));
+	EXPECT_EQ(1U, c.out_sent);
+	info = bt_info(self->dev, self->b);
+	EXPECT_EQ(1U, info.depth);
+	EXPECT_EQ(0U, info.dropped);
+
+	c = c_make(self, variant, &req, sizeof(req), rep, sizeof(rep), 0, 0);
+	EXPECT_EQ(0, c_call(self, variant, &c));
+	EXPECT_EQ(40U, c.recv_len);
+	EXPECT_EQ(0, memcmp(rep, big, sizeof(big)));
+	info = bt_info(self->dev, self->a);
+	EXPECT_EQ(3U, info.sent);
+	EXPECT_EQ(3U, info.depth);
+}
+
+/* A read-only or unreadable struct: EFAULT, nothing sent or taken. */
+TEST_F(call, readonly_struct_nothing_sent)
+{
+	static const int prot[] = { PROT_READ };
+	uint64_t req = 8, rep = 0;
+	struct chan_info info;
+	struct chan_call c, *ro;
+	unsigned char *p;
+
+	ASSERT_OK(c_srv_send(self, variant, 77));
+	p = bt_pages(prot, 1);
+	ASSERT_NE(NULL, p);
+	c = c_make(self, variant, &req, sizeof(req), &rep, sizeof(rep), 0, 0);
+	c.out_sent = 0;
+	ASSERT_OK(mprotect(p, getpagesize(), PROT_READ | PROT_WRITE));
+	ro = (struct chan_call *)p;
+	*ro = c;
+	ASSERT_OK(mprotect(p, getpagesize(), PROT_READ));
+	EXPECT_ERRNO(EFAULT, ioctl(c_fd(self, variant), CHAN_IOC_CALL, ro));
+	EXPECT_ERRNO(EFAULT, ioctl(c_fd(self, variant), CHAN_IOC_CALL,
+				   ct_bad_ptr()));
+	info = bt_info(self->dev, self->a);
+	EXPECT_EQ(0U, info.sent);
+	info = bt_info(self->dev, self->b);
+	EXPECT_EQ(1U, info.depth);
+	EXPECT_EQ(0U, info.received);
+	EXPECT_EQ(0U, rep);
+	munmap(p, getpagesize());
+}
+
+/*
+ * Disconnect and destroy (fd): no receiver of requests: EPIPE before
+ * sending; no sender of replies left and nothing queued: EPIPE after.
+ * Destroying the reply channel wakes a waiting call with EIDRM.
+ */
+TEST_F(call, disconnect_and_destroy)
+{
+	struct bt_res *r = self->res;
+	uint64_t req = 1, rep = 0;
+	struct chan_info info;
+	struct chan_call c;
+
+	if (!variant->by_id) {
+		close(self->ss);
+		self->ss = -1;
+		c = c_make(self, variant, &req, sizeof(req), &rep, sizeof(rep),
+			   0, 0);
+		EXPECT_ERRNO(EPIPE, c_call(self, variant, &c));
+		EXPECT_EQ(1U, c.out_sent);
+		close(self->sr);
+		self->sr = -1;
+		c = c_make(self, variant, &req, sizeof(req), &rep, sizeof(rep),
+			   0, 0);
+		EXPECT_ERRNO(EPIPE, c_call(self, variant, &c));
+		EXPECT_EQ(0U, c.out_sent);
+		info = bt_info(self->dev, self->a);
+		EXPECT_EQ(1U, info.sent);
+		self->ss = ct_open(self->dev, self->b, CHAN_ROLE_SEND, 0, 0);
+		self->sr = ct_open(self->dev, self->a, CHAN_ROLE_RECV, 0, 0);
+		ASSERT_LE(0, self->ss);
+		ASSERT_LE(0, self->sr);
+	}
+	self->pid[0] = bt_fork();
+	ASSERT_LE(0, self->pid[0]);
+	if (self->pid[0] == 0) {
+		c = c_make(self, variant, &req, sizeof(req), &rep, sizeof(rep),
+			   0, 0);
+		r->ret = c_call(self, variant, &c);
+		r->err = errno;
+		r->out_sent = c.out_sent;
+		_exit(0);
+	}
+	ASSERT_TRUE(ct_wait_blocked(self->pid[0], SYS_ioctl, WAIT_MS));
+	ASSERT_OK(ct_destroy(self->dev, self->b));
+	ASSERT_EQ(0, ct_reap(&self->pid[0], WAIT_MS));
+	EXPECT_EQ(-1, r->ret);
+	EXPECT_EQ(EIDRM, r->err);
+	EXPECT_EQ(1U, r->out_sent);
+	ASSERT_OK(ct_create_simple(self->dev, B_MSG_SIZE, B_CAP, &self->b));
+}
+
+/* Many calls between two processes: each request once, in order. */
+TEST_F_TIMEOUT(call, ping_pong, 300)
+{
+	const unsigned int n = 1000;
+	struct chan_info info;
+	uint64_t req, rep;
+	struct chan_call c;
+	unsigned int i;
+
+	self->pid[0] = bt_fork();
+	ASSERT_LE(0, self->pid[0]);
+	if (self->pid[0] == 0)
+		c_server(self, variant, n, 1000);
+	for (i = 0; i < n; i++) {
+		req = 1000 + i;
+		rep = 0;
+		c = c_make(self, variant, &req, sizeof(req), &rep, sizeof(rep),
+			   CHAN_MSG_TIMEOUT, 30 * CT_SEC);
+		ASSERT_EQ(0, c_call(self, variant, &c));
+		ASSERT_EQ(sizeof(rep), c.recv_len);
+		ASSERT_EQ(2 * req + 1, rep);
+	}
+	ASSERT_EQ(0, ct_reap(&self->pid[0], WAIT_MS));
+	info = bt_info(self->dev, self->a);
+	EXPECT_EQ(n, info.sent);
+	EXPECT_EQ(n, info.received);
+	EXPECT_EQ(0U, info.depth);
+	info = bt_info(self->dev, self->b);
+	EXPECT_EQ(n, info.sent);
+	EXPECT_EQ(n, info.received);
+	EXPECT_EQ(0U, info.depth);
 }
 
 CT_HARNESS_MAIN
