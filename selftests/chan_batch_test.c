@@ -8,9 +8,10 @@
  * messages larger than the kernel's stack buffer from threads sharing
  * fds, CALL (request and reply, reply_fd and reply_id checks, timeouts
  * and signals after the request went, never sent twice, EMSGSIZE on the
- * reply, a read-only struct, a ping-pong between two processes). Every
- * fixture checks in its teardown that the channels' counters balance:
- * sent = received + dropped + discarded + depth.
+ * reply, a read-only struct, a ping-pong between two processes), and
+ * permissions by ID as an unprivileged uid. Every fixture checks in its
+ * teardown that the channels' counters balance: sent = received +
+ * dropped + discarded + depth.
  */
 #include "chan_test_util.h"
 
@@ -2053,6 +2054,192 @@ TEST_F_TIMEOUT(call, ping_pong, 300)
 	EXPECT_EQ(n, info.sent);
 	EXPECT_EQ(n, info.received);
 	EXPECT_EQ(0U, info.depth);
+}
+
+/* ==== permissions by ID, as an unprivileged uid ==== */
+
+FIXTURE(perm) {
+	int dev;
+	uint32_t none, wo, ro;	/* modes 0600, 0622, 0644 */
+	mode_t dev_mode;
+	struct bt_res *res;	/* res[0..] one per check */
+	pid_t pid[CT_MAX_CHILDREN];
+};
+
+FIXTURE_SETUP(perm)
+{
+	self->dev = ct_dev_open();
+	ASSERT_LE(0, self->dev);
+	ASSERT_OK(ct_create(self->dev, B_MSG_SIZE, B_CAP, 0600, 0, 0, NULL,
+			    &self->none));
+	ASSERT_OK(ct_create(self->dev, B_MSG_SIZE, B_CAP, 0622, 0, 0, NULL,
+			    &self->wo));
+	ASSERT_OK(ct_create(self->dev, B_MSG_SIZE, B_CAP, 0644, 0, 0, NULL,
+			    &self->ro));
+	self->dev_mode = ct_dev_allow_all();
+	self->res = ct_shared_alloc(4096 * 4);
+	ASSERT_NE(NULL, self->res);
+}
+
+FIXTURE_TEARDOWN(perm)
+{
+	const uint32_t ids[] = { self->none, self->wo, self->ro };
+	struct chan_info info;
+	unsigned int i;
+
+	ct_reap_all(self->pid, CT_MAX_CHILDREN);
+	for (i = 0; i < ARRAY_SIZE(ids); i++) {
+		info = bt_info(self->dev, ids[i]);
+		EXPECT_TRUE(bt_balanced(&info));
+		ct_destroy(self->dev, ids[i]);
+	}
+	ct_dev_restore(self->dev_mode);
+	close(self->dev);
+	munmap(self->res, 4096 * 4);
+}
+
+/* Run fn as uid CT_NOBODY in a child; its exit status. */
+static int perm_as_nobody(FIXTURE_DATA(perm) *self,
+			  void (*fn)(FIXTURE_DATA(perm) *, int))
+{
+	pid_t pid = bt_fork();
+	int dev;
+
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		close(self->dev);
+		if (ct_drop_privs(NULL, 0))
+			_exit(CT_EXIT_SETUP);
+		dev = ct_dev_open();
+		if (dev < 0)
+			_exit(CT_EXIT_SETUP);
+		fn(self, dev);
+		_exit(0);
+	}
+	self->pid[0] = pid;
+	return ct_reap(&self->pid[0], WAIT_MS);
+}
+
+static void perm_batches(FIXTURE_DATA(perm) *self, int dev)
+{
+	struct bt_res *r = self->res;
+	const uint32_t ids[] = { self->none, self->wo, self->ro };
+	uint64_t vals[2] = { 1, 2 };
+	struct chan_iov vec[2];
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(ids); i++) {
+		bt_vec_u64(vec, vals, 2);
+		r[2 * i].ret = bt_batch(dev, CHAN_IOC_SEND_BATCH, ids[i], vec,
+					2, CHAN_MSG_NONBLOCK, 0);
+		r[2 * i].err = errno;
+		r[2 * i + 1].ret = bt_batch(dev, CHAN_IOC_RECV_BATCH, ids[i],
+					    vec, 2, CHAN_MSG_NONBLOCK, 0);
+		r[2 * i + 1].err = errno;
+	}
+}
+
+/* SEND_BATCH needs write, RECV_BATCH read permission; by ID: EACCES. */
+TEST_F(perm, batches_by_id)
+{
+	struct bt_res *r = self->res;
+	struct chan_info info;
+
+	/* something to receive on each */
+	ASSERT_OK(ct_send_u64(self->dev, self->none, 1, 0));
+	ASSERT_OK(ct_send_u64(self->dev, self->wo, 1, 0));
+	ASSERT_OK(ct_send_u64(self->dev, self->ro, 1, 0));
+	ASSERT_EQ(0, perm_as_nobody(self, perm_batches));
+	/* 0600: neither */
+	EXPECT_EQ(-1, r[0].ret);
+	EXPECT_EQ(EACCES, r[0].err);
+	EXPECT_EQ(-1, r[1].ret);
+	EXPECT_EQ(EACCES, r[1].err);
+	/* 0622: send only */
+	EXPECT_EQ(2, r[2].ret);
+	EXPECT_EQ(-1, r[3].ret);
+	EXPECT_EQ(EACCES, r[3].err);
+	/* 0644: receive only */
+	EXPECT_EQ(-1, r[4].ret);
+	EXPECT_EQ(EACCES, r[4].err);
+	EXPECT_EQ(1, r[5].ret);
+	info = bt_info(self->dev, self->none);
+	EXPECT_EQ(1U, info.depth);
+	EXPECT_EQ(1U, info.sent);
+	info = bt_info(self->dev, self->wo);
+	EXPECT_EQ(3U, info.depth);
+	info = bt_info(self->dev, self->ro);
+	EXPECT_EQ(0U, info.depth);
+	EXPECT_EQ(1U, info.received);
+}
+
+/* CALL by ID: write on the request channel, read on the reply channel. */
+static void perm_calls(FIXTURE_DATA(perm) *self, int dev)
+{
+	struct bt_res *r = self->res;
+	const uint32_t pairs[][2] = {
+		{ self->wo, self->ro },		/* both rights */
+		{ self->none, self->ro },	/* no write on the request */
+		{ self->ro, self->ro },		/* read is not write */
+		{ self->wo, self->none },	/* no read on the reply */
+		{ self->wo, self->wo },		/* write is not read */
+	};
+	uint64_t req = 9, rep = 0;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(pairs); i++) {
+		struct chan_call c = {
+			.size = sizeof(c),
+			.flags = CHAN_MSG_NONBLOCK,
+			.id = pairs[i][0],
+			.reply_id = pairs[i][1],
+			.reply_fd = -1,
+			.send_len = sizeof(req),
+			.send_buf = (uintptr_t)&req,
+			.recv_buf = (uintptr_t)&rep,
+			.recv_len = sizeof(rep),
+			.out_sent = 7,
+		};
+
+		rep = 0;
+		r[i].ret = ioctl(dev, CHAN_IOC_CALL, &c);
+		r[i].err = errno;
+		r[i].out_sent = c.out_sent;
+		r[i].vals[0] = rep;
+	}
+}
+
+TEST_F(perm, call_by_id)
+{
+	struct bt_res *r = self->res;
+	struct chan_info info;
+	unsigned int i;
+
+	/* a reply waiting on every channel */
+	ASSERT_OK(ct_send_u64(self->dev, self->none, 50, 0));
+	ASSERT_OK(ct_send_u64(self->dev, self->wo, 51, 0));
+	ASSERT_OK(ct_send_u64(self->dev, self->ro, 52, 0));
+	ASSERT_EQ(0, perm_as_nobody(self, perm_calls));
+	EXPECT_EQ(0, r[0].ret);
+	EXPECT_EQ(1U, r[0].out_sent);
+	EXPECT_EQ(52U, r[0].vals[0]);
+	for (i = 1; i < 5; i++) {
+		EXPECT_EQ(-1, r[i].ret);
+		EXPECT_EQ(EACCES, r[i].err);
+		EXPECT_EQ(0U, r[i].out_sent);
+		EXPECT_EQ(0U, r[i].vals[0]);
+	}
+	/* only the permitted call sent its request */
+	info = bt_info(self->dev, self->wo);
+	EXPECT_EQ(2U, info.sent);
+	EXPECT_EQ(2U, info.depth);
+	info = bt_info(self->dev, self->none);
+	EXPECT_EQ(1U, info.sent);
+	EXPECT_EQ(1U, info.depth);
+	info = bt_info(self->dev, self->ro);
+	EXPECT_EQ(1U, info.sent);
+	EXPECT_EQ(1U, info.received);
 }
 
 CT_HARNESS_MAIN
