@@ -8,14 +8,17 @@
  * messages larger than the kernel's stack buffer from threads sharing
  * fds, CALL (request and reply, reply_fd and reply_id checks, timeouts
  * and signals after the request went, never sent twice, EMSGSIZE on the
- * reply, a read-only struct, a ping-pong between two processes), and
- * permissions by ID as an unprivileged uid. Every fixture checks in its
- * teardown that the channels' counters balance: sent = received +
- * dropped + discarded + depth.
+ * reply, a read-only struct, a ping-pong between two processes),
+ * permissions by ID as an unprivileged uid, and libchan's batch and call
+ * forms on endpoint handles of mappable (fast path) and plain channels.
+ * Every fixture checks in its teardown that the channels' counters
+ * balance: sent = received + dropped + discarded + depth.
  */
 #include "chan_test_util.h"
 
 #include <pthread.h>
+
+#include <libchan.h>
 
 #define B_MSG_SIZE	64U
 #define B_CAP		8U
@@ -2240,6 +2243,550 @@ TEST_F(perm, call_by_id)
 	info = bt_info(self->dev, self->ro);
 	EXPECT_EQ(1U, info.sent);
 	EXPECT_EQ(1U, info.received);
+}
+
+/* ==== libchan: batches and calls on endpoint handles ==== */
+
+FIXTURE(lib) {
+	uint32_t id, a, b;
+	struct chan_ep *s, *r;		/* on id */
+	struct chan_ep *cs, *cr;	/* client: send on a, receive on b */
+	struct chan_ep *sr, *ss;	/* server: receive on a, send on b */
+	struct bt_res *res;
+	pid_t pid[CT_MAX_CHILDREN];
+};
+
+FIXTURE_VARIANT(lib) {
+	bool mappable;
+};
+
+FIXTURE_VARIANT_ADD(lib, mapped) {
+	.mappable = true,
+};
+
+FIXTURE_VARIANT_ADD(lib, plain) {
+	.mappable = false,
+};
+
+static int lib_chan(const FIXTURE_VARIANT(lib) *v, uint32_t *id)
+{
+	struct chan_attr attr = {
+		.msg_size = B_MSG_SIZE,
+		.capacity = B_CAP,
+		.mode = 0600,
+		.flags = v->mappable ? CHAN_CREATE_MAPPABLE : 0,
+	};
+
+	return chan_create(&attr, id);
+}
+
+FIXTURE_SETUP(lib)
+{
+	ASSERT_EQ(0, lib_chan(variant, &self->id));
+	ASSERT_EQ(0, lib_chan(variant, &self->a));
+	ASSERT_EQ(0, lib_chan(variant, &self->b));
+	ASSERT_EQ(0, chan_ep_open(&self->s, self->id, CHAN_ROLE_SEND, 0));
+	ASSERT_EQ(0, chan_ep_open(&self->r, self->id, CHAN_ROLE_RECV, 0));
+	ASSERT_EQ(0, chan_ep_open(&self->cs, self->a, CHAN_ROLE_SEND, 0));
+	ASSERT_EQ(0, chan_ep_open(&self->sr, self->a, CHAN_ROLE_RECV, 0));
+	ASSERT_EQ(0, chan_ep_open(&self->cr, self->b, CHAN_ROLE_RECV, 0));
+	ASSERT_EQ(0, chan_ep_open(&self->ss, self->b, CHAN_ROLE_SEND, 0));
+	ASSERT_EQ(variant->mappable, chan_ep_mapped(self->s));
+	ASSERT_EQ(variant->mappable, chan_ep_mapped(self->r));
+	ASSERT_EQ(variant->mappable, chan_ep_mapped(self->cs));
+	ASSERT_EQ(variant->mappable, chan_ep_mapped(self->cr));
+	self->res = ct_shared_alloc(4096);
+	ASSERT_NE(NULL, self->res);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+FIXTURE_TEARDOWN(lib)
+{
+	const uint32_t ids[] = { self->id, self->a, self->b };
+	struct chan_ep **eps[] = { &self->s, &self->r, &self->cs, &self->sr,
+				   &self->cr, &self->ss };
+	struct chan_info info;
+	unsigned int i;
+
+	ct_reap_all(self->pid, CT_MAX_CHILDREN);
+	for (i = 0; i < ARRAY_SIZE(ids); i++) {
+		if (!ids[i])
+			continue;
+		memset(&info, 0, sizeof(info));
+		EXPECT_EQ(0, chan_info(ids[i], &info));
+		EXPECT_TRUE(bt_balanced(&info));
+	}
+	for (i = 0; i < ARRAY_SIZE(eps); i++)
+		if (*eps[i])
+			chan_ep_close(*eps[i]);
+	for (i = 0; i < ARRAY_SIZE(ids); i++)
+		if (ids[i])
+			chan_destroy(ids[i]);
+	if (self->res)
+		munmap(self->res, 4096);
+}
+
+static struct chan_info lib_info(uint32_t id)
+{
+	struct chan_info info;
+
+	if (chan_info(id, &info))
+		memset(&info, 0xff, sizeof(info));
+	return info;
+}
+
+static struct chan_ep_stats lib_stats(const struct chan_ep *ep)
+{
+	struct chan_ep_stats st;
+
+	memset(&st, 0xff, sizeof(st));
+	chan_ep_get_stats(ep, &st, sizeof(st));
+	return st;
+}
+
+/* Order, lengths, and the fast path used on a mapped handle. */
+TEST_F(lib, batch_order_and_stats)
+{
+	static const uint32_t lens[] = { 0, 1, 17, 63, B_MSG_SIZE };
+	unsigned char out[5][B_MSG_SIZE], in[5][B_MSG_SIZE + 8];
+	struct chan_iov sv[5], rv[5];
+	struct chan_ep_stats st;
+	struct chan_info info;
+	unsigned int i;
+
+	for (i = 0; i < 5; i++) {
+		memset(out[i], 'k' + i, sizeof(out[i]));
+		sv[i] = (struct chan_iov){ .buf = (uintptr_t)out[i],
+					   .len = lens[i] };
+	}
+	ASSERT_EQ(5, chan_ep_send_batch(self->s, sv, 5, 0, 0));
+	memset(in, 0xee, sizeof(in));
+	for (i = 0; i < 5; i++)
+		rv[i] = (struct chan_iov){ .buf = (uintptr_t)in[i],
+					   .len = sizeof(in[i]) };
+	ASSERT_EQ(5, chan_ep_recv_batch(self->r, rv, 5, 0, 0));
+	for (i = 0; i < 5; i++) {
+		EXPECT_EQ(lens[i], rv[i].len);
+		EXPECT_EQ(0, memcmp(in[i], out[i], lens[i]));
+		EXPECT_EQ(0xee, in[i][lens[i]]);
+	}
+	info = lib_info(self->id);
+	EXPECT_EQ(5U, info.sent);
+	EXPECT_EQ(5U, info.received);
+	EXPECT_EQ(0U, info.depth);
+	st = lib_stats(self->s);
+	EXPECT_EQ(variant->mappable ? 5U : 0U, st.fast_sent);
+	EXPECT_EQ(variant->mappable ? 0U : 5U, st.kernel_sent);
+	st = lib_stats(self->r);
+	EXPECT_EQ(variant->mappable ? 5U : 0U, st.fast_received);
+	EXPECT_EQ(variant->mappable ? 0U : 5U, st.kernel_received);
+
+	/* the fd forms interleave with the handle forms in one order */
+	for (i = 0; i < 3; i++) {
+		sv[i].buf = (uintptr_t)out[i];
+		sv[i].len = 8;
+	}
+	ASSERT_EQ(1, chan_send_batch(chan_ep_fd(self->s), 0, sv, 1, 0, 0));
+	ASSERT_EQ(2, chan_ep_send_batch(self->s, sv + 1, 2, 0, 0));
+	for (i = 0; i < 3; i++)
+		rv[i].len = sizeof(in[i]);
+	ASSERT_EQ(1, chan_ep_recv_batch(self->r, rv, 1, 0, 0));
+	ASSERT_EQ(2, chan_recv_batch(chan_ep_fd(self->r), 0, rv + 1, 2, 0, 0));
+	for (i = 0; i < 3; i++) {
+		EXPECT_EQ(8U, rv[i].len);
+		EXPECT_EQ('k' + i, in[i][0]);
+	}
+}
+
+/* The errors of the ioctl forms, from the handle forms. */
+TEST_F(lib, batch_errors_as_ioctl)
+{
+	unsigned char big[B_MSG_SIZE + 1], in[2][B_MSG_SIZE];
+	uint64_t vals[NV] = { 1, 2, 3, 4 };
+	struct chan_iov vec[NV];
+	struct chan_info info;
+	unsigned int i;
+
+	bt_vec_u64(vec, vals, NV);
+	EXPECT_EQ(-EINVAL, chan_ep_send_batch(self->s, vec, 0, 0, 0));
+	EXPECT_EQ(-EINVAL, chan_ep_send_batch(self->s, vec,
+					      CHAN_BATCH_MAX + 1, 0, 0));
+	EXPECT_EQ(-EINVAL, chan_ep_recv_batch(self->r, vec, 0, 0, 0));
+	EXPECT_EQ(-EINVAL, chan_ep_recv_batch(self->r, vec,
+					      CHAN_BATCH_MAX + 1, 0, 0));
+	/* wrong roles */
+	EXPECT_EQ(-EBADF, chan_ep_send_batch(self->r, vec, 1, 0, 0));
+	EXPECT_EQ(-EBADF, chan_ep_recv_batch(self->s, vec, 1, 0, 0));
+	/* flag rules */
+	EXPECT_EQ(-EINVAL, chan_ep_send_batch(self->s, vec, 1,
+					      CHAN_MSG_ABSTIME, 0));
+	EXPECT_EQ(-EOPNOTSUPP, chan_ep_recv_batch(self->r, vec, 1, 1U << 20,
+						  0));
+	/* empty */
+	EXPECT_EQ(-EAGAIN, chan_ep_recv_batch(self->r, vec, NV,
+					      CHAN_MSG_NONBLOCK, 0));
+	/* reserved: first, later */
+	vec[0].__reserved = 1;
+	EXPECT_EQ(-EINVAL, chan_ep_send_batch(self->s, vec, 4, 0, 0));
+	vec[0].__reserved = 0;
+	vec[2].__reserved = 1;
+	EXPECT_EQ(2, chan_ep_send_batch(self->s, vec, 4, 0, 0));
+	vec[2].__reserved = 0;
+	EXPECT_EQ(2, chan_ep_send_batch(self->s, vec + 2, 2, 0, 0));
+	memset(vals, 0, sizeof(vals));
+	vec[0].__reserved = 1;
+	EXPECT_EQ(-EINVAL, chan_ep_recv_batch(self->r, vec, 4, 0, 0));
+	vec[0].__reserved = 0;
+	vec[1].__reserved = 1;
+	EXPECT_EQ(1, chan_ep_recv_batch(self->r, vec, 4, 0, 0));
+	vec[1].__reserved = 0;
+	EXPECT_EQ(1U, vals[0]);
+	EXPECT_EQ(0U, vals[1]);
+	EXPECT_EQ(3, chan_ep_recv_batch(self->r, vec + 1, 3, 0, 0));
+	for (i = 0; i < 4; i++)
+		EXPECT_EQ(i + 1, vals[i]);
+	/* full */
+	bt_vec_u64(vec, vals, NV);
+	EXPECT_EQ((int)B_CAP, chan_ep_send_batch(self->s, vec, NV,
+						 CHAN_MSG_NONBLOCK, 0));
+	EXPECT_EQ(-EAGAIN, chan_ep_send_batch(self->s, vec, NV,
+					      CHAN_MSG_NONBLOCK, 0));
+	bt_vec_u64(vec, vals, NV);
+	EXPECT_EQ((int)B_CAP, chan_ep_recv_batch(self->r, vec, NV, 0, 0));
+
+	/* EMSGSIZE sending: first, later */
+	memset(big, 'z', sizeof(big));
+	vec[0] = (struct chan_iov){ .buf = (uintptr_t)big, .len = sizeof(big) };
+	vec[1] = (struct chan_iov){ .buf = (uintptr_t)big, .len = 40 };
+	EXPECT_EQ(-EMSGSIZE, chan_ep_send_batch(self->s, vec, 2, 0, 0));
+	vec[0].len = 40;
+	vec[1].len = sizeof(big);
+	EXPECT_EQ(1, chan_ep_send_batch(self->s, vec, 2, 0, 0));
+	vec[1].len = 40;
+	EXPECT_EQ(1, chan_ep_send_batch(self->s, vec + 1, 1, 0, 0));
+	/* EMSGSIZE receiving: first (length back, stays), later */
+	vec[0] = (struct chan_iov){ .buf = (uintptr_t)in[0], .len = 10 };
+	vec[1] = (struct chan_iov){ .buf = (uintptr_t)in[1], .len = 10 };
+	EXPECT_EQ(-EMSGSIZE, chan_ep_recv_batch(self->r, vec, 2, 0, 0));
+	EXPECT_EQ(40U, vec[0].len);
+	vec[0].len = B_MSG_SIZE;
+	EXPECT_EQ(1, chan_ep_recv_batch(self->r, vec, 2, 0, 0));
+	EXPECT_EQ(40U, vec[0].len);
+	EXPECT_EQ(40U, vec[1].len);
+	info = lib_info(self->id);
+	EXPECT_EQ(1U, info.depth);
+	EXPECT_EQ(0U, info.dropped);
+	vec[0].len = B_MSG_SIZE;
+	EXPECT_EQ(1, chan_ep_recv_batch(self->r, vec, 1, 0, 0));
+}
+
+/*
+ * A child that sleeps ms, then sends (or receives) one message through
+ * the kernel path of fd.
+ */
+static pid_t lib_peer(int fd, bool send, unsigned int ms, uint64_t val)
+{
+	pid_t pid = bt_fork();
+	uint64_t v = val;
+
+	if (pid)
+		return pid;
+	ct_sleep_ms(ms);
+	if (send ? ct_send_u64(fd, 0, v, 0) : ct_recv_u64(fd, 0, &v, 0))
+		_exit(errno);
+	_exit(0);
+}
+
+/*
+ * Only the first message waits, as for the ioctl: a blocking batch
+ * receive on an empty channel waits for a message, not -EAGAIN.
+ */
+TEST_F(lib, recv_batch_blocks)
+{
+	uint64_t vals[NV] = { 0 }, t0;
+	struct chan_iov vec[NV];
+
+	self->pid[0] = lib_peer(chan_ep_fd(self->s), true, 300, 61);
+	ASSERT_LE(0, self->pid[0]);
+	bt_vec_u64(vec, vals, NV);
+	t0 = ct_now_ns();
+	EXPECT_EQ(1, chan_ep_recv_batch(self->r, vec, NV, 0, 0));
+	EXPECT_LE(200 * CT_MS, ct_now_ns() - t0);
+	EXPECT_EQ(61U, vals[0]);
+	ASSERT_EQ(0, ct_reap(&self->pid[0], WAIT_MS));
+}
+
+/* A blocking batch send on a full channel waits for a slot. */
+TEST_F(lib, send_batch_blocks)
+{
+	uint64_t vals[NV] = { 0 }, t0;
+	struct chan_iov vec[NV];
+	unsigned int i;
+
+	for (i = 0; i < B_CAP; i++)
+		ASSERT_EQ(0, chan_ep_send(self->s, &vals[0], 8));
+	self->pid[0] = lib_peer(chan_ep_fd(self->r), false, 300, 0);
+	ASSERT_LE(0, self->pid[0]);
+	bt_vec_u64(vec, vals, NV);
+	t0 = ct_now_ns();
+	EXPECT_EQ(1, chan_ep_send_batch(self->s, vec, NV, 0, 0));
+	EXPECT_LE(200 * CT_MS, ct_now_ns() - t0);
+	ASSERT_EQ(0, ct_reap(&self->pid[0], WAIT_MS));
+}
+
+/* A timed batch on an empty (full) channel: -ETIMEDOUT at the end. */
+TEST_F(lib, batch_timeout)
+{
+	uint64_t vals[NV] = { 0 }, t0;
+	struct chan_iov vec[NV];
+
+	bt_vec_u64(vec, vals, NV);
+	t0 = ct_now_ns();
+	EXPECT_EQ(-ETIMEDOUT, chan_ep_recv_batch(self->r, vec, NV,
+						 CHAN_MSG_TIMEOUT,
+						 200 * CT_MS));
+	EXPECT_LE(200 * CT_MS, ct_now_ns() - t0);
+	EXPECT_EQ((int)B_CAP, chan_ep_send_batch(self->s, vec, NV, 0, 0));
+	t0 = ct_now_ns();
+	EXPECT_EQ(-ETIMEDOUT, chan_ep_send_batch(self->s, vec, NV,
+						 CHAN_MSG_TIMEOUT,
+						 200 * CT_MS));
+	EXPECT_LE(200 * CT_MS, ct_now_ns() - t0);
+	EXPECT_EQ((int)B_CAP, chan_ep_recv_batch(self->r, vec, NV, 0, 0));
+}
+
+/* CHAN_MSG_WAITALL: all of them, also when none is there at first. */
+TEST_F(lib, recv_batch_waitall)
+{
+	uint64_t vals[NV] = { 0 };
+	struct chan_iov vec[NV];
+	unsigned int i;
+
+	/* one there, three to come */
+	ASSERT_EQ(0, chan_ep_send(self->s, &(uint64_t){ 70 }, 8));
+	for (i = 0; i < 3; i++) {
+		self->pid[i] = lib_peer(chan_ep_fd(self->s), true,
+					100 * (i + 1), 71);
+		ASSERT_LE(0, self->pid[i]);
+	}
+	bt_vec_u64(vec, vals, NV);
+	EXPECT_EQ(4, chan_ep_recv_batch(self->r, vec, 4, CHAN_MSG_WAITALL,
+					0));
+	EXPECT_EQ(70U, vals[0]);
+	EXPECT_EQ(71U, vals[3]);
+	for (i = 0; i < 3; i++)
+		EXPECT_EQ(0, ct_reap(&self->pid[i], WAIT_MS));
+	/* none there */
+	self->pid[0] = lib_peer(chan_ep_fd(self->s), true, 100, 72);
+	self->pid[1] = lib_peer(chan_ep_fd(self->s), true, 200, 72);
+	EXPECT_EQ(2, chan_ep_recv_batch(self->r, vec, 2, CHAN_MSG_WAITALL,
+					0));
+	EXPECT_EQ(72U, vals[1]);
+	for (i = 0; i < 2; i++)
+		EXPECT_EQ(0, ct_reap(&self->pid[i], WAIT_MS));
+}
+
+/*
+ * Messages of every small length, alone and in batches, through the
+ * handle forms: a 1-byte message is a message like any other.
+ */
+TEST_F(lib, small_lengths)
+{
+	unsigned char out[4][4] = { "a", "bb", "ccc", "" }, in[4][8];
+	uint32_t lens[4] = { 1, 2, 3, 0 };
+	struct chan_iov vec[4];
+	struct chan_info info;
+	uint64_t rep = 0;
+	unsigned int i;
+	ssize_t n;
+
+	for (i = 0; i < 4; i++)
+		ASSERT_EQ(0, chan_ep_send(self->s, out[i], lens[i]));
+	for (i = 0; i < 4; i++) {
+		memset(in[i], 0, sizeof(in[i]));
+		n = chan_ep_try_recv(self->r, in[i], sizeof(in[i]));
+		EXPECT_EQ((ssize_t)lens[i], n);
+		EXPECT_EQ(0, memcmp(in[i], out[i], lens[i]));
+	}
+	EXPECT_EQ(-EAGAIN, chan_ep_try_recv(self->r, in[0], sizeof(in[0])));
+
+	for (i = 0; i < 4; i++)
+		vec[i] = (struct chan_iov){ .buf = (uintptr_t)out[i],
+					    .len = lens[i] };
+	ASSERT_EQ(4, chan_ep_send_batch(self->s, vec, 4, 0, 0));
+	memset(in, 0, sizeof(in));
+	for (i = 0; i < 4; i++)
+		vec[i] = (struct chan_iov){ .buf = (uintptr_t)in[i],
+					    .len = sizeof(in[i]) };
+	EXPECT_EQ(4, chan_ep_recv_batch(self->r, vec, 4, CHAN_MSG_NONBLOCK,
+					0));
+	for (i = 0; i < 4; i++) {
+		EXPECT_EQ(lens[i], vec[i].len);
+		EXPECT_EQ(0, memcmp(in[i], out[i], lens[i]));
+	}
+	info = lib_info(self->id);
+	EXPECT_EQ(8U, info.sent);
+	EXPECT_EQ(8U, info.received);
+
+	/* a 1-byte reply to a call */
+	ASSERT_EQ(0, chan_ep_send(self->ss, "R", 1));
+	ASSERT_EQ(0, chan_ep_send(self->ss, "SS", 2));
+	EXPECT_EQ(1, chan_ep_call(self->cs, &rep, sizeof(rep), self->cr, in[0],
+				  sizeof(in[0]), CHAN_MSG_NONBLOCK, 0));
+	EXPECT_EQ('R', in[0][0]);
+	info = lib_info(self->b);
+	EXPECT_EQ(1U, info.depth);
+}
+
+/* A server child (kernel path): n requests in order, each answered 2x+1. */
+static pid_t lib_server(FIXTURE_DATA(lib) *self, unsigned int n,
+			uint64_t first)
+{
+	pid_t pid = bt_fork();
+	uint64_t v;
+	unsigned int i;
+
+	if (pid)
+		return pid;
+	for (i = 0; i < n; i++) {
+		if (ct_recv_u64(chan_ep_fd(self->sr), 0, &v, 0))
+			_exit(errno);
+		if (v != first + i)
+			_exit(CT_EXIT_BADDATA);
+		if (ct_send_u64(chan_ep_fd(self->ss), 0, 2 * v + 1, 0))
+			_exit(errno);
+	}
+	_exit(0);
+}
+
+TEST_F_TIMEOUT(lib, call_ping_pong, 120)
+{
+	const unsigned int n = 300;
+	struct chan_info info;
+	uint64_t req, rep;
+	unsigned int i;
+
+	self->pid[0] = lib_server(self, n, 10);
+	ASSERT_LE(0, self->pid[0]);
+	for (i = 0; i < n; i++) {
+		req = 10 + i;
+		rep = 0;
+		ASSERT_EQ(8, chan_ep_call(self->cs, &req, sizeof(req),
+					  self->cr, &rep, sizeof(rep), 0, 0));
+		ASSERT_EQ(2 * req + 1, rep);
+	}
+	ASSERT_EQ(0, ct_reap(&self->pid[0], WAIT_MS));
+	info = lib_info(self->a);
+	EXPECT_EQ(n, info.sent);
+	EXPECT_EQ(n, info.received);
+	info = lib_info(self->b);
+	EXPECT_EQ(n, info.sent);
+	EXPECT_EQ(n, info.received);
+	/* the libchan fd form too */
+	self->pid[0] = lib_server(self, 1, 5);
+	ASSERT_LE(0, self->pid[0]);
+	req = 5;
+	EXPECT_EQ(8, chan_call(chan_ep_fd(self->cs), &req, sizeof(req),
+			       chan_ep_fd(self->cr), &rep, sizeof(rep)));
+	EXPECT_EQ(11U, rep);
+	ASSERT_EQ(0, ct_reap(&self->pid[0], WAIT_MS));
+}
+
+/*
+ * With a reply already queued and nobody asleep, a mapped call costs no
+ * system call: the fast path both ways; a plain one goes through the
+ * kernel.
+ */
+TEST_F(lib, call_stats)
+{
+	uint64_t req = 1, rep = 0;
+	struct chan_ep_stats st;
+
+	ASSERT_EQ(0, chan_ep_send(self->ss, &(uint64_t){ 33 }, 8));
+	EXPECT_EQ(8, chan_ep_call(self->cs, &req, sizeof(req), self->cr, &rep,
+				  sizeof(rep), 0, 0));
+	EXPECT_EQ(33U, rep);
+	st = lib_stats(self->cs);
+	EXPECT_EQ(variant->mappable ? 1U : 0U, st.fast_sent);
+	EXPECT_EQ(variant->mappable ? 0U : 1U, st.kernel_sent);
+	st = lib_stats(self->cr);
+	EXPECT_EQ(variant->mappable ? 1U : 0U, st.fast_received);
+	EXPECT_EQ(variant->mappable ? 0U : 1U, st.kernel_received);
+	EXPECT_EQ(8, chan_ep_recv(self->sr, &rep, sizeof(rep)));
+	EXPECT_EQ(1U, rep);
+}
+
+/*
+ * The reply handle without the receive role: -EBADF and, as for the
+ * ioctl, nothing sent.
+ */
+TEST_F(lib, call_reply_without_recv_role)
+{
+	uint64_t req = 1, rep = 0;
+	struct chan_info info;
+	int sent = 7;
+
+	EXPECT_EQ(-EBADF, chan_ep_call(self->cs, &req, sizeof(req), self->ss,
+				       &rep, sizeof(rep), 0, 0));
+	info = lib_info(self->a);
+	EXPECT_EQ(0U, info.sent);
+	/* the ioctl form, for comparison */
+	EXPECT_EQ(-EBADF, chan_callmsg(chan_ep_fd(self->cs), 0, &req,
+				       sizeof(req), chan_ep_fd(self->ss), 0,
+				       &rep, sizeof(rep), 0, 0, NULL, &sent));
+	EXPECT_EQ(0, sent);
+	info = lib_info(self->a);
+	EXPECT_EQ(0U, info.sent);
+	/* the request handle without the send role */
+	EXPECT_EQ(-EBADF, chan_ep_call(self->sr, &req, sizeof(req), self->cr,
+				       &rep, sizeof(rep), 0, 0));
+	info = lib_info(self->a);
+	EXPECT_EQ(0U, info.sent);
+}
+
+/* Timeout and EMSGSIZE, as for the ioctl; the request goes once. */
+TEST_F(lib, call_timeout_and_emsgsize)
+{
+	unsigned char big[40], in[B_MSG_SIZE];
+	uint64_t req = 4, rep = 0, t0;
+	struct chan_info info;
+	uint32_t rlen = 0;
+	int sent = 0;
+
+	t0 = ct_now_ns();
+	EXPECT_EQ(-ETIMEDOUT, chan_ep_call(self->cs, &req, sizeof(req),
+					   self->cr, &rep, sizeof(rep),
+					   CHAN_MSG_TIMEOUT, 200 * CT_MS));
+	EXPECT_LE(200 * CT_MS, ct_now_ns() - t0);
+	info = lib_info(self->a);
+	EXPECT_EQ(1U, info.sent);
+	EXPECT_EQ(1U, info.depth);
+	EXPECT_EQ(-EAGAIN, chan_ep_call(self->cs, &req, sizeof(req), self->cr,
+					&rep, sizeof(rep), CHAN_MSG_NONBLOCK,
+					0));
+	info = lib_info(self->a);
+	EXPECT_EQ(2U, info.sent);
+
+	memset(big, 'B', sizeof(big));
+	ASSERT_EQ(0, chan_ep_send(self->ss, big, sizeof(big)));
+	EXPECT_EQ(-EMSGSIZE, chan_ep_call(self->cs, &req, sizeof(req),
+					  self->cr, in, 10, 0, 0));
+	info = lib_info(self->b);
+	EXPECT_EQ(1U, info.depth);
+	EXPECT_EQ(-EMSGSIZE, chan_callmsg(chan_ep_fd(self->cs), 0, &req,
+					  sizeof(req), chan_ep_fd(self->cr), 0,
+					  in, 10, 0, 0, &rlen, &sent));
+	EXPECT_EQ(40U, rlen);
+	EXPECT_EQ(1, sent);
+	EXPECT_EQ(40, chan_ep_call(self->cs, &req, sizeof(req), self->cr, in,
+				   sizeof(in), 0, 0));
+	EXPECT_EQ(0, memcmp(in, big, sizeof(big)));
+	/* a request over msg_size: nothing sent */
+	EXPECT_EQ(-EMSGSIZE, chan_ep_call(self->cs, big, B_MSG_SIZE + 1,
+					  self->cr, in, sizeof(in), 0, 0));
+	info = lib_info(self->a);
+	EXPECT_EQ(5U, info.sent);
+	EXPECT_EQ(5U, info.depth);
 }
 
 CT_HARNESS_MAIN
