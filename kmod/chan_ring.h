@@ -434,6 +434,23 @@ struct chan_ring_repair_counts {
 	__u32 skipped;
 };
 
+/*
+ * A cursor left at a repaired slot by its dead claimant, which died before
+ * it helped the cursor on: move it past, as the claimant would have. Only
+ * a cursor at exactly that slot and lap moves, by a CAS from the position
+ * read, so a cursor that moved meanwhile is left alone. Without this a
+ * quiet ring would keep the stale cursor (until the next claim helps it),
+ * and the counts taken from the cursors would be one short.
+ */
+static inline void chan_ring_repair_help(const struct chan_ring_view *v,
+					 __u64 *cursor, __u64 lap, __u32 i)
+{
+	__u64 pos = chan_load_acquire(cursor);
+
+	if ((pos & v->mask) == i && chan_ring_lap(v, pos) == lap)
+		chan_ring_help(cursor, pos);
+}
+
 /**
  * chan_ring_repair_range() - release the slots a dead endpoint holds in
  *	part of the ring
@@ -445,7 +462,8 @@ struct chan_ring_repair_counts {
  *
  * WRITING slots become FULL tombstones that receivers skip; READING slots
  * become EMPTY for the next lap. Each move is a CAS from the exact state
- * seen, so it cannot undo anyone else's progress.
+ * seen, so it cannot undo anyone else's progress. A cursor its claimant
+ * left at the slot is moved on (chan_ring_repair_help()).
  */
 static inline void chan_ring_repair_range(const struct chan_ring_view *v,
 					  __u32 owner, __u32 first,
@@ -469,8 +487,10 @@ static inline void chan_ring_repair_range(const struct chan_ring_view *v,
 			 */
 			if (chan_cas(&s->state, &st,
 				     chan_slot_state(lap, CHAN_SLOT_FULL,
-						     owner)))
+						     owner))) {
 				c->tombstoned++;
+				chan_ring_repair_help(v, &v->hdr->tail, lap, i);
+			}
 		} else if (chan_slot_phase(st) == CHAN_SLOT_READING) {
 			bool tomb = chan_slot_is_tombstone(s);
 
@@ -481,6 +501,7 @@ static inline void chan_ring_repair_range(const struct chan_ring_view *v,
 					c->skipped++;
 				else
 					c->reader_drops++;
+				chan_ring_repair_help(v, &v->hdr->head, lap, i);
 			}
 		}
 	}

@@ -52,10 +52,15 @@ static void chan_map_repair(struct chan_endpoint *ep)
 	 */
 	if (c.reader_drops + c.skipped)
 		this_cpu_add(ch->stats->dropped, c.reader_drops + c.skipped);
-	if (c.tombstoned)
-		chan_wake_dir(ch, CHAN_DIR_RECV);
-	if (c.reader_drops + c.skipped)
-		chan_wake_dir(ch, CHAN_DIR_SEND);
+	/*
+	 * Wake both sides, whatever the repair found: the process may also
+	 * have died between publishing (retiring) a slot and its wake-up
+	 * call, leaving a kernel sleeper beside a message (a free slot) that
+	 * no one else will announce. A needless wake-up costs a look at the
+	 * ring.
+	 */
+	chan_wake_dir(ch, CHAN_DIR_RECV);
+	chan_wake_dir(ch, CHAN_DIR_SEND);
 }
 
 static void chan_vma_open(struct vm_area_struct *vma)
