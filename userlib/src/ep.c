@@ -165,9 +165,10 @@ static void chan_ep_received(struct chan_ep *ep)
 }
 
 /*
- * One receive on the mapping, without the wake-up check: the length,
- * -EMSGSIZE (*msg_len set), -EAGAIN (empty, for a caller that would not
- * wait, with a sender left), or CHAN_EP_SLOW.
+ * One receive on the mapping, without the wake-up check: 0 with the
+ * length in *msg_len (never the length itself, which could be 1, that is
+ * CHAN_EP_SLOW), -EMSGSIZE (*msg_len set), -EAGAIN (empty, for a caller
+ * that would not wait, with a sender left), or CHAN_EP_SLOW.
  */
 static ssize_t chan_ep_fast_recv(struct chan_ep *ep, void *buf, size_t cap,
 				 unsigned int flags, uint32_t *msg_len)
@@ -205,7 +206,7 @@ static ssize_t chan_ep_fast_recv(struct chan_ep *ep, void *buf, size_t cap,
 		chan_ring_retire(&ep->v, s, (uint64_t)pos);
 		chan_stat_inc(&ep->fast_received);
 		*msg_len = len;
-		return len;
+		return 0;
 	}
 	return CHAN_EP_SLOW;
 }
@@ -243,9 +244,11 @@ ssize_t chan_ep_recvmsg(struct chan_ep *ep, void *buf, size_t cap,
 	if (chan_ep_fast(ep) && (ep->roles & CHAN_ROLE_RECV) &&
 	    chan_msg_flags_ok(flags, timeout_ns)) {
 		ret = chan_ep_fast_recv(ep, buf, cap, flags, &len);
-		if (ret >= 0)
-			chan_ep_received(ep);
 		if (ret != CHAN_EP_SLOW) {
+			if (!ret) {
+				chan_ep_received(ep);
+				ret = len;
+			}
 			if (msg_len && (ret >= 0 || ret == -EMSGSIZE))
 				*msg_len = len;
 			return ret;
@@ -290,7 +293,7 @@ static int chan_ep_batch(struct chan_ep *ep, struct chan_iov *vec,
 			} else {
 				r = chan_ep_fast_recv(ep, buf, vec[i].len,
 						      CHAN_MSG_NONBLOCK, &len);
-				if (r >= 0 || r == -EMSGSIZE)
+				if (!r || r == -EMSGSIZE)
 					vec[i].len = len;
 			}
 			if (r < 0 || r == CHAN_EP_SLOW)
@@ -301,7 +304,8 @@ static int chan_ep_batch(struct chan_ep *ep, struct chan_iov *vec,
 		if (i == count || (i && !(flags & CHAN_MSG_WAITALL)))
 			return (int)i;
 		/* Said without the kernel: what it would say too. */
-		if (!i && (r == -EMSGSIZE || r == -EAGAIN))
+		if (!i && (r == -EMSGSIZE ||
+			   (r == -EAGAIN && (flags & CHAN_MSG_NONBLOCK))))
 			return (int)r;
 	}
 	ret = send ? chan_send_batch(ep->fd, 0, vec + i, count - i, flags,
@@ -350,6 +354,7 @@ ssize_t chan_ep_call(struct chan_ep *req, const void *msg, size_t len,
 	if (!req || !reply)
 		return -EINVAL;
 	if (chan_ep_fast(req) && (req->roles & CHAN_ROLE_SEND) &&
+	    (reply->roles & CHAN_ROLE_RECV) &&
 	    len <= req->msg_size && chan_msg_flags_ok(flags, timeout_ns) &&
 	    !__atomic_load_n(&req->ks->recv_waiters, __ATOMIC_RELAXED)) {
 		ret = chan_ep_fast_send(req, msg, len, flags);
@@ -448,14 +453,15 @@ static void chan_ep_map(struct chan_ep *ep, const struct chan_info *info)
 	ep->map = map;
 }
 
-int chan_ep_open(struct chan_ep **epp, uint32_t id, unsigned int roles,
-		 unsigned int flags)
+int chan_ep_open_typed(struct chan_ep **epp, uint32_t id, unsigned int roles,
+		       unsigned int flags, uint64_t type_tag)
 {
 	struct chan_open o = {
 		.size = sizeof(o),
 		.flags = flags & ~CHAN_EP_NO_MAP,
 		.id = id,
 		.roles = roles,
+		.type_tag = type_tag,
 	};
 	struct chan_info info;
 	struct chan_ep *ep;
@@ -490,6 +496,12 @@ int chan_ep_open(struct chan_ep **epp, uint32_t id, unsigned int roles,
 		chan_ep_map(ep, &info);
 	*epp = ep;
 	return 0;
+}
+
+int chan_ep_open(struct chan_ep **epp, uint32_t id, unsigned int roles,
+		 unsigned int flags)
+{
+	return chan_ep_open_typed(epp, id, roles, flags, 0);
 }
 
 int chan_ep_close(struct chan_ep *ep)
