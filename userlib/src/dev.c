@@ -4,40 +4,112 @@
  * create, look up, destroy, describe and open channels.
  */
 #include <fcntl.h>
-#include <stdatomic.h>
+#include <pthread.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "libchan_private.h"
 
 #define CHAN_DEV_PATH	"/dev/" CHAN_DEVICE_NAME
 
-/* -1 until the first successful open; never changes after that. */
-static atomic_int chan_devfd = -1;
+/*
+ * The process's /dev/chan fds, one per IPC namespace it used (threads may
+ * be in different ones), each with what it was opened as: the device and
+ * inode of the file. Each use checks the caller's namespace (a stat() of
+ * /proc/thread-self/ns/ipc) and the fd (an fstat()), so that it never goes
+ * stale: a daemon that closed every fd (and may have reused the number
+ * for something else) or a task that moved to another IPC namespace
+ * (unshare, setns) gets a /dev/chan fd of its namespace instead of another
+ * file or the old namespace's channels. A number that is no longer ours
+ * is forgotten, never closed; an fd is never closed while another thread
+ * may use it. Programs that want no such checks open their own fd with
+ * chan_dev_open() and use the fd forms (chan_sendmsg() and friends).
+ */
+#define CHAN_DEV_SLOTS	8
+
+struct chan_dev_slot {
+	int fd;		/* -1: free */
+	ino_t ns;	/* 0 if /proc could not tell */
+	dev_t rdev;
+	ino_t ino;
+};
+
+static pthread_mutex_t chan_dev_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct chan_dev_slot chan_dev_slots[CHAN_DEV_SLOTS] = {
+	[0 ... CHAN_DEV_SLOTS - 1] = { .fd = -1 },
+};
+
+/* The inode of the caller's IPC namespace, or 0 without /proc. */
+static ino_t chan_ipc_ns(void)
+{
+	struct stat st;
+
+	if (stat("/proc/thread-self/ns/ipc", &st))
+		return 0;
+	return st.st_ino;
+}
+
+int chan_dev_open(void)
+{
+	int saved = errno;
+	int fd = open(CHAN_DEV_PATH, O_RDWR | O_CLOEXEC);
+
+	if (fd < 0)
+		fd = -errno;
+	errno = saved;
+	return fd;
+}
+
+/* The slot of namespace @ns, or a free one (or, all taken, the last). */
+static struct chan_dev_slot *chan_dev_slot(ino_t ns)
+{
+	struct chan_dev_slot *free = &chan_dev_slots[CHAN_DEV_SLOTS - 1];
+	struct stat st;
+	int i;
+
+	for (i = 0; i < CHAN_DEV_SLOTS; i++) {
+		struct chan_dev_slot *sl = &chan_dev_slots[i];
+
+		if (sl->fd >= 0 && (fstat(sl->fd, &st) || !S_ISCHR(st.st_mode) ||
+				    st.st_rdev != sl->rdev ||
+				    st.st_ino != sl->ino))
+			sl->fd = -1;	/* closed behind our back */
+		if (sl->fd >= 0 && sl->ns == ns)
+			return sl;
+		if (sl->fd < 0 && free->fd >= 0)
+			free = sl;
+	}
+	/* All taken by other namespaces: the last one's fd is forgotten. */
+	return free;
+}
 
 int chan_dev_fd(void)
 {
-	int fd = atomic_load_explicit(&chan_devfd, memory_order_acquire);
-	int expected = -1;
-	int saved;
+	int saved = errno;
+	ino_t ns = chan_ipc_ns();
+	struct chan_dev_slot *sl;
+	struct stat st;
+	int fd;
 
-	if (fd >= 0)
-		return fd;
-
-	saved = errno;
-	fd = open(CHAN_DEV_PATH, O_RDWR | O_CLOEXEC);
-	if (fd < 0) {
-		fd = -errno;
-		errno = saved;
-		return fd;
+	pthread_mutex_lock(&chan_dev_lock);
+	sl = chan_dev_slot(ns);
+	if (sl->fd < 0 || sl->ns != ns) {
+		fd = chan_dev_open();
+		if (fd >= 0 && fstat(fd, &st)) {
+			close(fd);
+			fd = -EIO;
+		}
+		if (fd >= 0) {
+			sl->fd = fd;
+			sl->ns = ns;
+			sl->rdev = st.st_rdev;
+			sl->ino = st.st_ino;
+		}
+	} else {
+		fd = sl->fd;
 	}
-	/* Two threads may race to the first open: one fd wins, the other goes. */
-	if (!atomic_compare_exchange_strong_explicit(&chan_devfd, &expected, fd,
-						     memory_order_acq_rel,
-						     memory_order_acquire)) {
-		close(fd);
-		fd = expected;
-	}
+	pthread_mutex_unlock(&chan_dev_lock);
 	errno = saved;
 	return fd;
 }
@@ -80,7 +152,8 @@ int chan_create_ex(const struct chan_attr *attr, struct chan_create *out)
 	ret = chan_ioctl(dev, CHAN_IOC_CREATE, &c);
 	if (ret < 0)
 		return ret;
-	*out = c;
+	/* The caller's struct is of this symbol's version (libchan.map). */
+	memcpy(out, &c, CHAN_CREATE_SIZE_V1);
 	return 0;
 }
 
@@ -148,7 +221,8 @@ static int chan_do_info(int fd, uint32_t id, uint32_t flags,
 	ret = chan_ioctl(fd, CHAN_IOC_INFO, &i);
 	if (ret < 0)
 		return ret;
-	*info = i;
+	/* The caller's struct is of this symbol's version (libchan.map). */
+	memcpy(info, &i, CHAN_INFO_SIZE_V1);
 	return 0;
 }
 

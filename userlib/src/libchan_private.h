@@ -13,6 +13,20 @@
 #include "libchan.h"
 
 /*
+ * The sizes of the kernel structs that LIBCHAN_1's functions copy into
+ * the caller's memory: a program built then has structs of exactly this
+ * size, so these functions never write more, whatever the header says
+ * later. When a struct grows, the functions that return it get a new
+ * symbol version that copies the new size (and LIBCHAN_1's keep these).
+ */
+#define CHAN_CREATE_SIZE_V1	152
+#define CHAN_INFO_SIZE_V1	176
+_Static_assert(sizeof(struct chan_create) >= CHAN_CREATE_SIZE_V1,
+	       "struct chan_create shrank");
+_Static_assert(sizeof(struct chan_info) >= CHAN_INFO_SIZE_V1,
+	       "struct chan_info shrank");
+
+/*
  * ioctl(2) returning the result or -errno. The caller's errno is put back:
  * the library promises to leave it alone.
  */
