@@ -5,6 +5,11 @@
  * {producer, sequence number}; consumers receive until the channel reports
  * EPIPE (the last producer closed and the queue is drained).
  *
+ * The channel is mappable and every process uses a libchan endpoint
+ * handle, so most messages go through the mapped ring without a system
+ * call; the demo counts how many did. -K uses a channel that is not
+ * mappable: every message then goes through the kernel.
+ *
  * What arrived is checked in memory shared by all processes: one bit per
  * message, set atomically by whoever receives it, so every message must
  * arrive exactly once; and every consumer remembers the last sequence
@@ -30,11 +35,14 @@ struct demo_msg {
 
 struct producer_stats {
 	uint64_t sent;
+	uint64_t fast;		/* of which without a system call */
+	uint64_t wakes;		/* wake-ups asked of the kernel */
 	int error;		/* -errno that stopped it, or 0 */
 };
 
 struct consumer_stats {
 	uint64_t received;
+	uint64_t fast;		/* of which without a system call */
 	uint64_t duplicates;	/* bit already set */
 	uint64_t out_of_order;	/* seq not above the last one from its producer */
 	uint64_t corrupt;	/* bad length, producer, seq or filler */
@@ -48,6 +56,7 @@ struct demo {
 	uint32_t msg_size;
 	uint32_t capacity;
 	uint32_t id;
+	int kernel_only;
 	/* In shared memory: */
 	struct producer_stats *pstats;
 	struct consumer_stats *cstats;
@@ -104,27 +113,32 @@ static int run_producer(struct demo *d, unsigned int p)
 	uint64_t n = share_of(d, p);
 	unsigned char *buf;
 	struct demo_msg m = { .producer = p };
+	struct chan_ep_stats es;
+	struct chan_ep *ep = NULL;
 	size_t i;
-	int fd, ret = 0;
+	int ret = 0;
 
 	buf = calloc(1, d->msg_size);
-	fd = chan_open(d->id, CHAN_ROLE_SEND, CHAN_OPEN_CLOEXEC);
-	if (!buf || fd < 0)
-		st->error = buf ? fd : -ENOMEM;
+	ret = chan_ep_open(&ep, d->id, CHAN_ROLE_SEND, CHAN_OPEN_CLOEXEC);
+	if (!buf || ret)
+		st->error = buf ? ret : -ENOMEM;
 	if (child_sync(d, !st->error))
 		return 1;
 	for (m.seq = 0; m.seq < n; m.seq++) {
 		memcpy(buf, &m, sizeof(m));
 		for (i = sizeof(m); i < d->msg_size; i++)
 			buf[i] = filler(&m, i);
-		ret = chan_send(fd, buf, d->msg_size);
+		ret = chan_ep_send(ep, buf, d->msg_size);
 		if (ret)
 			break;
 		st->sent++;
 	}
 	st->error = ret;
+	chan_ep_get_stats(ep, &es, sizeof(es));
+	st->fast = es.fast_sent;
+	st->wakes = es.wakes;
 	/* Closing the last sender endpoint is what ends the consumers. */
-	chan_close(fd);
+	chan_ep_close(ep);
 	return ret ? 1 : 0;
 }
 
@@ -164,24 +178,28 @@ static int run_consumer(struct demo *d, unsigned int c)
 	struct consumer_stats *st = &d->cstats[c];
 	unsigned char *buf = malloc(d->msg_size);
 	int64_t *last = malloc(d->producers * sizeof(*last));
+	struct chan_ep_stats es;
+	struct chan_ep *ep = NULL;
 	unsigned int p;
 	ssize_t len;
-	int fd;
+	int ret;
 
-	fd = chan_open(d->id, CHAN_ROLE_RECV, CHAN_OPEN_CLOEXEC);
-	if (!buf || !last || fd < 0)
-		st->error = fd < 0 ? fd : -ENOMEM;
+	ret = chan_ep_open(&ep, d->id, CHAN_ROLE_RECV, CHAN_OPEN_CLOEXEC);
+	if (!buf || !last || ret)
+		st->error = ret ? ret : -ENOMEM;
 	if (child_sync(d, !st->error))
 		return 1;
 	for (p = 0; p < d->producers; p++)
 		last[p] = -1;
-	while ((len = chan_recv(fd, buf, d->msg_size)) >= 0) {
+	while ((len = chan_ep_recv(ep, buf, d->msg_size)) >= 0) {
 		st->received++;
 		check_msg(d, st, buf, len, last);
 	}
 	if (len != -EPIPE)
 		st->error = (int)len;
-	chan_close(fd);
+	chan_ep_get_stats(ep, &es, sizeof(es));
+	st->fast = es.fast_received;
+	chan_ep_close(ep);
 	return st->error ? 1 : 0;
 }
 
@@ -189,8 +207,9 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"usage: chan-demo [-p PRODUCERS] [-c CONSUMERS] [-n MESSAGES]\n"
-		"                 [-s MSG_SIZE] [-q CAPACITY]\n"
-		"defaults: -p 4 -c 4 -n 200000 -s 16 -q 256; MSG_SIZE >= %zu\n",
+		"                 [-s MSG_SIZE] [-q CAPACITY] [-K]\n"
+		"defaults: -p 4 -c 4 -n 200000 -s 16 -q 256; MSG_SIZE >= %zu\n"
+		"-K: a channel that is not mappable (kernel path only)\n",
 		sizeof(struct demo_msg));
 	exit(2);
 }
@@ -222,14 +241,18 @@ int main(int argc, char **argv)
 	struct chan_attr attr = { 0 };
 	struct chan_info info;
 	uint64_t p_sent = 0, c_recv = 0, dups = 0, order = 0, corrupt = 0;
-	uint64_t missing = 0, t0, t1, q;
+	uint64_t missing = 0, t0, t1, q, fast_sent = 0, fast_recv = 0;
+	uint64_t wakes = 0;
 	unsigned int nchildren, i, p, c, failed_children = 0;
 	int opt, ret, status, fail = 0;
 	pid_t *pids;
 	char byte;
 
-	while ((opt = getopt(argc, argv, "p:c:n:s:q:h")) != -1) {
+	while ((opt = getopt(argc, argv, "p:c:n:s:q:Kh")) != -1) {
 		switch (opt) {
+		case 'K':
+			d.kernel_only = 1;
+			break;
 		case 'p':
 			d.producers = (unsigned int)number(optarg, 1, 1024);
 			break;
@@ -264,6 +287,7 @@ int main(int argc, char **argv)
 	attr.msg_size = d.msg_size;
 	attr.capacity = d.capacity;
 	attr.mode = 0600;
+	attr.flags = d.kernel_only ? 0 : CHAN_CREATE_MAPPABLE;
 	ret = chan_create(&attr, &d.id);
 	if (ret) {
 		fprintf(stderr, "chan-demo: create: %s\n", strerror(-ret));
@@ -288,8 +312,9 @@ int main(int argc, char **argv)
 
 	printf("chan-demo: channel %" PRIu32 ", %u producers, %u consumers, "
 	       "%" PRIu64 " messages of %" PRIu32 " bytes, capacity %" PRIu32
-	       "\n", d.id, d.producers, d.consumers, d.messages, d.msg_size,
-	       d.capacity);
+	       ", %s\n", d.id, d.producers, d.consumers, d.messages,
+	       d.msg_size, d.capacity,
+	       d.kernel_only ? "kernel path" : "mapped (fast path)");
 	fflush(stdout);
 
 	nchildren = d.producers + d.consumers;
@@ -339,6 +364,8 @@ int main(int argc, char **argv)
 		uint64_t w, s;
 
 		p_sent += d.pstats[p].sent;
+		fast_sent += d.pstats[p].fast;
+		wakes += d.pstats[p].wakes;
 		for (w = 0; w < words; w++) {
 			uint64_t bits = atomic_load(&d.seen[p][w]);
 
@@ -348,6 +375,7 @@ int main(int argc, char **argv)
 	}
 	for (c = 0; c < d.consumers; c++) {
 		c_recv += d.cstats[c].received;
+		fast_recv += d.cstats[c].fast;
 		dups += d.cstats[c].duplicates;
 		order += d.cstats[c].out_of_order;
 		corrupt += d.cstats[c].corrupt;
@@ -375,6 +403,10 @@ int main(int argc, char **argv)
 		printf("\n");
 	}
 
+	printf("without a system call: %" PRIu64 " of %" PRIu64 " sends, %"
+	       PRIu64 " of %" PRIu64 " receives; %" PRIu64
+	       " wake-ups asked of the kernel\n", fast_sent, p_sent, fast_recv,
+	       c_recv, wakes);
 	ret = chan_info(d.id, &info);
 	if (ret) {
 		printf("FAIL: chan_info: %s\n", strerror(-ret));

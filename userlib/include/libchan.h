@@ -11,7 +11,8 @@
  * optionally by a name). A process opens an endpoint, a channel fd, with
  * the roles it needs; closing the last endpoint of a role disconnects the
  * peers (they get -EPIPE). The library keeps one /dev/chan fd per process,
- * opened on first use with O_CLOEXEC.
+ * opened on first use with O_CLOEXEC and checked on each use (see
+ * chan_dev_fd()).
  *
  * Blocking calls and signals: a call asleep in the kernel is restarted
  * after a stop and continue (Ctrl-Z, fg) or a signal whose handler has
@@ -52,8 +53,13 @@ struct chan_attr {
 	const char *name;
 };
 
-/* The library's /dev/chan fd, opened on first use. Returns it or -errno. */
+/* The library's /dev/chan fd, opened on first use and checked on each
+ * use: if the fd was closed behind the library's back, or the caller moved
+ * to another IPC namespace, a new one is opened. Returns it or -errno.
+ */
 int chan_dev_fd(void);
+/* A /dev/chan fd of the caller's own (O_CLOEXEC), for the fd forms. */
+int chan_dev_open(void);
 
 /* Create a channel; *id receives its ID. */
 int chan_create(const struct chan_attr *attr, uint32_t *id);
@@ -207,6 +213,11 @@ struct chan_ep_stats {
  */
 int chan_ep_open(struct chan_ep **epp, uint32_t id, unsigned int roles,
 		 unsigned int flags);
+/* As chan_ep_open(), failing with -EPROTOTYPE unless the channel was
+ * created with this type tag.
+ */
+int chan_ep_open_typed(struct chan_ep **epp, uint32_t id, unsigned int roles,
+		       unsigned int flags, uint64_t type_tag);
 /* Unmap and close; returns close(2)'s result. */
 int chan_ep_close(struct chan_ep *ep);
 /* The channel fd, for poll/epoll and the fd calls above. */
@@ -253,12 +264,16 @@ uint64_t chan_type_tag(const char *type_name, size_t size);
 /*
  * CHAN_DECLARE_TYPED(prefix, T) declares a channel handle that carries only
  * messages of type T: struct prefix, and prefix_tag(), prefix_create(),
- * prefix_open(), prefix_send(), prefix_try_send(), prefix_recv(),
- * prefix_try_recv(), prefix_close(). prefix_send() takes a T by value, so
- * passing any other type is a compile error; prefix_open() checks the
- * channel's type tag, so a process built with a different T gets
- * -EPROTOTYPE. (The parameter is not called "name": a macro parameter of
- * that name would also replace the .name designator of struct chan_attr.)
+ * prefix_create_flags(), prefix_open(), prefix_send(), prefix_try_send(),
+ * prefix_send_timeout(), prefix_recv(), prefix_try_recv(),
+ * prefix_recv_timeout(), prefix_fd(), prefix_close(). The handle is an
+ * endpoint handle (struct chan_ep): on a channel created with
+ * prefix_create_flags(..., CHAN_CREATE_MAPPABLE, ...) it takes the fast
+ * path. prefix_send() takes a T by value, so passing any other type is a
+ * compile error; prefix_open() checks the channel's type tag, so a
+ * process built with a different T gets -EPROTOTYPE. (The parameter is
+ * not called "name": a macro parameter of that name would also replace
+ * the .name designator of struct chan_attr.)
  *
  *	struct point { int x, y; };
  *	CHAN_DECLARE_TYPED(point_chan, struct point)
@@ -271,53 +286,76 @@ uint64_t chan_type_tag(const char *type_name, size_t size);
  */
 #define CHAN_DECLARE_TYPED(prefix, T)					\
 struct prefix {								\
-	int fd;								\
+	struct chan_ep *ep;						\
 };									\
 static inline uint64_t prefix##_tag(void)				\
 {									\
 	return chan_type_tag(#T, sizeof(T));				\
 }									\
-static inline int prefix##_create(uint32_t capacity, uint32_t mode,	\
-				  const char *chan_name, uint32_t *id)	\
+static inline int prefix##_create_flags(uint32_t capacity,		\
+					uint32_t mode,			\
+					const char *chan_name,		\
+					uint32_t flags, uint32_t *id)	\
 {									\
 	struct chan_attr a = {						\
 		.msg_size = sizeof(T), .capacity = capacity,		\
-		.mode = mode, .flags = 0, .type_tag = prefix##_tag(),	\
+		.mode = mode, .flags = flags, .type_tag = prefix##_tag(), \
 		.name = chan_name,					\
 	};								\
 	return chan_create(&a, id);					\
 }									\
+static inline int prefix##_create(uint32_t capacity, uint32_t mode,	\
+				  const char *chan_name, uint32_t *id)	\
+{									\
+	return prefix##_create_flags(capacity, mode, chan_name, 0, id);	\
+}									\
 static inline int prefix##_open(struct prefix *c, uint32_t id,		\
 				unsigned int roles, unsigned int flags)	\
 {									\
-	int fd = chan_open_typed(id, roles, flags, prefix##_tag());	\
-	if (fd < 0)							\
-		return fd;						\
-	c->fd = fd;							\
-	return 0;							\
+	return chan_ep_open_typed(&c->ep, id, roles, flags,		\
+				  prefix##_tag());			\
 }									\
 static inline int prefix##_send(struct prefix *c, T msg)		\
 {									\
-	return chan_send(c->fd, &msg, sizeof(msg));			\
+	return chan_ep_send(c->ep, &msg, sizeof(msg));			\
 }									\
 static inline int prefix##_try_send(struct prefix *c, T msg)		\
 {									\
-	return chan_try_send(c->fd, &msg, sizeof(msg));			\
+	return chan_ep_try_send(c->ep, &msg, sizeof(msg));		\
+}									\
+static inline int prefix##_send_timeout(struct prefix *c, T msg,	\
+					uint64_t timeout_ns)		\
+{									\
+	return chan_ep_send_timeout(c->ep, &msg, sizeof(msg), timeout_ns); \
+}									\
+static inline int prefix##_recv_len_(ssize_t n)				\
+{									\
+	return n < 0 ? (int)n : n == (ssize_t)sizeof(T) ? 0 : -EBADMSG;	\
 }									\
 static inline int prefix##_recv(struct prefix *c, T *msg)		\
 {									\
-	ssize_t n = chan_recv(c->fd, msg, sizeof(*msg));		\
-	return n < 0 ? (int)n : n == (ssize_t)sizeof(*msg) ? 0 : -EBADMSG; \
+	return prefix##_recv_len_(chan_ep_recv(c->ep, msg, sizeof(*msg))); \
 }									\
 static inline int prefix##_try_recv(struct prefix *c, T *msg)		\
 {									\
-	ssize_t n = chan_try_recv(c->fd, msg, sizeof(*msg));		\
-	return n < 0 ? (int)n : n == (ssize_t)sizeof(*msg) ? 0 : -EBADMSG; \
+	return prefix##_recv_len_(chan_ep_try_recv(c->ep, msg,		\
+						   sizeof(*msg)));	\
+}									\
+static inline int prefix##_recv_timeout(struct prefix *c, T *msg,	\
+					uint64_t timeout_ns)		\
+{									\
+	return prefix##_recv_len_(chan_ep_recv_timeout(c->ep, msg,	\
+						       sizeof(*msg),	\
+						       timeout_ns));	\
+}									\
+static inline int prefix##_fd(const struct prefix *c)			\
+{									\
+	return chan_ep_fd(c->ep);					\
 }									\
 static inline int prefix##_close(struct prefix *c)			\
 {									\
-	int ret = chan_close(c->fd);					\
-	c->fd = -1;							\
+	int ret = chan_ep_close(c->ep);					\
+	c->ep = NULL;							\
 	return ret;							\
 }
 

@@ -26,25 +26,31 @@
 static const char usage_text[] =
 "usage: chanctl COMMAND [ARGS]\n"
 "\n"
-"  create [-n NAME] [-s MSG_SIZE] [-c CAPACITY] [-m MODE] [-a] [-t TYPE_TAG]\n"
+"  create [-n NAME] [-s MSG_SIZE] [-c CAPACITY] [-m MODE] [-a] [-M]\n"
+"         [-t TYPE_TAG]\n"
 "        create a channel and print its ID; MSG_SIZE defaults to 256 bytes,\n"
 "        CAPACITY to 64 messages, MODE (octal) to 0600; -a destroys the\n"
 "        channel when its last endpoint closes (once its owner has opened\n"
-"        one); TYPE_TAG is a number\n"
+"        one); -M makes it mappable (the fast path: its users must trust\n"
+"        one another); TYPE_TAG is a number\n"
 "  ls    list the channels you may read\n"
 "  info ID|NAME\n"
 "        print every field the kernel reports about a channel\n"
 "  rm ID|NAME...\n"
 "        destroy channels: waiters get EIDRM, queued messages are discarded\n"
 "  send ID|NAME [-t TIMEOUT_MS] [-N] [MESSAGE...]\n"
-"        send each MESSAGE as one message, or with none each line of\n"
-"        standard input (without its newline); -N fails instead of waiting;\n"
-"        put -- before a MESSAGE that begins with '-'\n"
+"        send each MESSAGE as one message (in batches of up to 1024 per\n"
+"        system call), or with none each line of standard input (without\n"
+"        its newline); -N fails instead of waiting; put -- before a\n"
+"        MESSAGE that begins with '-'\n"
 "  recv ID|NAME [-t TIMEOUT_MS] [-N] [-c COUNT]\n"
 "        receive COUNT messages (default 1) and print each as its raw\n"
 "        bytes followed by a newline; -c 0 drains: it prints what is\n"
 "        queued and stops when none is left, without waiting (with -t,\n"
 "        once no next message came within TIMEOUT_MS)\n"
+"  call ID|NAME REPLY_ID|REPLY_NAME [-t TIMEOUT_MS] [-N] MESSAGE\n"
+"        send MESSAGE, then receive one reply from the second channel and\n"
+"        print it, in one system call\n"
 "  help  print this text\n"
 "\n"
 "An all-digit ID|NAME is an ID, anything else a name. Exit status: 0 on\n"
@@ -180,7 +186,7 @@ static int cmd_create(int argc, char **argv)
 	uint32_t id;
 	int opt, ret;
 
-	while ((opt = getopt(argc, argv, "+n:s:c:m:at:")) != -1) {
+	while ((opt = getopt(argc, argv, "+n:s:c:m:aMt:")) != -1) {
 		switch (opt) {
 		case 'n':
 			attr.name = optarg;
@@ -199,6 +205,9 @@ static int cmd_create(int argc, char **argv)
 			break;
 		case 'a':
 			attr.flags |= CHAN_CREATE_AUTODESTROY;
+			break;
+		case 'M':
+			attr.flags |= CHAN_CREATE_MAPPABLE;
 			break;
 		case 't':
 			attr.type_tag = parse_number(optarg, 0, UINT64_MAX,
@@ -271,8 +280,9 @@ static int cmd_info(int argc, char **argv)
 	printf("id:         %" PRIu32 "\n", info.id);
 	printf("name:       %s\n", info.name);
 	printf("state:      %s\n", state_string(info.state, state, sizeof(state)));
-	printf("flags:      0x%" PRIx32 "%s\n", info.chan_flags,
-	       info.chan_flags & CHAN_CREATE_AUTODESTROY ? " (autodestroy)" : "");
+	printf("flags:      0x%" PRIx32 "%s%s\n", info.chan_flags,
+	       info.chan_flags & CHAN_CREATE_AUTODESTROY ? " autodestroy" : "",
+	       info.chan_flags & CHAN_CREATE_MAPPABLE ? " mappable" : "");
 	printf("mode:       %04" PRIo32 "\n", info.mode);
 	printf("uid:        %" PRIu32 "\n", info.uid);
 	printf("gid:        %" PRIu32 "\n", info.gid);
@@ -349,6 +359,36 @@ static void parse_msg_opts(int argc, char **argv, const char *optstring,
 		usage_error("%s: -t and -N exclude each other", argv[0]);
 }
 
+/*
+ * Send the messages given as arguments, as many per system call as a
+ * batch takes: a batch waits only for its first message, so one that
+ * stops early (the channel filled) is followed by the next, which waits.
+ */
+static int send_args(uint32_t id, const char *target, char **msgs, int n,
+		     const struct msg_opts *o)
+{
+	struct chan_iov *vec = calloc((size_t)n, sizeof(*vec));
+	int done = 0, i, ret;
+
+	if (!vec)
+		die("send", target, -ENOMEM);
+	for (i = 0; i < n; i++) {
+		vec[i].buf = (uintptr_t)msgs[i];
+		vec[i].len = (uint32_t)strlen(msgs[i]);
+	}
+	while (done < n) {
+		ret = chan_send_batch(need_dev(), id, vec + done,
+				      n - done < CHAN_BATCH_MAX ?
+				      (unsigned int)(n - done) : CHAN_BATCH_MAX,
+				      o->flags, o->timeout_ns);
+		if (ret < 0)
+			die("send", target, ret);
+		done += ret;
+	}
+	free(vec);
+	return 0;
+}
+
 static int cmd_send(int argc, char **argv)
 {
 	struct msg_opts o = { 0 };
@@ -357,7 +397,7 @@ static int cmd_send(int argc, char **argv)
 	size_t line_cap = 0;
 	ssize_t len;
 	uint32_t id;
-	int i, ret;
+	int ret;
 
 	if (argc < 2)
 		usage_error("send: expected an ID or NAME");
@@ -370,15 +410,8 @@ static int cmd_send(int argc, char **argv)
 	if (resolve(target, &id))
 		return EXIT_FAILURE;
 
-	if (optind < argc) {
-		for (i = optind; i < argc; i++) {
-			ret = chan_send_id(id, argv[i], strlen(argv[i]),
-					   o.flags, o.timeout_ns);
-			if (ret)
-				die("send", target, ret);
-		}
-		return 0;
-	}
+	if (optind < argc)
+		return send_args(id, target, argv + optind, argc - optind, &o);
 	while ((len = getline(&line, &line_cap, stdin)) >= 0) {
 		if (len > 0 && line[len - 1] == '\n')
 			len--;
@@ -458,6 +491,45 @@ static int cmd_recv(int argc, char **argv)
 	return 0;
 }
 
+static int cmd_call(int argc, char **argv)
+{
+	struct msg_opts o = { 0 };
+	const char *target, *reply;
+	uint32_t id, reply_id, len = 0;
+	size_t cap = RECV_BUF_DEFAULT;
+	struct chan_info info;
+	ssize_t ret;
+	char *buf;
+	int sent = 0;
+
+	if (argc < 3)
+		usage_error("call: expected two IDs or NAMEs");
+	target = argv[1];
+	reply = argv[2];
+	argv[2] = argv[0];
+	parse_msg_opts(argc - 2, argv + 2, "t:N", &o);
+	if (optind != argc - 3)
+		usage_error("call: expected one MESSAGE");
+	if (resolve(target, &id) || resolve(reply, &reply_id))
+		return EXIT_FAILURE;
+	if (!chan_info(reply_id, &info) && info.msg_size)
+		cap = info.msg_size;
+	buf = malloc(cap);
+	if (!buf)
+		die("call", target, -ENOMEM);
+	ret = chan_callmsg(need_dev(), id, argv[2 + optind],
+			   strlen(argv[2 + optind]), -1, reply_id, buf, cap,
+			   o.flags, o.timeout_ns, &len, &sent);
+	if (ret < 0)
+		die(sent ? "call (request sent, no reply)" : "call",
+		    sent ? reply : target, (int)ret);
+	if (fwrite(buf, 1, (size_t)ret, stdout) != (size_t)ret ||
+	    putchar('\n') == EOF || fflush(stdout))
+		die("write", "standard output", -errno);
+	free(buf);
+	return 0;
+}
+
 static const struct {
 	const char *name;
 	int (*fn)(int argc, char **argv);
@@ -468,6 +540,7 @@ static const struct {
 	{ "rm", cmd_rm },
 	{ "send", cmd_send },
 	{ "recv", cmd_recv },
+	{ "call", cmd_call },
 };
 
 int main(int argc, char **argv)
