@@ -16,7 +16,10 @@
  *    ioctl ones: every message exactly once, per-producer order (interop);
  *  - wake-ups: a fast-path sender against receivers asleep in the kernel
  *    in the one-slot hand-off pattern, and the reverse; the WAKE ioctl's
- *    argument checks (wake).
+ *    argument checks (wake);
+ *  - libchan's endpoint handles: fast-path and ioctl senders and
+ *    receivers across processes, handles used in a forked child (the
+ *    kernel path, nothing lost), many threads on one handle (ep_*).
  *
  * Every wait is bounded: a lost wake-up shows as ETIMEDOUT or a child
  * killed at its deadline, never as a hang. Every fixture fails its test
@@ -25,13 +28,16 @@
 #define CT_WANT_RING
 #include "chan_test_util.h"
 
+#include <pthread.h>
 #include <stddef.h>
+#include <libchan.h>
 
 #pragma GCC diagnostic ignored "-Wclobbered"
 
 #define WAIT_MS		60000
 #define RW		(CHAN_ROLE_SEND | CHAN_ROLE_RECV)
 #define MAX_IDS		16
+#define OP_TIMEOUT_NS	(30 * CT_SEC)
 
 FIXTURE(mm) {
 	int dev;
@@ -938,5 +944,392 @@ TEST_F_TIMEOUT(mm, handoff_fast_receiver, 900)
 {
 	handoff(_metadata, self, false);
 }
+
+/* ---- libchan's endpoint handles ---- */
+
+#ifdef CHAN_EP_NO_MAP
+
+static struct chan_ep *ep_open_or_die(uint32_t id, unsigned int roles,
+				      unsigned int flags)
+{
+	struct chan_ep *ep = NULL;
+	int ret = chan_ep_open(&ep, id, roles, flags);
+
+	if (ret)
+		ct_child_die(__LINE__, "chan_ep_open: %s", ct_ename(-ret));
+	return ep;
+}
+
+/*
+ * The mixed test again with handles: producers 0 and 1 and consumers 0
+ * and 1 use mapped handles (their own processes), the others the raw
+ * ioctls and read(2).
+ */
+static int ep_producer(uint32_t id, int p, struct mix_shared *sh)
+{
+	struct chan_ep_stats st;
+	struct chan_ep *ep = NULL;
+	uint64_t msg[2];
+	uint32_t seq;
+	int fd = -1, ret;
+
+	if (p < 2) {
+		ep = ep_open_or_die(id, CHAN_ROLE_SEND, 0);
+		CF_TRUE(chan_ep_mapped(ep) == 1, "not mapped");
+	} else {
+		int dev = CF_OK(ct_dev_open());
+
+		fd = CF_OK(ct_open(dev, id, CHAN_ROLE_SEND, 0, 0));
+	}
+	for (seq = 0; seq < MIX_MSGS; seq++) {
+		msg[0] = p;
+		msg[1] = seq;
+		if (ep) {
+			ret = chan_ep_send_timeout(ep, msg, sizeof(msg),
+						   MIX_TIMEOUT);
+			CF_TRUE(ret == 0, "send %u: %s", seq, ct_ename(-ret));
+		} else {
+			CF_OK(ct_send(fd, 0, msg, sizeof(msg),
+				      CHAN_MSG_TIMEOUT, MIX_TIMEOUT));
+		}
+	}
+	if (ep) {
+		memset(&st, 0, sizeof(st));
+		CF_OK(chan_ep_get_stats(ep, &st, sizeof(st)));
+		CF_TRUE(st.fast_sent + st.kernel_sent == MIX_MSGS,
+			"stats %llu + %llu", (unsigned long long)st.fast_sent,
+			(unsigned long long)st.kernel_sent);
+		sh->fast[p] = st.fast_sent;
+		CF_OK(chan_ep_close(ep));
+	}
+	return 0;
+}
+
+static int ep_consumer(uint32_t id, int c, struct mix_shared *sh)
+{
+	const uint64_t total = (uint64_t)MIX_PROD * MIX_MSGS;
+	uint32_t last[MIX_PROD], len;
+	struct chan_ep_stats st;
+	struct chan_ep *ep = NULL;
+	uint64_t msg[2];
+	int fd = -1, i;
+	long n;
+
+	for (i = 0; i < MIX_PROD; i++)
+		last[i] = UINT32_MAX;
+	if (c < 2) {
+		ep = ep_open_or_die(id, CHAN_ROLE_RECV, 0);
+		CF_TRUE(chan_ep_mapped(ep) == 1, "not mapped");
+	} else {
+		int dev = CF_OK(ct_dev_open());
+
+		fd = CF_OK(ct_open(dev, id, CHAN_ROLE_RECV, 0, 0));
+	}
+	while (__atomic_load_n(&sh->received, __ATOMIC_ACQUIRE) < total) {
+		if (ep) {
+			n = chan_ep_recv_timeout(ep, msg, sizeof(msg),
+						 100 * CT_MS);
+			if (n == -ETIMEDOUT)
+				continue;
+			CF_TRUE(n >= 0, "recv: %s", ct_ename((int)-n));
+		} else if (c == 3) {
+			struct pollfd pf = { .fd = fd, .events = POLLIN };
+
+			if (poll(&pf, 1, 100) != 1)
+				continue;
+			n = read(fd, msg, sizeof(msg));
+			CF_TRUE(n >= 0, "read: %s", ct_ename(errno));
+		} else {
+			len = sizeof(msg);
+			if (ct_recv(fd, 0, msg, &len, CHAN_MSG_TIMEOUT,
+				    100 * CT_MS)) {
+				CF_TRUE(errno == ETIMEDOUT, "recv: %s",
+					ct_ename(errno));
+				continue;
+			}
+			n = len;
+		}
+		CF_TRUE(n == sizeof(msg), "length %ld", n);
+		CF_TRUE(msg[0] < MIX_PROD && msg[1] < MIX_MSGS, "garbage");
+		CF_TRUE(last[msg[0]] == UINT32_MAX || msg[1] > last[msg[0]],
+			"producer %llu: %llu after %u",
+			(unsigned long long)msg[0],
+			(unsigned long long)msg[1], last[msg[0]]);
+		last[msg[0]] = msg[1];
+		__atomic_add_fetch(&sh->seen[msg[0]][msg[1]], 1,
+				   __ATOMIC_RELAXED);
+		__atomic_add_fetch(&sh->received, 1, __ATOMIC_RELEASE);
+	}
+	if (ep) {
+		memset(&st, 0, sizeof(st));
+		CF_OK(chan_ep_get_stats(ep, &st, sizeof(st)));
+		sh->fast[MIX_PROD + c] = st.fast_received;
+		CF_OK(chan_ep_close(ep));
+	}
+	return 0;
+}
+
+TEST_F_TIMEOUT(mm, ep_mixed_processes, 600)
+{
+	struct mix_shared *sh;
+	struct chan_create c;
+	struct chan_info info;
+	int i, j, bad = 0;
+	pid_t pid;
+
+	sh = ct_shared_alloc(sizeof(*sh));
+	ASSERT_NE(NULL, sh);
+	ASSERT_OK(mm_create(self, 16, 8, 0600, &c));
+	for (i = 0; i < MIX_PROD + MIX_CONS; i++) {
+		pid = ct_fork_slot(i);
+		ASSERT_LE(0, pid);
+		if (pid == 0)
+			_exit(i < MIX_PROD ? ep_producer(c.id, i, sh) :
+			      ep_consumer(c.id, i - MIX_PROD, sh));
+		self->pid[i] = pid;
+	}
+	for (i = 0; i < MIX_PROD + MIX_CONS; i++)
+		EXPECT_EQ(0, CT_CHILD(&self->pid[i], i, 300000,
+				      i < MIX_PROD ? "producer" : "consumer"));
+	for (i = 0; i < MIX_PROD; i++)
+		for (j = 0; j < MIX_MSGS; j++)
+			if (sh->seen[i][j] != 1 && bad++ < 5)
+				TH_LOG("producer %d message %d received %u times",
+				       i, j, sh->seen[i][j]);
+	EXPECT_EQ(0, bad);
+	ASSERT_OK(ct_info(self->dev, c.id, 0, &info));
+	EXPECT_EQ((uint64_t)MIX_PROD * MIX_MSGS, info.sent);
+	EXPECT_EQ((uint64_t)MIX_PROD * MIX_MSGS, info.received);
+	EXPECT_EQ(0U, info.dropped);
+	EXPECT_EQ(0U, info.depth);
+	for (i = 0; i < 2; i++) {
+		EXPECT_LT(0U, sh->fast[i]);
+		EXPECT_LT(0U, sh->fast[MIX_PROD + i]);
+	}
+	TH_LOG("without a system call: sent %llu+%llu of %d, received %llu+%llu",
+	       (unsigned long long)sh->fast[0], (unsigned long long)sh->fast[1],
+	       2 * MIX_MSGS, (unsigned long long)sh->fast[MIX_PROD],
+	       (unsigned long long)sh->fast[MIX_PROD + 1]);
+	munmap(sh, sizeof(*sh));
+}
+
+/*
+ * fork() with mapped handles: the child has no mapping, its handles go
+ * through the kernel (nothing fast, nothing lost, no crash), closing them
+ * there leaves the parent's mapping alone, and the parent's fast path
+ * goes on.
+ */
+#define EPF_MSGS	500
+
+TEST_F_TIMEOUT(mm, ep_fork, 300)
+{
+	struct chan_ep *tx = NULL, *rx = NULL;
+	struct chan_ep_stats st0, st;
+	struct chan_create c;
+	struct chan_info info;
+	uint64_t v, i;
+	long n;
+	pid_t pid;
+
+	ASSERT_OK(mm_create(self, sizeof(uint64_t), 16, 0600, &c));
+	ASSERT_EQ(0, chan_ep_open(&tx, c.id, CHAN_ROLE_SEND, 0));
+	ASSERT_EQ(0, chan_ep_open(&rx, c.id, CHAN_ROLE_RECV, 0));
+	ASSERT_EQ(1, chan_ep_mapped(tx));
+	ASSERT_EQ(1, chan_ep_mapped(rx));
+	for (i = 0; i < 8; i++)
+		ASSERT_EQ(0, chan_ep_send(tx, &i, sizeof(i)));
+	memset(&st0, 0, sizeof(st0));
+	ASSERT_EQ(0, chan_ep_get_stats(tx, &st0, sizeof(st0)));
+	EXPECT_EQ(8U, st0.fast_sent);
+
+	pid = ct_fork_slot(0);
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		struct chan_ep_stats cs0, cs;
+
+		CF_TRUE(chan_ep_mapped(tx) == 0, "child still mapped");
+		memset(&cs0, 0, sizeof(cs0));
+		CF_OK(chan_ep_get_stats(tx, &cs0, sizeof(cs0)));
+		/* The child takes what the parent queued... */
+		for (i = 0; i < 8; i++) {
+			n = chan_ep_recv_timeout(rx, &v, sizeof(v),
+						 OP_TIMEOUT_NS);
+			CF_TRUE(n == sizeof(v) && v == i, "got %ld: %llu", n,
+				(unsigned long long)v);
+		}
+		/* ...and sends the parent a stream. */
+		for (i = 0; i < EPF_MSGS; i++) {
+			v = 1000 + i;
+			n = chan_ep_send_timeout(tx, &v, sizeof(v),
+						 OP_TIMEOUT_NS);
+			CF_TRUE(n == 0, "send %llu: %s", (unsigned long long)i,
+				ct_ename((int)-n));
+		}
+		memset(&cs, 0, sizeof(cs));
+		CF_OK(chan_ep_get_stats(tx, &cs, sizeof(cs)));
+		CF_TRUE(cs.fast_sent == cs0.fast_sent, "fast sends in the child");
+		CF_TRUE(cs.kernel_sent >= cs0.kernel_sent + EPF_MSGS,
+			"kernel sends %llu", (unsigned long long)cs.kernel_sent);
+		/* Closing the inherited handles must not touch anything. */
+		CF_OK(chan_ep_close(tx));
+		CF_OK(chan_ep_close(rx));
+		_exit(0);
+	}
+	self->pid[0] = pid;
+	for (i = 0; i < EPF_MSGS; i++) {
+		n = chan_ep_recv_timeout(rx, &v, sizeof(v), OP_TIMEOUT_NS);
+		ASSERT_EQ((long)sizeof(v), n);
+		ASSERT_EQ(1000 + i, v);
+	}
+	ASSERT_EQ(0, CT_CHILD(&self->pid[0], 0, WAIT_MS, "child"));
+	/* Ours still maps and goes fast. */
+	ASSERT_EQ(1, chan_ep_mapped(tx));
+	for (i = 0; i < 8; i++)
+		ASSERT_EQ(0, chan_ep_send(tx, &i, sizeof(i)));
+	for (i = 0; i < 8; i++) {
+		ASSERT_EQ((long)sizeof(v), chan_ep_recv(rx, &v, sizeof(v)));
+		ASSERT_EQ(i, v);
+	}
+	memset(&st, 0, sizeof(st));
+	ASSERT_EQ(0, chan_ep_get_stats(tx, &st, sizeof(st)));
+	EXPECT_EQ(16U, st.fast_sent);
+	ASSERT_OK(ct_info(self->dev, c.id, 0, &info));
+	EXPECT_EQ(16U + EPF_MSGS, info.sent);
+	EXPECT_EQ(16U + EPF_MSGS, info.received);
+	EXPECT_EQ(0U, info.dropped);
+	EXPECT_EQ(0U, info.depth);
+	EXPECT_EQ(0, chan_ep_close(tx));
+	EXPECT_EQ(0, chan_ep_close(rx));
+}
+
+/* Many threads on one handle each way: exactly once, per-thread order. */
+#define EPT_THREADS	4
+#define EPT_MSGS	5000
+
+struct ept_arg {
+	struct chan_ep *ep;
+	int idx;
+	int err;
+	uint64_t got;
+	uint32_t last[EPT_THREADS];
+	uint8_t *seen;		/* [EPT_THREADS][EPT_MSGS] */
+	uint64_t *total;
+};
+
+static void *ept_send(void *p)
+{
+	struct ept_arg *a = p;
+	uint64_t msg[2];
+	uint32_t i;
+	int ret;
+
+	for (i = 0; i < EPT_MSGS; i++) {
+		msg[0] = a->idx;
+		msg[1] = i;
+		ret = chan_ep_send_timeout(a->ep, msg, sizeof(msg),
+					   OP_TIMEOUT_NS);
+		if (ret) {
+			a->err = -ret;
+			break;
+		}
+	}
+	return NULL;
+}
+
+static void *ept_recv(void *p)
+{
+	const uint64_t total = (uint64_t)EPT_THREADS * EPT_MSGS;
+	struct ept_arg *a = p;
+	uint64_t msg[2];
+	long n;
+	int i;
+
+	for (i = 0; i < EPT_THREADS; i++)
+		a->last[i] = UINT32_MAX;
+	while (__atomic_load_n(a->total, __ATOMIC_ACQUIRE) < total) {
+		n = chan_ep_recv_timeout(a->ep, msg, sizeof(msg), 100 * CT_MS);
+		if (n == -ETIMEDOUT)
+			continue;
+		if (n != sizeof(msg) || msg[0] >= EPT_THREADS ||
+		    msg[1] >= EPT_MSGS ||
+		    (a->last[msg[0]] != UINT32_MAX &&
+		     msg[1] <= a->last[msg[0]])) {
+			a->err = n < 0 ? (int)-n : EBADMSG;
+			break;
+		}
+		a->last[msg[0]] = msg[1];
+		__atomic_add_fetch(&a->seen[msg[0] * EPT_MSGS + msg[1]], 1,
+				   __ATOMIC_RELAXED);
+		__atomic_add_fetch(a->total, 1, __ATOMIC_RELEASE);
+		a->got++;
+	}
+	return NULL;
+}
+
+TEST_F_TIMEOUT(mm, ep_threads, 600)
+{
+	struct ept_arg s[EPT_THREADS], r[EPT_THREADS];
+	pthread_t st[EPT_THREADS], rt[EPT_THREADS];
+	struct chan_ep *tx = NULL, *rx = NULL;
+	struct chan_ep_stats ts, rs;
+	struct chan_create c;
+	struct chan_info info;
+	uint64_t total = 0;
+	uint8_t *seen;
+	int i, bad = 0;
+
+	seen = calloc(EPT_THREADS, EPT_MSGS);
+	ASSERT_NE(NULL, seen);
+	ASSERT_OK(mm_create(self, 16, 8, 0600, &c));
+	ASSERT_EQ(0, chan_ep_open(&tx, c.id, CHAN_ROLE_SEND, 0));
+	ASSERT_EQ(0, chan_ep_open(&rx, c.id, CHAN_ROLE_RECV, 0));
+	ASSERT_EQ(1, chan_ep_mapped(tx));
+	ASSERT_EQ(1, chan_ep_mapped(rx));
+	for (i = 0; i < EPT_THREADS; i++) {
+		memset(&s[i], 0, sizeof(s[i]));
+		memset(&r[i], 0, sizeof(r[i]));
+		s[i].ep = tx;
+		s[i].idx = i;
+		r[i].ep = rx;
+		r[i].seen = seen;
+		r[i].total = &total;
+		ASSERT_EQ(0, pthread_create(&rt[i], NULL, ept_recv, &r[i]));
+		ASSERT_EQ(0, pthread_create(&st[i], NULL, ept_send, &s[i]));
+	}
+	for (i = 0; i < EPT_THREADS; i++) {
+		pthread_join(st[i], NULL);
+		pthread_join(rt[i], NULL);
+		EXPECT_EQ(0, s[i].err);
+		EXPECT_EQ(0, r[i].err);
+	}
+	for (i = 0; i < EPT_THREADS * EPT_MSGS; i++)
+		if (seen[i] != 1 && bad++ < 5)
+			TH_LOG("message %d/%d received %u times",
+			       i / EPT_MSGS, i % EPT_MSGS, seen[i]);
+	EXPECT_EQ(0, bad);
+	ASSERT_OK(ct_info(self->dev, c.id, 0, &info));
+	EXPECT_EQ((uint64_t)EPT_THREADS * EPT_MSGS, info.sent);
+	EXPECT_EQ((uint64_t)EPT_THREADS * EPT_MSGS, info.received);
+	EXPECT_EQ(0U, info.dropped);
+	EXPECT_EQ(0U, info.depth);
+	memset(&ts, 0, sizeof(ts));
+	memset(&rs, 0, sizeof(rs));
+	ASSERT_EQ(0, chan_ep_get_stats(tx, &ts, sizeof(ts)));
+	ASSERT_EQ(0, chan_ep_get_stats(rx, &rs, sizeof(rs)));
+	EXPECT_EQ((uint64_t)EPT_THREADS * EPT_MSGS,
+		  ts.fast_sent + ts.kernel_sent);
+	EXPECT_EQ((uint64_t)EPT_THREADS * EPT_MSGS,
+		  rs.fast_received + rs.kernel_received);
+	EXPECT_LT(0U, ts.fast_sent);
+	EXPECT_LT(0U, rs.fast_received);
+	TH_LOG("fast: %llu sent, %llu received of %d",
+	       (unsigned long long)ts.fast_sent,
+	       (unsigned long long)rs.fast_received, EPT_THREADS * EPT_MSGS);
+	EXPECT_EQ(0, chan_ep_close(tx));
+	EXPECT_EQ(0, chan_ep_close(rx));
+	free(seen);
+}
+
+#endif /* CHAN_EP_NO_MAP */
 
 CT_HARNESS_MAIN
