@@ -823,6 +823,7 @@ TEST_F(mm, wake_arguments)
 #define HO_MSGS		400
 #define HO_ROUNDS	4
 #define HO_TIMEOUT	(30 * CT_SEC)
+#define HO_SLOW		(10 * CT_SEC)	/* a woken sleeper is never this late */
 
 static int ho_kernel_side(int fd, bool send, int n)
 {
@@ -831,6 +832,8 @@ static int ho_kernel_side(int fd, bool send, int n)
 	int i;
 
 	for (i = 0; i < n; i++) {
+		uint64_t t0 = ct_now_ns();
+
 		len = sizeof(v);
 		if (send ? ct_send(fd, 0, &v, sizeof(v), CHAN_MSG_TIMEOUT,
 				   HO_TIMEOUT) :
@@ -839,6 +842,10 @@ static int ho_kernel_side(int fd, bool send, int n)
 			ct_child_die(__LINE__, "%s %d: %s",
 				     send ? "send" : "recv", i,
 				     ct_ename(errno));
+		/* Even a kernel that retried after its timeout is caught. */
+		CF_TRUE(ct_now_ns() - t0 < HO_SLOW, "%s %d took %llu ms",
+			send ? "send" : "recv", i,
+			(unsigned long long)((ct_now_ns() - t0) / CT_MS));
 	}
 	return 0;
 }

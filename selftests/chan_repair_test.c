@@ -36,6 +36,7 @@
 #define RW		(CHAN_ROLE_SEND | CHAN_ROLE_RECV)
 #define MAX_IDS		16
 #define OP_TIMEOUT	(20 * CT_SEC)	/* a kernel call that must not wedge */
+#define SLOW_NS		(10 * CT_SEC)	/* a woken sleeper is never this late */
 
 FIXTURE(rp) {
 	int dev;
@@ -132,7 +133,7 @@ static int recv_until_end(int fd, uint64_t *got, uint64_t *n, uint64_t max)
  */
 TEST_F_TIMEOUT(rp, writer_steps, 900)
 {
-	uint64_t *got, *ngot, want = 0, tombs = 0, msgs = 0, v;
+	uint64_t *got, *ngot, want = 0, tombs = 0, msgs = 0, v, t0;
 	unsigned char buf[DEATH_MSG];
 	struct chan_create c;
 	struct chan_info info;
@@ -202,12 +203,18 @@ TEST_F_TIMEOUT(rp, writer_steps, 900)
 			tombs++;
 		/* Blocks until the receiver has freed the only slot. */
 		v = i;
+		t0 = ct_now_ns();
 		rc = ct_send(fd, 0, &v, sizeof(v), CHAN_MSG_TIMEOUT,
 			     OP_TIMEOUT);
 		if (rc)
 			TH_LOG("round %d (step %d): the slot was not freed: %s",
 			       i, step, ct_ename(errno));
 		ASSERT_EQ(0, rc);
+		/* Freed at once, not when some timeout ran out. */
+		ASSERT_GT(SLOW_NS, ct_now_ns() - t0) {
+			TH_LOG("round %d (step %d): send took %llu ms", i, step,
+			       (unsigned long long)((ct_now_ns() - t0) / CT_MS));
+		}
 	}
 	v = UINT64_MAX;
 	ASSERT_OK(ct_send(fd, 0, &v, sizeof(v), CHAN_MSG_TIMEOUT, OP_TIMEOUT));
@@ -313,9 +320,10 @@ TEST_F_TIMEOUT(rp, reader_steps, 900)
 			}
 			self->pid[2] = sp;
 			ASSERT_TRUE(ct_wait_blocked(sp, SYS_ioctl, WAIT_MS));
-			/* ...woken by the reader's death. */
+			/* ...woken by the reader's death, at once. */
 			kill(self->pid[1], SIGKILL);
-			ASSERT_EQ(0, CT_CHILD(&self->pid[2], 2, WAIT_MS,
+			ASSERT_EQ(0, CT_CHILD(&self->pid[2], 2,
+					      SLOW_NS / CT_MS,
 					      "sleeping sender"));
 			sent++;
 		}
