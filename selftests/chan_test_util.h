@@ -903,47 +903,6 @@ static inline void ct_filter_tests(int argc, char **argv)
 #include <stdarg.h>
 #include <sys/prctl.h>
 
-/* TEMPORARY, until the uapi additions land: the names of the spec. */
-#ifndef CHAN_CREATE_MAPPABLE
-#define CHAN_CREATE_MAPPABLE	_BITUL(1)
-#define CHAN_FEAT_MMAP		_BITULL(9)
-#define CHAN_IOC_WAKE		_IO(CHAN_IOC_TYPE, 0x08)
-struct chan_wake {
-	__u32 size;
-	__u32 flags;
-	__u32 id;
-	__u32 roles;
-};
-#define chan_open ct_chan_open_v2
-struct chan_open {
-	__u32 size;
-	__u32 flags;
-	__u32 id;
-	__u32 roles;
-	__aligned_u64 type_tag;
-	__u32 out_token;
-	__u32 __reserved;
-};
-#define chan_ring_hdr ct_chan_ring_hdr_v2
-struct chan_ring_hdr {
-	__u32 magic;
-	__u32 version;
-	__u32 msg_size;
-	__u32 slot_size;
-	__u32 capacity;
-	__u32 capacity_shift;
-	__u32 slots_offset;
-	__u32 __pad0;
-	__u8 __pad1[32];
-	__aligned_u64 tail;
-	__u8 __pad2[56];
-	__aligned_u64 head;
-	__aligned_u64 user_skipped;
-	__u8 __pad3[48];
-	struct chan_ring_kstate kstate;
-};
-#endif
-
 #include "chan_ring.h"
 
 #define CT_PAGE		4096UL
@@ -1228,6 +1187,22 @@ static inline pid_t ct_fork_slot(int slot)
 			TH_LOG("%s: line %d: %s", what,			\
 			       ct_rep[(slot) % CT_REPORTS].line,	\
 			       ct_rep[(slot) % CT_REPORTS].msg);	\
+		__rc;							\
+	})
+
+/* CT_CHILD for a child that should end with exit code want (quiet then). */
+#define CT_CHILD_EXPECT(pidp, slot, ms, what, want)			\
+	({								\
+		int __rc = ct_reap(pidp, ms);				\
+		if (__rc != (want)) {					\
+			TH_LOG("%s: exit %d, not %d%s", what, __rc,	\
+			       (int)(want), __rc == CT_WAIT_TIMEOUT ?	\
+			       " (timed out)" : "");			\
+			if (ct_rep && ct_rep[(slot) % CT_REPORTS].line)	\
+				TH_LOG("%s: line %d: %s", what,		\
+				       ct_rep[(slot) % CT_REPORTS].line,	\
+				       ct_rep[(slot) % CT_REPORTS].msg);	\
+		}							\
 		__rc;							\
 	})
 
