@@ -7,17 +7,21 @@
  *    mid-copy, before the publish, after it), hundreds of times: the
  *    kernel turns its slot into a tombstone that kernel receivers skip and
  *    count as dropped, wakes them, and a one-slot channel never wedges
- *    (death.writer_steps); the same for a receiver dying while READING: the
+ *    (writer_dies_holding); one that dies after its publish, before its
+ *    WAKE, does not strand a sleeping receiver (writer_dies_before_wake);
+ *    a tombstone passed by a fast-path receiver is counted too
+ *    (user_skipped_counts); the same for a receiver dying while READING: the
  *    slot returns EMPTY for the next lap, counted as dropped, and a sender
- *    asleep on the full ring is woken (death.reader_steps);
+ *    asleep on the full ring is woken (reader_steps);
  *  - senders and receivers killed from outside at random points of a
  *    claim/copy/publish loop: nothing duplicated, order kept, drops never
- *    more than kills, counters balance (death.random_*);
+ *    more than kills, counters balance (random_kills_*);
  *  - the ways a mapping goes besides death: munmap while holding a slot,
  *    partial munmaps and mprotect splits (the repair waits for the last
  *    piece), mremap moves (no repair: the slot is still ours), execve, and
  *    a parent that dies holding a slot while its child keeps the fd
- *    (vma.*);
+ *    (munmap_while_holding, partial_munmap, mprotect_split, mremap_move,
+ *    exec_after_claim, fork_then_parent_dies);
  *  - hostile mappers scribbling random bytes and then adversarial values
  *    over the header and slots while others use ioctls, read/write and
  *    poll on the same channel (every call bounded in time, only the
@@ -126,12 +130,16 @@ static int recv_until_end(int fd, uint64_t *got, uint64_t *n, uint64_t max)
 }
 
 /*
- * The writer dies at each step in turn, on a one-slot channel with a
- * receiver asleep in the kernel. After each death the test's own blocking
- * send must get through: the dead writer's slot was repaired into a
- * tombstone, the receiver woken to skip it, and the slot freed.
+ * The writer dies at each step in turn (of those in the mask), on a
+ * one-slot channel with a receiver asleep in the kernel. After each death
+ * the test's own blocking send must get through at once: the dead
+ * writer's slot was repaired into a tombstone, the receiver woken to skip
+ * it, and the slot freed. A writer that published and died before its
+ * WAKE leaves the receiver asleep beside a message unless its death wakes
+ * it (the spec: the repair "then wakes both directions").
  */
-TEST_F_TIMEOUT(rp, writer_steps, 900)
+static void writer_steps(struct __test_metadata *_metadata,
+			 FIXTURE_DATA(rp) *self, unsigned int mask)
 {
 	uint64_t *got, *ngot, want = 0, tombs = 0, msgs = 0, v, t0;
 	unsigned char buf[DEATH_MSG];
@@ -161,6 +169,9 @@ TEST_F_TIMEOUT(rp, writer_steps, 900)
 
 	for (i = 0; i < DEATH_ROUNDS; i++) {
 		int step = i % NR_STEPS;
+
+		if (!(mask & (1U << step)))
+			continue;
 
 		pid = ct_fork_slot(1);
 		ASSERT_LE(0, pid);
@@ -225,6 +236,8 @@ TEST_F_TIMEOUT(rp, writer_steps, 900)
 
 	/* Exactly: each round's published message (if any), then ours. */
 	for (i = 0; i < DEATH_ROUNDS; i++) {
+		if (!(mask & (1U << (i % NR_STEPS))))
+			continue;
 		if (i % NR_STEPS == STEP_PUBLISHED) {
 			if (want < *ngot &&
 			    got[want] != ((1ULL << 32) | (uint64_t)i) &&
@@ -245,14 +258,70 @@ TEST_F_TIMEOUT(rp, writer_steps, 900)
 	EXPECT_EQ(0, bad);
 	EXPECT_EQ(want, *ngot);
 	ASSERT_OK(ct_info(fd, 0, 0, &info));
-	EXPECT_EQ((uint64_t)DEATH_ROUNDS * 2 + 1, info.sent);
+	EXPECT_EQ((tombs + msgs) * 2 + 1, info.sent);
 	EXPECT_EQ(tombs, info.dropped);
-	EXPECT_EQ((uint64_t)DEATH_ROUNDS + msgs + 1, info.received);
+	EXPECT_EQ(tombs + 2 * msgs + 1, info.received);
 	EXPECT_EQ(0U, info.depth);
 	EXPECT_TRUE(ct_info_balanced(&info));
 	if (!ct_info_balanced(&info) || tombs != info.dropped)
 		CT_LOG_INFO("end", &info);
 	close(fd);
+}
+
+/* Dies holding the slot: after the claim, mid-copy, length written. */
+TEST_F_TIMEOUT(rp, writer_dies_holding, 900)
+{
+	writer_steps(_metadata, self, 1U << STEP_CLAIMED |
+		     1U << STEP_HALF_COPIED | 1U << STEP_LEN_WRITTEN);
+}
+
+/* Dies after its publish, before the barrier and the WAKE. */
+TEST_F_TIMEOUT(rp, writer_dies_before_wake, 900)
+{
+	writer_steps(_metadata, self, 1U << STEP_PUBLISHED);
+}
+
+/*
+ * A tombstone retired by a fast-path receiver is counted through the
+ * header's user_skipped: INFO reports it dropped.
+ */
+TEST_F(rp, user_skipped_counts)
+{
+	struct chan_create c;
+	struct chan_info info;
+	struct ct_ring w, r;
+	uint32_t wt = 0, rt = 0;
+	uint64_t skipped = 0, v = 5;
+	int wfd, rfd;
+	__s64 pos;
+
+	ASSERT_OK(rp_create(self, 16, 4, &c));
+	wfd = ct_open_token(self->dev, c.id, CHAN_ROLE_SEND, 0, &wt);
+	ASSERT_LE(0, wfd);
+	rfd = ct_open_token(self->dev, c.id, CHAN_ROLE_RECV, 0, &rt);
+	ASSERT_LE(0, rfd);
+	ASSERT_OK(ct_ring_map(wfd, &c.ring, wt, &w));
+	ASSERT_OK(ct_ring_map(rfd, &c.ring, rt, &r));
+	ASSERT_NE(NULL, chan_ring_claim_send(&w.v, wt, &pos));
+	ct_ring_unmap(&w);			/* a tombstone at 0 */
+	ASSERT_OK(ct_ring_map(wfd, &c.ring, wt, &w));
+	ASSERT_EQ(0, ct_fp_send(wfd, &w, &v, sizeof(v), NULL));
+	v = 0;
+	ASSERT_EQ((long)sizeof(v), ct_fp_recv(rfd, &r, &v, sizeof(v), &skipped,
+					      NULL));
+	EXPECT_EQ(5U, v);
+	EXPECT_EQ(1U, skipped);
+	EXPECT_EQ(1U, r.v.hdr->user_skipped);
+	ASSERT_OK(ct_info(rfd, 0, 0, &info));
+	EXPECT_EQ(2U, info.sent);
+	EXPECT_EQ(1U, info.received);
+	EXPECT_EQ(1U, info.dropped);
+	EXPECT_EQ(0U, info.depth);
+	EXPECT_TRUE(ct_info_balanced(&info));
+	ct_ring_unmap(&w);
+	ct_ring_unmap(&r);
+	close(wfd);
+	close(rfd);
 }
 
 /*
