@@ -1,0 +1,609 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The helpers of chan_test_lib.h, compiled once into libct.a and linked
+ * into every test binary.
+ */
+#include "chan_test_lib.h"
+
+int ct_dev_open(void)
+{
+	return open(CHAN_DEV_PATH, O_RDWR | O_CLOEXEC);
+}
+
+int ct_create_raw(int dev, struct chan_create *c)
+{
+	c->size = sizeof(*c);
+	return ioctl(dev, CHAN_IOC_CREATE, c);
+}
+
+/* Create a channel; name may be NULL. *id gets the new ID. */
+int ct_create(int dev, uint32_t msg_size, uint32_t capacity,
+	      uint32_t mode, uint32_t flags, uint64_t type_tag,
+	      const char *name, uint32_t *id)
+{
+	struct chan_create c;
+	int ret;
+
+	memset(&c, 0, sizeof(c));
+	c.flags = flags;
+	c.msg_size = msg_size;
+	c.capacity = capacity;
+	c.mode = mode;
+	c.type_tag = type_tag;
+	if (name)
+		memcpy(c.name, name, strnlen(name, sizeof(c.name) - 1));
+	ret = ct_create_raw(dev, &c);
+	if (ret == 0 && id)
+		*id = c.id;
+	return ret;
+}
+
+/* Anonymous channel, mode 0600, no flags: the common case. */
+int ct_create_simple(int dev, uint32_t msg_size,
+		     uint32_t capacity, uint32_t *id)
+{
+	return ct_create(dev, msg_size, capacity, 0600, 0, 0, NULL, id);
+}
+
+/* Returns a channel fd or -1. */
+int ct_open(int dev, uint32_t id, uint32_t roles,
+	    uint32_t flags, uint64_t type_tag)
+{
+	struct chan_open o = {
+		.size = sizeof(o),
+		.flags = flags,
+		.id = id,
+		.roles = roles,
+		.type_tag = type_tag,
+	};
+
+	return ioctl(dev, CHAN_IOC_OPEN, &o);
+}
+
+/* fd is /dev/chan (id set) or a channel fd (id 0). */
+int ct_send(int fd, uint32_t id, const void *buf, uint32_t len,
+	    uint32_t flags, uint64_t timeout_ns)
+{
+	struct chan_msg m = {
+		.size = sizeof(m),
+		.flags = flags,
+		.id = id,
+		.len = len,
+		.buf = (uintptr_t)buf,
+		.timeout_ns = timeout_ns,
+	};
+
+	return ioctl(fd, CHAN_IOC_SEND, &m);
+}
+
+/* *len: in the buffer size, out the message length (also on EMSGSIZE). */
+int ct_recv(int fd, uint32_t id, void *buf, uint32_t *len,
+	    uint32_t flags, uint64_t timeout_ns)
+{
+	struct chan_msg m = {
+		.size = sizeof(m),
+		.flags = flags,
+		.id = id,
+		.len = *len,
+		.buf = (uintptr_t)buf,
+		.timeout_ns = timeout_ns,
+	};
+	int ret;
+
+	ret = ioctl(fd, CHAN_IOC_RECV, &m);
+	*len = m.len;
+	return ret;
+}
+
+/* One 64-bit value per message: the shape most tests use. */
+int ct_send_u64(int fd, uint32_t id, uint64_t v, uint32_t flags)
+{
+	return ct_send(fd, id, &v, sizeof(v), flags, 0);
+}
+
+int ct_recv_u64(int fd, uint32_t id, uint64_t *v,
+		uint32_t flags)
+{
+	uint32_t len = sizeof(*v);
+	int ret;
+
+	ret = ct_recv(fd, id, v, &len, flags, 0);
+	if (ret == 0 && len != sizeof(*v)) {
+		errno = EBADMSG;
+		return -1;
+	}
+	return ret;
+}
+
+int ct_destroy(int dev, uint32_t id)
+{
+	struct chan_destroy d = { .size = sizeof(d), .id = id };
+
+	return ioctl(dev, CHAN_IOC_DESTROY, &d);
+}
+
+int ct_info(int fd, uint32_t id, uint32_t flags,
+	    struct chan_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->size = sizeof(*info);
+	info->flags = flags;
+	info->id = id;
+	return ioctl(fd, CHAN_IOC_INFO, info);
+}
+
+int ct_lookup(int dev, const char *name, uint32_t *id)
+{
+	struct chan_lookup l;
+	int ret;
+
+	memset(&l, 0, sizeof(l));
+	l.size = sizeof(l);
+	memcpy(l.name, name, strnlen(name, sizeof(l.name) - 1));
+	ret = ioctl(dev, CHAN_IOC_LOOKUP, &l);
+	if (ret == 0 && id)
+		*id = l.id;
+	return ret;
+}
+
+/* A name unique to this process, so parallel and repeated runs never clash. */
+void ct_name(char *buf, size_t len, const char *what)
+{
+	snprintf(buf, len, "ct-%d-%s", (int)getpid(), what);
+}
+
+/* ---- time ---- */
+
+uint64_t ct_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * CT_SEC + (uint64_t)ts.tv_nsec;
+}
+
+void ct_sleep_ms(unsigned int ms)
+{
+	struct timespec ts = {
+		.tv_sec = ms / 1000,
+		.tv_nsec = (long)(ms % 1000) * 1000000L,
+	};
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+/* ---- processes ---- */
+
+/* A waitpid() status as an exit code: the status, or 128 + the signal. */
+int ct_exit_code(int status)
+{
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return CT_WAIT_TIMEOUT;
+}
+
+/*
+ * Wait up to timeout_ms for pid to exit. Returns its exit code, 128 + the
+ * signal that killed it, or CT_WAIT_TIMEOUT (the child is then killed and
+ * reaped so it never outlives the test).
+ */
+int ct_wait_exit(pid_t pid, unsigned int timeout_ms)
+{
+	uint64_t deadline = ct_now_ns() + (uint64_t)timeout_ms * CT_MS;
+	unsigned int nap = 1;
+	int status;
+	pid_t r;
+
+	for (;;) {
+		r = waitpid(pid, &status, WNOHANG);
+		if (r == pid)
+			break;
+		if (r < 0 && errno != EINTR)
+			return CT_WAIT_TIMEOUT;
+		if (ct_now_ns() > deadline) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &status, 0);
+			return CT_WAIT_TIMEOUT;
+		}
+		ct_sleep_ms(nap);
+		if (nap < 20)
+			nap *= 2;
+	}
+	return ct_exit_code(status);
+}
+
+/* Has pid exited (without reaping it)? */
+bool ct_exited(pid_t pid)
+{
+	siginfo_t si;
+
+	memset(&si, 0, sizeof(si));
+	if (waitid(P_PID, pid, &si, WEXITED | WNOHANG | WNOWAIT))
+		return true;
+	return si.si_pid == pid;
+}
+
+void ct_kill_wait(pid_t pid)
+{
+	if (pid <= 0)
+		return;
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+}
+
+/*
+ * Wait until the task whose /proc directory is dir sleeps inside system
+ * call nr (e.g. SYS_ioctl), as shown by dir/syscall and the 'S' state in
+ * dir/stat. child, if not 0, is our child process: stop if it exits.
+ * Without those files, wait a fixed 500 ms instead. Returns true once the
+ * task is seen blocked, false if it exited or timeout_ms passed.
+ */
+bool ct_wait_dir_blocked(const char *dir, pid_t child, long nr,
+			 unsigned int timeout_ms)
+{
+	uint64_t deadline = ct_now_ns() + (uint64_t)timeout_ms * CT_MS;
+	char path[128], buf[512];
+	int consecutive = 0;
+
+	for (;;) {
+		long cur = -2;
+		char state = '?';
+		ssize_t n;
+		char *p;
+		int fd;
+
+		if (child && ct_exited(child))
+			return false;
+		snprintf(path, sizeof(path), "%s/syscall", dir);
+		fd = open(path, O_RDONLY);
+		if (fd < 0) {
+			ct_sleep_ms(500);
+			return !child || !ct_exited(child);
+		}
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (n > 0) {
+			buf[n] = 0;
+			if (buf[0] >= '0' && buf[0] <= '9')
+				cur = strtol(buf, NULL, 10);
+		}
+		snprintf(path, sizeof(path), "%s/stat", dir);
+		fd = open(path, O_RDONLY);
+		if (fd >= 0) {
+			n = read(fd, buf, sizeof(buf) - 1);
+			close(fd);
+			if (n > 0) {
+				buf[n] = 0;
+				p = strrchr(buf, ')');
+				if (p && p[1] == ' ')
+					state = p[2];
+			}
+		}
+		/* Two sightings in a row: it is really asleep in there. */
+		if (cur == nr && state == 'S') {
+			if (++consecutive >= 2)
+				return true;
+		} else {
+			consecutive = 0;
+		}
+		if (ct_now_ns() > deadline)
+			return false;
+		ct_sleep_ms(5);
+	}
+}
+
+/* Wait until our child pid sleeps in system call nr. */
+bool ct_wait_blocked(pid_t pid, long nr, unsigned int timeout_ms)
+{
+	char dir[64];
+
+	snprintf(dir, sizeof(dir), "/proc/%d", (int)pid);
+	return ct_wait_dir_blocked(dir, pid, nr, timeout_ms);
+}
+
+/* Wait until thread tid of this process sleeps in system call nr. */
+bool ct_wait_thread_blocked(pid_t tid, long nr,
+			    unsigned int timeout_ms)
+{
+	char dir[64];
+
+	snprintf(dir, sizeof(dir), "/proc/self/task/%d", (int)tid);
+	return ct_wait_dir_blocked(dir, 0, nr, timeout_ms);
+}
+
+/* Drop to uid/gid CT_NOBODY: root capabilities go with the uid. */
+int ct_drop_privs(const gid_t *groups, size_t ngroups)
+{
+	if (setgroups(ngroups, groups))
+		return -1;
+	if (setresgid(CT_NOBODY, CT_NOBODY, CT_NOBODY))
+		return -1;
+	if (setresuid(CT_NOBODY, CT_NOBODY, CT_NOBODY))
+		return -1;
+	return 0;
+}
+
+/*
+ * Unprivileged children open /dev/chan themselves: make sure its mode lets
+ * them. Returns the mode to give back to ct_dev_restore() (0: unchanged).
+ */
+mode_t ct_dev_allow_all(void)
+{
+	struct stat st;
+
+	if (stat(CHAN_DEV_PATH, &st))
+		return 0;
+	if ((st.st_mode & 0006) == 0006)
+		return 0;
+	if (chmod(CHAN_DEV_PATH, (st.st_mode & 07777) | 0006))
+		return 0;
+	return (st.st_mode & 07777) | S_IFCHR;
+}
+
+void ct_dev_restore(mode_t saved)
+{
+	if (saved)
+		chmod(CHAN_DEV_PATH, saved & 07777);
+}
+
+/* A signal handler that only interrupts (no SA_RESTART). */
+static void ct_noop_handler(int sig)
+{
+	(void)sig;
+}
+
+int ct_install_interrupting(int sig)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = ct_noop_handler;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = 0;
+	return sigaction(sig, &sa, NULL);
+}
+
+/*
+ * A handler installed with SA_RESTART: a call it interrupts is restarted
+ * (unless the call's own rules say otherwise). If hits is not NULL, every
+ * delivery adds one to *hits (put it in ct_shared_alloc() memory to see it
+ * from another process).
+ */
+static uint64_t *ct_restart_hits;
+
+static void ct_counting_handler(int sig)
+{
+	(void)sig;
+	if (ct_restart_hits)
+		__atomic_add_fetch(ct_restart_hits, 1, __ATOMIC_RELAXED);
+}
+
+int ct_install_restarting(int sig, uint64_t *hits)
+{
+	struct sigaction sa;
+
+	ct_restart_hits = hits;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = ct_counting_handler;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESTART;
+	return sigaction(sig, &sa, NULL);
+}
+
+/* A /proc/meminfo figure in KiB ("MemAvailable"...), -1 if not found. */
+long long ct_meminfo_kb(const char *key)
+{
+	char line[256];
+	long long v = -1;
+	size_t kl = strlen(key);
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, kl) && line[kl] == ':') {
+			v = strtoll(line + kl + 1, NULL, 10);
+			break;
+		}
+	fclose(f);
+	return v;
+}
+
+/* The state letter of /proc/PID/stat ('S', 'R', 'T', ...), 0 if unknown. */
+char ct_proc_state(pid_t pid)
+{
+	char path[64], buf[512], *p;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	p = strrchr(buf, ')');
+	return p && p[1] == ' ' ? p[2] : 0;
+}
+
+/* Wait until child pid is stopped ('T'); false if it exited or timed out. */
+bool ct_wait_stopped(pid_t pid, unsigned int timeout_ms)
+{
+	uint64_t deadline = ct_now_ns() + (uint64_t)timeout_ms * CT_MS;
+
+	for (;;) {
+		if (ct_exited(pid))
+			return false;
+		if (ct_proc_state(pid) == 'T')
+			return true;
+		if (ct_now_ns() > deadline)
+			return false;
+		ct_sleep_ms(2);
+	}
+}
+
+/* Shared anonymous memory that survives fork(). */
+void *ct_shared_alloc(size_t len)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+/* ---- module parameters ---- */
+
+int ct_param_read(const char *name, unsigned long long *val)
+{
+	char path[128], buf[64];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), CHAN_PARAM_DIR "%s", name);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = 0;
+	*val = strtoull(buf, NULL, 0);
+	return 0;
+}
+
+int ct_param_write(const char *name, unsigned long long val)
+{
+	char path[128], buf[64];
+	ssize_t n;
+	int fd, len;
+
+	snprintf(path, sizeof(path), CHAN_PARAM_DIR "%s", name);
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -1;
+	len = snprintf(buf, sizeof(buf), "%llu\n", val);
+	n = write(fd, buf, len);
+	close(fd);
+	return n == len ? 0 : -1;
+}
+
+/*
+ * Read a module parameter that an older module may not have: returns
+ * false (and leaves *val alone) if it does not exist.
+ */
+bool ct_param_read_opt(const char *name, unsigned long long *val)
+{
+	return ct_param_read(name, val) == 0;
+}
+
+/* An unmapped user address the compiler cannot see through. */
+void *ct_bad_ptr(void)
+{
+	uintptr_t p = 8;
+
+	__asm__("" : "+r" (p));
+	return (void *)p;
+}
+
+/* fcntl helpers */
+bool ct_has_cloexec(int fd)
+{
+	return fcntl(fd, F_GETFD) & FD_CLOEXEC;
+}
+
+bool ct_has_nonblock(int fd)
+{
+	return fcntl(fd, F_GETFL) & O_NONBLOCK;
+}
+
+/* poll one fd with a zero timeout; returns revents (or -1). */
+int ct_poll_now(int fd, short events)
+{
+	struct pollfd p = { .fd = fd, .events = events };
+	int ret = poll(&p, 1, 0);
+
+	if (ret < 0)
+		return -1;
+	return ret ? p.revents : 0;
+}
+
+/* ---- one blocking operation in a child process ---- */
+
+int ct_op_run(const struct ct_op *op)
+{
+	uint64_t v = op->value;
+	uint32_t len = sizeof(v);
+	ssize_t n;
+	int ret = 0, i;
+
+	for (i = 0; i < op->nclose; i++)
+		close(op->close_fd[i]);
+	if (ct_install_interrupting(SIGUSR1))
+		return CT_EXIT_SETUP;
+	signal(SIGPIPE, SIG_IGN);
+	switch (op->kind) {
+	case CT_OP_SEND:
+		ret = ct_send(op->fd, op->id, &v, sizeof(v), op->flags,
+			      op->timeout_ns);
+		break;
+	case CT_OP_RECV:
+		ret = ct_recv(op->fd, op->id, &v, &len, op->flags,
+			      op->timeout_ns);
+		break;
+	case CT_OP_WRITE:
+		n = write(op->fd, &v, sizeof(v));
+		ret = n < 0 ? -1 : 0;
+		break;
+	case CT_OP_READ:
+		n = read(op->fd, &v, sizeof(v));
+		ret = n < 0 ? -1 : 0;
+		if (n >= 0)
+			len = n;
+		break;
+	}
+	if (ret)
+		return errno ? errno : CT_EXIT_SETUP;
+	if (len != sizeof(v))
+		return CT_EXIT_BADDATA;
+	if (op->result)
+		*op->result = v;
+	return 0;
+}
+
+pid_t ct_op_spawn(const struct ct_op *op)
+{
+	pid_t pid;
+
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid == 0)
+		_exit(ct_op_run(op));
+	return pid;
+}
+
+int ct_reap(pid_t *slot, unsigned int timeout_ms)
+{
+	int ret = ct_wait_exit(*slot, timeout_ms);
+
+	*slot = 0;
+	return ret;
+}
+
+void ct_reap_all(pid_t *slots, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		if (slots[i] > 0)
+			ct_kill_wait(slots[i]);
+		slots[i] = 0;
+	}
+}
