@@ -5,6 +5,8 @@
  */
 #include "chan_test_lib.h"
 
+#include <pthread.h>
+
 int ct_dev_open(void)
 {
 	return open(CHAN_DEV_PATH, O_RDWR | O_CLOEXEC);
@@ -606,4 +608,214 @@ void ct_reap_all(pid_t *slots, int n)
 			ct_kill_wait(slots[i]);
 		slots[i] = 0;
 	}
+}
+
+/* ---- choosing tests from the command line ---- */
+
+#define CT_MAX_FILTERS	32
+
+static struct {
+	const char *f[CT_MAX_FILTERS], *v[CT_MAX_FILTERS];
+	const char *t[CT_MAX_FILTERS], *r[CT_MAX_FILTERS];
+	int nf, nv, nt, nr;
+	bool list;
+	/* the test whose RUN line came last, and whether it is chosen */
+	bool in_test, chosen;
+	/* its child not forked yet: the next fork is the harness's */
+	bool fork_pending;
+	unsigned int number;		/* results printed */
+	char line[4096];		/* a partial output line */
+	size_t len;
+} ct_flt;
+
+static bool ct_in(const char *const *list, int n, const char *name)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (!strcmp(list[i], name))
+			return true;
+	return false;
+}
+
+/* full: "FIXTURE.VARIANT.TEST" or "FIXTURE.TEST" (names hold no dot). */
+static bool ct_chosen(const char *full)
+{
+	char f[256], v[256] = "", t[256], short_name[512];
+	const char *d1 = strchr(full, '.'), *d2;
+
+	if (!d1 || d1 - full >= (long)sizeof(f))
+		return false;
+	snprintf(f, sizeof(f), "%.*s", (int)(d1 - full), full);
+	d2 = strchr(d1 + 1, '.');
+	if (d2) {
+		snprintf(v, sizeof(v), "%.*s", (int)(d2 - d1 - 1), d1 + 1);
+		snprintf(t, sizeof(t), "%s", d2 + 1);
+	} else {
+		snprintf(t, sizeof(t), "%s", d1 + 1);
+	}
+	snprintf(short_name, sizeof(short_name), "%s.%s", f, t);
+	return ct_in(ct_flt.f, ct_flt.nf, f) ||
+	       (*v && ct_in(ct_flt.v, ct_flt.nv, v)) ||
+	       ct_in(ct_flt.t, ct_flt.nt, t) ||
+	       ct_in(ct_flt.r, ct_flt.nr, full) ||
+	       ct_in(ct_flt.r, ct_flt.nr, short_name);
+}
+
+static void ct_out(const char *s, size_t n)
+{
+	ssize_t w;
+
+	while (n) {
+		w = write(STDOUT_FILENO, s, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return;
+		s += w;
+		n -= w;
+	}
+}
+
+/* One complete line of the harness's output (without its newline). */
+static void ct_filter_line(char *l)
+{
+	static const char run[] = "#  RUN ";
+	char buf[sizeof(ct_flt.line) + 32], *p, *e;
+	bool ok = !strncmp(l, "ok ", 3), not_ok = !strncmp(l, "not ok ", 7);
+	int n;
+
+	if (!strncmp(l, run, sizeof(run) - 1)) {
+		p = l + sizeof(run) - 1;
+		p += strspn(p, " ");
+		e = p + strcspn(p, " ");
+		*e = 0;
+		ct_flt.in_test = true;
+		ct_flt.chosen = !ct_flt.list && ct_chosen(p);
+		ct_flt.fork_pending = true;
+		if (ct_flt.list) {
+			n = snprintf(buf, sizeof(buf), "%s\n", p);
+			ct_out(buf, n);
+		}
+		*e = ' ';
+	}
+	if (ct_flt.list)
+		return;
+	if (ok || not_ok) {
+		/* "ok N rest": print it with our own number. */
+		if (ct_flt.chosen) {
+			p = l + (ok ? 3 : 7);
+			p += strspn(p, "0123456789");
+			n = snprintf(buf, sizeof(buf), "%s %u%s\n",
+				     ok ? "ok" : "not ok", ++ct_flt.number, p);
+			ct_out(buf, n);
+		}
+		ct_flt.in_test = false;
+		return;
+	}
+	/* The harness's plan, counts and totals speak of every test. */
+	if (!strncmp(l, "1..", 3) || !strncmp(l, "# Starting ", 11) ||
+	    !strncmp(l, "# Totals:", 9) || !strncmp(l, "# PASSED:", 9) ||
+	    !strncmp(l, "# FAILED:", 9))
+		return;
+	if (!ct_flt.in_test || ct_flt.chosen) {
+		ct_out(l, strlen(l));
+		ct_out("\n", 1);
+	}
+}
+
+static ssize_t ct_filter_write(void *cookie, const char *buf, size_t size)
+{
+	size_t i;
+
+	(void)cookie;
+	for (i = 0; i < size; i++) {
+		if (buf[i] == '\n' || ct_flt.len == sizeof(ct_flt.line) - 1) {
+			ct_flt.line[ct_flt.len] = 0;
+			ct_filter_line(ct_flt.line);
+			ct_flt.len = 0;
+			if (buf[i] == '\n')
+				continue;
+		}
+		ct_flt.line[ct_flt.len++] = buf[i];
+	}
+	return size;
+}
+
+static void ct_filter_fork_parent(void)
+{
+	ct_flt.fork_pending = false;
+}
+
+/* In the harness's child of a test not chosen: end before it starts. */
+static void ct_filter_fork_child(void)
+{
+	if (!ct_flt.fork_pending)
+		return;
+	ct_flt.fork_pending = false;
+	if (!ct_flt.chosen)
+		_exit(0);
+}
+
+static void ct_filter_plan(void)
+{
+	char buf[64];
+	int n;
+
+	fflush(stdout);
+	if (ct_flt.list)
+		return;
+	n = snprintf(buf, sizeof(buf), "1..%u\n", ct_flt.number);
+	ct_out(buf, n);
+}
+
+int ct_harness_main(int argc, char **argv, int (*run)(int, char **))
+{
+	cookie_io_functions_t io = { .write = ct_filter_write };
+	FILE *out;
+	int opt;
+
+	while ((opt = getopt(argc, argv, "f:v:t:r:lh")) != -1) {
+		switch (opt) {
+		case 'f':
+			if (ct_flt.nf < CT_MAX_FILTERS)
+				ct_flt.f[ct_flt.nf++] = optarg;
+			break;
+		case 'v':
+			if (ct_flt.nv < CT_MAX_FILTERS)
+				ct_flt.v[ct_flt.nv++] = optarg;
+			break;
+		case 't':
+			if (ct_flt.nt < CT_MAX_FILTERS)
+				ct_flt.t[ct_flt.nt++] = optarg;
+			break;
+		case 'r':
+			if (ct_flt.nr < CT_MAX_FILTERS)
+				ct_flt.r[ct_flt.nr++] = optarg;
+			break;
+		case 'l':
+			ct_flt.list = true;
+			break;
+		default:
+			fprintf(stderr, "usage: %s [-l] [-f FIXTURE] [-v VARIANT] "
+				"[-t TEST] [-r FIXTURE[.VARIANT].TEST]\n",
+				argv[0]);
+			exit(opt == 'h' ? 0 : 2);
+		}
+	}
+	if (!ct_flt.list && !ct_flt.nf && !ct_flt.nv && !ct_flt.nt &&
+	    !ct_flt.nr)
+		return run(argc, argv);
+
+	fflush(stdout);
+	out = fopencookie(NULL, "w", io);
+	if (!out || pthread_atfork(NULL, ct_filter_fork_parent,
+				   ct_filter_fork_child) ||
+	    atexit(ct_filter_plan)) {
+		perror("cannot set up the test filter");
+		return 2;
+	}
+	setvbuf(out, NULL, _IONBF, 0);
+	stdout = out;
+	return run(1, argv);
 }

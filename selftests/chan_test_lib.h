@@ -237,4 +237,22 @@ int ct_reap(pid_t *slot, unsigned int timeout_ms);
 
 void ct_reap_all(pid_t *slots, int n);
 
+/* ---- choosing tests from the command line ---- */
+
+/*
+ * Run the harness (run: its test_harness_run()) with the filters of newer
+ * harnesses, which 6.1's lacks: -f FIXTURE, -v VARIANT, -t TEST,
+ * -r FIXTURE[.VARIANT].TEST (each may repeat; a test runs if it matches
+ * any), -l to list the tests.  Without them, run(argc, argv) alone.
+ *
+ * This works from the outside, through what the harness prints and how it
+ * runs a test, not through its lists: stdout becomes a stream that reads
+ * the harness's "#  RUN  FIXTURE[.VARIANT].TEST ..." line, which is
+ * flushed just before the fork of that test's child; a test not chosen
+ * ends in that child at once (a pthread_atfork() handler), and its lines
+ * are dropped from the output, whose results are numbered anew and whose
+ * plan ("1..N") comes last.  The exit status is the harness's.
+ */
+int ct_harness_main(int argc, char **argv, int (*run)(int, char **));
+
 #endif /* CHAN_TEST_LIB_H */
