@@ -15,7 +15,9 @@
 #ifndef CHAN_TEST_LIB_H
 #define CHAN_TEST_LIB_H
 
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
