@@ -610,6 +610,65 @@ void ct_reap_all(pid_t *slots, int n)
 	}
 }
 
+/* ---- the module itself ---- */
+
+const char *ct_mod_path(void)
+{
+	const char *ko = getenv("CHAN_KO");
+
+	return ko && *ko ? ko : "/lib/modules/chan.ko";
+}
+
+bool ct_mod_loaded(void)
+{
+	struct stat st;
+
+	return stat("/sys/module/" CT_MOD_NAME, &st) == 0;
+}
+
+int ct_mod_load(void)
+{
+	struct stat st;
+	int fd, ret, i;
+
+	fd = open(ct_mod_path(), O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ret = syscall(SYS_finit_module, fd, "", 0);
+	close(fd);
+	if (ret)
+		return ret;
+	/* the device node comes with the misc device; allow it a moment */
+	for (i = 0; i < 500 && stat(CHAN_DEV_PATH, &st); i++)
+		ct_sleep_ms(10);
+	return 0;
+}
+
+int ct_mod_unload(void)
+{
+	return syscall(SYS_delete_module, CT_MOD_NAME, O_NONBLOCK);
+}
+
+bool ct_mod_unload_refused(int err)
+{
+	return err == EWOULDBLOCK || err == EAGAIN || err == EBUSY;
+}
+
+int ct_mod_unload_retry(unsigned int timeout_ms)
+{
+	uint64_t deadline = ct_now_ns() + (uint64_t)timeout_ms * CT_MS;
+
+	for (;;) {
+		if (ct_mod_unload() == 0)
+			return 0;
+		if (!ct_mod_unload_refused(errno))
+			return -1;
+		if (ct_now_ns() > deadline)
+			return -1;
+		ct_sleep_ms(20);
+	}
+}
+
 /* ---- choosing tests from the command line ---- */
 
 #define CT_MAX_FILTERS	32

@@ -239,6 +239,27 @@ int ct_reap(pid_t *slot, unsigned int timeout_ms);
 
 void ct_reap_all(pid_t *slots, int n);
 
+/* ---- the module itself (chan_module_test, chan_chaos_test) ---- */
+
+#define CT_MOD_NAME		"chan"
+
+/* The module file to load: $CHAN_KO, else the VM's /lib/modules/chan.ko. */
+const char *ct_mod_path(void);
+
+bool ct_mod_loaded(void);
+
+/* Load ct_mod_path() and wait for /dev/chan: 0, or -1 with errno. */
+int ct_mod_load(void);
+
+/* Unload without waiting: 0, or -1 with errno. */
+int ct_mod_unload(void);
+
+/* Is err what an unload refused while the module is in use returns? */
+bool ct_mod_unload_refused(int err);
+
+/* Unload, retrying while the last fds of killed processes are released. */
+int ct_mod_unload_retry(unsigned int timeout_ms);
+
 /* ---- choosing tests from the command line ---- */
 
 /*
