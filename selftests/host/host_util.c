@@ -42,3 +42,19 @@ void host_diag(const char *fmt, ...)
 	fflush(stdout);
 	pthread_mutex_unlock(&diag_lock);
 }
+
+void host_stop_fail(struct host_stop *s, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (__atomic_exchange_n(&s->stopped, 1, __ATOMIC_ACQ_REL))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(s->why, sizeof(s->why), fmt, ap);
+	va_end(ap);
+}
+
+bool host_stopped(struct host_stop *s)
+{
+	return __atomic_load_n(&s->stopped, __ATOMIC_ACQUIRE);
+}

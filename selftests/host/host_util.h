@@ -28,6 +28,19 @@ void host_test_start(void);
 uint64_t host_test_deadline(void);
 bool host_test_expired(void);
 
+/*
+ * The first failure among a test's threads: it is recorded once, and the
+ * other threads stop when they see it.
+ */
+struct host_stop {
+	int stopped;
+	char why[256];
+};
+
+void host_stop_fail(struct host_stop *s, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+bool host_stopped(struct host_stop *s);
+
 /* A diagnostic line ("# ..."), safe from any thread. */
 void host_diag(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2)));

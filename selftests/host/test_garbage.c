@@ -231,27 +231,15 @@ struct scribble_run {
 	struct ring_fixture f;
 	uint64_t end_ns;
 	uint64_t ops, claims;
-	int stop;
-	char why[256];
+	struct host_stop stop;	/* the first failure */
 };
 
-static void scribble_fail(struct scribble_run *run, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void scribble_fail(struct scribble_run *run, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (__atomic_exchange_n(&run->stop, 1, __ATOMIC_ACQ_REL))
-		return;
-	va_start(ap, fmt);
-	vsnprintf(run->why, sizeof(run->why), fmt, ap);
-	va_end(ap);
-}
+/* The first failure stops every thread. */
+#define scribble_fail(run, ...)	host_stop_fail(&(run)->stop, __VA_ARGS__)
 
 static bool scribble_done(struct scribble_run *run)
 {
-	return __atomic_load_n(&run->stop, __ATOMIC_ACQUIRE) ||
+	return host_stopped(&run->stop) ||
 	       ct_now_ns() > run->end_ns;
 }
 
@@ -398,7 +386,7 @@ bool test_garbage_concurrent(const void *arg)
 		scribble_fail(run, "cannot start thread %u", started);
 	for (n = 0; n < started; n++)
 		pthread_join(tid[n], NULL);
-	CHECK(!run->stop, "%s", run->why);
+	CHECK(!host_stopped(&run->stop), "%s", run->stop.why);
 	CHECK(ring_fixture_intact(&run->f), "memory around the ring");
 	host_diag("%llu calls, %llu claims", (unsigned long long)run->ops,
 		  (unsigned long long)run->claims);

@@ -22,8 +22,7 @@ struct mpmc_run {
 	struct ring_fixture f;
 	unsigned char *seen;		/* deliveries per message */
 	uint64_t received;		/* messages delivered so far */
-	int stop;			/* set on the first failure */
-	char why[256];			/* the first failure */
+	struct host_stop stop;	/* the first failure */
 };
 
 struct mpmc_thread {
@@ -33,24 +32,8 @@ struct mpmc_thread {
 	uint64_t eagain;
 };
 
-static void mpmc_fail(struct mpmc_run *run, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void mpmc_fail(struct mpmc_run *run, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (__atomic_exchange_n(&run->stop, 1, __ATOMIC_ACQ_REL))
-		return;
-	va_start(ap, fmt);
-	vsnprintf(run->why, sizeof(run->why), fmt, ap);
-	va_end(ap);
-}
-
-static bool mpmc_stopped(struct mpmc_run *run)
-{
-	return __atomic_load_n(&run->stop, __ATOMIC_ACQUIRE);
-}
+/* The first failure stops every thread. */
+#define mpmc_fail(run, ...)	host_stop_fail(&(run)->stop, __VA_ARGS__)
 
 /* Payload: producer id, sequence number, then bytes derived from both. */
 static uint32_t mpmc_len(uint32_t seq)
@@ -99,7 +82,7 @@ static void *mpmc_producer(void *arg)
 			break;
 		}
 		t->eagain++;
-		if (!(++spins & 63) && (mpmc_stopped(run) || host_test_expired())) {
+		if (!(++spins & 63) && (host_stopped(&run->stop) || host_test_expired())) {
 			mpmc_fail(run, "producer %u: hung at message %u (tail %llu head %llu)",
 				  t->id, seq,
 				  (unsigned long long)__atomic_load_n(&run->f.hdr->tail, __ATOMIC_RELAXED),
@@ -132,7 +115,7 @@ static void *mpmc_consumer(void *arg)
 				&len, NULL);
 		if (ret == -EAGAIN) {
 			t->eagain++;
-			if (!(++spins & 63) && (mpmc_stopped(run) || host_test_expired())) {
+			if (!(++spins & 63) && (host_stopped(&run->stop) || host_test_expired())) {
 				mpmc_fail(run, "consumer %u: hung with %llu of %llu delivered",
 					  t->id,
 					  (unsigned long long)__atomic_load_n(&run->received,
@@ -209,7 +192,7 @@ bool test_mpmc(const void *arg)
 			break;
 		}
 	}
-	for (n = 0; n < cfg->producers && !mpmc_stopped(run); n++, np++) {
+	for (n = 0; n < cfg->producers && !host_stopped(&run->stop); n++, np++) {
 		prod[n] = (struct mpmc_thread){ .run = run, .id = n };
 		if (pthread_create(&prod[n].tid, NULL, mpmc_producer, &prod[n])) {
 			mpmc_fail(run, "cannot start producer %u", n);
@@ -226,7 +209,7 @@ bool test_mpmc(const void *arg)
 		pthread_join(cons[n].tid, NULL);
 		c_eagain += cons[n].eagain;
 	}
-	CHECK(!run->stop, "%s", run->why);
+	CHECK(!host_stopped(&run->stop), "%s", run->stop.why);
 	for (i = 0; i < total; i++)
 		CHECK(run->seen[i] == 1, "message %llu/%llu delivered %u times",
 		      (unsigned long long)(i / cfg->per_producer),

@@ -491,8 +491,7 @@ struct chaos_run {
 	uint64_t claimed, published, delivered, skipped;
 	uint64_t tombstoned, reader_drops, repair_skipped;
 	uint64_t dead_writers, dead_readers;
-	int stop;
-	char why[256];
+	struct host_stop stop;	/* the first failure */
 };
 
 struct chaos_thread {
@@ -501,25 +500,14 @@ struct chaos_thread {
 	pthread_t tid;
 };
 
-static void chaos_fail(struct chaos_run *run, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void chaos_fail(struct chaos_run *run, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (__atomic_exchange_n(&run->stop, 1, __ATOMIC_ACQ_REL))
-		return;
-	va_start(ap, fmt);
-	vsnprintf(run->why, sizeof(run->why), fmt, ap);
-	va_end(ap);
-}
+/* The first failure stops every thread. */
+#define chaos_fail(run, ...)	host_stop_fail(&(run)->stop, __VA_ARGS__)
 
 static bool chaos_wait(struct chaos_run *run, unsigned int *spins,
 		       const char *who, unsigned int id)
 {
 	if (!(++*spins & 63)) {
-		if (__atomic_load_n(&run->stop, __ATOMIC_ACQUIRE))
+		if (host_stopped(&run->stop))
 			return false;
 		if (host_test_expired()) {
 			chaos_fail(run, "%s %u hung: tail %llu head %llu claimed %llu delivered %llu",
@@ -732,7 +720,7 @@ static bool chaos_check(struct chaos_run *run)
 	uint64_t skipped = run->skipped + run->repair_skipped;
 	bool ok = false;
 
-	CHECK(!run->stop, "%s", run->why);
+	CHECK(!host_stopped(&run->stop), "%s", run->stop.why);
 	host_diag("claimed %llu = published %llu + tombstoned %llu = delivered %llu + skipped %llu + reader_drops %llu (dead writers %llu, dead readers %llu)",
 		  (unsigned long long)run->claimed,
 		  (unsigned long long)run->published,
