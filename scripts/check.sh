@@ -117,7 +117,8 @@ for kernel in ${kernels//,/ }; do
 		# Built (or reused from its cache) by `make module-debug`.
 		if tree=$("$ROOT/scripts/debug-kernel.sh") &&
 			[ -f "$BUILD/debug-module/chan.ko" ]; then
-			VM_APPEND="panic_on_warn=1" vm_suite debug --timeout 2400 \
+			# Its own hung-task timeout (60 s), not vm-run.sh's.
+			VM_HUNG_TASK_SECS=60 vm_suite debug --timeout 2400 \
 				--mem 2048 --kernel "$tree/arch/x86/boot/bzImage" \
 				--module "$BUILD/debug-module/chan.ko"
 		else

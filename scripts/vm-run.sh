@@ -3,22 +3,33 @@
 #
 # Boot Debian's packaged kernel (the one matching the installed headers, never
 # the host's own) under QEMU/TCG with a busybox initramfs that holds chan.ko,
-# $BUILD/bin and $BUILD/selftests; load the module, run one command, unload the
-# module and check the kernel log.
+# $BUILD/bin, $BUILD/selftests and the --add files; load the module, run one
+# command, unload the module and check the kernel log.
 #
 # usage: scripts/vm-run.sh [--interactive] [--timeout SECONDS] [--mem MiB]
 #                          [--smp N] [--kernel VMLINUZ] [--module PATH|none]
-#                          [-- COMMAND...]
+#                          [--add SRC[:DEST]]... [-- COMMAND...]
 #
 # --timeout 0 means no time limit (default 600 s; --interactive has none).
 # One COMMAND word is a shell command line (`-- 'a; b'`); several words are an
 # argv, quoted for the guest's sh (`-- chanctl create "a b"`).
+# Files in the guest: static binaries in $BUILD/bin are on the guest's PATH
+# (/opt/chan/bin), the selftests in /opt/chan/selftests.  --add SRC[:DEST]
+# (repeatable) copies the file or directory SRC to DEST in the guest:
+# /opt/chan/bin/ (on the PATH) when DEST is left out, into DEST when it ends
+# in "/".  The guest has no shared libraries: link programs statically.
 #
-# Serial ports: ttyS0 is the kernel console (console.log); ttyS1 carries only
-# the command's stdout+stderr (output.log, streamed to our stdout), so kernel
-# messages never interleave with test output; ttyS2 receives a full `dmesg`
-# at the end (dmesg.log).  The last run's logs and initramfs stay in
-# $BUILD/vm/.
+# The guest runs scripts/vm-init.sh as PID 1.  Serial ports: ttyS0 is the
+# kernel console (console.log); ttyS1 carries only the command's
+# stdout+stderr (output.log, streamed to our stdout), so kernel messages
+# never interleave with test output; ttyS2 receives a full `dmesg` at the end
+# (dmesg.log).  The last run's logs and initramfs stay in $BUILD/vm/.
+#
+# The kernel panics on a WARN, an Oops, a soft lockup, a hung task (after
+# $VM_HUNG_TASK_SECS, default 120 s) and an RCU stall (boot arguments
+# below); after a panic QEMU exits and the run fails with 92.  What cannot
+# panic (kmemleak's report, lockdep's, "BUG:" reports that only taint) is
+# found by a scan of the kernel log afterwards (95).
 #
 # Environment: VM_ICOUNT=1 adds `-icount shift=0,sleep=off` and forces one
 # vCPU (instruction-counted clock for benchmarks); VM_APPEND adds kernel
@@ -35,10 +46,13 @@
 #           that the range below stays the runner's)
 #   90      usage or setup error (bad option, no kernel, no module, ...)
 #   91      timeout: QEMU killed after --timeout seconds
-#   92      the VM stopped without reporting an exit status (panic, init died)
+#   92      the kernel panicked (WARN, Oops, BUG, lockup, hung task, RCU
+#           stall: the reason is printed), or the VM stopped without
+#           reporting an exit status (init died)
 #   93      insmod of the module failed
 #   94      the module did not unload after the command (rmmod failed)
-#   95      the kernel log is not clean (BUG, WARNING, Oops, lockdep, ...)
+#   95      the kernel log is not clean (kmemleak, lockdep, BUG reports that
+#           do not panic, a stack trace)
 # When several apply, every reason is printed and the lowest code is returned.
 
 set -uo pipefail
@@ -52,7 +66,7 @@ die() {
 }
 
 usage() {
-	sed -n 's/^# \{0,1\}//; 9,12p' "$0" >&2
+	sed -n 's/^# \{0,1\}//; 9,24p' "$0" >&2
 	exit 90
 }
 
@@ -63,6 +77,7 @@ smp=2
 kernel=
 module=$ROOT/chan.ko
 module_given=0
+adds=()
 while [ $# -gt 0 ]; do
 	case $1 in
 	--interactive) interactive=1 ;;
@@ -71,6 +86,7 @@ while [ $# -gt 0 ]; do
 	--smp) [ $# -ge 2 ] || usage; smp=$2; shift ;;
 	--kernel) [ $# -ge 2 ] || usage; kernel=$2; shift ;;
 	--module) [ $# -ge 2 ] || usage; module=$2; module_given=1; shift ;;
+	--add) [ $# -ge 2 ] || usage; adds+=("$2"); shift ;;
 	--) shift; break ;;
 	-h|--help) usage ;;
 	*) echo "vm-run: unknown argument: $1" >&2; usage ;;
@@ -165,13 +181,31 @@ done
 if [ -n "$module" ]; then
 	cp "$module" "$stage/lib/modules/chan.ko" || die "cannot copy $module"
 fi
+added=()
 for d in bin selftests; do
 	if [ -d "$BUILD/$d" ]; then
 		cp -a "$BUILD/$d/." "$stage/opt/chan/$d/" || die "cannot copy $BUILD/$d"
 	fi
 done
+for a in ${adds[@]+"${adds[@]}"}; do
+	src=${a%%:*}
+	dest=/opt/chan/bin/
+	[ "$src" != "$a" ] && dest=${a#*:}
+	case $dest in
+	/*) ;;
+	*) die "--add $a: DEST must be an absolute path in the guest" ;;
+	esac
+	[ -e "$src" ] || die "--add $a: $src not found"
+	case $dest in
+	*/) mkdir -p "$stage$dest" ;;
+	*) mkdir -p "$(dirname "$stage$dest")" ;;
+	esac || die "--add $a: cannot create its directory"
+	cp -a "$src" "$stage$dest" || die "--add $a: cannot copy $src"
+	added+=("$stage$dest")
+done
 # The initramfs has no libc: say so now instead of a puzzling "not found".
-find "$stage/opt/chan" -type f -perm -u+x -print0 | while IFS= read -r -d '' f; do
+find "$stage/opt/chan" ${added[@]+"${added[@]}"} -type f -perm -u+x -print0 |
+	sort -zu | while IFS= read -r -d '' f; do
 	if LC_ALL=C readelf -l "$f" 2>/dev/null | grep -q 'program interpreter'; then
 		echo "vm-run: warning: ${f#"$stage"} is dynamically linked; the VM has no shared libraries" >&2
 	fi
@@ -185,87 +219,7 @@ printf '%s\n' "$cmd" >"$stage/etc/chan-cmd"
 	printf 'VM_MODNAME=%s\n' "$modname"
 } >"$stage/etc/chan-vm.conf"
 
-cat >"$stage/init" <<'EOF'
-#!/bin/sh
-# PID 1 of the chan test VM, written by scripts/vm-run.sh.  Markers on ttyS1
-# (CHAN-VM-*) tell the host how the run ended.
-. /etc/chan-vm.conf
-export PATH=/opt/chan/bin:/opt/chan/selftests:/bin:/sbin:/usr/bin:/usr/sbin
-export HOME=/root CHAN_KO=/lib/modules/chan.ko
-
-mount -t proc proc /proc
-mount -t sysfs sysfs /sys
-mount -t devtmpfs devtmpfs /dev
-mkdir -p /dev/pts /dev/shm /dev/mqueue
-mount -t devpts devpts /dev/pts
-mount -t tmpfs tmpfs /dev/shm
-mount -t mqueue mqueue /dev/mqueue
-mount -t tmpfs tmpfs /tmp
-mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
-exec </dev/console >/dev/console 2>&1
-hostname chan-vm
-
-# No \r added to the test output; the setting outlives this open.
-stty -F /dev/ttyS1 -opost
-exec 3>/dev/ttyS1
-
-finish() {
-	# Closing the last fd of a serial port waits until it has drained, so
-	# the host sees every byte before the power goes.
-	exec 3>&-
-	dmesg >/dev/ttyS2
-	poweroff -f
-}
-
-# On a debug kernel: no automatic scans, forget leaks from boot, scan at
-# the end.
-kmemleak=/sys/kernel/debug/kmemleak
-if [ -w $kmemleak ]; then
-	echo scan=off >$kmemleak
-	echo clear >$kmemleak
-fi
-
-if [ -n "$VM_MODULE" ]; then
-	insmod "$VM_MODULE" >&3 2>&3
-	rc=$?
-	if [ $rc -ne 0 ]; then
-		echo "CHAN-VM-INSMOD-FAILED $rc" >&3
-		finish
-	fi
-fi
-
-if [ "$VM_INTERACTIVE" = 1 ]; then
-	setsid cttyhack sh
-	rc=$?
-else
-	sh -c "$(cat /etc/chan-cmd)" </dev/null >&3 2>&3 3>&-
-	rc=$?
-fi
-echo "CHAN-VM-EXIT $rc" >&3
-
-# Leftover processes would keep the module busy.
-kill -9 -1 2>/dev/null
-if [ -n "$VM_MODNAME" ] && [ -d "/sys/module/$VM_MODNAME" ]; then
-	i=0
-	until rmmod "$VM_MODNAME" 2>/dev/null; do
-		i=$((i + 1))
-		if [ $i -ge 20 ]; then
-			rmmod "$VM_MODNAME" >&3 2>&3
-			echo "CHAN-VM-RMMOD-FAILED $?" >&3
-			break
-		fi
-		usleep 100000
-	done
-fi
-
-if [ -w $kmemleak ]; then
-	# Only objects older than 5 s are reported.
-	sleep 6
-	echo scan >$kmemleak
-	cat $kmemleak >/dev/ttyS2
-fi
-finish
-EOF
+cp "$ROOT/scripts/vm-init.sh" "$stage/init" || die "cannot copy the init"
 chmod 755 "$stage/init"
 
 initramfs=$work/initramfs.cpio.gz
@@ -285,9 +239,18 @@ fi
 
 # --- QEMU ---------------------------------------------------------------------
 
-append="console=ttyS0 panic=-1 loglevel=5 sysrq_always_enabled ${VM_APPEND:-}"
-# loglevel=5: warnings and worse reach the live console (console.log) even if
-# the VM dies before the final dmesg; everything else is in dmesg.log.
+# A dirty kernel stops the run by itself: panic on a WARN (KASAN, UBSAN
+# and KFENCE reports and "scheduling while atomic" too), an Oops, a soft or
+# hard lockup, an RCU stall, and a task blocked in D state for
+# VM_HUNG_TASK_SECS: TCG is slow and the long tests legitimately block, so
+# Debian's own default of 120 s (check.sh keeps the debug kernel's 60).
+# panic=-1 reboots at once, which -no-reboot turns into QEMU's exit.
+# loglevel=5: warnings and worse reach the live console (console.log) even
+# if the VM dies before the final dmesg; everything else is in dmesg.log.
+append="console=ttyS0 loglevel=5 sysrq_always_enabled panic=-1 oops=panic"
+append="$append panic_on_warn=1 softlockup_panic=1 nmi_watchdog=panic hung_task_panic=1"
+append="$append hung_task_timeout_secs=${VM_HUNG_TASK_SECS:-120}"
+append="$append sysctl.kernel.panic_on_rcu_stall=1 ${VM_APPEND:-}"
 
 qemu=(qemu-system-x86_64 -accel tcg -cpu "${VM_CPU:-max}" -m "$mem"
 	-nographic -no-reboot -nodefaults -no-user-config
@@ -402,35 +365,39 @@ if [ "$timed_out" = 1 ]; then
 fi
 if [ -n "$insmod_rc" ]; then
 	fail 93 "insmod $module failed (status $insmod_rc)"
-elif [ -z "$exit_rc" ] && [ "$interactive" = 0 ] && [ "$timed_out" = 0 ]; then
-	fail 92 "the VM stopped without reporting an exit status (QEMU status $qrc; see $BUILD/vm/console.log)"
-	if [ -s "$work/qemu.log" ]; then
-		sed 's/^/vm-run: qemu: /' "$work/qemu.log" >&2
-	fi
 fi
 if [ -n "$rmmod_rc" ]; then
 	fail 94 "rmmod $modname failed after the command (status $rmmod_rc): a leaked reference?"
 fi
 
-# Kernel log check.  Case matters: boot lines such as "kasan: Kernel...",
-# "RETBleed: WARNING: ..." (CPU vulnerability notes) or "loading out-of-tree
-# module taints kernel" must not match; WARN() and lockdep splats start their
-# message with "WARNING:".
-bad='BUG:|BUG [^ ]+ \(|kernel BUG at|^(\[ *[0-9]+\.[0-9]+\] )?(\[ *[TC][0-9]+\] )?WARNING:'
-bad="$bad|Oops|general protection fault|Kernel panic|KASAN|UBSAN"
+# A panic: the kernel's reason, and the report that led to it.
+panic=$(tr -d '\r' <"$console" | grep -m 1 -E 'Kernel panic - not syncing')
+if [ -n "$panic" ]; then
+	cause=$(tr -d '\r' <"$console" | grep -m 1 -E -- \
+		'WARNING:|BUG:|kernel BUG at|Oops|general protection fault|soft lockup|blocked for more than|rcu.*stall')
+	fail 92 "the kernel panicked: ${panic#*\] }${cause:+ (first report: ${cause#*\] })} (see $BUILD/vm/console.log)"
+elif [ -z "$exit_rc" ] && [ -z "$insmod_rc" ] && [ "$interactive" = 0 ] && [ "$timed_out" = 0 ]; then
+	fail 92 "the VM stopped without reporting an exit status (QEMU status $qrc; see $BUILD/vm/console.log)"
+	if [ -s "$work/qemu.log" ]; then
+		sed 's/^/vm-run: qemu: /' "$work/qemu.log" >&2
+	fi
+fi
+
+# What does not panic: kmemleak's report, lockdep's reports (they start
+# with "WARNING:", "BUG:" or "INFO:" but are no WARN()), "BUG:" reports that
+# only taint (sleeping in atomic context, bad page state, SLUB's "BUG
+# cache (...)"), and any other stack trace.  Case matters: boot lines such
+# as "RETBleed: WARNING: ..." or "loading out-of-tree module taints kernel"
+# must not match.  Left out once a panic has been reported: its own trace
+# would only repeat it.
+bad='BUG:|BUG [^ ]+ \(|^(\[ *[0-9]+\.[0-9]+\] )?(\[ *[TC][0-9]+\] )?WARNING:'
 bad="$bad|kmemleak|unreferenced object|suspected memory leak"
 bad="$bad|possible circular locking|possible recursive locking"
-# Lockdep's reports begin with "WARNING:", "BUG:" or "INFO:"; its boot
-# banner ("Lock dependency validator", "RCU lockdep checking is enabled",
-# "MAX_LOCKDEP_...") is not a report.
-bad="$bad|inconsistent lock state|INFO: |lockdep: |BUG: MAX_LOCKDEP"
-bad="$bad|soft lockup|hard LOCKUP|hung_task|blocked for more than"
-bad="$bad|RCU stall|rcu_sched self-detected|detected stalls? on CPU|self-detected stall"
-bad="$bad|Call Trace:"
+bad="$bad|inconsistent lock state|INFO: |lockdep: |Call Trace:"
 # A user-space GPF ("traps: prog[pid] general protection fault ip:...") is
-# the command's crash and shows in its status; kmemleak's start-up lines are
-# not reports.
-# The command line is echoed at boot and may hold any word (VM_APPEND).
+# the command's crash and shows in its status; kmemleak's start-up lines and
+# lockdep's boot banner are not reports.  The command line is echoed at boot
+# and may hold any word (VM_APPEND).
 benign='traps: .*\[[0-9]+\] general protection fault ip:|[Cc]ommand line:'
 benign="$benign|kmemleak: (Kernel memory leak detector initialized|Automatic memory scanning thread (started|ended))"
 kernel_log() {
@@ -442,8 +409,11 @@ kernel_log() {
 	fi
 	cat "$dmesg"
 }
-dirty=$(kernel_log | tr -d '\r' | grep -E -- "$bad" | grep -Ev -- "$benign" |
-	awk '!seen[$0]++')
+dirty=
+if [ -z "$panic" ]; then
+	dirty=$(kernel_log | tr -d '\r' | grep -E -- "$bad" | grep -Ev -- "$benign" |
+		awk '!seen[$0]++')
+fi
 if [ -n "$dirty" ]; then
 	echo "vm-run: kernel log is not clean:" >&2
 	printf '%s\n' "$dirty" | head -n 40 | sed 's/^/vm-run:   /' >&2

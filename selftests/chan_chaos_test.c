@@ -35,8 +35,6 @@
 #define REAP_MS		20000		/* every child must be gone by then */
 #define D_STATE_MS	5000		/* longest tolerated stay in D */
 #define MSG_MAGIC	0xc4a05c4aU
-#define MOD_NAME	"chan"
-#define DEFAULT_KO	"/lib/modules/chan.ko"
 
 enum { VIA_FD, VIA_ID, VIA_RW, NVIA };
 enum { K_PROD, K_CONS };
@@ -419,55 +417,6 @@ static int reap_all_bounded(struct __test_metadata *_metadata,
 	}
 }
 
-/* ---- the module ---- */
-
-static const char *ko_path(void)
-{
-	const char *ko = getenv("CHAN_KO");
-
-	return ko && *ko ? ko : DEFAULT_KO;
-}
-
-static bool mod_loaded(void)
-{
-	struct stat st;
-
-	return stat("/sys/module/" MOD_NAME, &st) == 0;
-}
-
-/* Unload, retrying while the last fds of killed children are released. */
-static int mod_unload_retry(unsigned int timeout_ms)
-{
-	uint64_t deadline = ct_now_ns() + (uint64_t)timeout_ms * CT_MS;
-
-	for (;;) {
-		if (syscall(SYS_delete_module, MOD_NAME, O_NONBLOCK) == 0)
-			return 0;
-		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EBUSY)
-			return -1;
-		if (ct_now_ns() > deadline)
-			return -1;
-		ct_sleep_ms(20);
-	}
-}
-
-static int mod_load(void)
-{
-	struct stat st;
-	int fd, ret, i;
-
-	fd = open(ko_path(), O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	ret = syscall(SYS_finit_module, fd, "", 0);
-	close(fd);
-	if (ret)
-		return ret;
-	for (i = 0; i < 500 && stat(CHAN_DEV_PATH, &st); i++)
-		ct_sleep_ms(10);
-	return 0;
-}
-
 /* ---- the test ---- */
 
 static const uint32_t msg_sizes[] = { HDR_LEN, 64, 256, 300, 1024 };
@@ -485,10 +434,10 @@ FIXTURE_SETUP(chaos)
 
 	memset(&self->r, 0, sizeof(self->r));
 	self->r.dev = -1;
-	self->can_reload = access(ko_path(), R_OK) == 0;
-	if (!mod_loaded() && self->can_reload)
-		ASSERT_OK(mod_load());
-	ASSERT_TRUE(mod_loaded());
+	self->can_reload = access(ct_mod_path(), R_OK) == 0;
+	if (!ct_mod_loaded() && self->can_reload)
+		ASSERT_OK(ct_mod_load());
+	ASSERT_TRUE(ct_mod_loaded());
 	if (env && *env)
 		self->seed = strtoull(env, NULL, 0);
 	else if (getrandom(&self->seed, sizeof(self->seed), GRND_NONBLOCK) !=
@@ -519,8 +468,8 @@ FIXTURE_TEARDOWN(chaos)
 		close(self->r.dev);
 	if (self->r.sh)
 		munmap(self->r.sh, sizeof(struct chaos_shared));
-	if (!mod_loaded() && self->can_reload)
-		mod_load();
+	if (!ct_mod_loaded() && self->can_reload)
+		ct_mod_load();
 }
 
 /* Check one channel at the end of a round (every child gone). */
@@ -709,10 +658,10 @@ TEST_F_TIMEOUT(chaos, kill_destroy_reload, 600)
 
 		/* unload (it must succeed once the last fds are gone) and load */
 		if (self->can_reload) {
-			ASSERT_OK(mod_unload_retry(20000));
-			ASSERT_FALSE(mod_loaded());
-			ASSERT_OK(mod_load());
-			ASSERT_TRUE(mod_loaded());
+			ASSERT_OK(ct_mod_unload_retry(20000));
+			ASSERT_FALSE(ct_mod_loaded());
+			ASSERT_OK(ct_mod_load());
+			ASSERT_TRUE(ct_mod_loaded());
 		}
 	}
 	printf("# chaos: %d rounds, %llu children, %llu killed, %llu channels destroyed, seed %llu\n",

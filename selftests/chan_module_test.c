@@ -8,46 +8,7 @@
  */
 #include "chan_test_util.h"
 
-#define MOD_NAME	"chan"
-#define DEFAULT_KO	"/lib/modules/chan.ko"
 #define WAIT_MS		20000
-
-static bool mod_loaded(void)
-{
-	struct stat st;
-
-	return stat("/sys/module/" MOD_NAME, &st) == 0;
-}
-
-/* rmmod, never waiting: 0 or -1 with errno. */
-static int mod_unload(void)
-{
-	return syscall(SYS_delete_module, MOD_NAME, O_NONBLOCK);
-}
-
-static bool unload_refused(int err)
-{
-	return err == EWOULDBLOCK || err == EAGAIN || err == EBUSY;
-}
-
-static int mod_load(void)
-{
-	const char *ko = getenv("CHAN_KO");
-	struct stat st;
-	int fd, ret, i;
-
-	fd = open(ko && *ko ? ko : DEFAULT_KO, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	ret = syscall(SYS_finit_module, fd, "", 0);
-	close(fd);
-	if (ret)
-		return ret;
-	/* the device node comes with the misc device; allow it a moment */
-	for (i = 0; i < 500 && stat(CHAN_DEV_PATH, &st); i++)
-		ct_sleep_ms(10);
-	return 0;
-}
 
 /* A quick round trip through a fresh channel. */
 static int mod_works(void)
@@ -94,13 +55,11 @@ FIXTURE(module) {
 
 FIXTURE_SETUP(module)
 {
-	const char *ko = getenv("CHAN_KO");
-
-	if (access(ko && *ko ? ko : DEFAULT_KO, R_OK))
+	if (access(ct_mod_path(), R_OK))
 		SKIP(return, "no module file to reload from (set CHAN_KO)");
-	if (!mod_loaded())
-		ASSERT_OK(mod_load());
-	ASSERT_TRUE(mod_loaded());
+	if (!ct_mod_loaded())
+		ASSERT_OK(ct_mod_load());
+	ASSERT_TRUE(ct_mod_loaded());
 }
 
 FIXTURE_TEARDOWN(module)
@@ -108,8 +67,8 @@ FIXTURE_TEARDOWN(module)
 	if (self->pid > 0)
 		ct_kill_wait(self->pid);
 	/* leave the module loaded for whatever runs next */
-	if (!mod_loaded())
-		mod_load();
+	if (!ct_mod_loaded())
+		ct_mod_load();
 }
 
 TEST_F(module, refused_while_dev_open)
@@ -118,20 +77,20 @@ TEST_F(module, refused_while_dev_open)
 
 	dev = ct_dev_open();
 	ASSERT_LE(0, dev);
-	ASSERT_EQ(-1, mod_unload());
+	ASSERT_EQ(-1, ct_mod_unload());
 	err = errno;
-	if (!unload_refused(err))
+	if (!ct_mod_unload_refused(err))
 		TH_LOG("delete_module: %s", strerror(err));
-	ASSERT_TRUE(unload_refused(err));
-	ASSERT_TRUE(mod_loaded());
+	ASSERT_TRUE(ct_mod_unload_refused(err));
+	ASSERT_TRUE(ct_mod_loaded());
 	/* still fully working */
 	ASSERT_OK(mod_works());
 	close(dev);
 	/* nothing open now: it goes, and comes back */
-	ASSERT_OK(mod_unload());
-	ASSERT_FALSE(mod_loaded());
-	ASSERT_OK(mod_load());
-	ASSERT_TRUE(mod_loaded());
+	ASSERT_OK(ct_mod_unload());
+	ASSERT_FALSE(ct_mod_loaded());
+	ASSERT_OK(ct_mod_load());
+	ASSERT_TRUE(ct_mod_loaded());
 	ASSERT_OK(mod_works());
 }
 
@@ -149,16 +108,16 @@ TEST_F(module, refused_while_chan_fd_open)
 	fd = ct_open(dev, id, CHAN_ROLE_SEND | CHAN_ROLE_RECV, 0, 0);
 	ASSERT_LE(0, fd);
 	ASSERT_OK(close(dev));
-	ASSERT_EQ(-1, mod_unload());
+	ASSERT_EQ(-1, ct_mod_unload());
 	err = errno;
-	ASSERT_TRUE(unload_refused(err));
-	ASSERT_TRUE(mod_loaded());
+	ASSERT_TRUE(ct_mod_unload_refused(err));
+	ASSERT_TRUE(ct_mod_loaded());
 	ASSERT_OK(ct_send_u64(fd, 0, v, 0));
 	ASSERT_OK(ct_recv_u64(fd, 0, &r, 0));
 	EXPECT_EQ(v, r);
 	ASSERT_OK(close(fd));
-	ASSERT_OK(mod_unload());
-	ASSERT_OK(mod_load());
+	ASSERT_OK(ct_mod_unload());
+	ASSERT_OK(ct_mod_load());
 	ASSERT_OK(mod_works());
 }
 
@@ -178,14 +137,14 @@ TEST_F(module, refused_while_waiter_sleeps)
 	ASSERT_LT(0, self->pid);
 	ASSERT_OK(close(dev));
 	ASSERT_TRUE(ct_wait_blocked(self->pid, SYS_ioctl, WAIT_MS));
-	ASSERT_EQ(-1, mod_unload());
+	ASSERT_EQ(-1, ct_mod_unload());
 	err = errno;
-	ASSERT_TRUE(unload_refused(err));
+	ASSERT_TRUE(ct_mod_unload_refused(err));
 	ASSERT_OK(kill(self->pid, SIGKILL));
 	ASSERT_EQ(128 + SIGKILL, ct_reap(&self->pid, WAIT_MS));
 	/* the channel it waited on is persistent and unused: no obstacle */
-	ASSERT_OK(mod_unload());
-	ASSERT_OK(mod_load());
+	ASSERT_OK(ct_mod_unload());
+	ASSERT_OK(ct_mod_load());
 	ASSERT_OK(mod_works());
 }
 
@@ -242,9 +201,9 @@ TEST_F(module, persistent_channels_destroyed)
 	ASSERT_EQ(1, read(sync_pipe[0], &c, 1));
 	close(sync_pipe[0]);
 
-	ASSERT_OK(mod_unload());
-	ASSERT_FALSE(mod_loaded());
-	ASSERT_OK(mod_load());
+	ASSERT_OK(ct_mod_unload());
+	ASSERT_FALSE(ct_mod_loaded());
+	ASSERT_OK(ct_mod_load());
 	dev = ct_dev_open();
 	ASSERT_LE(0, dev);
 	EXPECT_EQ(0, mod_count_channels(dev));
@@ -262,12 +221,12 @@ TEST_F_TIMEOUT(module, reload_cycles, 120)
 
 	for (i = 0; i < 3; i++) {
 		ASSERT_OK(mod_works());
-		ASSERT_OK(mod_unload());
-		ASSERT_FALSE(mod_loaded());
+		ASSERT_OK(ct_mod_unload());
+		ASSERT_FALSE(ct_mod_loaded());
 		/* with the module gone, so is the device */
 		ASSERT_GT(0, ct_dev_open());
-		ASSERT_OK(mod_load());
-		ASSERT_TRUE(mod_loaded());
+		ASSERT_OK(ct_mod_load());
+		ASSERT_TRUE(ct_mod_loaded());
 	}
 	ASSERT_OK(mod_works());
 }

@@ -88,8 +88,8 @@ bool ring_fixture_intact(const struct ring_fixture *f)
 
 	for (i = 0; i < f->canary_bytes; i++) {
 		if (f->canary[i] != CANARY_BYTE(i)) {
-			host_tap_diag("canary byte %zu before the ring overwritten (0x%02x)",
-				      f->canary_bytes - i, f->canary[i]);
+			host_diag("canary byte %zu before the ring overwritten (0x%02x)",
+				  f->canary_bytes - i, f->canary[i]);
 			return false;
 		}
 	}
@@ -103,8 +103,8 @@ bool ring_fixture_intact(const struct ring_fixture *f)
 		    i < offsetof(struct chan_ring_hdr, head) + 8)
 			continue;
 		if (now[i] != f->hdr_copy[i]) {
-			host_tap_diag("ring header byte %zu changed: 0x%02x, was 0x%02x",
-				      i, now[i], f->hdr_copy[i]);
+			host_diag("ring header byte %zu changed: 0x%02x, was 0x%02x",
+				  i, now[i], f->hdr_copy[i]);
 			return false;
 		}
 	}
@@ -241,7 +241,7 @@ void host_check_failed(const char *file, int line, const char *cond,
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	host_tap_diag("%s:%d: check failed: %s", file, line, cond);
+	host_diag("%s:%d: check failed: %s", file, line, cond);
 	if (buf[0])
-		host_tap_diag("  %s", buf);
+		host_diag("  %s", buf);
 }

@@ -11,7 +11,7 @@
 #include <stdint.h>
 
 #include "chan_ring.h"
-#include "host_tap.h"
+#include "host_util.h"
 
 /**
  * struct ring_fixture - a ring and the memory around it

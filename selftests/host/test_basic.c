@@ -14,7 +14,7 @@
 #define OWNER_TX	2
 #define OWNER_RX	3
 
-static bool test_empty_recv(const void *arg)
+bool test_empty_recv(const void *arg)
 {
 	struct ring_fixture f;
 	unsigned char buf[64];
@@ -87,7 +87,7 @@ out:
 	return ok;
 }
 
-static bool test_fill_to_capacity(const void *arg)
+bool test_fill_to_capacity(const void *arg)
 {
 	static const uint32_t caps[] = { 1, 2, 4, 8, 1024 };
 	unsigned int i;
@@ -163,14 +163,14 @@ out:
 	return ok;
 }
 
-static bool test_fifo(const void *arg)
+bool test_fifo(const void *arg)
 {
 	(void)arg;
 	return ring_fifo_run(8, 100, 0, 5000, 1) &&
 	       ring_fifo_run(1024, 16, 0, 20000, 2);
 }
 
-static bool test_wrap_laps(const void *arg)
+bool test_wrap_laps(const void *arg)
 {
 	(void)arg;
 	/* Capacity 4: 10000 messages are 2500 laps of every slot. */
@@ -179,7 +179,7 @@ static bool test_wrap_laps(const void *arg)
 	       ring_fifo_run(2, 0, 0, 10000, 5);
 }
 
-static bool test_zero_length(const void *arg)
+bool test_zero_length(const void *arg)
 {
 	struct ring_fixture f;
 	unsigned char msg[32], buf[32];
@@ -260,7 +260,7 @@ out:
 	return ok;
 }
 
-static bool test_max_size(const void *arg)
+bool test_max_size(const void *arg)
 {
 	(void)arg;
 	/* 48 fills a 64-byte slot exactly; 49 needs the next cache line. */
@@ -269,7 +269,7 @@ static bool test_max_size(const void *arg)
 	       max_size_case(4, 65536) && max_size_case(1, CHAN_MSG_SIZE_MAX);
 }
 
-static bool test_emsgsize(const void *arg)
+bool test_emsgsize(const void *arg)
 {
 	static const uint32_t lens[] = { 100, 10, 100, 0, 64, 65 };
 	unsigned char msg[128], buf[128];
@@ -349,7 +349,7 @@ struct held {
 	uint64_t pos;
 };
 
-static bool test_can_send_recv(const void *arg)
+bool test_can_send_recv(const void *arg)
 {
 	struct held writing[8], reading[8];
 	unsigned int nw = 0, nr = 0, step;
@@ -437,19 +437,3 @@ out:
 	ring_fixture_destroy(&f);
 	return ok;
 }
-
-const struct host_test basic_tests[] = {
-	{ "basic: receive from an empty ring is -EAGAIN", test_empty_recv, NULL },
-	{ "basic: fill to capacity (1, 2, 4, 8, 1024), then send is -EAGAIN",
-	  test_fill_to_capacity, NULL },
-	{ "basic: FIFO order and content at varying depths", test_fifo, NULL },
-	{ "basic: wrap-around, 10000 messages over capacity 4, 2 and 1",
-	  test_wrap_laps, NULL },
-	{ "basic: zero-length messages", test_zero_length, NULL },
-	{ "basic: max-size messages (1 B .. 1 MiB)", test_max_size, NULL },
-	{ "recv: short buffer is -EMSGSIZE, message kept, order kept",
-	  test_emsgsize, NULL },
-	{ "can_send/can_recv agree with claims (named states, 20000-step walk)",
-	  test_can_send_recv, NULL },
-};
-const unsigned int basic_tests_count = ARRAY_SIZE(basic_tests);

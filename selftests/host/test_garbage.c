@@ -95,7 +95,7 @@ static bool garbage_op(struct ring_fixture *f, uint64_t *rnd,
 		       struct garbage_stats *st)
 {
 	unsigned char buf[GARBAGE_MSG_SIZE];
-	uint64_t t0 = host_now_ns(), r = host_rand(rnd);
+	uint64_t t0 = ct_now_ns(), r = host_rand(rnd);
 	const char *what = "";
 	struct chan_slot *s;
 	__u32 len = 0xdeadbeef, max_len = 0;
@@ -175,14 +175,14 @@ static bool garbage_op(struct ring_fixture *f, uint64_t *rnd,
 		st->emsgsize++;
 	else
 		CHECK(pos == 0, "%s returned NULL with %lld", what, (long long)pos);
-	CHECK(host_now_ns() - t0 < CALL_LIMIT_NS, "%s took %.3f s", what,
-	      (double)(host_now_ns() - t0) / NSEC_PER_SEC);
+	CHECK(ct_now_ns() - t0 < CALL_LIMIT_NS, "%s took %.3f s", what,
+	      (double)(ct_now_ns() - t0) / NSEC_PER_SEC);
 	ok = true;
 out:
 	return ok;
 }
 
-static bool test_garbage_single(const void *arg)
+bool test_garbage_single(const void *arg)
 {
 	static const uint32_t caps[] = { 1, 4, 64 };
 	struct garbage_stats st = { 0 };
@@ -205,11 +205,11 @@ static bool test_garbage_single(const void *arg)
 		}
 		ring_fixture_destroy(&f);
 	}
-	host_tap_diag("claimed %llu (%llu at a cursor >= 2^63, *posp < 0), -EAGAIN %llu, -EIO (retry bound) %llu, -EMSGSIZE %llu",
-		      (unsigned long long)st.claimed,
-		      (unsigned long long)st.negative_pos,
-		      (unsigned long long)st.eagain,
-		      (unsigned long long)st.eio, (unsigned long long)st.emsgsize);
+	host_diag("claimed %llu (%llu at a cursor >= 2^63, *posp < 0), -EAGAIN %llu, -EIO (retry bound) %llu, -EMSGSIZE %llu",
+		  (unsigned long long)st.claimed,
+		  (unsigned long long)st.negative_pos,
+		  (unsigned long long)st.eagain,
+		  (unsigned long long)st.eio, (unsigned long long)st.emsgsize);
 	CHECK(st.claimed && st.eagain && st.eio && st.emsgsize,
 	      "garbage did not reach every outcome");
 	ok = true;
@@ -231,28 +231,16 @@ struct scribble_run {
 	struct ring_fixture f;
 	uint64_t end_ns;
 	uint64_t ops, claims;
-	int stop;
-	char why[256];
+	struct host_stop stop;	/* the first failure */
 };
 
-static void scribble_fail(struct scribble_run *run, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void scribble_fail(struct scribble_run *run, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (__atomic_exchange_n(&run->stop, 1, __ATOMIC_ACQ_REL))
-		return;
-	va_start(ap, fmt);
-	vsnprintf(run->why, sizeof(run->why), fmt, ap);
-	va_end(ap);
-}
+/* The first failure stops every thread. */
+#define scribble_fail(run, ...)	host_stop_fail(&(run)->stop, __VA_ARGS__)
 
 static bool scribble_done(struct scribble_run *run)
 {
-	return __atomic_load_n(&run->stop, __ATOMIC_ACQUIRE) ||
-	       host_now_ns() > run->end_ns;
+	return host_stopped(&run->stop) ||
+	       ct_now_ns() > run->end_ns;
 }
 
 /*
@@ -286,7 +274,7 @@ static void *scribble_worker(void *arg)
 	uint64_t ops = 0, claims = 0;
 
 	while (!scribble_done(run)) {
-		uint64_t t0 = host_now_ns(), r = host_rand(&rnd);
+		uint64_t t0 = ct_now_ns(), r = host_rand(&rnd);
 		struct chan_slot *s;
 		__u32 len = 0, max_len = f->msg_size;
 		__s64 pos;
@@ -322,9 +310,9 @@ static void *scribble_worker(void *arg)
 			scribble_fail(run, "a claim returned NULL with %lld", (long long)pos);
 			break;
 		}
-		if (host_now_ns() - t0 > CALL_LIMIT_NS) {
+		if (ct_now_ns() - t0 > CALL_LIMIT_NS) {
 			scribble_fail(run, "a claim took %.3f s",
-				      (double)(host_now_ns() - t0) / NSEC_PER_SEC);
+				      (double)(ct_now_ns() - t0) / NSEC_PER_SEC);
 			break;
 		}
 		ops++;
@@ -378,7 +366,7 @@ static void *scribbler(void *arg)
 	return NULL;
 }
 
-static bool test_garbage_concurrent(const void *arg)
+bool test_garbage_concurrent(const void *arg)
 {
 	const uint32_t *cap = arg;
 	pthread_t tid[SCRIBBLE_WORKERS + 1];
@@ -390,7 +378,7 @@ static bool test_garbage_concurrent(const void *arg)
 	if (!run)
 		return false;
 	CHECK(!ring_fixture_init(&run->f, *cap, GARBAGE_MSG_SIZE), "cannot map a ring");
-	run->end_ns = host_now_ns() + SCRIBBLE_NS;
+	run->end_ns = ct_now_ns() + SCRIBBLE_NS;
 	for (n = 0; n <= SCRIBBLE_WORKERS; n++, started++)
 		if (pthread_create(&tid[n], NULL, n ? scribble_worker : scribbler, run))
 			break;
@@ -398,10 +386,10 @@ static bool test_garbage_concurrent(const void *arg)
 		scribble_fail(run, "cannot start thread %u", started);
 	for (n = 0; n < started; n++)
 		pthread_join(tid[n], NULL);
-	CHECK(!run->stop, "%s", run->why);
+	CHECK(!host_stopped(&run->stop), "%s", run->stop.why);
 	CHECK(ring_fixture_intact(&run->f), "memory around the ring");
-	host_tap_diag("%llu calls, %llu claims", (unsigned long long)run->ops,
-		      (unsigned long long)run->claims);
+	host_diag("%llu calls, %llu claims", (unsigned long long)run->ops,
+		  (unsigned long long)run->claims);
 	CHECK(run->claims, "no claim ever succeeded");
 	ok = true;
 out:
@@ -409,13 +397,3 @@ out:
 	free(run);
 	return ok;
 }
-
-const struct host_test garbage_tests[] = {
-	{ "garbage: random cursors and slot words: bounded calls, in-ring slots, clamped lengths",
-	  test_garbage_single, NULL },
-	{ "garbage: a scribbler corrupts the ring under 4 threads of traffic (capacity 1)",
-	  test_garbage_concurrent, &(const uint32_t){ 1 } },
-	{ "garbage: a scribbler corrupts the ring under 4 threads of traffic (capacity 16)",
-	  test_garbage_concurrent, &(const uint32_t){ 16 } },
-};
-const unsigned int garbage_tests_count = ARRAY_SIZE(garbage_tests);

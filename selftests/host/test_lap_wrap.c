@@ -10,7 +10,7 @@
 
 #define LAP_WRAP	(1ULL << CHAN_SLOT_LAP_BITS)
 
-static bool test_lap_diff(const void *arg)
+bool test_lap_diff(const void *arg)
 {
 	static const struct {
 		__u64 a, b;
@@ -49,7 +49,7 @@ out:
 	return ok;
 }
 
-static bool test_fifo_across_lap_wrap(const void *arg)
+bool test_fifo_across_lap_wrap(const void *arg)
 {
 	static const unsigned int shifts[] = { 0, 1, 2, 3, 10 };
 	unsigned int i;
@@ -62,21 +62,21 @@ static bool test_fifo_across_lap_wrap(const void *arg)
 		uint64_t total = 8ULL * cap > 4000 ? 8ULL * cap : 4000;
 
 		if (!ring_fifo_run(cap, 24, start, total, 10 + i)) {
-			host_tap_diag("capacity %u from %#llx", cap,
-				      (unsigned long long)start);
+			host_diag("capacity %u from %#llx", cap,
+				  (unsigned long long)start);
 			return false;
 		}
 		/* Also a start in the middle of a lap. */
 		if (!ring_fifo_run(cap, 24, start + cap / 2 + 1, total, 20 + i)) {
-			host_tap_diag("capacity %u from %#llx", cap,
-				      (unsigned long long)(start + cap / 2 + 1));
+			host_diag("capacity %u from %#llx", cap,
+				  (unsigned long long)(start + cap / 2 + 1));
 			return false;
 		}
 	}
 	return true;
 }
 
-static bool test_fifo_across_cursor_wrap(const void *arg)
+bool test_fifo_across_cursor_wrap(const void *arg)
 {
 	static const unsigned int shifts[] = { 0, 2, 10 };
 	unsigned int i;
@@ -91,8 +91,8 @@ static bool test_fifo_across_cursor_wrap(const void *arg)
 		uint64_t start = 0 - 3ULL * cap;
 
 		if (!ring_fifo_run(cap, 24, start, 8ULL * cap + 100, 30 + i)) {
-			host_tap_diag("capacity %u from %#llx", cap,
-				      (unsigned long long)start);
+			host_diag("capacity %u from %#llx", cap,
+				  (unsigned long long)start);
 			return false;
 		}
 	}
@@ -100,7 +100,7 @@ static bool test_fifo_across_cursor_wrap(const void *arg)
 }
 
 /* Deaths on the last lap before the wrap: repair's lap + 1 must wrap too. */
-static bool test_repair_at_lap_wrap(const void *arg)
+bool test_repair_at_lap_wrap(const void *arg)
 {
 	struct chan_ring_repair_counts c = { 0 };
 	unsigned char msg[16] = { 0 }, buf[16];
@@ -145,14 +145,3 @@ out:
 	ring_fixture_destroy(&f);
 	return ok;
 }
-
-const struct host_test lap_wrap_tests[] = {
-	{ "lap wrap: chan_lap_diff and the state word at 2^46", test_lap_diff, NULL },
-	{ "lap wrap: FIFO traffic across lap 2^46 (capacity 1 .. 1024)",
-	  test_fifo_across_lap_wrap, NULL },
-	{ "lap wrap: FIFO traffic across the 64-bit cursor wrap (capacity 1, 4, 1024)",
-	  test_fifo_across_cursor_wrap, NULL },
-	{ "lap wrap: dead reader and writer repaired on lap 2^46 - 1",
-	  test_repair_at_lap_wrap, NULL },
-};
-const unsigned int lap_wrap_tests_count = ARRAY_SIZE(lap_wrap_tests);

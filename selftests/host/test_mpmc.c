@@ -17,21 +17,12 @@
 #define MPMC_MSG_SIZE		32
 #define MPMC_HDR		8	/* producer id and sequence number */
 
-struct mpmc_config {
-	unsigned int producers;
-	unsigned int consumers;
-	uint32_t capacity;
-	uint32_t per_producer;
-	uint64_t start;		/* initial cursor position */
-};
-
 struct mpmc_run {
 	const struct mpmc_config *cfg;
 	struct ring_fixture f;
 	unsigned char *seen;		/* deliveries per message */
 	uint64_t received;		/* messages delivered so far */
-	int stop;			/* set on the first failure */
-	char why[256];			/* the first failure */
+	struct host_stop stop;	/* the first failure */
 };
 
 struct mpmc_thread {
@@ -41,24 +32,8 @@ struct mpmc_thread {
 	uint64_t eagain;
 };
 
-static void mpmc_fail(struct mpmc_run *run, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void mpmc_fail(struct mpmc_run *run, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (__atomic_exchange_n(&run->stop, 1, __ATOMIC_ACQ_REL))
-		return;
-	va_start(ap, fmt);
-	vsnprintf(run->why, sizeof(run->why), fmt, ap);
-	va_end(ap);
-}
-
-static bool mpmc_stopped(struct mpmc_run *run)
-{
-	return __atomic_load_n(&run->stop, __ATOMIC_ACQUIRE);
-}
+/* The first failure stops every thread. */
+#define mpmc_fail(run, ...)	host_stop_fail(&(run)->stop, __VA_ARGS__)
 
 /* Payload: producer id, sequence number, then bytes derived from both. */
 static uint32_t mpmc_len(uint32_t seq)
@@ -107,7 +82,7 @@ static void *mpmc_producer(void *arg)
 			break;
 		}
 		t->eagain++;
-		if (!(++spins & 63) && (mpmc_stopped(run) || host_test_expired())) {
+		if (!(++spins & 63) && (host_stopped(&run->stop) || host_test_expired())) {
 			mpmc_fail(run, "producer %u: hung at message %u (tail %llu head %llu)",
 				  t->id, seq,
 				  (unsigned long long)__atomic_load_n(&run->f.hdr->tail, __ATOMIC_RELAXED),
@@ -140,7 +115,7 @@ static void *mpmc_consumer(void *arg)
 				&len, NULL);
 		if (ret == -EAGAIN) {
 			t->eagain++;
-			if (!(++spins & 63) && (mpmc_stopped(run) || host_test_expired())) {
+			if (!(++spins & 63) && (host_stopped(&run->stop) || host_test_expired())) {
 				mpmc_fail(run, "consumer %u: hung with %llu of %llu delivered",
 					  t->id,
 					  (unsigned long long)__atomic_load_n(&run->received,
@@ -189,12 +164,12 @@ static void *mpmc_consumer(void *arg)
 	return NULL;
 }
 
-static bool test_mpmc(const void *arg)
+bool test_mpmc(const void *arg)
 {
 	const struct mpmc_config *cfg = arg;
 	struct mpmc_thread prod[MPMC_MAX_THREADS], cons[MPMC_MAX_THREADS];
 	uint64_t total = (uint64_t)cfg->producers * cfg->per_producer, i;
-	uint64_t p_eagain = 0, c_eagain = 0, t0 = host_now_ns();
+	uint64_t p_eagain = 0, c_eagain = 0, t0 = ct_now_ns();
 	unsigned int np = 0, nc = 0, n;
 	struct mpmc_run *run;
 	bool ok = false;
@@ -217,7 +192,7 @@ static bool test_mpmc(const void *arg)
 			break;
 		}
 	}
-	for (n = 0; n < cfg->producers && !mpmc_stopped(run); n++, np++) {
+	for (n = 0; n < cfg->producers && !host_stopped(&run->stop); n++, np++) {
 		prod[n] = (struct mpmc_thread){ .run = run, .id = n };
 		if (pthread_create(&prod[n].tid, NULL, mpmc_producer, &prod[n])) {
 			mpmc_fail(run, "cannot start producer %u", n);
@@ -234,7 +209,7 @@ static bool test_mpmc(const void *arg)
 		pthread_join(cons[n].tid, NULL);
 		c_eagain += cons[n].eagain;
 	}
-	CHECK(!run->stop, "%s", run->why);
+	CHECK(!host_stopped(&run->stop), "%s", run->stop.why);
 	for (i = 0; i < total; i++)
 		CHECK(run->seen[i] == 1, "message %llu/%llu delivered %u times",
 		      (unsigned long long)(i / cfg->per_producer),
@@ -250,10 +225,10 @@ static bool test_mpmc(const void *arg)
 	CHECK(!chan_ring_can_recv(&run->f.v) && chan_ring_can_send(&run->f.v),
 	      "can_recv/can_send wrong on the drained ring");
 	CHECK(ring_fixture_intact(&run->f), "memory around the ring");
-	host_tap_diag("%llu messages, %.2f M/s; full %llu, empty %llu times",
-		      (unsigned long long)total,
-		      total * 1e3 / (double)(host_now_ns() - t0),
-		      (unsigned long long)p_eagain, (unsigned long long)c_eagain);
+	host_diag("%llu messages, %.2f M/s; full %llu, empty %llu times",
+		  (unsigned long long)total,
+		  total * 1e3 / (double)(ct_now_ns() - t0),
+		  (unsigned long long)p_eagain, (unsigned long long)c_eagain);
 	ok = true;
 out:
 	ring_fixture_destroy(&run->f);
@@ -261,40 +236,3 @@ out:
 	free(run);
 	return ok;
 }
-
-#define MPMC(p, c, cap, per)						\
-	{ "mpmc: " #p " producers x " #c " consumers, capacity " #cap	\
-	  ", " #per " messages each",					\
-	  test_mpmc,							\
-	  &(const struct mpmc_config){ p, c, cap, per, 0 } }
-
-/* Cursors 1000 laps short of the lap field's wrap at 2^46. */
-#define MPMC_LAP_WRAP(p, c, cap, shift, per)				\
-	{ "lap wrap: " #p " producers x " #c " consumers, capacity " #cap \
-	  ", " #per " messages each from lap 2^46 - 1000",		\
-	  test_mpmc,							\
-	  &(const struct mpmc_config){ p, c, cap, per,			\
-				       ((1ULL << 46) - 1000) << (shift) } }
-
-const struct host_test mpmc_tests[] = {
-	MPMC(1, 1, 1, 100000),
-	MPMC(1, 1, 2, 100000),
-	MPMC(1, 1, 8, 100000),
-	MPMC(1, 1, 1024, 200000),
-	MPMC(2, 1, 1, 50000),
-	MPMC(2, 1, 8, 50000),
-	MPMC(1, 2, 1, 100000),
-	MPMC(1, 2, 8, 100000),
-	MPMC(4, 4, 1, 50000),
-	MPMC(4, 4, 2, 50000),
-	MPMC(4, 4, 8, 50000),
-	MPMC(4, 4, 1024, 50000),
-	MPMC(8, 8, 1, 25000),
-	MPMC(8, 8, 2, 25000),
-	MPMC(8, 8, 8, 25000),
-	MPMC(8, 8, 1024, 25000),
-	MPMC_LAP_WRAP(2, 2, 1, 0, 20000),
-	MPMC_LAP_WRAP(4, 4, 4, 2, 10000),
-	MPMC_LAP_WRAP(4, 4, 8, 3, 10000),
-};
-const unsigned int mpmc_tests_count = ARRAY_SIZE(mpmc_tests);

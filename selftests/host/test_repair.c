@@ -25,8 +25,8 @@ static bool counts_are(const struct chan_ring_repair_counts *c, __u32 tomb,
 	if (c->tombstoned == tomb && c->reader_drops == drops &&
 	    c->skipped == skipped)
 		return true;
-	host_tap_diag("repair counts: tombstoned %u reader_drops %u skipped %u; expected %u %u %u",
-		      c->tombstoned, c->reader_drops, c->skipped, tomb, drops, skipped);
+	host_diag("repair counts: tombstoned %u reader_drops %u skipped %u; expected %u %u %u",
+		  c->tombstoned, c->reader_drops, c->skipped, tomb, drops, skipped);
 	return false;
 }
 
@@ -60,8 +60,8 @@ static int recv_tag(struct ring_fixture *f, uint32_t max_len, uint64_t tag)
 	int ret = ring_recv(&f->v, OWNER_RX, buf, max_len, &len, NULL);
 
 	if (ret == RING_RECV_MSG && (len != 16 || msg_verify(buf, 16, tag) != 16)) {
-		host_tap_diag("message %llu: wrong length %u or content",
-			      (unsigned long long)tag, len);
+		host_diag("message %llu: wrong length %u or content",
+			  (unsigned long long)tag, len);
 		return -EBADMSG;
 	}
 	return ret;
@@ -75,7 +75,7 @@ static int send_tag(struct ring_fixture *f, uint64_t tag)
 	return ring_send(&f->v, OWNER_TX, msg, sizeof(msg), NULL);
 }
 
-static bool test_dead_writer(const void *arg)
+bool test_dead_writer(const void *arg)
 {
 	struct chan_ring_repair_counts c = { 0 };
 	struct ring_fixture f;
@@ -128,7 +128,7 @@ out:
 	return ok;
 }
 
-static bool test_dead_reader(const void *arg)
+bool test_dead_reader(const void *arg)
 {
 	struct chan_ring_repair_counts c = { 0 };
 	struct ring_fixture f;
@@ -170,7 +170,7 @@ out:
 	return ok;
 }
 
-static bool test_dead_reader_of_tombstone(const void *arg)
+bool test_dead_reader_of_tombstone(const void *arg)
 {
 	struct chan_ring_repair_counts c = { 0 };
 	struct ring_fixture f;
@@ -204,12 +204,8 @@ out:
  * cursor still points at it. Once the slot has been repaired and consumed
  * it is a lap ahead of the cursor, and the ring must still move on.
  */
-struct unhelped_case {
-	bool send_before_consume;	/* a producer looks at the tail first */
-	uint32_t capacity;
-};
 
-static bool test_writer_dies_before_tail_help(const void *arg)
+bool test_writer_dies_before_tail_help(const void *arg)
 {
 	const struct unhelped_case *uc = arg;
 	struct chan_ring_repair_counts c = { 0 };
@@ -255,7 +251,7 @@ out:
 	return ok;
 }
 
-static bool test_reader_dies_before_head_help(const void *arg)
+bool test_reader_dies_before_head_help(const void *arg)
 {
 	const struct unhelped_case *uc = arg;
 	struct chan_ring_repair_counts c = { 0 };
@@ -340,7 +336,7 @@ out:
 	return ok;
 }
 
-static bool test_stale_cursor_states(const void *arg)
+bool test_stale_cursor_states(const void *arg)
 {
 	(void)arg;
 	return stale_states(1) && stale_states(2) && stale_states(4);
@@ -475,7 +471,7 @@ out:
 	return ok;
 }
 
-static bool test_stale_walk(const void *arg)
+bool test_stale_walk(const void *arg)
 {
 	(void)arg;
 	return stale_walk(1, 11, 20000) && stale_walk(2, 12, 20000) &&
@@ -487,15 +483,6 @@ static bool test_stale_walk(const void *arg)
 #define CHAOS_MSG_SIZE		24
 #define CHAOS_MAX_THREADS	4
 
-struct chaos_config {
-	unsigned int producers;
-	unsigned int consumers;
-	unsigned int killers;		/* threads that claim, die and repair */
-	uint32_t capacity;
-	uint32_t per_producer;
-	uint32_t deaths;		/* per killer */
-};
-
 struct chaos_run {
 	const struct chaos_config *cfg;
 	struct ring_fixture f;
@@ -504,8 +491,7 @@ struct chaos_run {
 	uint64_t claimed, published, delivered, skipped;
 	uint64_t tombstoned, reader_drops, repair_skipped;
 	uint64_t dead_writers, dead_readers;
-	int stop;
-	char why[256];
+	struct host_stop stop;	/* the first failure */
 };
 
 struct chaos_thread {
@@ -514,25 +500,14 @@ struct chaos_thread {
 	pthread_t tid;
 };
 
-static void chaos_fail(struct chaos_run *run, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void chaos_fail(struct chaos_run *run, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (__atomic_exchange_n(&run->stop, 1, __ATOMIC_ACQ_REL))
-		return;
-	va_start(ap, fmt);
-	vsnprintf(run->why, sizeof(run->why), fmt, ap);
-	va_end(ap);
-}
+/* The first failure stops every thread. */
+#define chaos_fail(run, ...)	host_stop_fail(&(run)->stop, __VA_ARGS__)
 
 static bool chaos_wait(struct chaos_run *run, unsigned int *spins,
 		       const char *who, unsigned int id)
 {
 	if (!(++*spins & 63)) {
-		if (__atomic_load_n(&run->stop, __ATOMIC_ACQUIRE))
+		if (host_stopped(&run->stop))
 			return false;
 		if (host_test_expired()) {
 			chaos_fail(run, "%s %u hung: tail %llu head %llu claimed %llu delivered %llu",
@@ -745,16 +720,16 @@ static bool chaos_check(struct chaos_run *run)
 	uint64_t skipped = run->skipped + run->repair_skipped;
 	bool ok = false;
 
-	CHECK(!run->stop, "%s", run->why);
-	host_tap_diag("claimed %llu = published %llu + tombstoned %llu = delivered %llu + skipped %llu + reader_drops %llu (dead writers %llu, dead readers %llu)",
-		      (unsigned long long)run->claimed,
-		      (unsigned long long)run->published,
-		      (unsigned long long)run->tombstoned,
-		      (unsigned long long)run->delivered,
-		      (unsigned long long)skipped,
-		      (unsigned long long)run->reader_drops,
-		      (unsigned long long)run->dead_writers,
-		      (unsigned long long)run->dead_readers);
+	CHECK(!host_stopped(&run->stop), "%s", run->stop.why);
+	host_diag("claimed %llu = published %llu + tombstoned %llu = delivered %llu + skipped %llu + reader_drops %llu (dead writers %llu, dead readers %llu)",
+		  (unsigned long long)run->claimed,
+		  (unsigned long long)run->published,
+		  (unsigned long long)run->tombstoned,
+		  (unsigned long long)run->delivered,
+		  (unsigned long long)skipped,
+		  (unsigned long long)run->reader_drops,
+		  (unsigned long long)run->dead_writers,
+		  (unsigned long long)run->dead_readers);
 	CHECK(run->claimed == run->published + run->tombstoned,
 	      "claimed != published + tombstoned");
 	CHECK(run->published + run->tombstoned ==
@@ -781,7 +756,7 @@ out:
 	return ok;
 }
 
-static bool test_repair_under_traffic(const void *arg)
+bool test_repair_under_traffic(const void *arg)
 {
 	const struct chaos_config *cfg = arg;
 	struct chaos_thread th[3 * CHAOS_MAX_THREADS];
@@ -832,42 +807,3 @@ out:
 	free(run);
 	return ok;
 }
-
-#define CHAOS(p, c, k, cap, per, deaths)				\
-	{ "repair: " #k " killer(s) dying as writer/reader " #deaths	\
-	  " times each, under " #p "x" #c " traffic, capacity " #cap	\
-	  ", accounting identity",					\
-	  test_repair_under_traffic,					\
-	  &(const struct chaos_config){ p, c, k, cap, per, deaths } }
-
-const struct host_test repair_tests[] = {
-	{ "repair: writer dies holding a WRITING slot -> tombstone, receivers skip it",
-	  test_dead_writer, NULL },
-	{ "repair: reader dies holding a READING slot -> EMPTY for the next lap",
-	  test_dead_reader, NULL },
-	{ "repair: reader dies holding a tombstone -> counted as skipped",
-	  test_dead_reader_of_tombstone, NULL },
-	{ "repair: writer dies between claim CAS and tail help, a send comes next (capacity 4)",
-	  test_writer_dies_before_tail_help,
-	  &(const struct unhelped_case){ true, 4 } },
-	{ "repair: writer dies between claim CAS and tail help, tombstone consumed before any send (capacity 4)",
-	  test_writer_dies_before_tail_help,
-	  &(const struct unhelped_case){ false, 4 } },
-	{ "repair: writer dies between claim CAS and tail help, tombstone consumed before any send (capacity 1)",
-	  test_writer_dies_before_tail_help,
-	  &(const struct unhelped_case){ false, 1 } },
-	{ "repair: reader dies between claim CAS and head help (capacity 4)",
-	  test_reader_dies_before_head_help,
-	  &(const struct unhelped_case){ false, 4 } },
-	{ "repair: reader dies between claim CAS and head help (capacity 1)",
-	  test_reader_dies_before_head_help,
-	  &(const struct unhelped_case){ false, 1 } },
-	{ "repair: can_send/can_recv agree with claims at cursors left stale by a death (capacity 1, 2, 4)",
-	  test_stale_cursor_states, NULL },
-	{ "repair: 20000-step walks of claims, deaths before/after cursor help and repairs: no -EIO, can_* agree",
-	  test_stale_walk, NULL },
-	CHAOS(2, 2, 1, 1, 20000, 2000),
-	CHAOS(2, 2, 1, 8, 50000, 4000),
-	CHAOS(4, 4, 2, 64, 25000, 4000),
-};
-const unsigned int repair_tests_count = ARRAY_SIZE(repair_tests);
