@@ -75,7 +75,7 @@ echo "TAP version 13"
 echo "1..7"
 check "sending the declared struct type compiles" pass
 check "a second typed channel in the same file compiles" pass \
-	"{ struct other_chan oc = { -1 }; ret |= other_chan_send(&oc, o); }" \
+	"{ struct other_chan oc = { NULL }; ret |= other_chan_send(&oc, o); }" \
 	"CHAN_DECLARE_TYPED(other_chan, struct other)"
 check "sending a different struct type does not compile" fail \
 	"ret |= point_chan_send(c, o);"
