@@ -29,8 +29,7 @@ CONFIGS="
 ring-2p2c-deaths ring pass -DNP=2 -DNC=2 -DK=2 -DC=2 -DDIE_P -DDIE_C
 ring-2p1c-deaths ring pass -DNP=2 -DNC=1 -DK=3 -DC=2 -DDIE_P -DDIE_C
 ring-1p2c-deaths ring pass -DNP=1 -DNC=2 -DK=4 -DC=2 -DDIE_P -DDIE_C
-ring-cursors ring fail -DNP=2 -DNC=2 -DK=2 -DC=2 -DDIE_P -DDIE_C -DCURSORS
-ring-cursors-helped ring pass -DNP=2 -DNC=2 -DK=2 -DC=2 -DDIE_P -DDIE_C -DCURSORS -DREPAIR_HELPS
+ring-no-repair-help ring fail -DNP=2 -DNC=2 -DK=2 -DC=2 -DDIE_P -DDIE_C -DNO_REPAIR_HELP
 wake-fastsend wake pass -DUSEND=1 -DKRECV=2 -DK=3 -DC=2 -DTIMEOUTS=1
 wake-fastrecv wake pass -DUSEND=0 -DURECV=1 -DKSEND=2 -DKRECV=0 -DK=2 -DC=2 -DTIMEOUTS=1
 wake-fastrecv-1slot wake pass -DUSEND=0 -DURECV=1 -DKSEND=2 -DKRECV=0 -DK=2 -DC=1 -DTIMEOUTS=1
