@@ -12,12 +12,13 @@
  * - at the end, claimed = published + tombstoned, and
  *   published + tombstoned = delivered + skipped + lost with a dead reader
  *   + still queued (none if a consumer survived to drain the ring);
- * - with -DCURSORS also the counters of chan_info: at the end the tail
- *   equals the positions claimed and the head the positions retired.
- *   This fails with the repair of chan_ring.h as it is (a producer that
- *   dies between its claim and its help leaves the tail behind for good
- *   if no one sends after it); -DREPAIR_HELPS makes the repair help the
- *   cursor past the position it repairs, and then it holds.
+ * - the counters of chan_info: at the end the tail equals the positions
+ *   claimed and the head the positions retired. A producer that dies
+ *   between its claim and its help of the tail leaves the tail behind
+ *   for good if no one sends after it (a consumer the head, likewise);
+ *   the repair moves such a cursor on (chan_ring_repair_help()), and
+ *   then this holds. -DNO_REPAIR_HELP leaves that help out, and must
+ *   fail.
  *
  * One process step is one access to shared memory: a load of a cursor or
  * of a slot's state word, a compare-and-swap, a store. Every
@@ -91,6 +92,9 @@ bit may_die_c = 1;
 /* the claim (and repair) compare-and-swap: the whole word as loaded */
 #define SAME	(slot[I].lap == sl && slot[I].ph == sp && slot[I].own == so)
 
+/* chan_ring_help(): move a cursor from pos to pos + 1 unless done */
+#define HELP(cur) if :: cur == pos -> cur = pos + 1 :: else fi
+
 /*
  * chan_ring_repair() for a dead token, then the endpoint's release
  * (chan_detach()), which always comes after: the mapping holds the file.
@@ -101,7 +105,8 @@ bit may_die_c = 1;
  */
 proctype reaper(byte who; bit is_producer)
 {
-	byte r;
+	byte r, at, pos;
+	bit made, freed;
 
 	atomic {
 		r = 0;
@@ -113,16 +118,8 @@ proctype reaper(byte who; bit is_producer)
 				slot[r].tomb = 1;
 				slot[r].ph = FULL;
 				tombs++;
-#ifdef REPAIR_HELPS
-				/* the claimant may have died before moving
-				 * the tail past its position */
-				if
-				:: tail == slot[r].lap * C + r ->
-					tail = tail + 1
-				:: else
-				fi;
-#endif
-				skip
+				made = 1;
+				at = slot[r].lap * C + r
 			:: slot[r].own == who && slot[r].ph == READING ->
 				if
 				:: slot[r].tomb -> skipped++
@@ -131,13 +128,8 @@ proctype reaper(byte who; bit is_producer)
 					assert(got[slot[r].val] == 0 && !lost[slot[r].val]);
 					lost[slot[r].val] = 1
 				fi;
-#ifdef REPAIR_HELPS
-				if
-				:: head == slot[r].lap * C + r ->
-					head = head + 1
-				:: else
-				fi;
-#endif
+				freed = 1;
+				at = slot[r].lap * C + r;
 				slot[r].lap++;
 				slot[r].ph = EMPTY;
 				slot[r].own = NONE;
@@ -149,6 +141,29 @@ proctype reaper(byte who; bit is_producer)
 		od;
 		r = 0
 	};
+	/* a party dies holding one slot: exactly one repaired, at `at` */
+	assert(made != freed);
+#ifndef NO_REPAIR_HELP
+	/*
+	 * chan_ring_repair_help(), after the slot's CAS: the claimant may
+	 * have died before it moved the cursor past its position. Load the
+	 * cursor (tail for a tombstone, head for a freed slot); only if it
+	 * is at exactly the repaired slot and lap, CAS it one on. The rest
+	 * of the walk looks at slots that are not the dead token's (loads
+	 * without effect), so doing it first changes nothing.
+	 */
+	pos = (made -> tail : head);
+	atomic {
+		if
+		:: pos == at && made -> HELP(tail)
+		:: pos == at && freed -> HELP(head)
+		:: else
+		fi;
+		pos = 0; made = 0; freed = 0; at = 0
+	};
+#else
+	d_step { made = 0; freed = 0; at = 0 };
+#endif
 	if
 	:: is_producer -> sgone++
 	:: else -> rgone++
@@ -178,9 +193,6 @@ proctype reaper(byte who; bit is_producer)
 #else
 #define C_DIE skip
 #endif
-
-/* chan_ring_help(): move a cursor from pos to pos + 1 unless done */
-#define HELP(cur) if :: cur == pos -> cur = pos + 1 :: else fi
 
 /* forget what was loaded, so that states differ only by what matters */
 #define FORGET pos = 0; sl = 0; sp = 0; so = 0
@@ -344,10 +356,8 @@ init
 		:: else -> break
 		od
 	};
-#ifdef CURSORS
 	/* chan_info: sent = tail, received + dropped = head */
 	assert(tail == claims);
 	assert(head == delivered + skipped + reader_drops);
-#endif
-	skip
+	assert(head == retired)
 }

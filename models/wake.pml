@@ -15,16 +15,33 @@
  *   send_waiters and wakes a sender if it is not zero; a tombstone is
  *   retired and counted, and it tries again; an empty ring sends it down
  *   the kernel path;
- * - kernel senders and receivers: chan_xfer(): try; on failure count
- *   themselves in the shared word with one atomic add, queue exclusively
- *   (prepare_to_wait_exclusive(), a full barrier), try again, sleep; on
- *   the way out (a message, or a timeout or signal) leave the queue,
- *   uncount, and pass a wake-up on if the ring can still make progress.
- *   Each of their successful tries wakes the other side through the wait
- *   queue (wq_has_sleeper(), then wake_up() of one exclusive waiter);
+ * - kernel senders and receivers: chan_xfer(): try; on failure
+ *   chan_waiter_prepare() (under the queue's lock: count itself in the
+ *   shared word with one atomic add unless it is counted already, queue
+ *   exclusively, set_current_state(), a full barrier), try again, sleep;
+ *   when woken and the try fails again, the same: count, queue, barrier,
+ *   try, sleep. On the way out (a message, or a timeout or signal)
+ *   chan_waiter_finish() (leave the queue, and the count if still in it),
+ *   and pass a wake-up on if the ring can still make progress. Each of
+ *   their successful tries wakes the other side through the wait queue
+ *   (wq_has_sleeper(), then wake_up() of one exclusive waiter);
+ * - the count is of waiters not yet woken: a wake-up takes its waiter
+ *   off the queue and off the count in one step under the queue's lock
+ *   (chan_waiter_wake());
  * - with -DDIE, the fast-path parties may die while holding a slot; the
- *   repair (kmod/map.c, chan_ring_repair()) runs any time later and wakes
- *   receivers if it made a tombstone, senders if it freed a slot.
+ *   repair (kmod/map.c, chan_ring_repair()) runs any time later, moves on
+ *   a cursor the dead claimant left at its slot (chan_ring_repair_help())
+ *   and wakes receivers if it made a tombstone, senders if it freed a
+ *   slot.
+ *
+ * The queue's lock is not a variable here: each section under it is one
+ * atomic step (prepare, finish, the removal of wake_up()). Between two
+ * stores of one section only lockless readers could look (user space at
+ * the count, wq_has_sleeper() at the queue), and what they could see
+ * there leads to no state that the atomic step does not also reach: a
+ * count seen before the list changes is a count read earlier, a list
+ * seen before the count changes is the list read later, and anyone who
+ * then calls wake_up() waits for the lock anyway.
  *
  * Property: no lost wake-up. When no process can move any more (a
  * `timeout` state: everyone left is asleep), no kernel receiver may sleep
@@ -34,10 +51,19 @@
  *
  * Variants that must fail, to show that the check can fail:
  * -DMIRROR: the kernel keeps its waiter count privately and copies it to
- *   the shared word after the fact (t = atomic_add_return(); WRITE_ONCE()):
- *   a leaving waiter's copy lands after an arriving waiter's;
+ *   the shared word after the fact (under the lock t = ++count or
+ *   --count; after it WRITE_ONCE(shared, t)): a woken or leaving waiter's
+ *   copy lands after an arriving waiter's;
  * -DNO_PASSON: a waiter leaves without passing a wake-up on;
- * -DREPAIR_NOWAKE: the repair wakes no one.
+ * -DREPAIR_NOWAKE: the repair wakes no one;
+ * -DLATE_RECOUNT: a woken waiter that waits again counts itself again
+ *   only after its next look at the ring (just before it sleeps), not
+ *   before it: a publisher between the look and the count reads 0;
+ * -DNO_RECOUNT: a woken waiter never counts itself again (until it
+ *   leaves, it is a sleeper that user space does not know of).
+ *
+ * -DNO_REPAIR_HELP leaves the cursor help out of the repair (the code
+ * before chan_ring_repair_help()).
  *
  * Parameters: C slots; USEND/URECV (0 or 1) fast-path sender, receiver;
  * KSEND/KRECV kernel senders, receivers; K messages per sender;
@@ -97,6 +123,8 @@ byte kcount[2];		/* the kernel's private count */
 
 /* the wait queues: wq[w] is 0, or 1 + the direction waiter w is queued on */
 byte wq[4];		/* NW <= 4 */
+/* struct chan_waiter's counted: waiter w is in its direction's count */
+bit counted[4];
 
 byte timeouts = TIMEOUTS;
 
@@ -114,26 +142,67 @@ bit dead[3];		/* fast-path sender (1), receiver (2) died */
 #define FORGET	sl = 0; sp = 0; so = 0
 #define HELP(cur) if :: cur == pos -> cur = pos + 1 :: else fi
 
-/* the locals every party has */
-#define LOCALS	byte pos, sl, sp, so, res, n; bit queued, busy, done
+/*
+ * The waiter count. By design one atomic add on the shared word, inside
+ * a step under the queue's lock. With -DMIRROR the kernel's private count
+ * changes there instead, and the new value is copied to the shared word
+ * in a later step of the same process (MIRROR_STORE), after the lock.
+ */
+#ifdef MIRROR
+#define COUNT(dir, d)	kcount[dir] = kcount[dir] + (d); mv = kcount[dir]; mvp = 1
+#define MIRROR_STORE(dir) \
+	if \
+	:: mvp -> atomic { waiters[dir] = mv; mv = 0; mvp = 0 } \
+	:: else \
+	fi
+#define MLOCALS	; byte mv; bit mvp
+#else
+#define COUNT(dir, d)	waiters[dir] = waiters[dir] + (d)
+#define MIRROR_STORE(dir) skip
+#define MLOCALS
+#endif
 
-/* wake_up() on an exclusive queue: removes and wakes one waiter, if any */
+/* leave the count if in it (byte arithmetic: + 255 is - 1) */
+#define UNCOUNT(w, dir) \
+	if \
+	:: counted[w] -> counted[w] = 0; COUNT(dir, 255) \
+	:: else \
+	fi
+
+#if defined(LATE_RECOUNT) || defined(NO_RECOUNT)
+#define RLOCALS	; bit again		/* prepared before: counts no more */
+#else
+#define RLOCALS
+#endif
+
+/* the locals every party has */
+#define LOCALS	byte pos, sl, sp, so, res, n; bit queued, busy, done MLOCALS RLOCALS
+
+/*
+ * wake_up() on an exclusive queue: removes and wakes one waiter, if any;
+ * chan_waiter_wake() takes it off the count in the same step. Any queued
+ * waiter may be the one (the queue's order is not modelled).
+ */
 inline wake_up(dir)
 {
 	atomic {
 		if
-		:: NW > 0 && wq[0] == dir + 1 -> wq[0] = 0
-		:: NW > 1 && wq[1] == dir + 1 -> wq[1] = 0
-		:: NW > 2 && wq[2] == dir + 1 -> wq[2] = 0
-		:: NW > 3 && wq[3] == dir + 1 -> wq[3] = 0
+		:: NW > 0 && wq[0] == dir + 1 -> wq[0] = 0; UNCOUNT(0, dir)
+		:: NW > 1 && wq[1] == dir + 1 -> wq[1] = 0; UNCOUNT(1, dir)
+		:: NW > 2 && wq[2] == dir + 1 -> wq[2] = 0; UNCOUNT(2, dir)
+		:: NW > 3 && wq[3] == dir + 1 -> wq[3] = 0; UNCOUNT(3, dir)
 		:: else
 		fi
-	}
+	};
+	MIRROR_STORE(dir)
 }
 
 #define QUEUED(dir) \
 	((NW > 0 && wq[0] == dir + 1) || (NW > 1 && wq[1] == dir + 1) || \
 	 (NW > 2 && wq[2] == dir + 1) || (NW > 3 && wq[3] == dir + 1))
+
+#define QN(w, dir)	(NW > w && wq[w] == dir + 1 && counted[w] -> 1 : 0)
+#define NQ(dir)		(QN(0, dir) + QN(1, dir) + QN(2, dir) + QN(3, dir))
 
 /* chan_wake(): wq_has_sleeper() (a full barrier and a look), wake_up() */
 inline chan_wake(dir)
@@ -144,19 +213,39 @@ inline chan_wake(dir)
 	fi
 }
 
-/* the waiter count: one atomic add on the shared word (the design) */
-#ifdef MIRROR
-inline count_add(dir, d)
-{
-	atomic { kcount[dir] = kcount[dir] + d; res = kcount[dir] };
-	atomic { waiters[dir] = res; res = 0 }
-}
+/*
+ * chan_waiter_prepare(): under the queue's lock, count (unless counted
+ * already), queue (unless queued still), set_current_state(): the full
+ * barrier before the next look at the ring. -DLATE_RECOUNT and
+ * -DNO_RECOUNT count only the first time.
+ */
+#if defined(LATE_RECOUNT) || defined(NO_RECOUNT)
+#define RECOUNT_OK	!again
+#define PREPARED	again = 1
 #else
-inline count_add(dir, d)
-{
-	atomic { waiters[dir] = waiters[dir] + d }
-}
+#define RECOUNT_OK	1
+#define PREPARED	skip
 #endif
+
+inline waiter_prepare(dir, w)
+{
+	atomic {
+		if
+		:: !counted[w] && RECOUNT_OK -> counted[w] = 1; COUNT(dir, 1)
+		:: else
+		fi;
+		wq[w] = dir + 1;
+		PREPARED
+	};
+	MIRROR_STORE(dir)
+}
+
+/* chan_waiter_finish(): leave the queue, and the count if still in it */
+inline waiter_finish(dir, w)
+{
+	atomic { wq[w] = 0; UNCOUNT(w, dir) };
+	MIRROR_STORE(dir)
+}
 
 /*
  * A fast-path party's death, while it holds a slot (never the kernel's:
@@ -319,16 +408,25 @@ inline xfer(dir, w)
 	queued = 0;
 	do
 	:: if
-		:: queued -> atomic { wq[w] = dir + 1 }	/* prepare_to_wait */
+		:: queued -> waiter_prepare(dir, w)
 		:: else
 		fi;
 		kernel_try(dir);
 		if
 		:: busy -> break
-		:: !busy && !queued ->
-			queued = 1;
-			count_add(dir, 1)
+		:: !busy && !queued -> queued = 1
 		:: !busy && queued ->
+#ifdef LATE_RECOUNT
+			/* the re-count after the look, under the lock */
+			atomic {
+				if
+				:: wq[w] != 0 && !counted[w] ->
+					counted[w] = 1; COUNT(dir, 1)
+				:: else
+				fi
+			};
+			MIRROR_STORE(dir);
+#endif
 end_sleep:		if
 			:: wq[w] == 0		/* woken, or never slept */
 			:: atomic { timeouts > 0 -> timeouts-- }; break
@@ -336,10 +434,13 @@ end_sleep:		if
 		fi
 	od;
 	done = busy;
+#if defined(LATE_RECOUNT) || defined(NO_RECOUNT)
+	again = 0;
+#endif
 	if
 	:: queued ->
-		atomic { wq[w] = 0; queued = 0 };	/* finish_wait() */
-		count_add(dir, 255);			/* atomic_dec() */
+		waiter_finish(dir, w);
+		queued = 0;
 #ifndef NO_PASSON
 		can_progress(dir);
 		if
@@ -400,7 +501,7 @@ died:
  */
 proctype repair(byte who)
 {
-	byte r, made, freed;
+	byte r, made, freed, at;
 	LOCALS;
 
 	atomic {
@@ -411,12 +512,14 @@ proctype repair(byte who)
 				slot[r].tomb = 1;
 				slot[r].ph = FULL;
 				tombs++;
-				made++
+				made++;
+				at = slot[r].lap * C + r
 			:: slot[r].own == who && slot[r].ph == READING ->
 				if
 				:: slot[r].tomb -> skipped++
 				:: else -> drops++
 				fi;
+				at = slot[r].lap * C + r;
 				slot[r].lap++;
 				slot[r].ph = EMPTY;
 				slot[r].own = NONE;
@@ -427,6 +530,25 @@ proctype repair(byte who)
 		:: else -> r = 0; break
 		od
 	};
+	/* a party dies holding one slot: one repaired slot, at `at` */
+	assert(made + freed == 1);
+#ifndef NO_REPAIR_HELP
+	/*
+	 * chan_ring_repair_help(), after the slot's CAS: load the cursor;
+	 * only if it is at the repaired slot and lap, CAS it one on. The
+	 * walk goes on to the other slots, which are not the dead token's:
+	 * loads without effect, so doing them first changes nothing.
+	 */
+	pos = (made -> tail : head);
+	atomic {
+		if
+		:: pos == at && made -> HELP(tail)
+		:: pos == at && freed -> HELP(head)
+		:: else
+		fi;
+		pos = 0; at = 0
+	};
+#endif
 #ifndef REPAIR_NOWAKE
 	if
 	:: made -> chan_wake(RECV)
@@ -552,7 +674,17 @@ active proctype watchdog()
 		od
 	};
 	assert(sent + tombs == got + skipped + drops + p);
-	assert(!QUEUED(RECV) || p == 0)
+	assert(!QUEUED(RECV) || p == 0);
+#if !defined(MIRROR) && !defined(LATE_RECOUNT) && !defined(NO_RECOUNT)
+	/*
+	 * The shared counts are the sleepers not yet woken, exactly: each
+	 * waiter is counted if and only if it is queued.
+	 */
+	assert(waiters[SEND] == NQ(SEND) && waiters[RECV] == NQ(RECV));
+	assert(counted[0] == (wq[0] != 0) && counted[1] == (wq[1] != 0) &&
+	       counted[2] == (wq[2] != 0) && counted[3] == (wq[3] != 0));
+#endif
+	skip
 }
 
 init
