@@ -131,7 +131,8 @@ def vm_tables(rows, order, fmt, title_unit):
         header = ["mechanism"] + [f"{s} B" for s in SIZES] + \
                  [f"÷ mq {s} B" for s in SIZES] + [f"÷ pipe {s} B" for s in SIZES]
         body = []
-        for m in order:
+        # A row that does not run this workload (calls, batches) is left out.
+        for m in [m for m in order if any((wl, m, s) in rows for s in SIZES)]:
             vals = [vm_value(rows, wl, m, s) for s in SIZES]
             mq = [vm_value(rows, wl, "posix-mq", s) for s in SIZES]
             pipe = [vm_value(rows, wl, "pipe", s) for s in SIZES]
@@ -382,7 +383,7 @@ def plots(out, icount, native):
                     continue
                 dat = os.path.join(tmp, f"{wl}.dat")
                 with open(dat, "w") as f:
-                    for m in order:
+                    for m in [m for m in order if any((wl, m, s) in rows for s in SIZES)]:
                         vals = [vm_value(rows, wl, m, s) for s in SIZES]
                         f.write(m + " " + " ".join("NaN" if v is None else f"{v:.0f}"
                                                    for v in vals) + "\n")
@@ -497,7 +498,7 @@ def main():
                                 [[r["mechanism"], fmt_int(r["per_op"])] for r in probes]), ""]
             if split:
                 body = []
-                for m in icount[2]:
+                for m in [m for m in icount[2] if any(("send", m, s) in icount[1] for s in SIZES)]:
                     row = [m]
                     for s in SIZES:
                         row += [fmt_int(vm_value(icount[1], "send", m, s)),
