@@ -5,7 +5,10 @@
 # a cpu-clock sample every 9973 guest ns is a sample every 9973 guest
 # instructions. Profiles chan's channel-fd ioctl path beside POSIX mq
 # (send+receive in one process) and beside eventfd (two-process ping-pong),
-# 64-byte messages, and prints `perf report` by symbol for each.
+# and the fast path's rows (issue 9: the mapped ring's send+receive,
+# streams 1->1 and 4->4, ping-pong with chan_ep_call, the batch of 32 on
+# the ioctl path), 64-byte messages, and prints `perf report` by symbol
+# for each.
 #
 # The initramfs has no libc: Debian's perf and the shared libraries it
 # needs are copied into a private $BUILD/bench/profroot/bin/perf/ and run
@@ -72,7 +75,13 @@ prof "chan-fd send+receive" -m chan-fd -w self -s 64 -n 5000
 prof "chan-rw send+receive" -m chan-rw -w self -s 64 -n 5000
 prof "posix-mq send+receive" -m posix-mq -w self -s 64 -n 5000
 prof "chan-fd ping-pong" -m chan-fd -w pingpong -s 64 -p 1000
-prof "eventfd ping-pong" -m eventfd -w pingpong -s 64 -p 1000'
+prof "eventfd ping-pong" -m eventfd -w pingpong -s 64 -p 1000
+prof "chan-mmap send+receive" -m chan-mmap -w self -s 64 -n 20000
+prof "chan-mmap stream 1->1" -m chan-mmap -w stream1x1 -s 64 -t 16384
+prof "chan-mmap stream 4->4" -m chan-mmap -w stream4x4 -s 64 -t 16384
+prof "chan-mmap-call ping-pong" -m chan-mmap-call -w pingpong -s 64 -p 1000
+prof "chan-mmap ping-pong (no call)" -m chan-mmap -w pingpong -s 64 -p 1000
+prof "chan-batch32 send+receive" -m chan-batch32 -w self -s 64 -n 20000'
 
 echo "# perf inside the icount VM (-icount shift=0,sleep=off, 1 vCPU): one"
 echo "# cpu-clock sample per 9973 guest instructions, user and kernel, of the"

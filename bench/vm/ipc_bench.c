@@ -167,6 +167,20 @@ static void shring_pop(struct shring *r, void *buf, unsigned int size)
 /* ------------------------------------------------------------------------ */
 /* Mechanisms. */
 
+/*
+ * What the endpoint handles of one chan-mmap queue did, summed over every
+ * process that used it (libchan's chan_ep_get_stats(), warm-up included):
+ * printed as a "# epstats" line when the queue is torn down.
+ */
+struct ep_tally {
+	atomic_ullong fast_sent, fast_received, kernel_sent, kernel_received;
+	atomic_ullong wakes;
+	atomic_ullong batch_eagain;	/* see chan_map_send_n() */
+};
+
+/* The workload running, for the "# epstats" lines. */
+static const char *cur_wl = "";
+
 struct bq {
 	const struct mech *m;
 	unsigned int size;
@@ -179,8 +193,22 @@ struct bq {
 	int msqid;
 	struct { long mtype; char data[MSG_MAX]; } msgbuf;
 	struct shring *ring;
+	struct chan_ep *ep;	/* chan-mmap*: this process's endpoint handle */
+	struct ep_tally *tally;	/* chan-mmap*: shared by every process */
 	char cap_note[48];	/* the bound as configured */
 };
+
+/*
+ * Optional parts of a row (zero for the plain ones):
+ *   only     the workloads it runs, e.g. "pingpong" (NULL: all)
+ *   batch    messages per call of send_n/recv_n: self, split and the
+ *            streams move messages in batches of that many (figures are
+ *            still per message); ping-pong is left out
+ *   send_n   send n messages (at buf, size bytes apart), all of them
+ *   recv_n   receive 1..n messages into buf; returns how many
+ *   call     ping-pong: a request on q and its reply from reply, as one
+ *            operation (the server replies and waits with it too)
+ */
 
 struct mech {
 	const char *name;
@@ -191,6 +219,13 @@ struct mech {
 	void (*recv)(struct bq *q, void *buf);
 	void (*detach)(struct bq *q);
 	void (*teardown)(struct bq *q);
+	const char *only;
+	unsigned int batch;
+	void (*send_n)(struct bq *q, const unsigned char *buf, unsigned int n);
+	unsigned int (*recv_n)(struct bq *q, unsigned char *buf,
+			       unsigned int n);
+	void (*call)(struct bq *q, const void *buf, struct bq *reply,
+		     void *rbuf);
 };
 
 static void nop(struct bq *q)
@@ -326,6 +361,217 @@ static void chan_rw_recv(struct bq *q, void *buf)
 
 	if (n != (ssize_t)q->size)
 		die("read from a channel fd: %zd (%s)", n, strerror(errno));
+}
+
+/*
+ * chan's fast path: endpoint handles (libchan chan_ep_*) on a channel
+ * created CHAN_CREATE_MAPPABLE, each process mapping the ring itself. A
+ * handle that did not map (the fast path off) is an error, never a
+ * silent kernel-path figure.
+ */
+static void chan_map_setup(struct bq *q)
+{
+	struct chan_attr a = {
+		.msg_size = q->size, .capacity = capacity, .mode = 0600,
+		.flags = CHAN_CREATE_MAPPABLE,
+	};
+	int ret = chan_create(&a, &q->id);
+
+	if (ret < 0)
+		die("chan_create(MAPPABLE): %s", strerror(-ret));
+	q->tally = shared_alloc(sizeof(*q->tally));
+	snprintf(q->cap_note, sizeof(q->cap_note), "%u msgs", capacity);
+}
+
+static void chan_map_teardown(struct bq *q)
+{
+	struct ep_tally *t = q->tally;
+
+	/* Not after main()'s description of the rows. */
+	if (*cur_wl)
+		printf("# epstats %s %s %u: fast_sent=%llu fast_received=%llu kernel_sent=%llu kernel_received=%llu wakes=%llu batch_eagain=%llu\n",
+	       q->m->name, cur_wl, q->size,
+	       (unsigned long long)atomic_load(&t->fast_sent),
+	       (unsigned long long)atomic_load(&t->fast_received),
+	       (unsigned long long)atomic_load(&t->kernel_sent),
+	       (unsigned long long)atomic_load(&t->kernel_received),
+	       (unsigned long long)atomic_load(&t->wakes),
+	       (unsigned long long)atomic_load(&t->batch_eagain));
+	fflush(stdout);
+	munmap(t, sizeof(*t));
+	chan_teardown(q);
+}
+
+static void chan_map_attach(struct bq *q)
+{
+	unsigned int roles = 0;
+	int ret;
+
+	if (q->roles & ROLE_SEND)
+		roles |= CHAN_ROLE_SEND;
+	if (q->roles & ROLE_RECV)
+		roles |= CHAN_ROLE_RECV;
+	ret = chan_ep_open(&q->ep, q->id, roles, CHAN_OPEN_CLOEXEC);
+	if (ret < 0)
+		die("chan_ep_open: %s", strerror(-ret));
+	if (!chan_ep_mapped(q->ep))
+		die("chan_ep_open: the ring is not mapped (no fast path)");
+}
+
+static void chan_map_detach(struct bq *q)
+{
+	struct chan_ep_stats st;
+
+	if (chan_ep_get_stats(q->ep, &st, sizeof(st)))
+		die("chan_ep_get_stats failed");
+	atomic_fetch_add(&q->tally->fast_sent, st.fast_sent);
+	atomic_fetch_add(&q->tally->fast_received, st.fast_received);
+	atomic_fetch_add(&q->tally->kernel_sent, st.kernel_sent);
+	atomic_fetch_add(&q->tally->kernel_received, st.kernel_received);
+	atomic_fetch_add(&q->tally->wakes, st.wakes);
+	chan_ep_close(q->ep);
+	q->ep = NULL;
+}
+
+static void chan_map_send(struct bq *q, const void *buf)
+{
+	int ret = chan_ep_send(q->ep, buf, q->size);
+
+	if (ret < 0)
+		die("chan_ep_send: %s", strerror(-ret));
+}
+
+static void chan_map_recv(struct bq *q, void *buf)
+{
+	ssize_t n = chan_ep_recv(q->ep, buf, q->size);
+
+	if (n != (ssize_t)q->size)
+		die("chan_ep_recv: %zd", n);
+}
+
+static void chan_map_call(struct bq *q, const void *buf, struct bq *reply,
+			  void *rbuf)
+{
+	ssize_t n = chan_ep_call(q->ep, buf, q->size, reply->ep, rbuf,
+				 reply->size, 0, 0);
+
+	if (n != (ssize_t)q->size)
+		die("chan_ep_call: %zd", n);
+}
+
+/* CHAN_IOC_CALL on channel fds (libchan chan_call), no mapping. */
+static void chan_fd_call(struct bq *q, const void *buf, struct bq *reply,
+			 void *rbuf)
+{
+	ssize_t n = chan_call(q->cfd, buf, q->size, reply->cfd, rbuf,
+			      reply->size);
+
+	if (n != (ssize_t)q->size)
+		die("chan_call: %zd", n);
+}
+
+/* Batches: at most this many messages per call. */
+#define BATCH_MAX	32U
+
+static void iov_fill(struct chan_iov *vec, const unsigned char *buf,
+		     unsigned int size, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		vec[i].buf = (uintptr_t)(buf + (size_t)i * size);
+		vec[i].len = size;
+		vec[i].__reserved = 0;
+	}
+}
+
+/* The kernel's batch on a channel fd (chan_send_batch/chan_recv_batch). */
+static void chan_batch_send_n(struct bq *q, const unsigned char *buf,
+			      unsigned int n)
+{
+	struct chan_iov vec[BATCH_MAX];
+	unsigned int done = 0;
+
+	iov_fill(vec, buf, q->size, n);
+	while (done < n) {
+		int ret = chan_send_batch(q->cfd, 0, vec + done, n - done,
+					  0, 0);
+
+		if (ret <= 0)
+			die("chan_send_batch: %s", strerror(-ret));
+		done += (unsigned int)ret;
+	}
+}
+
+static unsigned int recv_n_check(const struct bq *q,
+				 const struct chan_iov *vec, int ret,
+				 const char *what)
+{
+	int i;
+
+	if (ret <= 0)
+		die("%s: %s", what, strerror(-ret));
+	for (i = 0; i < ret; i++)
+		if (vec[i].len != q->size)
+			die("%s: message of %u bytes", what, vec[i].len);
+	return (unsigned int)ret;
+}
+
+static unsigned int chan_batch_recv_n(struct bq *q, unsigned char *buf,
+				      unsigned int n)
+{
+	struct chan_iov vec[BATCH_MAX];
+
+	iov_fill(vec, buf, q->size, n);
+	return recv_n_check(q, vec,
+			    chan_recv_batch(q->cfd, 0, vec, n, 0, 0),
+			    "chan_recv_batch");
+}
+
+/* Batches on endpoint handles (chan_ep_send_batch/chan_ep_recv_batch). */
+static void chan_map_send_n(struct bq *q, const unsigned char *buf,
+			    unsigned int n)
+{
+	struct chan_iov vec[BATCH_MAX];
+	unsigned int done = 0;
+
+	iov_fill(vec, buf, q->size, n);
+	while (done < n) {
+		int ret = chan_ep_send_batch(q->ep, vec + done, n - done, 0, 0);
+
+		/*
+		 * libchan of f1809e1 answers a blocking batch on a full ring
+		 * with -EAGAIN (its mapped attempt is non-blocking, and it
+		 * returns that attempt's -EAGAIN): wait for room as a user
+		 * would, with one blocking send. Counted in the epstats.
+		 */
+		if (ret == -EAGAIN) {
+			chan_map_send(q, buf + (size_t)done * q->size);
+			atomic_fetch_add(&q->tally->batch_eagain, 1);
+			ret = 1;
+		}
+		if (ret <= 0)
+			die("chan_ep_send_batch: %s", strerror(-ret));
+		done += (unsigned int)ret;
+	}
+}
+
+static unsigned int chan_map_recv_n(struct bq *q, unsigned char *buf,
+				    unsigned int n)
+{
+	struct chan_iov vec[BATCH_MAX];
+
+	int ret;
+
+	iov_fill(vec, buf, q->size, n);
+	ret = chan_ep_recv_batch(q->ep, vec, n, 0, 0);
+	/* The same -EAGAIN on an empty ring: one blocking receive. */
+	if (ret == -EAGAIN) {
+		chan_map_recv(q, buf);
+		atomic_fetch_add(&q->tally->batch_eagain, 1);
+		return 1;
+	}
+	return recv_n_check(q, vec, ret, "chan_ep_recv_batch");
 }
 
 /* pipe: sized to the smallest pipe that holds `capacity` messages. */
@@ -526,29 +772,55 @@ static void seq_recv(struct bq *q, void *buf)
 }
 
 /*
- * The rows. chan's future paths (the mmap fast path, batched ioctls) are
- * added here as rows of their own.
+ * The rows. Each path of chan (ioctl, read/write, the mmap fast path,
+ * calls, batches) is a row of its own.
  */
+/* The positional part of a row; the optional parts are designated. */
+#define ROW(n, w, su, at, se, re, de, td)				\
+	.name = n, .what = w, .setup = su, .attach = at, .send = se,	\
+	.recv = re, .detach = de, .teardown = td
+
 static const struct mech mechs[] = {
-	{ "chan-id", "ioctl SEND/RECV by ID on /dev/chan (libchan chan_sendmsg/chan_recvmsg)",
-	  chan_setup, chan_id_attach, chan_id_send, chan_id_recv,
-	  chan_fd_close, chan_teardown },
-	{ "chan-fd", "ioctl SEND/RECV on a channel fd (libchan chan_send/chan_recv)",
-	  chan_setup, chan_ep_attach, chan_fd_send, chan_fd_recv,
-	  chan_fd_close, chan_teardown },
-	{ "chan-rw", "write(2)/read(2) on a channel fd",
-	  chan_setup, chan_ep_attach, chan_rw_send, chan_rw_recv,
-	  chan_fd_close, chan_teardown },
-	{ "pipe", "pipe write(2)/read(2)",
-	  pipe_setup, nop, pipe_send, pipe_recv, nop, pipe_teardown },
-	{ "eventfd", "semaphore eventfd write/read, payload in a shared-memory ring",
-	  efd_setup, nop, efd_send, efd_recv, nop, efd_teardown },
-	{ "posix-mq", "mq_send/mq_receive",
-	  pmq_setup, nop, pmq_send, pmq_recv, nop, pmq_teardown },
-	{ "sysv-msg", "msgsnd/msgrcv",
-	  smq_setup, nop, smq_send, smq_recv, nop, smq_teardown },
-	{ "seqpacket", "unix SOCK_SEQPACKET socketpair send/recv",
-	  seq_setup, nop, seq_send, seq_recv, nop, pipe_teardown },
+	{ ROW("chan-id", "ioctl SEND/RECV by ID on /dev/chan (libchan chan_sendmsg/chan_recvmsg)",
+	      chan_setup, chan_id_attach, chan_id_send, chan_id_recv,
+	      chan_fd_close, chan_teardown) },
+	{ ROW("chan-fd", "ioctl SEND/RECV on a channel fd (libchan chan_send/chan_recv)",
+	      chan_setup, chan_ep_attach, chan_fd_send, chan_fd_recv,
+	      chan_fd_close, chan_teardown) },
+	{ ROW("chan-rw", "write(2)/read(2) on a channel fd",
+	      chan_setup, chan_ep_attach, chan_rw_send, chan_rw_recv,
+	      chan_fd_close, chan_teardown) },
+	{ ROW("chan-mmap", "the fast path: libchan chan_ep_send/chan_ep_recv on a mapped ring (CHAN_CREATE_MAPPABLE)",
+	      chan_map_setup, chan_map_attach, chan_map_send, chan_map_recv,
+	      chan_map_detach, chan_map_teardown) },
+	{ ROW("chan-mmap-call", "ping-pong only: chan_ep_call on mapped rings (the client's request and reply; the server's reply and its wait for the next request)",
+	      chan_map_setup, chan_map_attach, chan_map_send, chan_map_recv,
+	      chan_map_detach, chan_map_teardown),
+	  .only = "pingpong", .call = chan_map_call },
+	{ ROW("chan-fd-call", "ping-pong only: CHAN_IOC_CALL on channel fds (libchan chan_call), both sides",
+	      chan_setup, chan_ep_attach, chan_fd_send, chan_fd_recv,
+	      chan_fd_close, chan_teardown),
+	  .only = "pingpong", .call = chan_fd_call },
+	{ ROW("chan-batch32", "ioctl SEND_BATCH/RECV_BATCH of 32 on a channel fd (libchan chan_send_batch/chan_recv_batch), figures per message",
+	      chan_setup, chan_ep_attach, chan_fd_send, chan_fd_recv,
+	      chan_fd_close, chan_teardown),
+	  .only = "self,split,stream1x1,stream4x4", .batch = BATCH_MAX,
+	  .send_n = chan_batch_send_n, .recv_n = chan_batch_recv_n },
+	{ ROW("chan-mmap-batch32", "chan_ep_send_batch/chan_ep_recv_batch of 32 on a mapped ring, figures per message",
+	      chan_map_setup, chan_map_attach, chan_map_send, chan_map_recv,
+	      chan_map_detach, chan_map_teardown),
+	  .only = "self,split,stream1x1,stream4x4", .batch = BATCH_MAX,
+	  .send_n = chan_map_send_n, .recv_n = chan_map_recv_n },
+	{ ROW("pipe", "pipe write(2)/read(2)",
+	      pipe_setup, nop, pipe_send, pipe_recv, nop, pipe_teardown) },
+	{ ROW("eventfd", "semaphore eventfd write/read, payload in a shared-memory ring",
+	      efd_setup, nop, efd_send, efd_recv, nop, efd_teardown) },
+	{ ROW("posix-mq", "mq_send/mq_receive",
+	      pmq_setup, nop, pmq_send, pmq_recv, nop, pmq_teardown) },
+	{ ROW("sysv-msg", "msgsnd/msgrcv",
+	      smq_setup, nop, smq_send, smq_recv, nop, smq_teardown) },
+	{ ROW("seqpacket", "unix SOCK_SEQPACKET socketpair send/recv",
+	      seq_setup, nop, seq_send, seq_recv, nop, pipe_teardown) },
 };
 
 #define NR_MECHS (sizeof(mechs) / sizeof(mechs[0]))
@@ -620,12 +892,98 @@ static void check(const unsigned char *buf, uint64_t seq, const char *what)
 		    (unsigned long long)seq, (unsigned long long)got);
 }
 
+/*
+ * A batch row moves n messages (sequence numbers seq, seq + 1, ...) in
+ * calls of at most m->batch: all of them sent, all of them received.
+ */
+static void batch_send(const struct mech *m, struct bq *q, unsigned char *buf,
+		       uint64_t seq, uint64_t n)
+{
+	while (n) {
+		unsigned int k = n < m->batch ? (unsigned int)n : m->batch, j;
+
+		for (j = 0; j < k; j++) {
+			uint64_t v = seq + j;
+
+			memcpy(buf + (size_t)j * q->size, &v, sizeof(v));
+		}
+		m->send_n(q, buf, k);
+		seq += k;
+		n -= k;
+	}
+}
+
+/*
+ * Returns the sum of the sequence numbers received; with expect, checks
+ * that they are *expect, *expect + 1, ... (one sender) and moves it on.
+ */
+static uint64_t batch_recv(const struct mech *m, struct bq *q,
+			   unsigned char *buf, uint64_t n, uint64_t *expect)
+{
+	uint64_t sum = 0;
+
+	while (n) {
+		unsigned int k = n < m->batch ? (unsigned int)n : m->batch, j;
+
+		k = m->recv_n(q, buf, k);
+		for (j = 0; j < k; j++) {
+			uint64_t v;
+
+			memcpy(&v, buf + (size_t)j * q->size, sizeof(v));
+			sum += v;
+			if (expect && v != (*expect)++)
+				die("%s: message %llu arrived as %llu", m->name,
+				    (unsigned long long)*expect - 1,
+				    (unsigned long long)v);
+		}
+		n -= k;
+	}
+	return sum;
+}
+
+/* self for a batch row: a batch sent, then received, per round. */
+static void wl_self_batch(const struct mech *m, unsigned int size)
+{
+	static unsigned char out[BATCH_MAX * MSG_MAX], in[BATCH_MAX * MSG_MAX];
+	const unsigned int b = m->batch;
+	const uint64_t rounds = (n_self + b - 1) / b;
+	uint64_t t0, t1, i, expect;
+	struct bq q;
+
+	bq_init(&q, m, size);
+	bq_attach(&q, ROLE_SEND | ROLE_RECV);
+	for (i = 0; i < (n_warm + b - 1) / b; i++) {
+		batch_send(m, &q, out, i * b, b);
+		batch_recv(m, &q, in, b, NULL);
+	}
+	fill(out, size, 1);
+	expect = 0;
+	sync_tick();
+	t0 = now_ns();
+	for (i = 0; i < rounds; i++) {
+		batch_send(m, &q, out, i * b, b);
+		batch_recv(m, &q, in, b, &expect);
+		if (jitter_on)
+			bench_jitter();
+	}
+	t1 = now_ns();
+	if (expect != rounds * b)
+		die("self (batch): %llu messages", (unsigned long long)expect);
+	emit("self", m->name, size, 1, rounds * b, t1 - t0);
+	m->detach(&q);
+	m->teardown(&q);
+}
+
 static void wl_self(const struct mech *m, unsigned int size)
 {
 	static unsigned char out[MSG_MAX], in[MSG_MAX];
 	struct bq q;
 	uint64_t t0, t1, i;
 
+	if (m->batch) {
+		wl_self_batch(m, size);
+		return;
+	}
 	bq_init(&q, m, size);
 	bq_attach(&q, ROLE_SEND | ROLE_RECV);
 	for (i = 0; i < n_warm; i++) {
@@ -652,7 +1010,7 @@ static void wl_self(const struct mech *m, unsigned int size)
 /* B sends, then B receives: the two halves of `self`, apart. */
 static void wl_split(const struct mech *m, unsigned int size)
 {
-	static unsigned char out[MSG_MAX], in[MSG_MAX];
+	static unsigned char out[BATCH_MAX * MSG_MAX], in[BATCH_MAX * MSG_MAX];
 	const unsigned int batch = capacity / 2;
 	uint64_t ts = 0, tr = 0, t, i, j, rounds = n_self / batch;
 	struct bq q;
@@ -666,12 +1024,18 @@ static void wl_split(const struct mech *m, unsigned int size)
 	sync_tick();
 	for (i = 0; i < rounds; i++) {
 		t = now_ns();
-		for (j = 0; j < batch; j++)
-			m->send(&q, out);
+		if (m->batch)
+			batch_send(m, &q, out, i * batch, batch);
+		else
+			for (j = 0; j < batch; j++)
+				m->send(&q, out);
 		ts += now_ns() - t;
 		t = now_ns();
-		for (j = 0; j < batch; j++)
-			m->recv(&q, in);
+		if (m->batch)
+			batch_recv(m, &q, in, batch, NULL);
+		else
+			for (j = 0; j < batch; j++)
+				m->recv(&q, in);
 		tr += now_ns() - t;
 	}
 	emit("send", m->name, size, 1, rounds * batch, ts);
@@ -712,7 +1076,20 @@ static void wl_pingpong(const struct mech *m, unsigned int size)
 	if (!pid) {
 		bq_attach(&ab, ROLE_RECV);
 		bq_attach(&ba, ROLE_SEND);
-		for (i = 0; i < n_warm + n_pingpong; i++) {
+		if (m->call) {
+			/* The server: each reply and the wait for the next
+			 * request in one call.
+			 */
+			static unsigned char rep[MSG_MAX];
+
+			m->recv(&ab, in);
+			for (i = 1; i < n_warm + n_pingpong; i++) {
+				memcpy(rep, in, size);
+				m->call(&ba, rep, &ab, in);
+			}
+			m->send(&ba, in);
+		}
+		for (i = 0; !m->call && i < n_warm + n_pingpong; i++) {
 			m->recv(&ab, in);
 			m->send(&ba, in);
 		}
@@ -723,6 +1100,10 @@ static void wl_pingpong(const struct mech *m, unsigned int size)
 	bq_attach(&ab, ROLE_SEND);
 	bq_attach(&ba, ROLE_RECV);
 	for (i = 0; i < n_warm; i++) {
+		if (m->call) {
+			m->call(&ab, out, &ba, in);
+			continue;
+		}
 		m->send(&ab, out);
 		m->recv(&ba, in);
 	}
@@ -730,8 +1111,12 @@ static void wl_pingpong(const struct mech *m, unsigned int size)
 	t0 = now_ns();
 	for (i = 0; i < n_pingpong; i++) {
 		memcpy(out, &i, sizeof(i));
-		m->send(&ab, out);
-		m->recv(&ba, in);
+		if (m->call) {
+			m->call(&ab, out, &ba, in);
+		} else {
+			m->send(&ab, out);
+			m->recv(&ba, in);
+		}
 		check(in, i, "pingpong");
 		if (jitter_on)
 			bench_jitter();
@@ -756,17 +1141,21 @@ static void stream_child(const struct mech *m, struct bq *q,
 			 struct stream_ctl *ctl, unsigned int roles,
 			 unsigned int index, uint64_t warm, uint64_t count)
 {
-	static unsigned char buf[MSG_MAX];
+	static unsigned char buf[BATCH_MAX * MSG_MAX];
 	uint64_t t, i, sum = 0, cur;
 	int ret;
 
 	bq_attach(q, roles);
-	for (i = 0; i < warm; i++) {
+	for (i = 0; !m->batch && i < warm; i++) {
 		if (roles == ROLE_SEND)
 			m->send(q, buf);
 		else
 			m->recv(q, buf);
 	}
+	if (m->batch && roles == ROLE_SEND)
+		batch_send(m, q, buf, 0, warm);
+	else if (m->batch)
+		batch_recv(m, q, buf, warm, NULL);
 	ret = pthread_barrier_wait(&ctl->barrier);
 	if (ret && ret != PTHREAD_BARRIER_SERIAL_THREAD)
 		die("pthread_barrier_wait: %s", strerror(ret));
@@ -774,7 +1163,11 @@ static void stream_child(const struct mech *m, struct bq *q,
 	cur = atomic_load(&ctl->start);
 	while (t < cur && !atomic_compare_exchange_weak(&ctl->start, &cur, t))
 		;
-	for (i = 0; i < count; i++) {
+	if (m->batch && roles == ROLE_SEND)
+		batch_send(m, q, buf, (uint64_t)index * count, count);
+	else if (m->batch)
+		sum = batch_recv(m, q, buf, count, NULL);
+	for (i = 0; !m->batch && i < count; i++) {
 		if (roles == ROLE_SEND) {
 			uint64_t seq = (uint64_t)index * count + i;
 
@@ -966,6 +1359,15 @@ static int wanted(const char *list, const char *name)
 	return 0;
 }
 
+/* Is workload wl asked for, and one that row m runs? Sets cur_wl. */
+static int run_wl(const char *wlist, const struct mech *m, const char *wl)
+{
+	if (!wanted(wlist, wl) || (m->only && !wanted(m->only, wl)))
+		return 0;
+	cur_wl = wl;
+	return 1;
+}
+
 static void usage(void)
 {
 	unsigned int i;
@@ -1050,15 +1452,15 @@ int main(int argc, char **argv)
 
 			if (!wanted(mlist, m->name))
 				continue;
-			if (wanted(wlist, "self"))
+			if (run_wl(wlist, m, "self"))
 				wl_self(m, sizes[j]);
-			if (wanted(wlist, "split"))
+			if (run_wl(wlist, m, "split"))
 				wl_split(m, sizes[j]);
-			if (wanted(wlist, "pingpong"))
+			if (run_wl(wlist, m, "pingpong"))
 				wl_pingpong(m, sizes[j]);
-			if (wanted(wlist, "stream1x1"))
+			if (run_wl(wlist, m, "stream1x1"))
 				wl_stream(m, sizes[j], 1, 1);
-			if (wanted(wlist, "stream4x4"))
+			if (run_wl(wlist, m, "stream4x4"))
 				wl_stream(m, sizes[j], 4, 4);
 		}
 	}
