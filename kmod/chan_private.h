@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * chan: internals shared by the module's files. One concern per file:
- * main.c (init/exit), dev.c (/dev/chan and ioctl dispatch), ns.c (IPC
- * namespaces and their death), registry.c (IDs and names), account.c
- * (limits), channel.c (channel objects, permissions, state), ring.c (ring
- * memory), io.c (send, receive, waiting), msg.c (the message ioctls:
- * SEND, RECV, batches, CALL), endpoint.c (channel fds), map.c
- * (mapping a ring into user space, and its repair). compat.h holds what
- * differs between kernel series.
+ * main.c (init/exit, parameters), objects.c (object counts, debugfs),
+ * dev.c (/dev/chan and ioctl dispatch), msg.c (the message ioctls: SEND,
+ * RECV, batches, CALL), ns.c (IPC namespaces and their death),
+ * registry.c (IDs and names), account.c (limits), channel.c (channel
+ * objects, permissions, state), ring.c (ring memory), io.c (send,
+ * receive, waiting), deadline.c (timeouts), bounce.c (kernel copies of
+ * large messages), endpoint.c (channel fds), map.c (mapping a ring into
+ * user space, and its repair). compat.h holds what differs between
+ * kernel series.
  */
 #ifndef _CHAN_PRIVATE_H
 #define _CHAN_PRIVATE_H
@@ -329,6 +331,11 @@ struct chan_ucmd {
 	void *cmd;
 };
 
+/* objects.c */
+void chan_objects_check(void);
+void chan_debugfs_init(void);
+void chan_debugfs_exit(void);
+
 /* ns.c */
 struct chan_ns *chan_ns_get_current(void);
 void chan_ns_put(struct chan_ns *ns);
@@ -379,10 +386,17 @@ u32 chan_ring_slots_offset(const struct chan_ring *ring);
 void chan_ring_set_kstate(struct chan *ch);
 atomic_t *chan_ring_waiters(struct chan *ch, enum chan_dir dir);
 
-/* io.c */
+/* deadline.c */
 int chan_deadline_init(struct chan_deadline *dl, u32 flags, u64 timeout_ns,
 		       bool file_nonblock);
 u64 chan_deadline_user(const struct chan_deadline *dl);
+
+/* bounce.c */
+void *chan_bounce_get(struct chan_bounce *b, u32 size, bool *own);
+void chan_bounce_put(struct chan_bounce *b, void *buf, bool own);
+void chan_bounce_free(struct chan_bounce *b);
+
+/* io.c */
 int chan_send_user(struct chan *ch, bool peer,
 		   struct chan_bounce *b, const void __user *ubuf,
 		   struct iov_iter *iter, u32 len,
@@ -393,7 +407,6 @@ int chan_recv_user(struct chan *ch, bool peer,
 		   const struct chan_deadline *dl);
 void chan_wake_all(struct chan *ch);
 void chan_wake_dir(struct chan *ch, enum chan_dir dir);
-void chan_bounce_free(struct chan_bounce *b);
 
 /* endpoint.c */
 int chan_endpoint_open(struct chan *ch, u32 roles, u32 open_flags,

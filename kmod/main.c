@@ -3,12 +3,9 @@
  * chan: typed, bounded, multi-producer multi-consumer blocking message
  * channels. Module init and exit only.
  */
-#include <linux/debugfs.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
-#include <linux/rcupdate.h>
-#include <linux/seq_file.h>
 #include "chan_private.h"
 
 unsigned int chan_max_channels = 65536;
@@ -41,45 +38,6 @@ module_param_named(max_total_ring_bytes, chan_max_total_ring_bytes, ulong,
 MODULE_PARM_DESC(max_total_ring_bytes,
 		 "Ring memory of all channels together, in bytes (default: a quarter of RAM)");
 
-struct chan_obj_count chan_objects[CHAN_OBJ_NR];
-
-static const char *const chan_obj_names[CHAN_OBJ_NR] = {
-	[CHAN_OBJ_CHANNEL] = "channels",
-	[CHAN_OBJ_RING] = "rings",
-	[CHAN_OBJ_ENDPOINT] = "endpoints",
-	[CHAN_OBJ_FILE] = "files",
-};
-
-/* debugfs chan/objects: "<kind> <created> <destroyed>" per line. */
-static int chan_objects_show(struct seq_file *m, void *unused)
-{
-	int i;
-
-	for (i = 0; i < CHAN_OBJ_NR; i++)
-		seq_printf(m, "%s %lld %lld\n", chan_obj_names[i],
-			   atomic64_read(&chan_objects[i].created),
-			   atomic64_read(&chan_objects[i].destroyed));
-	return 0;
-}
-DEFINE_SHOW_ATTRIBUTE(chan_objects);
-DEFINE_SHOW_ATTRIBUTE(chan_users);
-
-static struct dentry *chan_debugfs;
-
-/* At unload every object made must have been freed. */
-static void chan_objects_check(void)
-{
-	int i;
-
-	for (i = 0; i < CHAN_OBJ_NR; i++) {
-		s64 made = atomic64_read(&chan_objects[i].created);
-		s64 freed = atomic64_read(&chan_objects[i].destroyed);
-
-		WARN(made != freed, "chan: %s leaked: %lld created, %lld destroyed\n",
-		     chan_obj_names[i], made, freed);
-	}
-}
-
 static int __init chan_init(void)
 {
 	int ret;
@@ -88,11 +46,7 @@ static int __init chan_init(void)
 		chan_max_total_ring_bytes = (totalram_pages() / 4) << PAGE_SHIFT;
 	if (!chan_max_user_ring_bytes)
 		chan_max_user_ring_bytes = (totalram_pages() / 8) << PAGE_SHIFT;
-	chan_debugfs = debugfs_create_dir(KBUILD_MODNAME, NULL);
-	debugfs_create_file("objects", 0444, chan_debugfs, NULL,
-			    &chan_objects_fops);
-	debugfs_create_file("users", 0444, chan_debugfs, NULL,
-			    &chan_users_fops);
+	chan_debugfs_init();
 	ret = chan_dev_init();
 	if (ret)
 		goto err_dev;
@@ -100,7 +54,7 @@ static int __init chan_init(void)
 	return 0;
 
 err_dev:
-	debugfs_remove_recursive(chan_debugfs);
+	chan_debugfs_exit();
 	return ret;
 }
 
@@ -114,7 +68,7 @@ static void __exit chan_exit(void)
 	 * rcu_barrier() would not even wait for it); every object was
 	 * counted destroyed before that, so the check below is exact now.
 	 */
-	debugfs_remove_recursive(chan_debugfs);
+	chan_debugfs_exit();
 	chan_objects_check();
 	pr_info("unloaded\n");
 }
