@@ -112,17 +112,17 @@ static int chan_cmd_create(struct chan_ucmd *ucmd)
 		return ret;
 	}
 
-	c->id = ch->id;
-	c->features = CHAN_FEATURES;
-	memset(&c->ring, 0, sizeof(c->ring));
-	c->ring.msg_size = ch->msg_size;
-	c->ring.slot_size = ch->ring.view.slot_size;
-	c->ring.capacity = ch->ring.view.mask + 1;
-	c->ring.slots_offset = chan_ring_slots_offset(&ch->ring);
-	c->ring.tail_offset = offsetof(struct chan_ring_hdr, tail);
-	c->ring.head_offset = offsetof(struct chan_ring_hdr, head);
-	c->ring.kstate_offset = offsetof(struct chan_ring_hdr, kstate);
-	c->ring.map_size = ch->ring.size;
+	c->out_id = ch->id;
+	c->out_features = CHAN_FEATURES;
+	memset(&c->out_ring, 0, sizeof(c->out_ring));
+	c->out_ring.msg_size = ch->msg_size;
+	c->out_ring.slot_size = ch->ring.view.slot_size;
+	c->out_ring.capacity = ch->ring.view.mask + 1;
+	c->out_ring.slots_offset = chan_ring_slots_offset(&ch->ring);
+	c->out_ring.tail_offset = offsetof(struct chan_ring_hdr, tail);
+	c->out_ring.head_offset = offsetof(struct chan_ring_hdr, head);
+	c->out_ring.kstate_offset = offsetof(struct chan_ring_hdr, kstate);
+	c->out_ring.map_size = ch->ring.size;
 
 	/* A channel nobody can name would leak: undo it. */
 	ret = chan_ucmd_respond(ucmd, sizeof(*c));
@@ -259,7 +259,7 @@ static int chan_cmd_lookup(struct chan_ucmd *ucmd)
 	if (!ch)
 		return -ENOENT;
 	if (chan_permitted(ch, 0, true)) {
-		l->id = ch->id;
+		l->out_id = ch->id;
 		ret = chan_ucmd_respond(ucmd, sizeof(*l));
 	} else {
 		ret = -EACCES;
@@ -371,7 +371,7 @@ static int chan_copy_in_##_struct(void *dst, const void __user *src,	\
 			    usizep);					\
 }
 
-CHAN_COPY_IN(chan_create, offsetofend(struct chan_create, ring))
+CHAN_COPY_IN(chan_create, offsetofend(struct chan_create, out_ring))
 CHAN_COPY_IN(chan_open, offsetofend(struct chan_open, type_tag))
 CHAN_COPY_IN(chan_msg, offsetofend(struct chan_msg, timeout_ns))
 CHAN_COPY_IN(chan_destroy, offsetofend(struct chan_destroy, __reserved))

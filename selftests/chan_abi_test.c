@@ -398,11 +398,11 @@ static void abi_check_ok(struct __test_metadata *_metadata,
 		struct chan_create *c = arg;
 
 		ASSERT_EQ(0, ret);
-		ASSERT_NE(0U, c->id);
-		self->created[self->ncreated++] = c->id;
-		ASSERT_EQ(8U, c->ring.msg_size);
-		ASSERT_EQ(2U, c->ring.capacity);
-		ASSERT_OK(ct_info(self->dev, c->id, 0, &info));
+		ASSERT_NE(0U, c->out_id);
+		self->created[self->ncreated++] = c->out_id;
+		ASSERT_EQ(8U, c->out_ring.msg_size);
+		ASSERT_EQ(2U, c->out_ring.capacity);
+		ASSERT_OK(ct_info(self->dev, c->out_id, 0, &info));
 		ASSERT_EQ(8U, info.msg_size);
 		break;
 	}
@@ -475,7 +475,7 @@ static void abi_check_ok(struct __test_metadata *_metadata,
 		struct chan_lookup *l = arg;
 
 		ASSERT_EQ(0, ret);
-		ASSERT_EQ(self->id, l->id);
+		ASSERT_EQ(self->id, l->out_id);
 		break;
 	}
 	}
@@ -770,7 +770,7 @@ static int create_keep(FIXTURE_DATA(create) *self, struct chan_create *c)
 	int ret = ct_create_raw(self->dev, c);
 
 	if (ret == 0 && self->nids < (int)ARRAY_SIZE(self->ids))
-		self->ids[self->nids++] = c->id;
+		self->ids[self->nids++] = c->out_id;
 	return ret;
 }
 
@@ -795,31 +795,31 @@ TEST_F(create, returns_id_features_geometry)
 
 	create_args(&c, 100, 10, 0640, NULL);
 	ASSERT_OK(create_keep(self, &c));
-	EXPECT_NE(0U, c.id);
-	EXPECT_EQ(all_feats, c.features & all_feats);
-	EXPECT_EQ(100U, c.ring.msg_size);
-	EXPECT_EQ(16U, c.ring.capacity);
+	EXPECT_NE(0U, c.out_id);
+	EXPECT_EQ(all_feats, c.out_features & all_feats);
+	EXPECT_EQ(100U, c.out_ring.msg_size);
+	EXPECT_EQ(16U, c.out_ring.capacity);
 	/* not mappable: the header shares its page with the slots */
-	EXPECT_EQ((uint32_t)CHAN_RING_HDR_MIN, c.ring.slots_offset);
+	EXPECT_EQ((uint32_t)CHAN_RING_HDR_MIN, c.out_ring.slots_offset);
 	/* a slot holds the header (state, len, flags) and the payload */
-	EXPECT_LE(sizeof(struct chan_slot) + 100, c.ring.slot_size);
-	EXPECT_EQ(0U, c.ring.slot_size % 8);
-	EXPECT_LE((uint64_t)c.ring.slots_offset +
-		  (uint64_t)c.ring.capacity * c.ring.slot_size,
-		  c.ring.map_size);
-	EXPECT_LT(c.ring.tail_offset, c.ring.slots_offset);
-	EXPECT_LT(c.ring.head_offset, c.ring.slots_offset);
-	EXPECT_LT(c.ring.kstate_offset, c.ring.slots_offset);
-	EXPECT_EQ(0U, c.ring.tail_offset % 8);
-	EXPECT_EQ(0U, c.ring.head_offset % 8);
-	EXPECT_NE(c.ring.tail_offset, c.ring.head_offset);
+	EXPECT_LE(sizeof(struct chan_slot) + 100, c.out_ring.slot_size);
+	EXPECT_EQ(0U, c.out_ring.slot_size % 8);
+	EXPECT_LE((uint64_t)c.out_ring.slots_offset +
+		  (uint64_t)c.out_ring.capacity * c.out_ring.slot_size,
+		  c.out_ring.map_size);
+	EXPECT_LT(c.out_ring.tail_offset, c.out_ring.slots_offset);
+	EXPECT_LT(c.out_ring.head_offset, c.out_ring.slots_offset);
+	EXPECT_LT(c.out_ring.kstate_offset, c.out_ring.slots_offset);
+	EXPECT_EQ(0U, c.out_ring.tail_offset % 8);
+	EXPECT_EQ(0U, c.out_ring.head_offset % 8);
+	EXPECT_NE(c.out_ring.tail_offset, c.out_ring.head_offset);
 	EXPECT_EQ(0U, c.__reserved2);
 
 	/* IDs are never 0 and never repeat while in use */
 	create_args(&c2, 100, 10, 0640, NULL);
 	ASSERT_OK(create_keep(self, &c2));
-	EXPECT_NE(0U, c2.id);
-	EXPECT_NE(c.id, c2.id);
+	EXPECT_NE(0U, c2.out_id);
+	EXPECT_NE(c.out_id, c2.out_id);
 }
 
 TEST_F(create, msg_size_bounds)
@@ -834,7 +834,7 @@ TEST_F(create, msg_size_bounds)
 	EXPECT_ERRNO(EINVAL, create_keep(self, &c));
 	create_args(&c, 1, 4, 0600, NULL);
 	ASSERT_OK(create_keep(self, &c));
-	EXPECT_EQ(1U, c.ring.msg_size);
+	EXPECT_EQ(1U, c.out_ring.msg_size);
 }
 
 TEST_F(create, capacity_bounds_and_rounding)
@@ -855,8 +855,8 @@ TEST_F(create, capacity_bounds_and_rounding)
 	for (i = 0; i < ARRAY_SIZE(in); i++) {
 		create_args(&c, 8, in[i], 0600, NULL);
 		ASSERT_OK(create_keep(self, &c));
-		EXPECT_EQ(out[i], c.ring.capacity);
-		ASSERT_OK(ct_info(self->dev, c.id, 0, &info));
+		EXPECT_EQ(out[i], c.out_ring.capacity);
+		ASSERT_OK(ct_info(self->dev, c.out_id, 0, &info));
 		EXPECT_EQ(out[i], info.capacity);
 	}
 }
@@ -875,17 +875,17 @@ TEST_F(create, mode)
 
 	create_args(&c, 8, 2, 0, NULL);
 	ASSERT_OK(create_keep(self, &c));
-	ASSERT_OK(ct_info(self->dev, c.id, 0, &info));
+	ASSERT_OK(ct_info(self->dev, c.out_id, 0, &info));
 	EXPECT_EQ(0600U, info.mode);
 
 	create_args(&c, 8, 2, 0777, NULL);
 	ASSERT_OK(create_keep(self, &c));
-	ASSERT_OK(ct_info(self->dev, c.id, 0, &info));
+	ASSERT_OK(ct_info(self->dev, c.out_id, 0, &info));
 	EXPECT_EQ(0777U, info.mode);
 
 	create_args(&c, 8, 2, 0421, NULL);
 	ASSERT_OK(create_keep(self, &c));
-	ASSERT_OK(ct_info(self->dev, c.id, 0, &info));
+	ASSERT_OK(ct_info(self->dev, c.out_id, 0, &info));
 	EXPECT_EQ(0421U, info.mode);
 	EXPECT_EQ(geteuid(), info.uid);
 	EXPECT_EQ(getegid(), info.gid);
@@ -918,7 +918,7 @@ TEST_F(create, name_rules)
 	memset(c.name, 'x', sizeof(c.name) - 1);
 	memcpy(c.name, name, strlen(name));
 	ASSERT_OK(create_keep(self, &c));
-	ASSERT_OK(ct_info(self->dev, c.id, 0, &info));
+	ASSERT_OK(ct_info(self->dev, c.out_id, 0, &info));
 	EXPECT_EQ((size_t)CHAN_NAME_MAX - 1, strlen(info.name));
 	EXPECT_EQ(0, memcmp(info.name, c.name, CHAN_NAME_MAX));
 
@@ -927,7 +927,7 @@ TEST_F(create, name_rules)
 	ASSERT_OK(create_keep(self, &c));
 	create_args(&c, 8, 2, 0600, "");
 	ASSERT_OK(create_keep(self, &c));
-	ASSERT_OK(ct_info(self->dev, c.id, 0, &info));
+	ASSERT_OK(ct_info(self->dev, c.out_id, 0, &info));
 	EXPECT_EQ(0, info.name[0]);
 }
 
@@ -944,12 +944,12 @@ TEST_F(create, duplicate_name)
 	EXPECT_ERRNO(EEXIST, create_keep(self, &c2));
 	/* still the first one */
 	ASSERT_OK(ct_lookup(self->dev, name, &id));
-	EXPECT_EQ(c.id, id);
+	EXPECT_EQ(c.out_id, id);
 	/* once destroyed, the name is free again */
-	ASSERT_OK(ct_destroy(self->dev, c.id));
+	ASSERT_OK(ct_destroy(self->dev, c.out_id));
 	ASSERT_OK(create_keep(self, &c2));
 	ASSERT_OK(ct_lookup(self->dev, name, &id));
-	EXPECT_EQ(c2.id, id);
+	EXPECT_EQ(c2.out_id, id);
 }
 
 TEST_F(create, autodestroy_flag_reported)
@@ -960,11 +960,11 @@ TEST_F(create, autodestroy_flag_reported)
 	create_args(&c, 8, 2, 0600, NULL);
 	c.flags = CHAN_CREATE_AUTODESTROY;
 	ASSERT_OK(create_keep(self, &c));
-	ASSERT_OK(ct_info(self->dev, c.id, 0, &info));
+	ASSERT_OK(ct_info(self->dev, c.out_id, 0, &info));
 	EXPECT_EQ(CHAN_CREATE_AUTODESTROY, info.chan_flags);
 	create_args(&c, 8, 2, 0600, NULL);
 	ASSERT_OK(create_keep(self, &c));
-	ASSERT_OK(ct_info(self->dev, c.id, 0, &info));
+	ASSERT_OK(ct_info(self->dev, c.out_id, 0, &info));
 	EXPECT_EQ(0U, info.chan_flags);
 }
 

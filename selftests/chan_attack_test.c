@@ -2036,8 +2036,8 @@ static uint64_t ring_bytes(FIXTURE_DATA(limits) *self, uint32_t msg_size,
 	c.capacity = capacity;
 	if (ct_create_raw(self->c.dev, &c))
 		return 0;
-	ct_destroy(self->c.dev, c.id);
-	return c.ring.map_size;
+	ct_destroy(self->c.dev, c.out_id);
+	return c.out_ring.map_size;
 }
 
 /* Create until ENOSPC (at most max); every other failure is fatal. */

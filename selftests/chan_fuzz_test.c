@@ -496,7 +496,7 @@ static void fz_fill(struct fz_thread *t, unsigned int nr, uint8_t *p,
 		c->type_tag = fz_chance(&t->rng, 50) ? 0 : fz_next(&t->rng);
 		fz_name(t, c->name);
 		if (fz_chance(&t->rng, 10))
-			c->id = (uint32_t)fz_next(&t->rng);
+			c->out_id = (uint32_t)fz_next(&t->rng);
 		break;
 	}
 	case CHAN_CMD_OPEN: {
@@ -652,19 +652,19 @@ static void fz_after_ok(struct fz_thread *t, int fd, unsigned long cmd,
 		struct chan_create *c = (void *)arg;
 
 		atomic_fetch_add(&sh->creates, 1);
-		if (!c->id) {
+		if (!c->out_id) {
 			fz_bad(t, "CREATE gave ID 0");
 			return;
 		}
-		if (c->ring.map_size > FZ_BIG_RING ||
+		if (c->out_ring.map_size > FZ_BIG_RING ||
 		    fz_nlive(sh) >= FZ_MAX_LIVE) {
-			fz_record_id(sh, c->id, false);
-			if (ct_destroy(sh->dev, c->id) && errno != ENOENT)
-				fz_bad(t, "DESTROY of new %u: %s", c->id,
+			fz_record_id(sh, c->out_id, false);
+			if (ct_destroy(sh->dev, c->out_id) && errno != ENOENT)
+				fz_bad(t, "DESTROY of new %u: %s", c->out_id,
 				       strerror(errno));
 			return;
 		}
-		fz_record_id(sh, c->id, true);
+		fz_record_id(sh, c->out_id, true);
 	}
 }
 
@@ -1506,7 +1506,7 @@ static int abi_call(FIXTURE_DATA(fuzz_abi) *self, int k, void *arg)
 	ret = ioctl(fd, kcmd[k].cmd, arg);
 	err = ret < 0 ? errno : 0;
 	if (ret >= 0 && k == K_CREATE) {
-		uint32_t id = ((struct chan_create *)arg)->id;
+		uint32_t id = ((struct chan_create *)arg)->out_id;
 
 		if (ct_destroy(self->dev, id) && self->ncreated < 64)
 			self->created[self->ncreated++] = id;

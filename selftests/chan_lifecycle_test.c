@@ -1033,7 +1033,7 @@ static int limits_create(FIXTURE_DATA(limits) *self, uint32_t msg_size,
 	c->capacity = capacity;
 	ret = ct_create_raw(self->dev, c);
 	if (ret == 0)
-		self->ids[self->nids++] = c->id;
+		self->ids[self->nids++] = c->out_id;
 	return ret;
 }
 
@@ -1114,8 +1114,8 @@ TEST_F(limits, ring_sizes)
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		ASSERT_OK(limits_create(self, t[i].msg_size, t[i].capacity,
 					&c));
-		EXPECT_EQ((uint32_t)CHAN_RING_HDR_MIN, c.ring.slots_offset);
-		EXPECT_EQ(t[i].bytes, c.ring.map_size);
+		EXPECT_EQ((uint32_t)CHAN_RING_HDR_MIN, c.out_ring.slots_offset);
+		EXPECT_EQ(t[i].bytes, c.out_ring.map_size);
 	}
 }
 
@@ -1125,12 +1125,12 @@ TEST_F(limits, max_ring_bytes)
 	uint64_t map_size;
 
 	ASSERT_OK(limits_create(self, 100, 8, &c));
-	map_size = c.ring.map_size;
+	map_size = c.out_ring.map_size;
 	ASSERT_LT(0U, map_size);
 	ASSERT_OK(ct_param_write("max_ring_bytes", map_size));
 	/* exactly the limit fits */
 	ASSERT_OK(limits_create(self, 100, 8, &c));
-	EXPECT_EQ(map_size, c.ring.map_size);
+	EXPECT_EQ(map_size, c.out_ring.map_size);
 	/* anything bigger does not */
 	EXPECT_ERRNO(ENOSPC, limits_create(self, 100, 128, &c));
 	EXPECT_ERRNO(ENOSPC, limits_create(self, 1000, 8, &c));
@@ -1154,13 +1154,13 @@ TEST_F(limits, max_ring_bytes_boundary)
 	int ret, err;
 
 	ASSERT_OK(limits_create(self, 100, 8, &c));
-	map_size = c.ring.map_size;
+	map_size = c.out_ring.map_size;
 	ASSERT_OK(ct_param_write("max_ring_bytes", map_size - 1));
 	ret = limits_create(self, 100, 8, &c);
 	err = errno;
 	if (ret == 0)
 		TH_LOG("limit %" PRIu64 " accepted a ring of map_size %"
-		       PRIu64, map_size - 1, (uint64_t)c.ring.map_size);
+		       PRIu64, map_size - 1, (uint64_t)c.out_ring.map_size);
 	ASSERT_EQ(-1, ret);
 	EXPECT_EQ(ENOSPC, err);
 }
@@ -1207,12 +1207,12 @@ TEST_F_TIMEOUT(limits, documented_maxima_fit, 120)
 			       strerror(errno));
 			ASSERT_TRUE(false);
 		}
-		self->ids[self->nids++] = c.id;
-		EXPECT_EQ((uint32_t)CHAN_CAPACITY_MAX, c.ring.capacity);
-		EXPECT_EQ(need, c.ring.map_size);
-		EXPECT_GE(self->max_ring_bytes, c.ring.map_size);
+		self->ids[self->nids++] = c.out_id;
+		EXPECT_EQ((uint32_t)CHAN_CAPACITY_MAX, c.out_ring.capacity);
+		EXPECT_EQ(need, c.out_ring.map_size);
+		EXPECT_GE(self->max_ring_bytes, c.out_ring.map_size);
 		/* and it works */
-		fd = ct_open(self->dev, c.id, CHAN_ROLE_SEND | CHAN_ROLE_RECV,
+		fd = ct_open(self->dev, c.out_id, CHAN_ROLE_SEND | CHAN_ROLE_RECV,
 			     0, 0);
 		ASSERT_LE(0, fd);
 		memset(out, 'm', sizeof(out));
@@ -1223,7 +1223,7 @@ TEST_F_TIMEOUT(limits, documented_maxima_fit, 120)
 		EXPECT_EQ(sizes[i], len);
 		EXPECT_EQ(0, memcmp(in, out, len));
 		close(fd);
-		ASSERT_OK(ct_destroy(self->dev, c.id));
+		ASSERT_OK(ct_destroy(self->dev, c.out_id));
 		self->nids--;
 	}
 	memset(&c, 0, sizeof(c));
@@ -1244,8 +1244,8 @@ TEST_F(limits, largest_message)
 	if (self->max_ring_bytes < 4ULL * max)
 		ASSERT_OK(ct_param_write("max_ring_bytes", 4ULL * max));
 	ASSERT_OK(limits_create(self, max, 2, &c));
-	EXPECT_EQ(max, c.ring.msg_size);
-	fd = ct_open(self->dev, c.id, CHAN_ROLE_SEND | CHAN_ROLE_RECV, 0, 0);
+	EXPECT_EQ(max, c.out_ring.msg_size);
+	fd = ct_open(self->dev, c.out_id, CHAN_ROLE_SEND | CHAN_ROLE_RECV, 0, 0);
 	ASSERT_LE(0, fd);
 	out = malloc(max + 1);
 	in = malloc(max + 1);
@@ -1290,7 +1290,7 @@ TEST_F_TIMEOUT(limits, thousand_channels, 300)
 			memcpy(c.name, name, sizeof(name));
 		}
 		ASSERT_OK(ct_create_raw(self->dev, &c));
-		self->ids[self->nids++] = c.id;
+		self->ids[self->nids++] = c.out_id;
 	}
 	/* all different */
 	for (i = 0; i < n; i++)
@@ -1332,9 +1332,9 @@ TEST_F_TIMEOUT(limits, thousand_channels, 300)
 		c.msg_size = 8;
 		c.capacity = 1;
 		ASSERT_OK(ct_create_raw(self->dev, &c));
-		ASSERT_OK(ct_destroy(self->dev, c.id));
+		ASSERT_OK(ct_destroy(self->dev, c.out_id));
 		for (j = 0; j < n; j++)
-			ASSERT_NE(self->ids[j], c.id);
+			ASSERT_NE(self->ids[j], c.out_id);
 	}
 }
 

@@ -81,7 +81,7 @@ static int hog(struct hog_result *res, uint32_t capacity, int max)
 			__atomic_store_n(&res->err, errno, __ATOMIC_RELEASE);
 			break;
 		}
-		res->ring_bytes = c.ring.map_size;
+		res->ring_bytes = c.out_ring.map_size;
 		__atomic_store_n(&res->created, i + 1, __ATOMIC_RELEASE);
 	}
 	close(dev);

@@ -120,21 +120,21 @@ TEST_F(mm, geometry)
 	int fd1, fd2, fd3;
 
 	ASSERT_OK(mm_create(self, 100, 5, 0600, &c));
-	EXPECT_TRUE(!!(c.features & CHAN_FEAT_MMAP));
-	EXPECT_EQ(8U, c.ring.capacity);
-	EXPECT_EQ(100U, c.ring.msg_size);
-	EXPECT_EQ(chan_ring_slot_size(100), c.ring.slot_size);
-	EXPECT_EQ((uint32_t)CHAN_RING_HDR_SIZE, c.ring.slots_offset);
-	EXPECT_EQ(0U, c.ring.map_size % CT_PAGE);
-	EXPECT_LE((uint64_t)c.ring.slots_offset +
-		  (uint64_t)c.ring.capacity * c.ring.slot_size,
-		  c.ring.map_size);
-	EXPECT_GT((uint64_t)c.ring.slots_offset +
-		  (uint64_t)c.ring.capacity * c.ring.slot_size + CT_PAGE,
-		  c.ring.map_size);
-	EXPECT_EQ(offsetof(struct chan_ring_hdr, tail), c.ring.tail_offset);
-	EXPECT_EQ(offsetof(struct chan_ring_hdr, head), c.ring.head_offset);
-	EXPECT_EQ(offsetof(struct chan_ring_hdr, kstate), c.ring.kstate_offset);
+	EXPECT_TRUE(!!(c.out_features & CHAN_FEAT_MMAP));
+	EXPECT_EQ(8U, c.out_ring.capacity);
+	EXPECT_EQ(100U, c.out_ring.msg_size);
+	EXPECT_EQ(chan_ring_slot_size(100), c.out_ring.slot_size);
+	EXPECT_EQ((uint32_t)CHAN_RING_HDR_SIZE, c.out_ring.slots_offset);
+	EXPECT_EQ(0U, c.out_ring.map_size % CT_PAGE);
+	EXPECT_LE((uint64_t)c.out_ring.slots_offset +
+		  (uint64_t)c.out_ring.capacity * c.out_ring.slot_size,
+		  c.out_ring.map_size);
+	EXPECT_GT((uint64_t)c.out_ring.slots_offset +
+		  (uint64_t)c.out_ring.capacity * c.out_ring.slot_size + CT_PAGE,
+		  c.out_ring.map_size);
+	EXPECT_EQ(offsetof(struct chan_ring_hdr, tail), c.out_ring.tail_offset);
+	EXPECT_EQ(offsetof(struct chan_ring_hdr, head), c.out_ring.head_offset);
+	EXPECT_EQ(offsetof(struct chan_ring_hdr, kstate), c.out_ring.kstate_offset);
 	EXPECT_EQ(136U, offsetof(struct chan_ring_hdr, user_skipped));
 
 	/* A channel that is not mappable keeps the compact header. */
@@ -142,12 +142,12 @@ TEST_F(mm, geometry)
 	plain.msg_size = 100;
 	plain.capacity = 8;
 	ASSERT_OK(ct_create_raw(self->dev, &plain));
-	self->ids[self->nids++] = plain.id;
-	EXPECT_EQ((uint32_t)CHAN_RING_HDR_MIN, plain.ring.slots_offset);
+	self->ids[self->nids++] = plain.out_id;
+	EXPECT_EQ((uint32_t)CHAN_RING_HDR_MIN, plain.out_ring.slots_offset);
 
-	fd1 = ct_open_token(self->dev, c.id, RW, 0, &t1);
+	fd1 = ct_open_token(self->dev, c.out_id, RW, 0, &t1);
 	ASSERT_LE(0, fd1);
-	fd2 = ct_open_token(self->dev, c.id, CHAN_ROLE_SEND, 0, &t2);
+	fd2 = ct_open_token(self->dev, c.out_id, CHAN_ROLE_SEND, 0, &t2);
 	ASSERT_LE(0, fd2);
 	EXPECT_LE(2U, t1);
 	EXPECT_GE(65535U, t1);
@@ -157,7 +157,7 @@ TEST_F(mm, geometry)
 	/* An old binary's 24-byte OPEN still works. */
 	memset(&o, 0, sizeof(o));
 	o.size = 24;
-	o.id = c.id;
+	o.id = c.out_id;
 	o.roles = CHAN_ROLE_RECV;
 	o.out_token = 0xdeadbeef;
 	fd3 = ioctl(self->dev, CHAN_IOC_OPEN, &o);
@@ -166,14 +166,14 @@ TEST_F(mm, geometry)
 	EXPECT_EQ(0xdeadbeefU, o.out_token);
 	close(fd3);
 
-	ASSERT_OK(ct_ring_map(fd1, &c.ring, t1, &r));
+	ASSERT_OK(ct_ring_map(fd1, &c.out_ring, t1, &r));
 	EXPECT_EQ(CHAN_RING_MAGIC, r.v.hdr->magic);
 	EXPECT_EQ((uint32_t)CHAN_RING_VERSION, r.v.hdr->version);
-	EXPECT_EQ(c.ring.msg_size, r.v.hdr->msg_size);
-	EXPECT_EQ(c.ring.slot_size, r.v.hdr->slot_size);
-	EXPECT_EQ(c.ring.capacity, r.v.hdr->capacity);
+	EXPECT_EQ(c.out_ring.msg_size, r.v.hdr->msg_size);
+	EXPECT_EQ(c.out_ring.slot_size, r.v.hdr->slot_size);
+	EXPECT_EQ(c.out_ring.capacity, r.v.hdr->capacity);
 	EXPECT_EQ(3U, r.v.hdr->capacity_shift);
-	EXPECT_EQ(c.ring.slots_offset, r.v.hdr->slots_offset);
+	EXPECT_EQ(c.out_ring.slots_offset, r.v.hdr->slots_offset);
 	EXPECT_EQ(0U, r.v.hdr->tail);
 	EXPECT_EQ(0U, r.v.hdr->head);
 	EXPECT_EQ(0U, r.ks->state);
@@ -199,14 +199,14 @@ TEST_F(mm, refused)
 	size_t sz;
 
 	ASSERT_OK(mm_create(self, 64, 16, 0600, &c));
-	sz = c.ring.map_size;
-	fd = ct_open_token(self->dev, c.id, RW, 0, &tok);
+	sz = c.out_ring.map_size;
+	fd = ct_open_token(self->dev, c.out_id, RW, 0, &tok);
 	ASSERT_LE(0, fd);
 
 	/* Not mappable. */
-	ASSERT_OK(ct_create_simple(self->dev, 64, 16, &plain.id));
-	self->ids[self->nids++] = plain.id;
-	pfd = ct_open(self->dev, plain.id, RW, 0, 0);
+	ASSERT_OK(ct_create_simple(self->dev, 64, 16, &plain.out_id));
+	self->ids[self->nids++] = plain.out_id;
+	pfd = ct_open(self->dev, plain.out_id, RW, 0, 0);
 	ASSERT_LE(0, pfd);
 	EXPECT_EQ(MAP_FAILED, map_fd(pfd, CT_PAGE * 4, PROT_READ | PROT_WRITE,
 				     MAP_SHARED, 0));
@@ -254,9 +254,9 @@ TEST_F(mm, refused)
 	close(fd);
 
 	/* Destroyed: EIDRM. */
-	fd = ct_open(self->dev, c.id, RW, 0, 0);
+	fd = ct_open(self->dev, c.out_id, RW, 0, 0);
 	ASSERT_LE(0, fd);
-	ASSERT_OK(ct_destroy(self->dev, c.id));
+	ASSERT_OK(ct_destroy(self->dev, c.out_id));
 	EXPECT_EQ(MAP_FAILED, map_fd(fd, sz, PROT_READ | PROT_WRITE,
 				     MAP_SHARED, 0));
 	EXPECT_EQ(EIDRM, errno);
@@ -272,12 +272,12 @@ TEST_F(mm, destroy_shows_in_header)
 	int fd, i;
 
 	ASSERT_OK(mm_create(self, 16, 4, 0600, &c));
-	fd = ct_open_token(self->dev, c.id, RW, 0, &tok);
+	fd = ct_open_token(self->dev, c.out_id, RW, 0, &tok);
 	ASSERT_LE(0, fd);
-	ASSERT_OK(ct_ring_map(fd, &c.ring, tok, &r));
+	ASSERT_OK(ct_ring_map(fd, &c.out_ring, tok, &r));
 	for (i = 0; i < 3; i++)
 		ASSERT_EQ(0, ct_fp_send(fd, &r, &i, sizeof(i), NULL));
-	ASSERT_OK(ct_destroy(self->dev, c.id));
+	ASSERT_OK(ct_destroy(self->dev, c.out_id));
 	EXPECT_TRUE(!!(__atomic_load_n(&r.ks->state, __ATOMIC_ACQUIRE) &
 		       CHAN_STATE_DESTROYED));
 	ASSERT_OK(ct_info(fd, 0, 0, &info));
@@ -298,10 +298,10 @@ TEST_F(mm, one_mapping_per_endpoint)
 	pid_t pid;
 
 	ASSERT_OK(mm_create(self, 64, 16, 0600, &c));
-	sz = c.ring.map_size;
-	fd = ct_open(self->dev, c.id, RW, 0, 0);
+	sz = c.out_ring.map_size;
+	fd = ct_open(self->dev, c.out_id, RW, 0, 0);
 	ASSERT_LE(0, fd);
-	fd2 = ct_open(self->dev, c.id, CHAN_ROLE_RECV, 0, 0);
+	fd2 = ct_open(self->dev, c.out_id, CHAN_ROLE_RECV, 0, 0);
 	ASSERT_LE(0, fd2);
 	p = map_fd(fd, sz, PROT_READ | PROT_WRITE, MAP_SHARED, 0);
 	ASSERT_NE(MAP_FAILED, p);
@@ -373,8 +373,8 @@ TEST_F(mm, fork_does_not_inherit)
 	void *p;
 
 	ASSERT_OK(mm_create(self, 64, 4, 0600, &c));
-	sz = c.ring.map_size;
-	fd = ct_open(self->dev, c.id, RW, 0, 0);
+	sz = c.out_ring.map_size;
+	fd = ct_open(self->dev, c.out_id, RW, 0, 0);
 	ASSERT_LE(0, fd);
 	p = map_fd(fd, sz, PROT_READ | PROT_WRITE, MAP_SHARED, 0);
 	ASSERT_NE(MAP_FAILED, p);
@@ -432,22 +432,22 @@ TEST_F(mm, permission)
 		CF_OK(ct_drop_privs(NULL, 0));
 		dev = CF_OK(ct_dev_open());
 		/* 0622: may send only. */
-		CF_ERRNO(EACCES, ct_open(dev, w.id, CHAN_ROLE_RECV, 0, 0));
-		fd = CF_OK(ct_open(dev, w.id, CHAN_ROLE_SEND, 0, 0));
-		CF_ERRNO(EACCES, (long)map_fd(fd, w.ring.map_size,
+		CF_ERRNO(EACCES, ct_open(dev, w.out_id, CHAN_ROLE_RECV, 0, 0));
+		fd = CF_OK(ct_open(dev, w.out_id, CHAN_ROLE_SEND, 0, 0));
+		CF_ERRNO(EACCES, (long)map_fd(fd, w.out_ring.map_size,
 					      PROT_READ | PROT_WRITE,
 					      MAP_SHARED, 0));
 		close(fd);
 		/* 0644: may receive only. */
-		CF_ERRNO(EACCES, ct_open(dev, r.id, CHAN_ROLE_SEND, 0, 0));
-		fd = CF_OK(ct_open(dev, r.id, CHAN_ROLE_RECV, 0, 0));
-		CF_ERRNO(EACCES, (long)map_fd(fd, r.ring.map_size,
+		CF_ERRNO(EACCES, ct_open(dev, r.out_id, CHAN_ROLE_SEND, 0, 0));
+		fd = CF_OK(ct_open(dev, r.out_id, CHAN_ROLE_RECV, 0, 0));
+		CF_ERRNO(EACCES, (long)map_fd(fd, r.out_ring.map_size,
 					      PROT_READ | PROT_WRITE,
 					      MAP_SHARED, 0));
 		close(fd);
 		/* 0666: a send-only endpoint still maps. */
-		fd = CF_OK(ct_open(dev, rw.id, CHAN_ROLE_SEND, 0, 0));
-		m = map_fd(fd, rw.ring.map_size, PROT_READ | PROT_WRITE,
+		fd = CF_OK(ct_open(dev, rw.out_id, CHAN_ROLE_SEND, 0, 0));
+		m = map_fd(fd, rw.out_ring.map_size, PROT_READ | PROT_WRITE,
 			   MAP_SHARED, 0);
 		CF_TRUE(m != MAP_FAILED, "%s", ct_ename(errno));
 		CF_TRUE(((struct chan_ring_hdr *)m)->magic == CHAN_RING_MAGIC,
@@ -497,11 +497,11 @@ TEST_F_TIMEOUT(mm, fast_and_kernel_paths, 120)
 	long n;
 
 	ASSERT_OK(mm_create(self, IO_MSG, 16, 0600, &c));
-	fd = ct_open_token(self->dev, c.id, RW, 0, &tok);
+	fd = ct_open_token(self->dev, c.out_id, RW, 0, &tok);
 	ASSERT_LE(0, fd);
-	kfd = ct_open(self->dev, c.id, RW, 0, 0);
+	kfd = ct_open(self->dev, c.out_id, RW, 0, 0);
 	ASSERT_LE(0, kfd);
-	ASSERT_OK(ct_ring_map(fd, &c.ring, tok, &r));
+	ASSERT_OK(ct_ring_map(fd, &c.out_ring, tok, &r));
 
 	for (round = 0; round < 10; round++) {
 		/* The fast path fills the ring... */
@@ -584,7 +584,7 @@ TEST_F_TIMEOUT(mm, fast_and_kernel_paths, 120)
 	ASSERT_OK(ct_info(kfd, 0, 0, &info));
 	EXPECT_EQ(5U, info.depth);
 	EXPECT_TRUE(ct_info_balanced(&info));
-	ASSERT_OK(ct_destroy(self->dev, c.id));
+	ASSERT_OK(ct_destroy(self->dev, c.out_id));
 	ASSERT_OK(ct_info(kfd, 0, 0, &info));
 	EXPECT_EQ(total + 6, info.sent);
 	EXPECT_EQ(total + 1, info.received);
@@ -722,8 +722,8 @@ TEST_F_TIMEOUT(mm, mixed_processes, 600)
 		ASSERT_LE(0, pid);
 		if (pid == 0)
 			_exit(i < MIX_PROD ?
-			      mix_producer(self->dev, c.id, &c.ring, i, sh) :
-			      mix_consumer(self->dev, c.id, &c.ring,
+			      mix_producer(self->dev, c.out_id, &c.out_ring, i, sh) :
+			      mix_consumer(self->dev, c.out_id, &c.out_ring,
 					   i - MIX_PROD, sh));
 		self->pid[i] = pid;
 	}
@@ -737,7 +737,7 @@ TEST_F_TIMEOUT(mm, mixed_processes, 600)
 				       i, j, sh->seen[i][j]);
 	EXPECT_EQ(0, bad);
 	EXPECT_EQ((uint64_t)MIX_PROD * MIX_MSGS, sh->received);
-	ASSERT_OK(ct_info(self->dev, c.id, 0, &info));
+	ASSERT_OK(ct_info(self->dev, c.out_id, 0, &info));
 	EXPECT_EQ((uint64_t)MIX_PROD * MIX_MSGS, info.sent);
 	EXPECT_EQ((uint64_t)MIX_PROD * MIX_MSGS, info.received);
 	EXPECT_EQ(0U, info.dropped);
@@ -765,18 +765,18 @@ TEST_F(mm, wake_arguments)
 
 	ASSERT_OK(mm_create(self, 16, 4, 0622, &c));
 	ASSERT_OK(mm_create(self, 16, 4, 0600, &priv));
-	fd = ct_open(self->dev, c.id, RW, 0, 0);
+	fd = ct_open(self->dev, c.out_id, RW, 0, 0);
 	ASSERT_LE(0, fd);
 	EXPECT_OK(ct_wake(fd, 0, CHAN_ROLE_RECV, 0));
 	EXPECT_OK(ct_wake(fd, 0, CHAN_ROLE_SEND, 0));
 	EXPECT_OK(ct_wake(fd, 0, RW, 0));
-	EXPECT_OK(ct_wake(self->dev, c.id, RW, 0));
+	EXPECT_OK(ct_wake(self->dev, c.out_id, RW, 0));
 	EXPECT_ERRNO(EOPNOTSUPP, ct_wake(fd, 0, CHAN_ROLE_RECV, 1));
 	EXPECT_ERRNO(EOPNOTSUPP, ct_wake(fd, 0, CHAN_ROLE_RECV, 1U << 31));
 	EXPECT_ERRNO(EINVAL, ct_wake(fd, 0, 0, 0));
 	EXPECT_ERRNO(EINVAL, ct_wake(fd, 0, 4, 0));
 	EXPECT_ERRNO(EINVAL, ct_wake(fd, 0, CHAN_ROLE_RECV | 8, 0));
-	EXPECT_ERRNO(EINVAL, ct_wake(self->dev, c.id, 0, 0));
+	EXPECT_ERRNO(EINVAL, ct_wake(self->dev, c.out_id, 0, 0));
 	/* The size rules of every ioctl. */
 	memset(&w, 0, sizeof(w));
 	w.size = 8;
@@ -802,15 +802,15 @@ TEST_F(mm, wake_arguments)
 
 		CF_OK(ct_drop_privs(NULL, 0));
 		dev = CF_OK(ct_dev_open());
-		CF_ERRNO(EACCES, ct_wake(dev, priv.id, CHAN_ROLE_RECV, 0));
-		CF_ERRNO(EACCES, ct_wake(dev, priv.id, RW, 0));
-		CF_OK(ct_wake(dev, c.id, CHAN_ROLE_RECV, 0));
+		CF_ERRNO(EACCES, ct_wake(dev, priv.out_id, CHAN_ROLE_RECV, 0));
+		CF_ERRNO(EACCES, ct_wake(dev, priv.out_id, RW, 0));
+		CF_OK(ct_wake(dev, c.out_id, CHAN_ROLE_RECV, 0));
 		_exit(0);
 	}
 	self->pid[0] = pid;
 	EXPECT_EQ(0, CT_CHILD(&self->pid[0], 0, WAIT_MS, "unprivileged"));
 
-	ASSERT_OK(ct_destroy(self->dev, c.id));
+	ASSERT_OK(ct_destroy(self->dev, c.out_id));
 	EXPECT_ERRNO(EIDRM, ct_wake(fd, 0, CHAN_ROLE_RECV, 0));
 	close(fd);
 }
@@ -891,14 +891,14 @@ static void handoff(struct __test_metadata *_metadata,
 	woke = ct_shared_alloc(sizeof(*woke));
 	ASSERT_NE(NULL, woke);
 	ASSERT_OK(mm_create(self, sizeof(uint64_t), 1, 0600, &c));
-	ASSERT_EQ(1U, c.ring.capacity);
+	ASSERT_EQ(1U, c.out_ring.capacity);
 	for (round = 0; round < HO_ROUNDS; round++) {
-		fd[0] = ct_open_token(self->dev, c.id,
+		fd[0] = ct_open_token(self->dev, c.out_id,
 				      fast_sends ? CHAN_ROLE_SEND :
 						   CHAN_ROLE_RECV, 0, &tok);
 		ASSERT_LE(0, fd[0]);
 		for (i = 1; i <= HO_PEERS; i++) {
-			fd[i] = ct_open(self->dev, c.id,
+			fd[i] = ct_open(self->dev, c.out_id,
 					fast_sends ? CHAN_ROLE_RECV :
 						     CHAN_ROLE_SEND, 0, 0);
 			ASSERT_LE(0, fd[i]);
@@ -916,7 +916,7 @@ static void handoff(struct __test_metadata *_metadata,
 				if (i)
 					_exit(ho_kernel_side(fd[i], !fast_sends,
 							     HO_MSGS));
-				CF_OK(ct_ring_map(fd[0], &c.ring, tok, &r));
+				CF_OK(ct_ring_map(fd[0], &c.out_ring, tok, &r));
 				_exit(ho_fast_side(fd[0], &r, fast_sends,
 						   HO_PEERS * HO_MSGS, woke));
 			}
@@ -931,7 +931,7 @@ static void handoff(struct __test_metadata *_metadata,
 				TH_LOG("round %d", round);
 			}
 		expect += HO_PEERS * HO_MSGS;
-		ASSERT_OK(ct_info(self->dev, c.id, 0, &info));
+		ASSERT_OK(ct_info(self->dev, c.out_id, 0, &info));
 		ASSERT_EQ(expect, info.sent);
 		ASSERT_EQ(expect, info.received);
 		ASSERT_EQ(0U, info.depth);
@@ -1104,8 +1104,8 @@ TEST_F_TIMEOUT(mm, ep_mixed_processes, 600)
 		pid = ct_fork_slot(i);
 		ASSERT_LE(0, pid);
 		if (pid == 0)
-			_exit(i < MIX_PROD ? ep_producer(c.id, i, sh) :
-			      ep_consumer(c.id, i - MIX_PROD, sh));
+			_exit(i < MIX_PROD ? ep_producer(c.out_id, i, sh) :
+			      ep_consumer(c.out_id, i - MIX_PROD, sh));
 		self->pid[i] = pid;
 	}
 	for (i = 0; i < MIX_PROD + MIX_CONS; i++)
@@ -1117,7 +1117,7 @@ TEST_F_TIMEOUT(mm, ep_mixed_processes, 600)
 				TH_LOG("producer %d message %d received %u times",
 				       i, j, sh->seen[i][j]);
 	EXPECT_EQ(0, bad);
-	ASSERT_OK(ct_info(self->dev, c.id, 0, &info));
+	ASSERT_OK(ct_info(self->dev, c.out_id, 0, &info));
 	EXPECT_EQ((uint64_t)MIX_PROD * MIX_MSGS, info.sent);
 	EXPECT_EQ((uint64_t)MIX_PROD * MIX_MSGS, info.received);
 	EXPECT_EQ(0U, info.dropped);
@@ -1153,8 +1153,8 @@ TEST_F_TIMEOUT(mm, ep_fork, 300)
 	pid_t pid;
 
 	ASSERT_OK(mm_create(self, sizeof(uint64_t), 16, 0600, &c));
-	ASSERT_EQ(0, chan_ep_open(&tx, c.id, CHAN_ROLE_SEND, 0));
-	ASSERT_EQ(0, chan_ep_open(&rx, c.id, CHAN_ROLE_RECV, 0));
+	ASSERT_EQ(0, chan_ep_open(&tx, c.out_id, CHAN_ROLE_SEND, 0));
+	ASSERT_EQ(0, chan_ep_open(&rx, c.out_id, CHAN_ROLE_RECV, 0));
 	ASSERT_EQ(1, chan_ep_mapped(tx));
 	ASSERT_EQ(1, chan_ep_mapped(rx));
 	for (i = 0; i < 8; i++)
@@ -1218,7 +1218,7 @@ TEST_F_TIMEOUT(mm, ep_fork, 300)
 	memset(&st, 0, sizeof(st));
 	ASSERT_EQ(0, chan_ep_get_stats(tx, &st, sizeof(st)));
 	EXPECT_EQ(16U, st.fast_sent);
-	ASSERT_OK(ct_info(self->dev, c.id, 0, &info));
+	ASSERT_OK(ct_info(self->dev, c.out_id, 0, &info));
 	EXPECT_EQ(16U + EPF_MSGS, info.sent);
 	EXPECT_EQ(16U + EPF_MSGS, info.received);
 	EXPECT_EQ(0U, info.dropped);
@@ -1306,8 +1306,8 @@ TEST_F_TIMEOUT(mm, ep_threads, 600)
 	seen = calloc(EPT_THREADS, EPT_MSGS);
 	ASSERT_NE(NULL, seen);
 	ASSERT_OK(mm_create(self, 16, 8, 0600, &c));
-	ASSERT_EQ(0, chan_ep_open(&tx, c.id, CHAN_ROLE_SEND, 0));
-	ASSERT_EQ(0, chan_ep_open(&rx, c.id, CHAN_ROLE_RECV, 0));
+	ASSERT_EQ(0, chan_ep_open(&tx, c.out_id, CHAN_ROLE_SEND, 0));
+	ASSERT_EQ(0, chan_ep_open(&rx, c.out_id, CHAN_ROLE_RECV, 0));
 	ASSERT_EQ(1, chan_ep_mapped(tx));
 	ASSERT_EQ(1, chan_ep_mapped(rx));
 	for (i = 0; i < EPT_THREADS; i++) {
@@ -1332,7 +1332,7 @@ TEST_F_TIMEOUT(mm, ep_threads, 600)
 			TH_LOG("message %d/%d received %u times",
 			       i / EPT_MSGS, i % EPT_MSGS, seen[i]);
 	EXPECT_EQ(0, bad);
-	ASSERT_OK(ct_info(self->dev, c.id, 0, &info));
+	ASSERT_OK(ct_info(self->dev, c.out_id, 0, &info));
 	EXPECT_EQ((uint64_t)EPT_THREADS * EPT_MSGS, info.sent);
 	EXPECT_EQ((uint64_t)EPT_THREADS * EPT_MSGS, info.received);
 	EXPECT_EQ(0U, info.dropped);

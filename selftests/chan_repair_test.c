@@ -154,9 +154,9 @@ static void writer_steps(struct __test_metadata *_metadata,
 	ASSERT_NE(NULL, got);
 	ASSERT_NE(NULL, ngot);
 	ASSERT_OK(rp_create(self, DEATH_MSG, 1, &c));
-	fd = ct_open_token(self->dev, c.id, CHAN_ROLE_SEND, 0, &tok);
+	fd = ct_open_token(self->dev, c.out_id, CHAN_ROLE_SEND, 0, &tok);
 	ASSERT_LE(0, fd);
-	rfd = ct_open(self->dev, c.id, CHAN_ROLE_RECV, 0, 0);
+	rfd = ct_open(self->dev, c.out_id, CHAN_ROLE_RECV, 0, 0);
 	ASSERT_LE(0, rfd);
 	pid = ct_fork_slot(0);
 	ASSERT_LE(0, pid);
@@ -181,7 +181,7 @@ static void writer_steps(struct __test_metadata *_metadata,
 			__s64 pos;
 
 			/* The test's fd, never mapped by the test itself. */
-			CF_OK(ct_ring_map(fd, &c.ring, tok, &r));
+			CF_OK(ct_ring_map(fd, &c.out_ring, tok, &r));
 			for (;;) {
 				s = chan_ring_claim_send(&r.v, tok, &pos);
 				if (s)
@@ -296,15 +296,15 @@ TEST_F(rp, user_skipped_counts)
 	__s64 pos;
 
 	ASSERT_OK(rp_create(self, 16, 4, &c));
-	wfd = ct_open_token(self->dev, c.id, CHAN_ROLE_SEND, 0, &wt);
+	wfd = ct_open_token(self->dev, c.out_id, CHAN_ROLE_SEND, 0, &wt);
 	ASSERT_LE(0, wfd);
-	rfd = ct_open_token(self->dev, c.id, CHAN_ROLE_RECV, 0, &rt);
+	rfd = ct_open_token(self->dev, c.out_id, CHAN_ROLE_RECV, 0, &rt);
 	ASSERT_LE(0, rfd);
-	ASSERT_OK(ct_ring_map(wfd, &c.ring, wt, &w));
-	ASSERT_OK(ct_ring_map(rfd, &c.ring, rt, &r));
+	ASSERT_OK(ct_ring_map(wfd, &c.out_ring, wt, &w));
+	ASSERT_OK(ct_ring_map(rfd, &c.out_ring, rt, &r));
 	ASSERT_NE(NULL, chan_ring_claim_send(&w.v, wt, &pos));
 	ct_ring_unmap(&w);			/* a tombstone at 0 */
-	ASSERT_OK(ct_ring_map(wfd, &c.ring, wt, &w));
+	ASSERT_OK(ct_ring_map(wfd, &c.out_ring, wt, &w));
 	ASSERT_EQ(0, ct_fp_send(wfd, &w, &v, sizeof(v), NULL));
 	v = 0;
 	ASSERT_EQ((long)sizeof(v), ct_fp_recv(rfd, &r, &v, sizeof(v), &skipped,
@@ -343,9 +343,9 @@ TEST_F_TIMEOUT(rp, reader_steps, 900)
 	pid_t pid;
 
 	ASSERT_OK(rp_create(self, sizeof(uint64_t), 1, &c));
-	fd = ct_open_token(self->dev, c.id, CHAN_ROLE_RECV, 0, &tok);
+	fd = ct_open_token(self->dev, c.out_id, CHAN_ROLE_RECV, 0, &tok);
 	ASSERT_LE(0, fd);
-	kfd = ct_open(self->dev, c.id, RW, 0, 0);
+	kfd = ct_open(self->dev, c.out_id, RW, 0, 0);
 	ASSERT_LE(0, kfd);
 
 	for (i = 0; i < READER_WOKEN_ROUNDS + DEATH_ROUNDS; i++) {
@@ -363,7 +363,7 @@ TEST_F_TIMEOUT(rp, reader_steps, 900)
 			__s64 pos;
 
 			close(pp[0]);
-			CF_OK(ct_ring_map(fd, &c.ring, tok, &r));
+			CF_OK(ct_ring_map(fd, &c.out_ring, tok, &r));
 			s = chan_ring_claim_recv(&r.v, tok, sizeof(v), &pos,
 						 &len);
 			CF_TRUE(s != NULL, "claim: %lld", (long long)pos);
@@ -539,9 +539,9 @@ TEST_F_TIMEOUT(rp, random_kills_sender, 900)
 	sh = ct_shared_alloc(sizeof(*sh));
 	ASSERT_NE(NULL, sh);
 	ASSERT_OK(rp_create(self, RANDOM_MSG, 4, &c));
-	fd = ct_open_token(self->dev, c.id, CHAN_ROLE_SEND, 0, &tok);
+	fd = ct_open_token(self->dev, c.out_id, CHAN_ROLE_SEND, 0, &tok);
 	ASSERT_LE(0, fd);
-	rfd = ct_open(self->dev, c.id, CHAN_ROLE_RECV, 0, 0);
+	rfd = ct_open(self->dev, c.out_id, CHAN_ROLE_RECV, 0, 0);
 	ASSERT_LE(0, rfd);
 	pid = ct_fork_slot(0);
 	ASSERT_LE(0, pid);
@@ -560,7 +560,7 @@ TEST_F_TIMEOUT(rp, random_kills_sender, 900)
 		ASSERT_LE(0, pid);
 		if (pid == 0) {
 			close(gp[0]);
-			_exit(random_sender(fd, &c.ring, tok, sh, gp[1],
+			_exit(random_sender(fd, &c.out_ring, tok, sh, gp[1],
 					    ct_rand(&rng)));
 		}
 		self->pid[1] = pid;
@@ -660,9 +660,9 @@ TEST_F_TIMEOUT(rp, random_kills_receiver, 900)
 	sh = ct_shared_alloc(sizeof(*sh));
 	ASSERT_NE(NULL, sh);
 	ASSERT_OK(rp_create(self, RANDOM_MSG, 4, &c));
-	fd = ct_open_token(self->dev, c.id, CHAN_ROLE_RECV, 0, &tok);
+	fd = ct_open_token(self->dev, c.out_id, CHAN_ROLE_RECV, 0, &tok);
 	ASSERT_LE(0, fd);
-	sfd = ct_open(self->dev, c.id, CHAN_ROLE_SEND, 0, 0);
+	sfd = ct_open(self->dev, c.out_id, CHAN_ROLE_SEND, 0, 0);
 	ASSERT_LE(0, sfd);
 	/* The kernel sender: a stream until it is killed at the end. */
 	pid = ct_fork_slot(0);
@@ -692,7 +692,7 @@ TEST_F_TIMEOUT(rp, random_kills_receiver, 900)
 		if (pid == 0) {
 			close(gp[0]);
 			close(sfd);
-			_exit(rrec_receiver(fd, &c.ring, tok, sh, gp[1],
+			_exit(rrec_receiver(fd, &c.out_ring, tok, sh, gp[1],
 					    ct_rand(&rng)));
 		}
 		self->pid[1] = pid;
@@ -769,14 +769,14 @@ static void vm_setup(struct __test_metadata *_metadata,
 	int ofd;
 
 	ASSERT_OK(rp_create(self, 100, 64, &x->c));
-	ASSERT_EQ(3 * CT_PAGE, x->c.ring.map_size);
-	x->fd = ct_open_token(self->dev, x->c.id, RW, 0, &x->tok);
+	ASSERT_EQ(3 * CT_PAGE, x->c.out_ring.map_size);
+	x->fd = ct_open_token(self->dev, x->c.out_id, RW, 0, &x->tok);
 	ASSERT_LE(0, x->fd);
-	x->kfd = ct_open(self->dev, x->c.id, RW, 0, 0);
+	x->kfd = ct_open(self->dev, x->c.out_id, RW, 0, 0);
 	ASSERT_LE(0, x->kfd);
-	ofd = ct_open_token(self->dev, x->c.id, CHAN_ROLE_RECV, 0, &otok);
+	ofd = ct_open_token(self->dev, x->c.out_id, CHAN_ROLE_RECV, 0, &otok);
 	ASSERT_LE(0, ofd);
-	ASSERT_OK(ct_ring_map(ofd, &x->c.ring, otok, &x->obs));
+	ASSERT_OK(ct_ring_map(ofd, &x->c.out_ring, otok, &x->obs));
 	close(ofd);	/* the mapping keeps the endpoint */
 }
 
@@ -826,7 +826,7 @@ TEST_F(rp, munmap_while_holding)
 	__s64 pos;
 
 	vm_setup(_metadata, self, &x);
-	ASSERT_OK(ct_ring_map(x.fd, &x.c.ring, x.tok, &r));
+	ASSERT_OK(ct_ring_map(x.fd, &x.c.out_ring, x.tok, &r));
 	ASSERT_NE(NULL, vm_claim(_metadata, &x, &r, &pos));
 	ASSERT_EQ(0, pos);
 	EXPECT_SLOT(&x, 0, CHAN_SLOT_WRITING, x.tok, 0);
@@ -838,7 +838,7 @@ TEST_F(rp, munmap_while_holding)
 	EXPECT_EQ(1U, chan_slot_lap(slot_state(&x.obs, 0)));
 
 	/* Mapped again, the endpoint sends normally. */
-	ASSERT_OK(ct_ring_map(x.fd, &x.c.ring, x.tok, &r));
+	ASSERT_OK(ct_ring_map(x.fd, &x.c.out_ring, x.tok, &r));
 	ASSERT_EQ(0, ct_fp_send(x.fd, &r, &v, sizeof(v), NULL));
 	/* A reader holding a slot when it unmaps loses that message. */
 	ASSERT_EQ(8, ct_fp_recv(x.fd, &r, &v, sizeof(v), NULL, NULL));
@@ -869,7 +869,7 @@ TEST_F(rp, partial_munmap)
 
 	vm_setup(_metadata, self, &x);
 	/* Slots gone, header page kept: no repair yet. */
-	ASSERT_OK(ct_ring_map(x.fd, &x.c.ring, x.tok, &r));
+	ASSERT_OK(ct_ring_map(x.fd, &x.c.out_ring, x.tok, &r));
 	ASSERT_NE(NULL, vm_claim(_metadata, &x, &r, &pos));
 	ASSERT_OK(munmap((char *)r.base + CT_PAGE, r.size - CT_PAGE));
 	EXPECT_SLOT(&x, 0, CHAN_SLOT_WRITING, x.tok, 0);
@@ -882,7 +882,7 @@ TEST_F(rp, partial_munmap)
 	vm_expect_tombstone_skipped(_metadata, &x, 1);
 
 	/* Header gone, slots kept: the claim is still ours to publish. */
-	ASSERT_OK(ct_ring_map(x.fd, &x.c.ring, x.tok, &r));
+	ASSERT_OK(ct_ring_map(x.fd, &x.c.out_ring, x.tok, &r));
 	s = vm_claim(_metadata, &x, &r, &pos);
 	ASSERT_NE(NULL, s);
 	ASSERT_EQ(1, pos);
@@ -910,7 +910,7 @@ TEST_F(rp, mprotect_split)
 	char *b;
 
 	vm_setup(_metadata, self, &x);
-	ASSERT_OK(ct_ring_map(x.fd, &x.c.ring, x.tok, &r));
+	ASSERT_OK(ct_ring_map(x.fd, &x.c.out_ring, x.tok, &r));
 	b = r.base;
 	ASSERT_NE(NULL, vm_claim(_metadata, &x, &r, &pos));
 	/* Three VMAs: header rw, first slot page ro, second slot page rw. */
@@ -927,7 +927,7 @@ TEST_F(rp, mprotect_split)
 	EXPECT_SLOT(&x, 0, CHAN_SLOT_FULL, x.tok, CHAN_SLOT_TOMBSTONE);
 	vm_expect_tombstone_skipped(_metadata, &x, 1);
 	/* Mapped again: fine. */
-	ASSERT_OK(ct_ring_map(x.fd, &x.c.ring, x.tok, &r));
+	ASSERT_OK(ct_ring_map(x.fd, &x.c.out_ring, x.tok, &r));
 	ct_ring_unmap(&r);
 	ct_ring_unmap(&x.obs);
 }
@@ -943,7 +943,7 @@ TEST_F(rp, mremap_move)
 	__s64 pos;
 
 	vm_setup(_metadata, self, &x);
-	ASSERT_OK(ct_ring_map(x.fd, &x.c.ring, x.tok, &r));
+	ASSERT_OK(ct_ring_map(x.fd, &x.c.out_ring, x.tok, &r));
 	s = vm_claim(_metadata, &x, &r, &pos);
 	ASSERT_NE(NULL, s);
 	target = mmap(NULL, r.size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS,
@@ -958,7 +958,7 @@ TEST_F(rp, mremap_move)
 				   MAP_SHARED, x.fd, 0));
 	EXPECT_EQ(EBUSY, errno);
 	r.base = moved;
-	ct_ring_view_init(&r.v, moved, &x.c.ring);
+	ct_ring_view_init(&r.v, moved, &x.c.out_ring);
 	s = chan_ring_slot(&r.v, pos);
 	v = 0x5151;
 	memcpy(s->data, &v, sizeof(v));
@@ -997,7 +997,7 @@ TEST_F(rp, exec_after_claim)
 		struct ct_ring r;
 		__s64 pos;
 
-		CF_OK(ct_ring_map(x.fd, &x.c.ring, x.tok, &r));
+		CF_OK(ct_ring_map(x.fd, &x.c.out_ring, x.tok, &r));
 		CF_TRUE(chan_ring_claim_send(&r.v, x.tok, &pos), "claim");
 		CF_OK(dup2(in[0], 0));
 		CF_OK(dup2(out[1], 1));
@@ -1042,7 +1042,7 @@ TEST_F(rp, fork_then_parent_dies)
 		pid_t c;
 		__s64 pos;
 
-		CF_OK(ct_ring_map(x.fd, &x.c.ring, x.tok, &r));
+		CF_OK(ct_ring_map(x.fd, &x.c.out_ring, x.tok, &r));
 		CF_TRUE(chan_ring_claim_send(&r.v, x.tok, &pos), "claim");
 		c = fork();
 		CF_TRUE(c >= 0, "fork");
@@ -1054,7 +1054,7 @@ TEST_F(rp, fork_then_parent_dies)
 			ct_rep_slot = 2;
 			if (ct_await(go[0], WAIT_MS) != 'm')
 				_exit(CT_EXIT_SETUP);
-			m = mmap(NULL, x.c.ring.map_size,
+			m = mmap(NULL, x.c.out_ring.map_size,
 				 PROT_READ | PROT_WRITE, MAP_SHARED, x.fd, 0);
 			CF_TRUE(m != MAP_FAILED, "%s", ct_ename(errno));
 			ct_post(ready[1], 'd');
@@ -1126,7 +1126,7 @@ static uint32_t host_u32(uint64_t *rng, uint32_t near)
 
 static int host_scribbler(int dev, const struct chan_create *c, uint64_t seed)
 {
-	const struct chan_ring_geom *g = &c->ring;
+	const struct chan_ring_geom *g = &c->out_ring;
 	uint64_t rng = seed, cur, *w, junk[16];
 	struct chan_slot *s;
 	struct ct_ring r;
@@ -1134,7 +1134,7 @@ static int host_scribbler(int dev, const struct chan_create *c, uint64_t seed)
 	long i;
 	int fd, k;
 
-	fd = CF_OK(ct_open_token(dev, c->id, RW, 0, &tok));
+	fd = CF_OK(ct_open_token(dev, c->out_id, RW, 0, &tok));
 	CF_OK(ct_ring_map(fd, g, tok, &r));
 	owners[0] = CHAN_OWNER_NONE;
 	owners[1] = CHAN_OWNER_KERNEL;
@@ -1247,8 +1247,8 @@ static int host_user(int dev, const struct chan_create *c, uint64_t seed)
 	uint32_t len;
 	int fd, nfd, i;
 
-	fd = CF_OK(ct_open(dev, c->id, RW, 0, 0));
-	nfd = CF_OK(ct_open(dev, c->id, RW, CHAN_OPEN_NONBLOCK, 0));
+	fd = CF_OK(ct_open(dev, c->out_id, RW, 0, 0));
+	nfd = CF_OK(ct_open(dev, c->out_id, RW, CHAN_OPEN_NONBLOCK, 0));
 	for (i = 0; i < HOST_OPS; i++) {
 		memset(buf, (int)i, sizeof(buf));
 		switch (ct_rand(&rng) % 7) {
@@ -1279,7 +1279,7 @@ static int host_user(int dev, const struct chan_create *c, uint64_t seed)
 			break;
 		case 5:
 			HOST_CALL("info", ct_info(fd, 0, 0, &info), 0);
-			CF_TRUE(info.depth <= c->ring.capacity, "depth %u",
+			CF_TRUE(info.depth <= c->out_ring.capacity, "depth %u",
 				info.depth);
 			break;
 		default:
@@ -1335,7 +1335,7 @@ TEST_F_TIMEOUT(rp, hostile, 900)
 	b.capacity = 8;
 	b.mode = 0600;
 	ASSERT_OK(ct_create_raw(self->dev, &b));
-	self->ids[self->nids++] = b.id;
+	self->ids[self->nids++] = b.out_id;
 
 	for (i = 0; i < n; i++) {
 		pid = ct_fork_slot(i);
@@ -1345,7 +1345,7 @@ TEST_F_TIMEOUT(rp, hostile, 900)
 				_exit(host_scribbler(self->dev, &a, 77 + i));
 			if (i < HOST_SCRIBBLERS + HOST_USERS)
 				_exit(host_user(self->dev, &a, 1000 + i));
-			_exit(host_b_side(self->dev, b.id,
+			_exit(host_b_side(self->dev, b.out_id,
 					  i == HOST_SCRIBBLERS + HOST_USERS));
 		}
 		self->pid[i] = pid;
@@ -1357,18 +1357,18 @@ TEST_F_TIMEOUT(rp, hostile, 900)
 				      "user of the scribbled channel" :
 				      "bystander"));
 	/* The bystander saw exactly its own. */
-	ASSERT_OK(ct_info(self->dev, b.id, 0, &info));
+	ASSERT_OK(ct_info(self->dev, b.out_id, 0, &info));
 	EXPECT_EQ((uint64_t)HOST_B_MSGS, info.sent);
 	EXPECT_EQ((uint64_t)HOST_B_MSGS, info.received);
 	EXPECT_EQ(0U, info.dropped);
 	EXPECT_EQ(0U, info.discarded);
 	EXPECT_EQ(0U, info.depth);
 	/* The scribbled channel can still be described and destroyed. */
-	ASSERT_OK(ct_info(self->dev, a.id, 0, &info));
-	EXPECT_GE(a.ring.capacity, info.depth);
-	fd = ct_open(self->dev, a.id, RW, 0, 0);
+	ASSERT_OK(ct_info(self->dev, a.out_id, 0, &info));
+	EXPECT_GE(a.out_ring.capacity, info.depth);
+	fd = ct_open(self->dev, a.out_id, RW, 0, 0);
 	ASSERT_LE(0, fd);
-	ASSERT_OK(ct_destroy(self->dev, a.id));
+	ASSERT_OK(ct_destroy(self->dev, a.out_id));
 	EXPECT_ERRNO(EIDRM, ct_send_u64(fd, 0, 1, CHAN_MSG_NONBLOCK));
 	EXPECT_ERRNO(EIDRM, ct_recv_u64(fd, 0, &v, CHAN_MSG_NONBLOCK));
 	close(fd);

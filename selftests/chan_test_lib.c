@@ -36,7 +36,7 @@ int ct_create(int dev, uint32_t msg_size, uint32_t capacity,
 		memcpy(c.name, name, strnlen(name, sizeof(c.name) - 1));
 	ret = ct_create_raw(dev, &c);
 	if (ret == 0 && id)
-		*id = c.id;
+		*id = c.out_id;
 	return ret;
 }
 
@@ -144,7 +144,7 @@ int ct_lookup(int dev, const char *name, uint32_t *id)
 	memcpy(l.name, name, strnlen(name, sizeof(l.name) - 1));
 	ret = ioctl(dev, CHAN_IOC_LOOKUP, &l);
 	if (ret == 0 && id)
-		*id = l.id;
+		*id = l.out_id;
 	return ret;
 }
 

@@ -122,7 +122,7 @@ static inline int ct_create_mappable(int dev, uint32_t msg_size,
 	c.mode = mode;
 	ret = ct_create_raw(dev, &c);
 	if (!ret && id)
-		*id = c.id;
+		*id = c.out_id;
 	if (!ret && out)
 		*out = c;
 	return ret;

@@ -106,7 +106,7 @@
 #define CHAN_CMD_RECV_BATCH	0x0a
 #define CHAN_CMD_CALL		0x0b
 
-/* Features reported by CHAN_IOC_CREATE in chan_create.features. */
+/* Features reported by CHAN_IOC_CREATE in chan_create.out_features. */
 #define CHAN_FEAT_ID_IO		_BITULL(0)	/* SEND/RECV by ID on /dev/chan */
 #define CHAN_FEAT_FD_IO		_BITULL(1)	/* SEND/RECV on a channel fd */
 #define CHAN_FEAT_POLL		_BITULL(2)	/* poll/epoll on a channel fd */
@@ -154,7 +154,7 @@ struct chan_ring_geom {
  * @flags: CHAN_CREATE_* flags
  * @msg_size: largest message, 1..CHAN_MSG_SIZE_MAX bytes
  * @capacity: number of messages the channel holds, 1..CHAN_CAPACITY_MAX;
- *	rounded up to a power of two (the result is in @ring.capacity)
+ *	rounded up to a power of two (the result is in @out_ring.capacity)
  * @mode: permission bits (0..0777) for owner, group and others: read
  *	allows receiving, write allows sending; 0 means 0600
  * @__reserved: must be zero
@@ -163,10 +163,10 @@ struct chan_ring_geom {
  * @name: optional NUL-terminated name, unique in the IPC namespace; an
  *	empty string means no name. Printable ASCII other than space and
  *	'/'.
- * @id: output: the new channel's ID (never 0)
+ * @out_id: output: the new channel's ID (never 0)
  * @__reserved2: must be zero
- * @features: output: CHAN_FEAT_* bits this kernel supports
- * @ring: output: geometry of the channel's ring
+ * @out_features: output: CHAN_FEAT_* bits this kernel supports
+ * @out_ring: output: geometry of the channel's ring
  *
  * The creator becomes the owner (effective uid and gid) and is charged
  * for the channel (one channel, and its ring's bytes) until it is freed.
@@ -194,10 +194,10 @@ struct chan_create {
 	__u32 __reserved;
 	__aligned_u64 type_tag;
 	char name[CHAN_NAME_MAX];
-	__u32 id;
+	__u32 out_id;
 	__u32 __reserved2;
-	__aligned_u64 features;
-	struct chan_ring_geom ring;
+	__aligned_u64 out_features;
+	struct chan_ring_geom out_ring;
 };
 
 /* chan_open.roles */
@@ -386,7 +386,7 @@ struct chan_info {
  * @size: sizeof(struct chan_lookup)
  * @flags: none defined, must be zero
  * @name: NUL-terminated name to look up
- * @id: output: the channel's ID
+ * @out_id: output: the channel's ID
  * @__reserved: must be zero
  *
  * Needs read or write permission on the channel.
@@ -395,7 +395,7 @@ struct chan_lookup {
 	__u32 size;
 	__u32 flags;
 	char name[CHAN_NAME_MAX];
-	__u32 id;
+	__u32 out_id;
 	__u32 __reserved;
 };
 

@@ -167,7 +167,7 @@ int chan_create(const struct chan_attr *attr, uint32_t *id)
 	ret = chan_create_ex(attr, &c);
 	if (ret)
 		return ret;
-	*id = c.id;
+	*id = c.out_id;
 	return 0;
 }
 
@@ -190,7 +190,7 @@ int chan_lookup(const char *name, uint32_t *id)
 	ret = chan_ioctl(dev, CHAN_IOC_LOOKUP, &l);
 	if (ret < 0)
 		return ret;
-	*id = l.id;
+	*id = l.out_id;
 	return 0;
 }
 
