@@ -18,6 +18,8 @@
 #include <urcu/wfcqueue.h>
 
 #include "chan_ring.h"
+#include "libchan.h"
+#include "libchan_bench.h"
 #include "ring_bench.h"
 
 static void *zalloc_aligned(size_t size)
@@ -126,67 +128,32 @@ const struct rb_impl rb_chan = {
 
 /* ------------------------------------------------------------------------ */
 /*
- * libchan's fast path itself: what chan_ep_sendmsg() and chan_ep_recvmsg()
- * (userlib/src/ep.c) do on a mapped ring, here on ordinary memory laid out
- * as a mappable ring (the header page, then the slots: chanq_create()
- * above), with kmod/chan_ring.h's protocol as it is. Per send: the
- * handle's checks (mapped in this fork generation, role, length, flags),
- * the kernel state word (acquire), claim, copy, publish, the handle's
- * statistics (a relaxed atomic add), a full barrier, then the receivers'
- * waiter count. A receive mirrors it: state, claim (skipping tombstones,
- * bounded), copy, retire, statistics, full barrier, senders' waiter count.
- *
- * Each side is one handle, in its own cache lines, with its own owner
- * token, and the calls are not inlined into the loop (a libchan user calls
- * into the library), so the copy has a run-time length as in ep.c. No one
- * sleeps in a kernel here, so the waiter counts stay zero and no wake-up is
- * asked; where ep.c would enter the kernel (a full or empty ring) the
- * harness's spin-wait takes over, as for every queue.
+ * libchan's fast path itself: chan_ep_try_send() and chan_ep_try_recv()
+ * of libchan.a (userlib/src/ep.c), on ordinary memory laid out as a
+ * mappable ring (the header page, then the slots: chanq_create() above),
+ * through handles made by chan_ep_attach_ring(). Each call runs what a
+ * mapped handle runs: the handle's checks, the kernel state word, claim,
+ * copy, publish (retire), the statistics, a full barrier and the other
+ * side's waiter count. No one sleeps in a kernel here, so the counts stay
+ * zero and no wake-up is asked; a full or empty ring is -EAGAIN without a
+ * system call, and the harness's spin-wait takes over, as for every queue.
  */
-struct fp_ep {
-	_Alignas(64) struct chan_ring_view v;
-	struct chan_ring_kstate *ks;
-	void *map;
-	unsigned int map_gen;
-	__u32 roles;
-	__u32 token;
-	__u32 msg_size;
-	atomic_uint_least64_t fast_sent;
-	atomic_uint_least64_t fast_received;
-	atomic_uint_least64_t wakes;
-};
-
 struct fpq {
 	struct chanq *ring;
-	struct fp_ep send_ep;
-	struct fp_ep recv_ep;
+	struct chan_ep *send_ep;
+	struct chan_ep *recv_ep;
 };
-
-/* As ep.c's fork generation: moved only in a child of fork(). */
-static atomic_uint fp_fork_gen;
-
-#define FP_SLOW		1
-#define FP_SKIP_MAX	64
-
-static void fp_ep_init(struct fp_ep *ep, struct chanq *ring, __u32 roles,
-		       __u32 token)
-{
-	ep->v = ring->v;
-	ep->ks = &ring->v.hdr->kstate;
-	ep->map = ring->mem;
-	ep->map_gen = atomic_load(&fp_fork_gen);
-	ep->roles = roles;
-	ep->token = token;
-	ep->msg_size = ring->v.msg_size;
-}
 
 static void *fpq_create(int mode, unsigned int size, unsigned int cap)
 {
 	struct fpq *q = zalloc_aligned(sizeof(*q));
 
 	q->ring = chanq_create(mode, size, cap);
-	fp_ep_init(&q->send_ep, q->ring, CHAN_ROLE_SEND, CHAN_TOKEN_PRODUCER);
-	fp_ep_init(&q->recv_ep, q->ring, CHAN_ROLE_RECV, CHAN_TOKEN_CONSUMER);
+	if (chan_ep_attach_ring(&q->send_ep, q->ring->mem, size, cap,
+				CHAN_ROLE_SEND, CHAN_TOKEN_PRODUCER) ||
+	    chan_ep_attach_ring(&q->recv_ep, q->ring->mem, size, cap,
+				CHAN_ROLE_RECV, CHAN_TOKEN_CONSUMER))
+		abort();
 	return q;
 }
 
@@ -194,114 +161,26 @@ static void fpq_destroy(void *p)
 {
 	struct fpq *q = p;
 
+	chan_ep_close(q->send_ep);
+	chan_ep_close(q->recv_ep);
 	chanq_destroy(q->ring);
 	free(q);
-}
-
-static inline bool fp_fast(const struct fp_ep *ep)
-{
-	return ep->map && ep->map_gen == atomic_load_explicit(&fp_fork_gen,
-							       memory_order_relaxed);
-}
-
-static inline bool fp_flags_ok(unsigned int flags, uint64_t timeout_ns)
-{
-	if (flags & ~(CHAN_MSG_NONBLOCK | CHAN_MSG_TIMEOUT | CHAN_MSG_ABSTIME))
-		return false;
-	if ((flags & CHAN_MSG_NONBLOCK) && (flags & CHAN_MSG_TIMEOUT))
-		return false;
-	if ((flags & CHAN_MSG_ABSTIME) && !(flags & CHAN_MSG_TIMEOUT))
-		return false;
-	return (flags & CHAN_MSG_TIMEOUT) || !timeout_ns;
-}
-
-/* The full barrier and the waiter count of the other side. */
-static inline void fp_wake_if_waiting(struct fp_ep *ep, __u32 *waiters)
-{
-	atomic_thread_fence(memory_order_seq_cst);
-	if (__atomic_load_n(waiters, __ATOMIC_RELAXED))
-		/* ep.c: CHAN_IOC_WAKE. Nobody sleeps here. */
-		atomic_fetch_add_explicit(&ep->wakes, 1, memory_order_relaxed);
-}
-
-/* 1 sent, 0 full (ep.c would enter the kernel to wait). */
-static __attribute__((noinline)) int
-fp_send(struct fp_ep *ep, const void *msg, size_t len, unsigned int flags,
-	uint64_t timeout_ns)
-{
-	struct chan_slot *s;
-	__s64 pos;
-
-	if (!fp_fast(ep) || !(ep->roles & CHAN_ROLE_SEND) ||
-	    len > ep->msg_size || !fp_flags_ok(flags, timeout_ns))
-		abort();
-	if (__atomic_load_n(&ep->ks->state, __ATOMIC_ACQUIRE) &
-	    (CHAN_STATE_DESTROYED | CHAN_STATE_NO_RECEIVERS))
-		abort();
-	s = chan_ring_claim_send(&ep->v, ep->token, &pos);
-	if (!s) {
-		if (pos != -EAGAIN)
-			abort();
-		return 0;
-	}
-	memcpy(s->data, msg, len);
-	chan_ring_publish(&ep->v, s, (__u64)pos, (__u32)len, ep->token);
-	atomic_fetch_add_explicit(&ep->fast_sent, 1, memory_order_relaxed);
-	fp_wake_if_waiting(ep, &ep->ks->recv_waiters);
-	return 1;
-}
-
-/* The length received, 0 empty (ep.c would enter the kernel to wait). */
-static __attribute__((noinline)) ssize_t
-fp_recv(struct fp_ep *ep, void *buf, size_t cap, unsigned int flags,
-	uint64_t timeout_ns)
-{
-	__u32 max = cap > UINT32_MAX ? UINT32_MAX : (__u32)cap, len = 0, n;
-	struct chan_slot *s;
-	__s64 pos;
-
-	if (!fp_fast(ep) || !(ep->roles & CHAN_ROLE_RECV) ||
-	    !fp_flags_ok(flags, timeout_ns))
-		abort();
-	if (__atomic_load_n(&ep->ks->state, __ATOMIC_ACQUIRE) &
-	    CHAN_STATE_DESTROYED)
-		abort();
-	for (n = 0; n < FP_SKIP_MAX; n++) {
-		s = chan_ring_claim_recv(&ep->v, ep->token, max, &pos, &len);
-		if (!s) {
-			if (pos != -EAGAIN)
-				abort();
-			return 0;
-		}
-		if (chan_slot_is_tombstone(s)) {
-			chan_ring_retire(&ep->v, s, (__u64)pos);
-			__atomic_fetch_add(&ep->v.hdr->user_skipped, 1,
-					   __ATOMIC_RELAXED);
-			fp_wake_if_waiting(ep, &ep->ks->send_waiters);
-			continue;
-		}
-		memcpy(buf, s->data, len);
-		chan_ring_retire(&ep->v, s, (__u64)pos);
-		atomic_fetch_add_explicit(&ep->fast_received, 1,
-					  memory_order_relaxed);
-		fp_wake_if_waiting(ep, &ep->ks->send_waiters);
-		return len;
-	}
-	abort();
 }
 
 static inline __attribute__((always_inline)) int
 fpq_push(struct fpq *q, const void *m, unsigned int size)
 {
-	return fp_send(&q->send_ep, m, size, 0, 0);
+	int ret = chan_ep_try_send(q->send_ep, m, size);
+
+	return !ret ? 1 : ret == -EAGAIN ? 0 : (abort(), 0);
 }
 
 static inline __attribute__((always_inline)) int
 fpq_pop(struct fpq *q, void *m, unsigned int size)
 {
-	ssize_t n = fp_recv(&q->recv_ep, m, size, 0, 0);
+	ssize_t n = chan_ep_try_recv(q->recv_ep, m, size);
 
-	return n == 0 ? 0 : n == (ssize_t)size ? 1 : (abort(), 0);
+	return n == (ssize_t)size ? 1 : n == -EAGAIN ? 0 : (abort(), 0);
 }
 
 #define fpq_push8(q, mode, m)	fpq_push(q, m, 8)
@@ -311,7 +190,7 @@ fpq_pop(struct fpq *q, void *m, unsigned int size)
 RB_LOOPS(fpq)
 
 const struct rb_impl rb_chan_fp = {
-	"libchan-fp", "libchan's fast path (as userlib/src/ep.c: handle checks, state word, claim/publish, claim/retire, statistics, full barrier, waiter count) on kmod/chan_ring.h, not inlined (one MPMC protocol for every mode)",
+	"libchan-fp", "libchan's fast path itself (libchan.a's chan_ep_try_send/chan_ep_try_recv on a ring laid out as a mapped one: handle checks, state word, claim/publish, claim/retire, statistics, full barrier, waiter count; one MPMC protocol for every mode)",
 	RB_ALL_MODES, 0, fpq_create, fpq_destroy, fpq_produce, fpq_consume,
 };
 

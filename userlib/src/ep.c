@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "libchan_private.h"
+#include "libchan_bench.h"
 #include "chan_ring.h"
 
 /* Tombstones one receive passes before it lets the kernel decide. */
@@ -42,6 +43,7 @@
 
 struct chan_ep {
 	int fd;
+	bool owns_map;		/* munmap() at close */
 	uint32_t roles;
 	uint32_t token;
 	uint32_t msg_size;
@@ -451,6 +453,36 @@ static void chan_ep_map(struct chan_ep *ep, const struct chan_info *info)
 	ep->map_gen = atomic_load_explicit(&chan_fork_gen,
 					   memory_order_relaxed);
 	ep->map = map;
+	ep->owns_map = true;
+}
+
+int chan_ep_attach_ring(struct chan_ep **epp, void *mem, uint32_t msg_size,
+			uint32_t capacity, unsigned int roles, uint32_t token)
+{
+	struct chan_ep *ep;
+
+	if (!epp || !mem || !capacity || (capacity & (capacity - 1)) ||
+	    token <= CHAN_OWNER_KERNEL || token > CHAN_SLOT_OWNER_MASK)
+		return -EINVAL;
+	ep = calloc(1, sizeof(*ep));
+	if (!ep)
+		return -ENOMEM;
+	ep->fd = -1;
+	ep->roles = roles;
+	ep->token = token;
+	ep->msg_size = msg_size;
+	ep->v.hdr = mem;
+	ep->v.slots = (unsigned char *)mem + CHAN_RING_HDR_SIZE;
+	ep->v.mask = capacity - 1;
+	ep->v.shift = (uint32_t)__builtin_ctz(capacity);
+	ep->v.slot_size = chan_ring_slot_size(msg_size);
+	ep->v.msg_size = msg_size;
+	ep->ks = &ep->v.hdr->kstate;
+	ep->map_gen = atomic_load_explicit(&chan_fork_gen,
+					   memory_order_relaxed);
+	ep->map = mem;
+	*epp = ep;
+	return 0;
 }
 
 int chan_ep_open_typed(struct chan_ep **epp, uint32_t id, unsigned int roles,
@@ -511,10 +543,10 @@ int chan_ep_close(struct chan_ep *ep)
 	if (!ep)
 		return -EINVAL;
 	/* A child of fork() does not have its parent's mapping. */
-	if (chan_ep_fast(ep))
+	if (chan_ep_fast(ep) && ep->owns_map)
 		munmap(ep->map, ep->map_size);
 	errno = saved;
-	ret = chan_close(ep->fd);
+	ret = ep->fd >= 0 ? chan_close(ep->fd) : 0;
 	free(ep);
 	return ret;
 }

@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * For the native ring benchmark only (bench/native), which measures
+ * libchan's fast path itself without a kernel: a handle over memory laid
+ * out as a mappable ring (a CHAN_RING_HDR_SIZE header, then the slots),
+ * with no channel fd. It is in the static library but not in
+ * libchan.map, so the shared library does not export it.
+ */
+#ifndef LIBCHAN_BENCH_H
+#define LIBCHAN_BENCH_H
+
+#include <stdint.h>
+
+struct chan_ep;
+
+/*
+ * A handle on the ring at @mem for @roles, claiming with @token (2..65535).
+ * Nothing sleeps in a kernel on such a ring, so no wake-up is ever asked;
+ * where the fast path would enter the kernel (a full or empty ring for a
+ * caller that would wait), it fails instead (the fd is -1).
+ */
+int chan_ep_attach_ring(struct chan_ep **epp, void *mem, uint32_t msg_size,
+			uint32_t capacity, unsigned int roles, uint32_t token);
+
+#endif /* LIBCHAN_BENCH_H */
