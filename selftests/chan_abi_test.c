@@ -221,16 +221,8 @@ FIXTURE_SETUP(abi)
 
 FIXTURE_TEARDOWN(abi)
 {
-	int i;
-
-	for (i = 0; i < self->ncreated; i++)
-		ct_destroy(self->dev, self->created[i]);
-	if (self->chfd >= 0)
-		close(self->chfd);
-	if (self->id)
-		ct_destroy(self->dev, self->id);
-	if (self->dev >= 0)
-		close(self->dev);
+	ct_abi_cleanup(self->dev, self->chfd, self->id, self->created,
+		       self->ncreated);
 	if (self->area && self->area != MAP_FAILED)
 		munmap(self->area, 2 * PAGE);
 }
@@ -239,100 +231,20 @@ FIXTURE_TEARDOWN(abi)
 static void abi_fill(FIXTURE_DATA(abi) *self,
 		     const FIXTURE_VARIANT(abi) *variant, void *arg)
 {
-	memset(arg, 0, variant->size);
-	switch (variant->cmd) {
-	case CHAN_IOC_CREATE: {
-		struct chan_create *c = arg;
+	const struct ct_abi_target t = {
+		.id = self->id,
+		.on_fd = variant->on_chan_fd,
+		.chfd = self->chfd,
+		.name = self->name,
+		.sbuf = "abc",
+		.slen = 3,
+		.rbuf = self->rbuf,
+		.rlen = sizeof(self->rbuf),
+		.destroy_id = self->id,
+		.iov = &self->iov,
+	};
 
-		c->msg_size = 8;
-		c->capacity = 2;
-		c->mode = 0600;
-		break;
-	}
-	case CHAN_IOC_OPEN: {
-		struct chan_open *o = arg;
-
-		o->id = self->id;
-		o->roles = CHAN_ROLE_SEND | CHAN_ROLE_RECV;
-		break;
-	}
-	case CHAN_IOC_SEND: {
-		struct chan_msg *m = arg;
-
-		m->id = variant->on_chan_fd ? 0 : self->id;
-		m->len = 3;
-		m->buf = (uintptr_t)"abc";
-		m->flags = CHAN_MSG_NONBLOCK;
-		break;
-	}
-	case CHAN_IOC_RECV: {
-		struct chan_msg *m = arg;
-
-		m->id = variant->on_chan_fd ? 0 : self->id;
-		m->len = sizeof(self->rbuf);
-		m->buf = (uintptr_t)self->rbuf;
-		m->flags = CHAN_MSG_NONBLOCK;
-		break;
-	}
-	case CHAN_IOC_DESTROY: {
-		struct chan_destroy *d = arg;
-
-		d->id = self->id;
-		break;
-	}
-	case CHAN_IOC_INFO: {
-		struct chan_info *i = arg;
-
-		i->id = variant->on_chan_fd ? 0 : self->id;
-		break;
-	}
-	case CHAN_IOC_LOOKUP: {
-		struct chan_lookup *l = arg;
-
-		memcpy(l->name, self->name, sizeof(l->name));
-		break;
-	}
-	case CHAN_IOC_WAKE: {
-		struct chan_wake *w = arg;
-
-		w->id = variant->on_chan_fd ? 0 : self->id;
-		w->roles = CHAN_ROLE_SEND | CHAN_ROLE_RECV;
-		break;
-	}
-	case CHAN_IOC_SEND_BATCH:
-	case CHAN_IOC_RECV_BATCH: {
-		struct chan_batch *b = arg;
-
-		b->id = variant->on_chan_fd ? 0 : self->id;
-		b->count = 1;
-		b->vec = (uintptr_t)&self->iov;
-		b->flags = CHAN_MSG_NONBLOCK;
-		memset(&self->iov, 0, sizeof(self->iov));
-		if (variant->cmd == CHAN_IOC_SEND_BATCH) {
-			self->iov.buf = (uintptr_t)"abc";
-			self->iov.len = 3;
-		} else {
-			self->iov.buf = (uintptr_t)self->rbuf;
-			self->iov.len = sizeof(self->rbuf);
-		}
-		break;
-	}
-	case CHAN_IOC_CALL: {
-		struct chan_call *c = arg;
-
-		/* A request to the channel itself, whose reply is queued. */
-		c->id = variant->on_chan_fd ? 0 : self->id;
-		c->reply_id = variant->on_chan_fd ? 0 : self->id;
-		c->reply_fd = variant->on_chan_fd ? self->chfd : -1;
-		c->send_buf = (uintptr_t)"abc";
-		c->send_len = 3;
-		c->recv_buf = (uintptr_t)self->rbuf;
-		c->recv_len = sizeof(self->rbuf);
-		c->flags = CHAN_MSG_NONBLOCK;
-		break;
-	}
-	}
-	((uint32_t *)arg)[0] = variant->size;
+	ct_abi_fill(variant->cmd, variant->size, &t, arg);
 }
 
 static int abi_call(FIXTURE_DATA(abi) *self,

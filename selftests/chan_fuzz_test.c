@@ -1415,16 +1415,8 @@ FIXTURE_SETUP(fuzz_abi)
 
 FIXTURE_TEARDOWN(fuzz_abi)
 {
-	int i;
-
-	for (i = 0; i < self->ncreated; i++)
-		ct_destroy(self->dev, self->created[i]);
-	if (self->chfd >= 0)
-		close(self->chfd);
-	if (self->id)
-		ct_destroy(self->dev, self->id);
-	if (self->dev >= 0)
-		close(self->dev);
+	ct_abi_cleanup(self->dev, self->chfd, self->id, self->created,
+		       self->ncreated);
 }
 
 /*
@@ -1434,61 +1426,31 @@ FIXTURE_TEARDOWN(fuzz_abi)
  */
 static void abi_fill(FIXTURE_DATA(fuzz_abi) *self, int k, void *out)
 {
-	memset(out, 0, kcmd[k].size);
-	*(uint32_t *)out = kcmd[k].size;
+	struct ct_abi_target t = {
+		.id = self->id,
+		.on_fd = kcmd[k].on_fd,
+		.chfd = self->chfd,
+		.name = self->name,
+		.sbuf = &self->payload,
+		.slen = 8,
+		.rbuf = &self->payload,
+		.rlen = 8,
+	};
+
 	self->victim = 0;
 	switch (k) {
-	case K_CREATE: {
-		struct chan_create *c = out;
-
-		c->msg_size = 8;
-		c->capacity = 2;
-		c->mode = 0600;
-		break;
-	}
-	case K_OPEN: {
-		struct chan_open *o = out;
-
-		o->id = self->id;
-		o->roles = CHAN_ROLE_SEND | CHAN_ROLE_RECV;
-		break;
-	}
 	case K_RECV_ID:
 	case K_RECV_FD:
 		/* Something to receive. */
 		ct_send(self->chfd, 0, &self->payload, 8, CHAN_MSG_NONBLOCK, 0);
-		/* fall through */
-	case K_SEND_ID:
-	case K_SEND_FD: {
-		struct chan_msg *m = out;
-
-		m->flags = CHAN_MSG_NONBLOCK;
-		m->id = kcmd[k].on_fd ? 0 : self->id;
-		m->len = 8;
-		m->buf = (uintptr_t)&self->payload;
 		break;
-	}
-	case K_DESTROY: {
-		struct chan_destroy *d = out;
-
+	case K_DESTROY:
 		if (ct_create_simple(self->dev, 8, 1, &self->victim))
 			self->victim = 0;
-		d->id = self->victim;
+		t.destroy_id = self->victim;
 		break;
 	}
-	case K_INFO_ID: {
-		struct chan_info *i = out;
-
-		i->id = self->id;
-		break;
-	}
-	case K_LOOKUP: {
-		struct chan_lookup *l = out;
-
-		memcpy(l->name, self->name, strlen(self->name));
-		break;
-	}
-	}
+	ct_abi_fill(kcmd[k].cmd, kcmd[k].size, &t, out);
 }
 
 /*

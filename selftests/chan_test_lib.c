@@ -536,6 +536,121 @@ int ct_poll_now(int fd, short events)
 	return ret ? p.revents : 0;
 }
 
+/* ---- a valid argument for each ioctl ---- */
+
+void ct_abi_fill(unsigned long cmd, size_t size,
+		 const struct ct_abi_target *t, void *arg)
+{
+	uint32_t id = t->on_fd ? 0 : t->id;
+
+	memset(arg, 0, size);
+	switch (cmd) {
+	case CHAN_IOC_CREATE: {
+		struct chan_create *c = arg;
+
+		c->msg_size = 8;
+		c->capacity = 2;
+		c->mode = 0600;
+		break;
+	}
+	case CHAN_IOC_OPEN: {
+		struct chan_open *o = arg;
+
+		o->id = t->id;
+		o->roles = CHAN_ROLE_SEND | CHAN_ROLE_RECV;
+		break;
+	}
+	case CHAN_IOC_SEND:
+	case CHAN_IOC_RECV: {
+		struct chan_msg *m = arg;
+
+		m->id = id;
+		if (cmd == CHAN_IOC_SEND) {
+			m->len = t->slen;
+			m->buf = (uintptr_t)t->sbuf;
+		} else {
+			m->len = t->rlen;
+			m->buf = (uintptr_t)t->rbuf;
+		}
+		m->flags = CHAN_MSG_NONBLOCK;
+		break;
+	}
+	case CHAN_IOC_DESTROY: {
+		struct chan_destroy *d = arg;
+
+		d->id = t->destroy_id;
+		break;
+	}
+	case CHAN_IOC_INFO: {
+		struct chan_info *i = arg;
+
+		i->id = id;
+		break;
+	}
+	case CHAN_IOC_LOOKUP: {
+		struct chan_lookup *l = arg;
+
+		memcpy(l->name, t->name, strnlen(t->name, sizeof(l->name)));
+		break;
+	}
+	case CHAN_IOC_WAKE: {
+		struct chan_wake *w = arg;
+
+		w->id = id;
+		w->roles = CHAN_ROLE_SEND | CHAN_ROLE_RECV;
+		break;
+	}
+	case CHAN_IOC_SEND_BATCH:
+	case CHAN_IOC_RECV_BATCH: {
+		struct chan_batch *b = arg;
+
+		b->id = id;
+		b->count = 1;
+		b->vec = (uintptr_t)t->iov;
+		b->flags = CHAN_MSG_NONBLOCK;
+		memset(t->iov, 0, sizeof(*t->iov));
+		if (cmd == CHAN_IOC_SEND_BATCH) {
+			t->iov->buf = (uintptr_t)t->sbuf;
+			t->iov->len = t->slen;
+		} else {
+			t->iov->buf = (uintptr_t)t->rbuf;
+			t->iov->len = t->rlen;
+		}
+		break;
+	}
+	case CHAN_IOC_CALL: {
+		struct chan_call *c = arg;
+
+		/* A request to the channel itself, whose reply is queued. */
+		c->id = id;
+		c->reply_id = id;
+		c->reply_fd = t->on_fd ? t->chfd : -1;
+		c->send_buf = (uintptr_t)t->sbuf;
+		c->send_len = t->slen;
+		c->recv_buf = (uintptr_t)t->rbuf;
+		c->recv_len = t->rlen;
+		c->flags = CHAN_MSG_NONBLOCK;
+		break;
+	}
+	}
+	((uint32_t *)arg)[0] = size;
+}
+
+void ct_abi_cleanup(int dev, int chfd, uint32_t id,
+		    const uint32_t *created, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		ct_destroy(dev, created[i]);
+	if (chfd >= 0)
+		close(chfd);
+	if (id)
+		ct_destroy(dev, id);
+	if (dev >= 0)
+		close(dev);
+}
+
 /* ---- one blocking operation in a child process ---- */
 
 int ct_op_run(const struct ct_op *op)

@@ -198,6 +198,41 @@ bool ct_has_nonblock(int fd);
 /* poll one fd with a zero timeout; returns revents (or -1). */
 int ct_poll_now(int fd, short events);
 
+/* ---- a valid argument for each ioctl (chan_abi_test, chan_fuzz_test) ---- */
+
+/*
+ * What differs between the callers of ct_abi_fill(): the channel the
+ * call names, whether it goes to the channel's fd (its id field is then
+ * 0), the buffers a SEND sends from and a RECV receives into, and the
+ * channel a DESTROY destroys.  A batch of one uses *iov.
+ */
+struct ct_abi_target {
+	uint32_t id;
+	bool on_fd;
+	int chfd;		/* the channel's SEND|RECV fd, for CALL's reply */
+	const char *name;	/* the channel's name, for LOOKUP */
+	const void *sbuf;
+	uint32_t slen;
+	void *rbuf;
+	uint32_t rlen;
+	uint32_t destroy_id;
+	struct chan_iov *iov;
+};
+
+/*
+ * Write a valid argument of cmd at arg: size bytes, zeroed, then the
+ * fields the command needs and the size in the first word.
+ */
+void ct_abi_fill(unsigned long cmd, size_t size,
+		 const struct ct_abi_target *t, void *arg);
+
+/*
+ * Undo an ABI fixture: destroy the n channels in created[] and the
+ * channel id (unless 0), close chfd and dev (unless negative).
+ */
+void ct_abi_cleanup(int dev, int chfd, uint32_t id,
+		    const uint32_t *created, int n);
+
 /* ---- one blocking operation in a child process ---- */
 
 enum ct_op_kind {
