@@ -1916,27 +1916,19 @@ TEST_F(disc, drain_then_epipe)
  */
 TEST_F(disc, blocked_receiver_woken_with_epipe)
 {
-	struct ct_op op = {
-		.kind = CT_OP_RECV, .fd = self->rfd,
-		.nclose = 1, .close_fd = { self->sfd },
-	};
 	uint64_t *got = ct_shared_alloc(4096);
+	struct ct_waiters w = {
+		.op = {
+			.kind = CT_OP_RECV, .fd = self->rfd,
+			.nclose = 1, .close_fd = { self->sfd },
+		},
+		.dev = self->dev, .id = self->id, .n_fd = 1, .n_id = 1,
+		.id_result = got,
+	};
 	uint64_t v = 31;
 
 	ASSERT_NE(NULL, got);
-	self->pid[0] = ct_op_spawn(&op);
-	op.fd = self->dev;
-	op.id = self->id;
-	op.result = got;
-	self->pid[1] = ct_op_spawn(&op);
-	op.kind = CT_OP_READ;
-	op.fd = self->rfd;
-	op.id = 0;
-	op.result = NULL;
-	self->pid[2] = ct_op_spawn(&op);
-	ASSERT_TRUE(ct_wait_blocked(self->pid[0], SYS_ioctl, WAIT_MS));
-	ASSERT_TRUE(ct_wait_blocked(self->pid[1], SYS_ioctl, WAIT_MS));
-	ASSERT_TRUE(ct_wait_blocked(self->pid[2], SYS_read, WAIT_MS));
+	ASSERT_EQ(3, ct_spawn_waiters(&w, self->pid, WAIT_MS));
 	ASSERT_OK(close(self->sfd));
 	self->sfd = -1;
 	EXPECT_EQ(EPIPE, ct_reap(&self->pid[0], WAIT_MS));
@@ -1979,28 +1971,20 @@ TEST_F(disc, senders_epipe_without_receivers)
  */
 TEST_F(disc, blocked_sender_woken_with_epipe)
 {
-	struct ct_op op = {
-		.kind = CT_OP_SEND, .fd = self->sfd,
-		.nclose = 1, .close_fd = { self->rfd },
+	struct ct_waiters w = {
+		.op = {
+			.kind = CT_OP_SEND, .fd = self->sfd,
+			.nclose = 1, .close_fd = { self->rfd },
+		},
+		.dev = self->dev, .id = self->id, .n_fd = 1, .n_id = 1,
+		.id_value = 77,
 	};
 	uint64_t v;
 	uint32_t len;
 
 	for (v = 0; v < IO_CAPACITY; v++)
 		ASSERT_OK(ct_send(self->sfd, 0, &v, sizeof(v), 0, 0));
-	self->pid[0] = ct_op_spawn(&op);
-	op.fd = self->dev;
-	op.id = self->id;
-	op.value = 77;
-	self->pid[1] = ct_op_spawn(&op);
-	op.kind = CT_OP_WRITE;
-	op.fd = self->sfd;
-	op.id = 0;
-	op.value = 0;
-	self->pid[2] = ct_op_spawn(&op);
-	ASSERT_TRUE(ct_wait_blocked(self->pid[0], SYS_ioctl, WAIT_MS));
-	ASSERT_TRUE(ct_wait_blocked(self->pid[1], SYS_ioctl, WAIT_MS));
-	ASSERT_TRUE(ct_wait_blocked(self->pid[2], SYS_write, WAIT_MS));
+	ASSERT_EQ(3, ct_spawn_waiters(&w, self->pid, WAIT_MS));
 	ASSERT_OK(close(self->rfd));
 	self->rfd = -1;
 	EXPECT_EQ(EPIPE, ct_reap(&self->pid[0], WAIT_MS));

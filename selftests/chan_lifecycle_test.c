@@ -48,81 +48,51 @@ FIXTURE_TEARDOWN(destroy)
 }
 
 /*
- * Receivers asleep on an empty channel in every way one can sleep there:
- * three on the RECV endpoint, two by ID, one in read(2). All get EIDRM.
+ * Waiters asleep in every way one can sleep there: three on the endpoint,
+ * two by ID, one in read(2) or write(2); receivers on the empty channel
+ * (kind CT_OP_RECV), senders on the full one (CT_OP_SEND). DESTROY wakes
+ * them all with EIDRM and discards what was queued.
  */
-TEST_F(destroy, wakes_blocked_receivers)
+static void destroy_wakes(struct __test_metadata *_metadata,
+			  FIXTURE_DATA(destroy) *self, int kind)
 {
-	struct ct_op op = { .kind = CT_OP_RECV, .fd = self->rfd };
-	struct chan_info info;
-	int i, n = 0;
-
-	for (i = 0; i < 3; i++)
-		self->pid[n++] = ct_op_spawn(&op);
-	op.fd = self->dev;
-	op.id = self->id;
-	for (i = 0; i < 2; i++)
-		self->pid[n++] = ct_op_spawn(&op);
-	op.kind = CT_OP_READ;
-	op.fd = self->rfd;
-	op.id = 0;
-	self->pid[n++] = ct_op_spawn(&op);
-	for (i = 0; i < n; i++) {
-		ASSERT_LT(0, self->pid[i]);
-		ASSERT_TRUE(ct_wait_blocked(self->pid[i], i == n - 1 ?
-					    SYS_read : SYS_ioctl, WAIT_MS));
-	}
-	ASSERT_OK(ct_destroy(self->dev, self->id));
-	for (i = 0; i < n; i++) {
-		int rc = ct_reap(&self->pid[i], WAIT_MS);
-
-		if (rc != EIDRM)
-			TH_LOG("receiver %d", i);
-		EXPECT_EQ(EIDRM, rc);
-	}
-	ASSERT_OK(ct_info(self->rfd, 0, 0, &info));
-	EXPECT_NE(0U, info.state & CHAN_STATE_DESTROYED);
-	EXPECT_EQ(0U, info.discarded);
-}
-
-/* The same for senders asleep on a full channel. */
-TEST_F(destroy, wakes_blocked_senders)
-{
-	struct ct_op op = { .kind = CT_OP_SEND, .fd = self->sfd };
+	bool send = kind == CT_OP_SEND;
+	struct ct_waiters w = {
+		.op = { .kind = kind, .fd = send ? self->sfd : self->rfd },
+		.dev = self->dev, .id = self->id, .n_fd = 3, .n_id = 2,
+	};
+	uint32_t queued = send ? LC_CAPACITY : 0;
 	struct chan_info info;
 	uint64_t v;
-	int i, n = 0;
+	int i, n;
 
-	for (v = 0; v < LC_CAPACITY; v++)
+	for (v = 0; v < queued; v++)
 		ASSERT_OK(ct_send(self->sfd, 0, &v, sizeof(v), 0, 0));
-	for (i = 0; i < 3; i++)
-		self->pid[n++] = ct_op_spawn(&op);
-	op.fd = self->dev;
-	op.id = self->id;
-	for (i = 0; i < 2; i++)
-		self->pid[n++] = ct_op_spawn(&op);
-	op.kind = CT_OP_WRITE;
-	op.fd = self->sfd;
-	op.id = 0;
-	self->pid[n++] = ct_op_spawn(&op);
-	for (i = 0; i < n; i++) {
-		ASSERT_LT(0, self->pid[i]);
-		ASSERT_TRUE(ct_wait_blocked(self->pid[i], i == n - 1 ?
-					    SYS_write : SYS_ioctl, WAIT_MS));
-	}
+	n = ct_spawn_waiters(&w, self->pid, WAIT_MS);
+	ASSERT_EQ(6, n);
 	ASSERT_OK(ct_destroy(self->dev, self->id));
 	for (i = 0; i < n; i++) {
 		int rc = ct_reap(&self->pid[i], WAIT_MS);
 
 		if (rc != EIDRM)
-			TH_LOG("sender %d", i);
+			TH_LOG("%s %d", send ? "sender" : "receiver", i);
 		EXPECT_EQ(EIDRM, rc);
 	}
-	ASSERT_OK(ct_info(self->sfd, 0, 0, &info));
+	ASSERT_OK(ct_info(w.op.fd, 0, 0, &info));
 	EXPECT_NE(0U, info.state & CHAN_STATE_DESTROYED);
-	EXPECT_EQ(LC_CAPACITY, info.discarded);
-	EXPECT_EQ(LC_CAPACITY, info.sent);
+	EXPECT_EQ(queued, info.discarded);
+	EXPECT_EQ(queued, info.sent);
 	EXPECT_EQ(0U, info.depth);
+}
+
+TEST_F(destroy, wakes_blocked_receivers)
+{
+	destroy_wakes(_metadata, self, CT_OP_RECV);
+}
+
+TEST_F(destroy, wakes_blocked_senders)
+{
+	destroy_wakes(_metadata, self, CT_OP_SEND);
 }
 
 /* Waiters with timeouts and in both roles on two channels at once. */

@@ -706,6 +706,36 @@ pid_t ct_op_spawn(const struct ct_op *op)
 	return pid;
 }
 
+int ct_spawn_waiters(const struct ct_waiters *w, pid_t *pid,
+		     unsigned int timeout_ms)
+{
+	bool send = w->op.kind == CT_OP_SEND;
+	struct ct_op op = w->op;
+	int i, n = 0;
+
+	for (i = 0; i < w->n_fd; i++)
+		pid[n++] = ct_op_spawn(&op);
+	op.fd = w->dev;
+	op.id = w->id;
+	op.value = w->id_value;
+	op.result = w->id_result;
+	for (i = 0; i < w->n_id; i++)
+		pid[n++] = ct_op_spawn(&op);
+	op = w->op;
+	op.kind = send ? CT_OP_WRITE : CT_OP_READ;
+	pid[n++] = ct_op_spawn(&op);
+	for (i = 0; i < n; i++) {
+		long nr = i < n - 1 ? SYS_ioctl : send ? SYS_write : SYS_read;
+
+		if (pid[i] <= 0 || !ct_wait_blocked(pid[i], nr, timeout_ms)) {
+			fprintf(stderr, "# waiter %d of %d did not block\n",
+				i, n);
+			return -1;
+		}
+	}
+	return n;
+}
+
 int ct_reap(pid_t *slot, unsigned int timeout_ms)
 {
 	int ret = ct_wait_exit(*slot, timeout_ms);

@@ -265,6 +265,30 @@ int ct_op_run(const struct ct_op *op);
 pid_t ct_op_spawn(const struct ct_op *op);
 
 /*
+ * Waiters of one direction asleep in every way one can sleep there:
+ * n_fd children doing op (CT_OP_RECV or CT_OP_SEND on an endpoint), n_id
+ * doing it by ID on dev (sending id_value, receiving into id_result),
+ * then one in read(2) or write(2) on op's endpoint.
+ */
+struct ct_waiters {
+	struct ct_op op;
+	int dev;
+	uint32_t id;
+	int n_fd, n_id;
+	uint64_t id_value;
+	uint64_t *id_result;
+};
+
+/*
+ * Spawn w's waiters into pid[] (in the order above) and wait until each
+ * is asleep in its call. Returns how many, or -1 when one could not be
+ * spawned or did not block within timeout_ms (what was spawned is in
+ * pid[], for the caller to reap).
+ */
+int ct_spawn_waiters(const struct ct_waiters *w, pid_t *pid,
+		     unsigned int timeout_ms);
+
+/*
  * Children a test must not leave behind: reap one with ct_reap() (which
  * clears its slot), kill the rest with ct_reap_all() in the teardown.
  */
