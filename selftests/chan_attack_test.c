@@ -1225,6 +1225,24 @@ static void *race_racer(void *arg)
 	return NULL;
 }
 
+/*
+ * In a racing child: run the three threads fn[] on arg for secs seconds,
+ * then tell them to stop and wait for them.
+ */
+static void at_run_threads(void *(*const fn[3])(void *), void *arg,
+			   volatile int *stop, unsigned int secs)
+{
+	pthread_t t[3];
+	int i;
+
+	for (i = 0; i < 3; i++)
+		C_TRUE(!pthread_create(&t[i], NULL, fn[i], arg), "thread");
+	ct_sleep_ms(secs * 1000);
+	*stop = 1;
+	for (i = 0; i < 3; i++)
+		pthread_join(t[i], NULL);
+}
+
 /* Opens and closes whatever it finds: the close of an armed one destroys. */
 static void *race_walker(void *arg)
 {
@@ -1270,18 +1288,13 @@ TEST_F_TIMEOUT(race, create_vs_destroy, 600)
 	self->c.pid[0] = at_fork(0);
 	ASSERT_LE(0, self->c.pid[0]);
 	if (self->c.pid[0] == 0) {
-		pthread_t t[3];
+		void *(*const fn[3])(void *) = {
+			race_creator, race_racer, race_walker,
+		};
 		struct chan_info info;
 		int dev = at_fresh_ns(UID_A);
 
-		C_TRUE(!pthread_create(&t[0], NULL, race_creator, rc), "thread");
-		C_TRUE(!pthread_create(&t[1], NULL, race_racer, rc), "thread");
-		C_TRUE(!pthread_create(&t[2], NULL, race_walker, rc), "thread");
-		ct_sleep_ms(secs * 1000);
-		rc->stop = 1;
-		pthread_join(t[0], NULL);
-		pthread_join(t[1], NULL);
-		pthread_join(t[2], NULL);
+		at_run_threads(fn, rc, &rc->stop, secs);
 		while (!ct_info(dev, 1, CHAN_INFO_NEXT, &info))
 			C_OK(ct_destroy(dev, info.id));
 		_exit(0);
@@ -1626,21 +1639,16 @@ TEST_F_TIMEOUT(autodestroy, open_vs_last_close, 600)
 	self->c.pid[0] = at_fork(0);
 	ASSERT_LE(0, self->c.pid[0]);
 	if (self->c.pid[0] == 0) {
+		void *(*const fn[3])(void *) = {
+			adrace_closer, adrace_opener, adrace_opener,
+		};
 		int dev = at_fresh_ns(UID_A);
-		pthread_t t[3];
 		uint32_t id = 0;
 
 		C_OK(ct_create(dev, 8, 1, 0600, CHAN_CREATE_AUTODESTROY, 0,
 			       NULL, &id));
 		rc->id = id;
-		C_TRUE(!pthread_create(&t[0], NULL, adrace_closer, rc), "thread");
-		C_TRUE(!pthread_create(&t[1], NULL, adrace_opener, rc), "thread");
-		C_TRUE(!pthread_create(&t[2], NULL, adrace_opener, rc), "thread");
-		ct_sleep_ms(secs * 1000);
-		rc->stop = 1;
-		pthread_join(t[0], NULL);
-		pthread_join(t[1], NULL);
-		pthread_join(t[2], NULL);
+		at_run_threads(fn, rc, &rc->stop, secs);
 		_exit(0);
 	}
 	ASSERT_EQ(0, at_child(_metadata, &self->c.pid[0], 0,
