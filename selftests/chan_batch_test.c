@@ -150,10 +150,7 @@ FIXTURE_SETUP(batch)
 	self->dev = ct_dev_open();
 	ASSERT_LE(0, self->dev);
 	ASSERT_OK(ct_create_simple(self->dev, B_MSG_SIZE, B_CAP, &self->id));
-	self->sfd = ct_open(self->dev, self->id, CHAN_ROLE_SEND, 0, 0);
-	self->rfd = ct_open(self->dev, self->id, CHAN_ROLE_RECV, 0, 0);
-	ASSERT_LE(0, self->sfd);
-	ASSERT_LE(0, self->rfd);
+	ASSERT_OK(ct_open_pair(self->dev, self->id, &self->sfd, &self->rfd));
 	self->res = ct_shared_alloc(4096);
 	ASSERT_NE(NULL, self->res);
 	signal(SIGPIPE, SIG_IGN);
@@ -1140,10 +1137,7 @@ FIXTURE_SETUP(roles)
 	self->dev = ct_dev_open();
 	ASSERT_LE(0, self->dev);
 	ASSERT_OK(ct_create_simple(self->dev, B_MSG_SIZE, B_CAP, &self->id));
-	self->sfd = ct_open(self->dev, self->id, CHAN_ROLE_SEND, 0, 0);
-	self->rfd = ct_open(self->dev, self->id, CHAN_ROLE_RECV, 0, 0);
-	ASSERT_LE(0, self->sfd);
-	ASSERT_LE(0, self->rfd);
+	ASSERT_OK(ct_open_pair(self->dev, self->id, &self->sfd, &self->rfd));
 }
 
 FIXTURE_TEARDOWN(roles)
@@ -1351,10 +1345,7 @@ TEST_F_TIMEOUT(big, messages_through_shared_fds, 300)
 	dev = ct_dev_open();
 	ASSERT_LE(0, dev);
 	ASSERT_OK(ct_create_simple(dev, BIG_MSG, 4, &id));
-	sfd = ct_open(dev, id, CHAN_ROLE_SEND, 0, 0);
-	rfd = ct_open(dev, id, CHAN_ROLE_RECV, 0, 0);
-	ASSERT_LE(0, sfd);
-	ASSERT_LE(0, rfd);
+	ASSERT_OK(ct_open_pair(dev, id, &sfd, &rfd));
 	memset(snd, 0, sizeof(snd));
 	memset(rcv, 0, sizeof(rcv));
 	for (i = 0; i < BIG_THREADS; i++) {

@@ -49,22 +49,40 @@ FIXTURE_VARIANT_ADD(io, id) {
 };
 
 /*
- * The setup of the io and sig fixtures: /dev/chan, a channel of
- * IO_MSG_SIZE x IO_CAPACITY, a sender and a receiver endpoint, a shared
- * page for children's results. Returns false if any of it failed.
+ * The setup of the fixtures below: /dev/chan, a channel of IO_MSG_SIZE x
+ * IO_CAPACITY, a sender and a receiver endpoint (unless sfd is NULL), a
+ * shared page for children's results (unless shared is NULL). Returns
+ * false if any of it failed.
  */
 static bool io_chan_setup(int *dev, uint32_t *id, int *sfd, int *rfd,
 			  void **shared)
 {
-	*sfd = *rfd = -1;
+	bool ok = true;
+
 	*dev = ct_dev_open();
 	if (*dev < 0 || ct_create_simple(*dev, IO_MSG_SIZE, IO_CAPACITY, id))
 		return false;
-	*sfd = ct_open(*dev, *id, CHAN_ROLE_SEND, 0, 0);
-	*rfd = ct_open(*dev, *id, CHAN_ROLE_RECV, 0, 0);
-	*shared = ct_shared_alloc(4096);
+	if (sfd)
+		ok = !ct_open_pair(*dev, *id, sfd, rfd);
+	if (shared) {
+		*shared = ct_shared_alloc(4096);
+		ok = ok && *shared;
+	}
 	signal(SIGPIPE, SIG_IGN);
-	return *sfd >= 0 && *rfd >= 0 && *shared;
+	return ok;
+}
+
+/* Their teardown; an endpoint already closed is -1. */
+static void io_chan_teardown(pid_t *pid, int dev, uint32_t id, int sfd,
+			     int rfd)
+{
+	ct_reap_all(pid, CT_MAX_CHILDREN);
+	if (sfd >= 0)
+		close(sfd);
+	if (rfd >= 0)
+		close(rfd);
+	ct_destroy(dev, id);
+	close(dev);
 }
 
 FIXTURE_SETUP(io)
@@ -75,11 +93,7 @@ FIXTURE_SETUP(io)
 
 FIXTURE_TEARDOWN(io)
 {
-	ct_reap_all(self->pid, CT_MAX_CHILDREN);
-	close(self->sfd);
-	close(self->rfd);
-	ct_destroy(self->dev, self->id);
-	close(self->dev);
+	io_chan_teardown(self->pid, self->dev, self->id, self->sfd, self->rfd);
 }
 
 /* Send on the variant's path: the SEND endpoint or /dev/chan by ID. */
@@ -264,9 +278,7 @@ TEST_F(io, timeout_not_reached)
 	op.flags = CHAN_MSG_TIMEOUT;
 	op.timeout_ns = 600 * CT_SEC;
 	op.result = self->shared;
-	self->pid[0] = ct_op_spawn(&op);
-	ASSERT_LT(0, self->pid[0]);
-	ASSERT_TRUE(ct_wait_blocked(self->pid[0], SYS_ioctl, WAIT_MS));
+	ASSERT_OK(ct_op_spawn_blocked(&op, &self->pid[0], SYS_ioctl, WAIT_MS));
 	ASSERT_OK(io_send(self, variant, &v, sizeof(v), 0, 0));
 	ASSERT_EQ(0, ct_reap(&self->pid[0], WAIT_MS));
 	EXPECT_EQ(42U, self->shared[0]);
@@ -280,9 +292,7 @@ TEST_F(io, blocked_recv_woken_by_send)
 	uint64_t v = 7;
 
 	op.result = self->shared;
-	self->pid[0] = ct_op_spawn(&op);
-	ASSERT_LT(0, self->pid[0]);
-	ASSERT_TRUE(ct_wait_blocked(self->pid[0], SYS_ioctl, WAIT_MS));
+	ASSERT_OK(ct_op_spawn_blocked(&op, &self->pid[0], SYS_ioctl, WAIT_MS));
 	ASSERT_OK(ct_info(self->dev, self->id, 0, &info));
 	EXPECT_LE(1U, info.recv_waits);
 	/* the wake-up comes from the other path than the sleeper's */
@@ -305,9 +315,7 @@ TEST_F(io, blocked_send_woken_by_recv)
 
 	io_fill(_metadata, self, variant);
 	op.value = 1000;
-	self->pid[0] = ct_op_spawn(&op);
-	ASSERT_LT(0, self->pid[0]);
-	ASSERT_TRUE(ct_wait_blocked(self->pid[0], SYS_ioctl, WAIT_MS));
+	ASSERT_OK(ct_op_spawn_blocked(&op, &self->pid[0], SYS_ioctl, WAIT_MS));
 	ASSERT_OK(ct_info(self->dev, self->id, 0, &info));
 	EXPECT_LE(1U, info.send_waits);
 	EXPECT_EQ(IO_CAPACITY, info.depth);
@@ -325,11 +333,47 @@ TEST_F(io, blocked_send_woken_by_recv)
 	}
 }
 
+/*
+ * After the j-th wake of three waiters in pid[]: wait until j have
+ * finished, then a while longer to see that no more did, reaping them.
+ * A receiver's value (in shared[i]) is added to *got_mask as a bit.
+ */
+static void io_wait_woken(struct __test_metadata *_metadata,
+			  FIXTURE_DATA(io) *self, int j, int *got_mask)
+{
+	uint64_t t0 = ct_now_ns();
+	int i, done;
+
+	for (;;) {
+		done = 0;
+		for (i = 0; i < 3; i++)
+			if (!self->pid[i] || ct_exited(self->pid[i]))
+				done++;
+		if (done >= j)
+			break;
+		ASSERT_GT(WAIT_MS * CT_MS, ct_now_ns() - t0);
+		ct_sleep_ms(2);
+	}
+	/* and no more than one per wake */
+	ct_sleep_ms(200);
+	done = 0;
+	for (i = 0; i < 3; i++) {
+		if (self->pid[i] && ct_exited(self->pid[i])) {
+			ASSERT_EQ(0, ct_reap(&self->pid[i], WAIT_MS));
+			if (got_mask)
+				*got_mask |= 1 << self->shared[i];
+		}
+		if (!self->pid[i])
+			done++;
+	}
+	ASSERT_EQ(j, done);
+}
+
 /* Three receivers asleep: each message wakes exactly one of them. */
 TEST_F(io, one_message_wakes_one_receiver)
 {
 	struct ct_op op = io_op(self, variant, CT_OP_RECV);
-	int i, j, done, got_mask = 0;
+	int i, j, got_mask = 0;
 	uint64_t v;
 
 	for (i = 0; i < 3; i++) {
@@ -342,33 +386,9 @@ TEST_F(io, one_message_wakes_one_receiver)
 		ASSERT_TRUE(ct_wait_blocked(self->pid[i], SYS_ioctl, WAIT_MS));
 
 	for (j = 1; j <= 3; j++) {
-		uint64_t t0 = ct_now_ns();
-
 		v = j;
 		ASSERT_OK(io_send(self, variant, &v, sizeof(v), 0, 0));
-		/* wait for one more to finish */
-		for (;;) {
-			done = 0;
-			for (i = 0; i < 3; i++)
-				if (!self->pid[i] || ct_exited(self->pid[i]))
-					done++;
-			if (done >= j)
-				break;
-			ASSERT_GT(WAIT_MS * CT_MS, ct_now_ns() - t0);
-			ct_sleep_ms(2);
-		}
-		/* and no more than one per message */
-		ct_sleep_ms(200);
-		done = 0;
-		for (i = 0; i < 3; i++) {
-			if (self->pid[i] && ct_exited(self->pid[i])) {
-				ASSERT_EQ(0, ct_reap(&self->pid[i], WAIT_MS));
-				got_mask |= 1 << self->shared[i];
-			}
-			if (!self->pid[i])
-				done++;
-		}
-		ASSERT_EQ(j, done);
+		io_wait_woken(_metadata, self, j, &got_mask);
 	}
 	EXPECT_EQ(0xe, got_mask);	/* 1, 2 and 3, once each */
 }
@@ -392,29 +412,9 @@ TEST_F(io, one_slot_wakes_one_sender)
 		ASSERT_TRUE(ct_wait_blocked(self->pid[i], SYS_ioctl, WAIT_MS));
 
 	for (j = 1; j <= 3; j++) {
-		uint64_t t0 = ct_now_ns();
-
 		len = sizeof(v);
 		ASSERT_OK(io_recv(self, variant, &v, &len, 0, 0));
-		for (;;) {
-			done = 0;
-			for (i = 0; i < 3; i++)
-				if (!self->pid[i] || ct_exited(self->pid[i]))
-					done++;
-			if (done >= j)
-				break;
-			ASSERT_GT(WAIT_MS * CT_MS, ct_now_ns() - t0);
-			ct_sleep_ms(2);
-		}
-		ct_sleep_ms(200);
-		done = 0;
-		for (i = 0; i < 3; i++) {
-			if (self->pid[i] && ct_exited(self->pid[i]))
-				ASSERT_EQ(0, ct_reap(&self->pid[i], WAIT_MS));
-			if (!self->pid[i])
-				done++;
-		}
-		ASSERT_EQ(j, done);
+		io_wait_woken(_metadata, self, j, NULL);
 		ASSERT_OK(ct_info(self->dev, self->id, 0, &info));
 		EXPECT_EQ(IO_CAPACITY, info.depth);
 	}
@@ -445,9 +445,7 @@ TEST_F(io, eintr_recv)
 	uint64_t v = 5;
 	uint32_t len = sizeof(v);
 
-	self->pid[0] = ct_op_spawn(&op);
-	ASSERT_LT(0, self->pid[0]);
-	ASSERT_TRUE(ct_wait_blocked(self->pid[0], SYS_ioctl, WAIT_MS));
+	ASSERT_OK(ct_op_spawn_blocked(&op, &self->pid[0], SYS_ioctl, WAIT_MS));
 	ASSERT_OK(kill(self->pid[0], SIGUSR1));
 	ASSERT_EQ(EINTR, ct_reap(&self->pid[0], WAIT_MS));
 	/* the interrupted receiver took nothing */
@@ -465,9 +463,7 @@ TEST_F(io, eintr_send)
 
 	io_fill(_metadata, self, variant);
 	op.value = 555;
-	self->pid[0] = ct_op_spawn(&op);
-	ASSERT_LT(0, self->pid[0]);
-	ASSERT_TRUE(ct_wait_blocked(self->pid[0], SYS_ioctl, WAIT_MS));
+	ASSERT_OK(ct_op_spawn_blocked(&op, &self->pid[0], SYS_ioctl, WAIT_MS));
 	ASSERT_OK(kill(self->pid[0], SIGUSR1));
 	ASSERT_EQ(EINTR, ct_reap(&self->pid[0], WAIT_MS));
 	ASSERT_OK(ct_info(self->dev, self->id, 0, &info));
@@ -482,9 +478,7 @@ TEST_F(io, eintr_timed_recv)
 
 	op.flags = CHAN_MSG_TIMEOUT;
 	op.timeout_ns = 600 * CT_SEC;
-	self->pid[0] = ct_op_spawn(&op);
-	ASSERT_LT(0, self->pid[0]);
-	ASSERT_TRUE(ct_wait_blocked(self->pid[0], SYS_ioctl, WAIT_MS));
+	ASSERT_OK(ct_op_spawn_blocked(&op, &self->pid[0], SYS_ioctl, WAIT_MS));
 	ASSERT_OK(kill(self->pid[0], SIGUSR1));
 	ASSERT_EQ(EINTR, ct_reap(&self->pid[0], WAIT_MS));
 }
@@ -901,30 +895,32 @@ TEST_F_TIMEOUT(io, timed_recv_eintr_gives_deadline, 60)
  * An absolute deadline is an input the kernel leaves alone: after EINTR
  * it is unchanged, and an SA_RESTART handler's restart still ends at it.
  */
+static void abstime_recv_interrupt(struct __test_metadata *_metadata,
+				   FIXTURE_DATA(io) *self,
+				   const FIXTURE_VARIANT(io) *variant,
+				   uint64_t deadline, bool restarting)
+{
+	self->pid[0] = timed_recv_spawn(self, variant,
+					CHAN_MSG_TIMEOUT | CHAN_MSG_ABSTIME,
+					deadline, restarting, false);
+	ASSERT_LT(0, self->pid[0]);
+	ASSERT_TRUE(ct_wait_blocked(self->pid[0], SYS_ioctl, WAIT_MS));
+	ASSERT_OK(kill(self->pid[0], restarting ? SIGUSR2 : SIGUSR1));
+	ASSERT_EQ(0, ct_reap(&self->pid[0], WAIT_MS));
+}
+
 TEST_F_TIMEOUT(io, abstime_recv_interrupted_keeps_deadline, 60)
 {
 	struct timed_res *r = (void *)self->shared;
 	uint64_t deadline;
 
 	deadline = ct_now_ns() + 20 * CT_SEC;
-	self->pid[0] = timed_recv_spawn(self, variant,
-					CHAN_MSG_TIMEOUT | CHAN_MSG_ABSTIME,
-					deadline, false, false);
-	ASSERT_LT(0, self->pid[0]);
-	ASSERT_TRUE(ct_wait_blocked(self->pid[0], SYS_ioctl, WAIT_MS));
-	ASSERT_OK(kill(self->pid[0], SIGUSR1));
-	ASSERT_EQ(0, ct_reap(&self->pid[0], WAIT_MS));
+	abstime_recv_interrupt(_metadata, self, variant, deadline, false);
 	EXPECT_EQ(EINTR, r->err);
 	EXPECT_EQ(deadline, r->left);
 
 	deadline = ct_now_ns() + 1500 * CT_MS;
-	self->pid[0] = timed_recv_spawn(self, variant,
-					CHAN_MSG_TIMEOUT | CHAN_MSG_ABSTIME,
-					deadline, true, false);
-	ASSERT_LT(0, self->pid[0]);
-	ASSERT_TRUE(ct_wait_blocked(self->pid[0], SYS_ioctl, WAIT_MS));
-	ASSERT_OK(kill(self->pid[0], SIGUSR2));
-	ASSERT_EQ(0, ct_reap(&self->pid[0], WAIT_MS));
+	abstime_recv_interrupt(_metadata, self, variant, deadline, true);
 	EXPECT_EQ(1U, r->hits);
 	EXPECT_EQ(ETIMEDOUT, r->err);
 	EXPECT_EQ(deadline, r->left);
@@ -939,9 +935,7 @@ TEST_F(io, killed_waiter)
 	uint64_t v = 9;
 	uint32_t len = sizeof(v);
 
-	self->pid[0] = ct_op_spawn(&op);
-	ASSERT_LT(0, self->pid[0]);
-	ASSERT_TRUE(ct_wait_blocked(self->pid[0], SYS_ioctl, WAIT_MS));
+	ASSERT_OK(ct_op_spawn_blocked(&op, &self->pid[0], SYS_ioctl, WAIT_MS));
 	ASSERT_OK(kill(self->pid[0], SIGKILL));
 	ASSERT_EQ(128 + SIGKILL, ct_reap(&self->pid[0], WAIT_MS));
 	ASSERT_OK(io_send(self, variant, &v, sizeof(v), 0, 0));
@@ -1015,11 +1009,7 @@ FIXTURE_SETUP(sig)
 
 FIXTURE_TEARDOWN(sig)
 {
-	ct_reap_all(self->pid, CT_MAX_CHILDREN);
-	close(self->sfd);
-	close(self->rfd);
-	ct_destroy(self->dev, self->id);
-	close(self->dev);
+	io_chan_teardown(self->pid, self->dev, self->id, self->sfd, self->rfd);
 }
 
 /* The blocked call in a child; restarting: SA_RESTART handler for SIGUSR2. */
@@ -1147,18 +1137,12 @@ FIXTURE(ep) {
 
 FIXTURE_SETUP(ep)
 {
-	self->dev = ct_dev_open();
-	ASSERT_LE(0, self->dev);
-	ASSERT_OK(ct_create_simple(self->dev, IO_MSG_SIZE, IO_CAPACITY,
-				   &self->id));
-	signal(SIGPIPE, SIG_IGN);
+	ASSERT_TRUE(io_chan_setup(&self->dev, &self->id, NULL, NULL, NULL));
 }
 
 FIXTURE_TEARDOWN(ep)
 {
-	ct_reap_all(self->pid, CT_MAX_CHILDREN);
-	ct_destroy(self->dev, self->id);
-	close(self->dev);
+	io_chan_teardown(self->pid, self->dev, self->id, -1, -1);
 }
 
 /* A channel fd is a stream of messages: it cannot seek (as a pipe). */
@@ -1181,10 +1165,7 @@ TEST_F(ep, wrong_role_ebadf)
 	uint32_t len = sizeof(v);
 	struct chan_info info;
 
-	sfd = ct_open(self->dev, self->id, CHAN_ROLE_SEND, 0, 0);
-	rfd = ct_open(self->dev, self->id, CHAN_ROLE_RECV, 0, 0);
-	ASSERT_LE(0, sfd);
-	ASSERT_LE(0, rfd);
+	ASSERT_OK(ct_open_pair(self->dev, self->id, &sfd, &rfd));
 	EXPECT_ERRNO(EBADF, ct_send(rfd, 0, &v, sizeof(v), 0, 0));
 	EXPECT_ERRNO(EBADF, write(rfd, &v, sizeof(v)));
 	ASSERT_OK(ct_send(sfd, 0, &v, sizeof(v), 0, 0));
@@ -1263,10 +1244,7 @@ TEST_F(ep, read_write)
 	uint32_t len;
 	int sfd, rfd;
 
-	sfd = ct_open(self->dev, self->id, CHAN_ROLE_SEND, 0, 0);
-	rfd = ct_open(self->dev, self->id, CHAN_ROLE_RECV, 0, 0);
-	ASSERT_LE(0, sfd);
-	ASSERT_LE(0, rfd);
+	ASSERT_OK(ct_open_pair(self->dev, self->id, &sfd, &rfd));
 	memset(out, 'w', sizeof(out));
 
 	/* one whole message per call */
@@ -1305,17 +1283,12 @@ TEST_F(ep, blocking_read_woken_by_write)
 	int sfd, rfd;
 
 	ASSERT_NE(NULL, shared);
-	sfd = ct_open(self->dev, self->id, CHAN_ROLE_SEND, 0, 0);
-	rfd = ct_open(self->dev, self->id, CHAN_ROLE_RECV, 0, 0);
-	ASSERT_LE(0, sfd);
-	ASSERT_LE(0, rfd);
+	ASSERT_OK(ct_open_pair(self->dev, self->id, &sfd, &rfd));
 	op.fd = rfd;
 	op.result = shared;
 	op.nclose = 1;
 	op.close_fd[0] = sfd;
-	self->pid[0] = ct_op_spawn(&op);
-	ASSERT_LT(0, self->pid[0]);
-	ASSERT_TRUE(ct_wait_blocked(self->pid[0], SYS_read, WAIT_MS));
+	ASSERT_OK(ct_op_spawn_blocked(&op, &self->pid[0], SYS_read, WAIT_MS));
 	ASSERT_EQ(8, write(sfd, &v, sizeof(v)));
 	ASSERT_EQ(0, ct_reap(&self->pid[0], WAIT_MS));
 	EXPECT_EQ(77U, shared[0]);
@@ -1335,10 +1308,7 @@ TEST_F(ep, writev_gathers_one_message)
 	struct iovec iov[3];
 	int sfd, rfd;
 
-	sfd = ct_open(self->dev, self->id, CHAN_ROLE_SEND, 0, 0);
-	rfd = ct_open(self->dev, self->id, CHAN_ROLE_RECV, 0, 0);
-	ASSERT_LE(0, sfd);
-	ASSERT_LE(0, rfd);
+	ASSERT_OK(ct_open_pair(self->dev, self->id, &sfd, &rfd));
 	iov[0].iov_base = "hello";
 	iov[0].iov_len = 5;
 	iov[1].iov_base = " ";
@@ -1393,10 +1363,7 @@ TEST_F(ep, readv_scatters_one_message)
 	struct iovec iov[3];
 	int sfd, rfd;
 
-	sfd = ct_open(self->dev, self->id, CHAN_ROLE_SEND, 0, 0);
-	rfd = ct_open(self->dev, self->id, CHAN_ROLE_RECV, 0, 0);
-	ASSERT_LE(0, sfd);
-	ASSERT_LE(0, rfd);
+	ASSERT_OK(ct_open_pair(self->dev, self->id, &sfd, &rfd));
 	ASSERT_OK(ct_send(sfd, 0, msg, 20, 0, 0));
 	ASSERT_OK(ct_send(sfd, 0, "XYZ", 3, 0, 0));
 	memset(c, '.', sizeof(c));
@@ -1445,10 +1412,7 @@ TEST_F(ep, read_zero_length_message)
 	char buf[IO_MSG_SIZE];
 	int sfd, rfd;
 
-	sfd = ct_open(self->dev, self->id, CHAN_ROLE_SEND, 0, 0);
-	rfd = ct_open(self->dev, self->id, CHAN_ROLE_RECV, 0, 0);
-	ASSERT_LE(0, sfd);
-	ASSERT_LE(0, rfd);
+	ASSERT_OK(ct_open_pair(self->dev, self->id, &sfd, &rfd));
 	ASSERT_OK(ct_send(sfd, 0, buf, 0, 0, 0));
 	ASSERT_OK(ct_send(sfd, 0, buf, 0, 0, 0));
 	ASSERT_OK(ct_send(sfd, 0, "end", 3, 0, 0));
@@ -1490,10 +1454,7 @@ TEST_F(ep, read_write_bad_buffer)
 	char buf[IO_MSG_SIZE];
 	int sfd, rfd;
 
-	sfd = ct_open(self->dev, self->id, CHAN_ROLE_SEND, 0, 0);
-	rfd = ct_open(self->dev, self->id, CHAN_ROLE_RECV, 0, 0);
-	ASSERT_LE(0, sfd);
-	ASSERT_LE(0, rfd);
+	ASSERT_OK(ct_open_pair(self->dev, self->id, &sfd, &rfd));
 	EXPECT_ERRNO(EFAULT, write(sfd, ct_bad_ptr(), 8));
 	ASSERT_OK(ct_info(self->dev, self->id, 0, &info));
 	EXPECT_EQ(0U, info.depth);
@@ -1564,10 +1525,7 @@ TEST_F_TIMEOUT(ep, fault_in_stall_passes_wakeup, 60)
 	reg.mode = UFFDIO_REGISTER_MODE_MISSING;
 	ASSERT_OK(ioctl(uffd, UFFDIO_REGISTER, &reg));
 
-	sfd = ct_open(self->dev, self->id, CHAN_ROLE_SEND, 0, 0);
-	rfd = ct_open(self->dev, self->id, CHAN_ROLE_RECV, 0, 0);
-	ASSERT_LE(0, sfd);
-	ASSERT_LE(0, rfd);
+	ASSERT_OK(ct_open_pair(self->dev, self->id, &sfd, &rfd));
 	a.fd = b.fd = rfd;
 	a.buf = slow;
 	b.buf = &vb;
@@ -1619,10 +1577,7 @@ TEST_F(ep, recv_into_readonly_buffer)
 	uint32_t len;
 	int sfd, rfd;
 
-	sfd = ct_open(self->dev, self->id, CHAN_ROLE_SEND, 0, 0);
-	rfd = ct_open(self->dev, self->id, CHAN_ROLE_RECV, 0, 0);
-	ASSERT_LE(0, sfd);
-	ASSERT_LE(0, rfd);
+	ASSERT_OK(ct_open_pair(self->dev, self->id, &sfd, &rfd));
 	ro = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, ro);
 	ASSERT_OK(ct_send_u64(sfd, 0, 99, 0));
@@ -1681,10 +1636,7 @@ static void unmapped_while_waiting(struct __test_metadata *_metadata,
 	pthread_t th;
 	int sfd;
 
-	sfd = ct_open(self->dev, self->id, CHAN_ROLE_SEND, 0, 0);
-	w.fd = ct_open(self->dev, self->id, CHAN_ROLE_RECV, 0, 0);
-	ASSERT_LE(0, sfd);
-	ASSERT_LE(0, w.fd);
+	ASSERT_OK(ct_open_pair(self->dev, self->id, &sfd, &w.fd));
 	w.buf = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
 		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, w.buf);
@@ -1775,10 +1727,7 @@ TEST_F_TIMEOUT(ep, recv_buffer_unmap_race_balances, 120)
 	uint32_t len;
 	int sfd, rfd, ret;
 
-	sfd = ct_open(self->dev, self->id, CHAN_ROLE_SEND, 0, 0);
-	rfd = ct_open(self->dev, self->id, CHAN_ROLE_RECV, 0, 0);
-	ASSERT_LE(0, sfd);
-	ASSERT_LE(0, rfd);
+	ASSERT_OK(ct_open_pair(self->dev, self->id, &sfd, &rfd));
 	f.addr = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
 		      0);
 	ASSERT_NE(MAP_FAILED, f.addr);
@@ -1826,26 +1775,13 @@ FIXTURE(disc) {
 
 FIXTURE_SETUP(disc)
 {
-	self->dev = ct_dev_open();
-	ASSERT_LE(0, self->dev);
-	ASSERT_OK(ct_create_simple(self->dev, IO_MSG_SIZE, IO_CAPACITY,
-				   &self->id));
-	self->sfd = ct_open(self->dev, self->id, CHAN_ROLE_SEND, 0, 0);
-	self->rfd = ct_open(self->dev, self->id, CHAN_ROLE_RECV, 0, 0);
-	ASSERT_LE(0, self->sfd);
-	ASSERT_LE(0, self->rfd);
-	signal(SIGPIPE, SIG_IGN);
+	ASSERT_TRUE(io_chan_setup(&self->dev, &self->id, &self->sfd,
+				  &self->rfd, NULL));
 }
 
 FIXTURE_TEARDOWN(disc)
 {
-	ct_reap_all(self->pid, CT_MAX_CHILDREN);
-	if (self->sfd >= 0)
-		close(self->sfd);
-	if (self->rfd >= 0)
-		close(self->rfd);
-	ct_destroy(self->dev, self->id);
-	close(self->dev);
+	io_chan_teardown(self->pid, self->dev, self->id, self->sfd, self->rfd);
 }
 
 /* INFO.state, or UINT32_MAX if INFO failed. */
@@ -2057,10 +1993,7 @@ TEST_F(disc, last_endpoint_counts)
 	struct chan_info info;
 	int s2, r2;
 
-	s2 = ct_open(self->dev, self->id, CHAN_ROLE_SEND, 0, 0);
-	r2 = ct_open(self->dev, self->id, CHAN_ROLE_RECV, 0, 0);
-	ASSERT_LE(0, s2);
-	ASSERT_LE(0, r2);
+	ASSERT_OK(ct_open_pair(self->dev, self->id, &s2, &r2));
 	ASSERT_OK(ct_info(self->dev, self->id, 0, &info));
 	EXPECT_EQ(2U, info.senders);
 	EXPECT_EQ(2U, info.receivers);
@@ -2231,9 +2164,7 @@ TEST_F(disc, id_receiver_after_endpoints_came_and_went)
 	EXPECT_EQ(CHAN_STATE_NO_SENDERS | CHAN_STATE_NO_RECEIVERS,
 		  disc_state(self));
 	op.result = got;
-	self->pid[0] = ct_op_spawn(&op);
-	ASSERT_LT(0, self->pid[0]);
-	ASSERT_TRUE(ct_wait_blocked(self->pid[0], SYS_ioctl, WAIT_MS));
+	ASSERT_OK(ct_op_spawn_blocked(&op, &self->pid[0], SYS_ioctl, WAIT_MS));
 	s2 = ct_open(self->dev, self->id, CHAN_ROLE_SEND, 0, 0);
 	ASSERT_LE(0, s2);
 	EXPECT_ERRNO(EPIPE, ct_send(s2, 0, &v, sizeof(v), CHAN_MSG_NONBLOCK,

@@ -29,10 +29,7 @@ FIXTURE_SETUP(destroy)
 	ASSERT_LE(0, self->dev);
 	ASSERT_OK(ct_create(self->dev, LC_MSG_SIZE, LC_CAPACITY, 0600, 0, 0,
 			    NULL, &self->id));
-	self->sfd = ct_open(self->dev, self->id, CHAN_ROLE_SEND, 0, 0);
-	self->rfd = ct_open(self->dev, self->id, CHAN_ROLE_RECV, 0, 0);
-	ASSERT_LE(0, self->sfd);
-	ASSERT_LE(0, self->rfd);
+	ASSERT_OK(ct_open_pair(self->dev, self->id, &self->sfd, &self->rfd));
 	signal(SIGPIPE, SIG_IGN);
 	self->dev_mode = ct_dev_allow_all();
 }
@@ -267,10 +264,7 @@ TEST_F(autodestroy, last_endpoint_close)
 	uint32_t id;
 	int a, b;
 
-	a = ct_open(self->dev, self->id, CHAN_ROLE_SEND, 0, 0);
-	b = ct_open(self->dev, self->id, CHAN_ROLE_RECV, 0, 0);
-	ASSERT_LE(0, a);
-	ASSERT_LE(0, b);
+	ASSERT_OK(ct_open_pair(self->dev, self->id, &a, &b));
 	ASSERT_OK(ct_send(a, 0, &v, sizeof(v), 0, 0));
 	ASSERT_OK(close(a));
 	/* one endpoint left: still there */
@@ -700,10 +694,7 @@ TEST_F_TIMEOUT(info, counters_never_ahead_of_sent, 300)
 
 	ASSERT_OK(ct_create(self->dev, 16, 64, 0600, 0, 0, NULL,
 			    &self->ids[self->nids++]));
-	sfd = ct_open(self->dev, self->ids[0], CHAN_ROLE_SEND, 0, 0);
-	rfd = ct_open(self->dev, self->ids[0], CHAN_ROLE_RECV, 0, 0);
-	ASSERT_LE(0, sfd);
-	ASSERT_LE(0, rfd);
+	ASSERT_OK(ct_open_pair(self->dev, self->ids[0], &sfd, &rfd));
 	fflush(stdout);
 	prod = fork();
 	ASSERT_LE(0, prod);
@@ -1383,10 +1374,7 @@ TEST_F_TIMEOUT(churn, concurrent, 600)
 	uint64_t v, n;
 	uint32_t len;
 
-	sfd = ct_open(self->dev, self->id, CHAN_ROLE_SEND, 0, 0);
-	rfd = ct_open(self->dev, self->id, CHAN_ROLE_RECV, 0, 0);
-	ASSERT_LE(0, sfd);
-	ASSERT_LE(0, rfd);
+	ASSERT_OK(ct_open_pair(self->dev, self->id, &sfd, &rfd));
 	fflush(stdout);
 	for (i = 0; i < 4; i++) {
 		self->pid[i] = fork();

@@ -63,6 +63,13 @@ int ct_open(int dev, uint32_t id, uint32_t roles,
 }
 
 /* fd is /dev/chan (id set) or a channel fd (id 0). */
+int ct_open_pair(int dev, uint32_t id, int *sfd, int *rfd)
+{
+	*sfd = ct_open(dev, id, CHAN_ROLE_SEND, 0, 0);
+	*rfd = ct_open(dev, id, CHAN_ROLE_RECV, 0, 0);
+	return *sfd < 0 || *rfd < 0 ? -1 : 0;
+}
+
 int ct_send(int fd, uint32_t id, const void *buf, uint32_t len,
 	    uint32_t flags, uint64_t timeout_ns)
 {
@@ -704,6 +711,15 @@ pid_t ct_op_spawn(const struct ct_op *op)
 	if (pid == 0)
 		_exit(ct_op_run(op));
 	return pid;
+}
+
+int ct_op_spawn_blocked(const struct ct_op *op, pid_t *slot, long nr,
+			unsigned int timeout_ms)
+{
+	*slot = ct_op_spawn(op);
+	if (*slot <= 0)
+		return -1;
+	return ct_wait_blocked(*slot, nr, timeout_ms) ? 0 : -1;
 }
 
 int ct_spawn_waiters(const struct ct_waiters *w, pid_t *pid,

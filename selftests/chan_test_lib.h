@@ -77,6 +77,12 @@ int ct_create_simple(int dev, uint32_t msg_size,
 int ct_open(int dev, uint32_t id, uint32_t roles,
 	    uint32_t flags, uint64_t type_tag);
 
+/*
+ * Open a SEND endpoint into *sfd and a RECV endpoint into *rfd (no flags,
+ * no tag): 0, or -1 if either failed (its fd is then -1).
+ */
+int ct_open_pair(int dev, uint32_t id, int *sfd, int *rfd);
+
 /* fd is /dev/chan (id set) or a channel fd (id 0). */
 int ct_send(int fd, uint32_t id, const void *buf, uint32_t len,
 	    uint32_t flags, uint64_t timeout_ns);
@@ -263,6 +269,14 @@ struct ct_op {
 int ct_op_run(const struct ct_op *op);
 
 pid_t ct_op_spawn(const struct ct_op *op);
+
+/*
+ * ct_op_spawn() into *slot, then wait until the child sleeps in system
+ * call nr: 0, or -1 if it could not be spawned or did not block within
+ * timeout_ms (a child is left in *slot for the caller to reap).
+ */
+int ct_op_spawn_blocked(const struct ct_op *op, pid_t *slot, long nr,
+			unsigned int timeout_ms);
 
 /*
  * Waiters of one direction asleep in every way one can sleep there:
