@@ -233,15 +233,29 @@ TEST_F(poll, epoll_many_channels)
 	close(ep);
 }
 
+/*
+ * Child i asleep in epoll_wait (epoll) or poll(2) for events on fd, with
+ * the fd in cl[0] closed; its revents go to shared[i].
+ */
+static void pl_waiter_asleep(struct __test_metadata *_metadata,
+			     FIXTURE_DATA(poll) *self, int i, int fd,
+			     short events, bool epoll, int *cl)
+{
+	self->pid[i] = pl_spawn_waiter(fd, events, epoll, &self->shared[i],
+				       1, cl);
+	ASSERT_LT(0, self->pid[i]);
+	ASSERT_TRUE(ct_wait_blocked(self->pid[i],
+				    epoll ? SYS_epoll_wait : SYS_poll,
+				    WAIT_MS));
+}
+
 /* A process asleep in epoll_wait is woken by a send from another one. */
 TEST_F(poll, epoll_wakeup_readable)
 {
 	int cl[] = { self->sfd };
 
-	self->pid[0] = pl_spawn_waiter(self->rfd, EPOLLIN, true, self->shared,
-				       1, cl);
-	ASSERT_LT(0, self->pid[0]);
-	ASSERT_TRUE(ct_wait_blocked(self->pid[0], SYS_epoll_wait, WAIT_MS));
+	pl_waiter_asleep(_metadata, self, 0, self->rfd, EPOLLIN,
+			 true, cl);
 	ASSERT_OK(pl_send(self, 1));
 	ASSERT_EQ(0, ct_reap(&self->pid[0], WAIT_MS));
 	EXPECT_EQ((uint64_t)EPOLLIN, self->shared[0]);
@@ -253,10 +267,8 @@ TEST_F(poll, epoll_wakeup_writable)
 
 	ASSERT_OK(pl_send(self, 1));
 	ASSERT_OK(pl_send(self, 2));
-	self->pid[0] = pl_spawn_waiter(self->sfd, EPOLLOUT, true, self->shared,
-				       1, cl);
-	ASSERT_LT(0, self->pid[0]);
-	ASSERT_TRUE(ct_wait_blocked(self->pid[0], SYS_epoll_wait, WAIT_MS));
+	pl_waiter_asleep(_metadata, self, 0, self->sfd, EPOLLOUT,
+			 true, cl);
 	ASSERT_OK(pl_recv(self));
 	ASSERT_EQ(0, ct_reap(&self->pid[0], WAIT_MS));
 	EXPECT_EQ((uint64_t)EPOLLOUT, self->shared[0]);
@@ -268,10 +280,8 @@ TEST_F(poll, poll_wakeup_readable)
 	int cl[] = { self->sfd };
 	uint64_t v = 3;
 
-	self->pid[0] = pl_spawn_waiter(self->rfd, POLLIN, false, self->shared,
-				       1, cl);
-	ASSERT_LT(0, self->pid[0]);
-	ASSERT_TRUE(ct_wait_blocked(self->pid[0], SYS_poll, WAIT_MS));
+	pl_waiter_asleep(_metadata, self, 0, self->rfd, POLLIN,
+			 false, cl);
 	ASSERT_OK(ct_send(self->dev, self->id, &v, sizeof(v), 0, 0));
 	ASSERT_EQ(0, ct_reap(&self->pid[0], WAIT_MS));
 	EXPECT_EQ((uint64_t)POLLIN, self->shared[0]);
@@ -303,19 +313,15 @@ TEST_F(poll, hup_on_destroy)
 {
 	int cl[] = { self->sfd };
 
-	self->pid[0] = pl_spawn_waiter(self->rfd, EPOLLIN, true, self->shared,
-				       1, cl);
-	ASSERT_LT(0, self->pid[0]);
-	ASSERT_TRUE(ct_wait_blocked(self->pid[0], SYS_epoll_wait, WAIT_MS));
+	pl_waiter_asleep(_metadata, self, 0, self->rfd, EPOLLIN,
+			 true, cl);
 	ASSERT_OK(pl_send(self, 1));
 	ASSERT_OK(pl_send(self, 2));
 	ASSERT_EQ(0, ct_reap(&self->pid[0], WAIT_MS));
 	/* a sender asleep waiting for room */
 	cl[0] = self->rfd;
-	self->pid[1] = pl_spawn_waiter(self->sfd, POLLOUT, false,
-				       &self->shared[1], 1, cl);
-	ASSERT_LT(0, self->pid[1]);
-	ASSERT_TRUE(ct_wait_blocked(self->pid[1], SYS_poll, WAIT_MS));
+	pl_waiter_asleep(_metadata, self, 1, self->sfd, POLLOUT,
+			 false, cl);
 	ASSERT_OK(ct_destroy(self->dev, self->id));
 	ASSERT_EQ(0, ct_reap(&self->pid[1], WAIT_MS));
 	EXPECT_NE(0U, self->shared[1] & POLLHUP);
@@ -348,10 +354,8 @@ TEST_F(poll, hup_wakes_receiver)
 {
 	int cl[] = { self->sfd };
 
-	self->pid[0] = pl_spawn_waiter(self->rfd, EPOLLIN, true, self->shared,
-				       1, cl);
-	ASSERT_LT(0, self->pid[0]);
-	ASSERT_TRUE(ct_wait_blocked(self->pid[0], SYS_epoll_wait, WAIT_MS));
+	pl_waiter_asleep(_metadata, self, 0, self->rfd, EPOLLIN,
+			 true, cl);
 	ASSERT_OK(close(self->sfd));
 	self->sfd = -1;
 	ASSERT_EQ(0, ct_reap(&self->pid[0], WAIT_MS));
@@ -365,10 +369,8 @@ TEST_F(poll, hup_sender)
 
 	ASSERT_OK(pl_send(self, 1));
 	ASSERT_OK(pl_send(self, 2));
-	self->pid[0] = pl_spawn_waiter(self->sfd, POLLOUT, false, self->shared,
-				       1, cl);
-	ASSERT_LT(0, self->pid[0]);
-	ASSERT_TRUE(ct_wait_blocked(self->pid[0], SYS_poll, WAIT_MS));
+	pl_waiter_asleep(_metadata, self, 0, self->sfd, POLLOUT,
+			 false, cl);
 	ASSERT_OK(close(self->rfd));
 	self->rfd = -1;
 	ASSERT_EQ(0, ct_reap(&self->pid[0], WAIT_MS));
