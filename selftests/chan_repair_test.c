@@ -52,37 +52,22 @@ FIXTURE(rp) {
 
 FIXTURE_SETUP(rp)
 {
-	signal(SIGPIPE, SIG_IGN);
-	ASSERT_OK(ct_reports_init());
 	self->nids = 0;
-	self->dev = ct_dev_open();
-	ASSERT_LE(0, self->dev);
-	self->kmsg = ct_kmsg_open();
-	ASSERT_LE(0, self->kmsg);
+	ct_ring_setup(_metadata, &self->dev, &self->kmsg);
 }
 
 FIXTURE_TEARDOWN(rp)
 {
-	int i;
-
-	ct_reap_all(self->pid, CT_MAX_CHILDREN);
-	for (i = 0; i < self->nids; i++)
-		ct_destroy(self->dev, self->ids[i]);
-	EXPECT_EQ(0, ct_kmsg_bad(_metadata, self->kmsg));
-	close(self->kmsg);
+	ct_ring_teardown(_metadata, self->pid, self->dev, self->kmsg, self->ids,
+			 self->nids);
 	close(self->dev);
 }
 
 static int rp_create(FIXTURE_DATA(rp) *self, uint32_t msg_size,
 		     uint32_t capacity, struct chan_create *c)
 {
-	uint32_t id;
-	int ret = ct_create_mappable(self->dev, msg_size, capacity, 0600, 0,
-				     &id, c);
-
-	if (!ret && self->nids < MAX_IDS)
-		self->ids[self->nids++] = id;
-	return ret;
+	return ct_create_kept(self->dev, msg_size, capacity, 0600, c,
+			      self->ids, &self->nids, MAX_IDS);
 }
 
 static uint64_t slot_state(const struct ct_ring *r, uint64_t pos)
@@ -502,6 +487,18 @@ static bool random_msg_ok(const uint64_t *buf)
 	return true;
 }
 
+/* In a receiving child: check a message whole and in order, record it. */
+static void random_record(struct rnd_shared *sh, const uint64_t *buf)
+{
+	CF_TRUE(random_msg_ok(buf), "torn message %llu",
+		(unsigned long long)buf[0]);
+	CF_TRUE(!sh->n || buf[0] > sh->last, "%llu after %llu",
+		(unsigned long long)buf[0],
+		(unsigned long long)sh->last);
+	sh->last = buf[0];
+	__atomic_add_fetch(&sh->n, 1, __ATOMIC_RELEASE);
+}
+
 static int random_receiver(int fd, struct rnd_shared *sh)
 {
 	uint64_t buf[RANDOM_MSG / 8];
@@ -516,52 +513,64 @@ static int random_receiver(int fd, struct rnd_shared *sh)
 		if (len == 8 && buf[0] == UINT64_MAX)
 			return 0;
 		CF_TRUE(len == sizeof(buf), "length %u", len);
-		CF_TRUE(random_msg_ok(buf), "torn message %llu",
-			(unsigned long long)buf[0]);
-		CF_TRUE(!sh->n || buf[0] > sh->last, "%llu after %llu",
-			(unsigned long long)buf[0],
-			(unsigned long long)sh->last);
-		sh->last = buf[0];
-		__atomic_add_fetch(&sh->n, 1, __ATOMIC_RELEASE);
+		random_record(sh, buf);
 	}
 }
 
-TEST_F_TIMEOUT(rp, random_kills_sender, 900)
+/*
+ * The channel of the random tests, the endpoint *fd (role, with its
+ * token) for the fast-path children, the other role's *peer for the
+ * kernel side, and the record they share.
+ */
+static struct rnd_shared *random_setup(struct __test_metadata *_metadata,
+				       FIXTURE_DATA(rp) *self, uint32_t role,
+				       struct chan_create *c, int *fd,
+				       uint32_t *tok, int *peer)
 {
-	uint64_t rng = 0x5eed1234, end = UINT64_MAX;
-	struct rnd_shared *sh;
-	struct chan_create c;
-	struct chan_info info;
-	int fd, rfd, i, rc, gp[2];
-	uint32_t tok = 0;
+	uint32_t other = role == CHAN_ROLE_SEND ? CHAN_ROLE_RECV :
+						  CHAN_ROLE_SEND;
+	struct rnd_shared *sh = ct_shared_alloc(sizeof(*sh));
+
+	ASSERT_NE(NULL, sh);
+	ASSERT_OK(rp_create(self, RANDOM_MSG, 4, c));
+	*fd = ct_open_token(self->dev, c->out_id, role, 0, tok);
+	ASSERT_LE(0, *fd);
+	*peer = ct_open(self->dev, c->out_id, other, 0, 0);
+	ASSERT_LE(0, *peer);
+	return sh;
+}
+
+/* A fast-path child of the random tests: go is posted once it runs. */
+typedef int (*random_child_fn)(int fd, const struct chan_ring_geom *g,
+			       uint32_t tok, struct rnd_shared *sh, int go,
+			       uint64_t seed);
+
+/*
+ * RANDOM_ROUNDS times: fn in a child (slot 1, closing close_fd), killed
+ * at a random point once it runs; the peer in slot 0 must live on.
+ */
+static void random_kills(struct __test_metadata *_metadata,
+			 FIXTURE_DATA(rp) *self, random_child_fn fn, int fd,
+			 int close_fd, const struct chan_create *c,
+			 uint32_t tok, struct rnd_shared *sh, uint64_t *rng)
+{
+	bool killing_sender = fn == random_sender;
+	const char *what = killing_sender ? "sender" : "receiver";
+	const char *peer = killing_sender ? "receiver" : "kernel sender";
+	int i, rc, gp[2];
 	pid_t pid;
 
-	sh = ct_shared_alloc(sizeof(*sh));
-	ASSERT_NE(NULL, sh);
-	ASSERT_OK(rp_create(self, RANDOM_MSG, 4, &c));
-	fd = ct_open_token(self->dev, c.out_id, CHAN_ROLE_SEND, 0, &tok);
-	ASSERT_LE(0, fd);
-	rfd = ct_open(self->dev, c.out_id, CHAN_ROLE_RECV, 0, 0);
-	ASSERT_LE(0, rfd);
-	pid = ct_fork_slot(0);
-	ASSERT_LE(0, pid);
-	if (pid == 0) {
-		close(fd);
-		_exit(random_receiver(rfd, sh));
-	}
-	self->pid[0] = pid;
-	close(rfd);
-
 	for (i = 0; i < RANDOM_ROUNDS; i++) {
-		unsigned int us = ct_rand(&rng) % RANDOM_DELAY_US;
+		unsigned int us = ct_rand(rng) % RANDOM_DELAY_US;
 
 		ASSERT_OK(pipe(gp));
 		pid = ct_fork_slot(1);
 		ASSERT_LE(0, pid);
 		if (pid == 0) {
 			close(gp[0]);
-			_exit(random_sender(fd, &c.out_ring, tok, sh, gp[1],
-					    ct_rand(&rng)));
+			if (close_fd >= 0)
+				close(close_fd);
+			_exit(fn(fd, &c->out_ring, tok, sh, gp[1], ct_rand(rng)));
 		}
 		self->pid[1] = pid;
 		close(gp[1]);
@@ -571,14 +580,38 @@ TEST_F_TIMEOUT(rp, random_kills_sender, 900)
 		if (us)
 			usleep(us);
 		kill(pid, SIGKILL);
-		rc = CT_CHILD_EXPECT(&self->pid[1], 1, WAIT_MS, "sender",
+		rc = CT_CHILD_EXPECT(&self->pid[1], 1, WAIT_MS, what,
 				     128 + SIGKILL);
 		ASSERT_EQ(128 + SIGKILL, rc);
 		ASSERT_FALSE(ct_exited(self->pid[0])) {
-			CT_CHILD(&self->pid[0], 0, 1000, "receiver");
+			CT_CHILD(&self->pid[0], 0, 1000, peer);
 			TH_LOG("after %d kills", i + 1);
 		}
 	}
+}
+
+TEST_F_TIMEOUT(rp, random_kills_sender, 900)
+{
+	uint64_t rng = 0x5eed1234, end = UINT64_MAX;
+	struct rnd_shared *sh;
+	struct chan_create c;
+	struct chan_info info;
+	int fd, rfd, rc;
+	uint32_t tok = 0;
+	pid_t pid;
+
+	sh = random_setup(_metadata, self, CHAN_ROLE_SEND, &c, &fd, &tok, &rfd);
+	pid = ct_fork_slot(0);
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		close(fd);
+		_exit(random_receiver(rfd, sh));
+	}
+	self->pid[0] = pid;
+	close(rfd);
+
+	random_kills(_metadata, self, random_sender, fd, -1, &c, tok, sh,
+		     &rng);
 	rc = ct_send(fd, 0, &end, sizeof(end), CHAN_MSG_TIMEOUT, OP_TIMEOUT);
 	if (rc)
 		TH_LOG("the end marker: %s", ct_ename(errno));
@@ -637,13 +670,7 @@ static int rrec_receiver(int fd, const struct chan_ring_geom *g, uint32_t tok,
 		__atomic_thread_fence(__ATOMIC_SEQ_CST);
 		if (__atomic_load_n(&r.ks->send_waiters, __ATOMIC_RELAXED))
 			ct_wake(fd, 0, CHAN_ROLE_SEND, 0);
-		CF_TRUE(random_msg_ok(buf), "torn message %llu",
-			(unsigned long long)buf[0]);
-		CF_TRUE(!sh->n || buf[0] > sh->last, "%llu after %llu",
-			(unsigned long long)buf[0],
-			(unsigned long long)sh->last);
-		sh->last = buf[0];
-		__atomic_add_fetch(&sh->n, 1, __ATOMIC_RELEASE);
+		random_record(sh, buf);
 	}
 }
 
@@ -653,17 +680,11 @@ TEST_F_TIMEOUT(rp, random_kills_receiver, 900)
 	struct rnd_shared *sh;
 	struct chan_create c;
 	struct chan_info info;
-	int fd, sfd, rc, gp[2], i;
+	int fd, sfd;
 	uint32_t tok = 0, len;
 	pid_t pid;
 
-	sh = ct_shared_alloc(sizeof(*sh));
-	ASSERT_NE(NULL, sh);
-	ASSERT_OK(rp_create(self, RANDOM_MSG, 4, &c));
-	fd = ct_open_token(self->dev, c.out_id, CHAN_ROLE_RECV, 0, &tok);
-	ASSERT_LE(0, fd);
-	sfd = ct_open(self->dev, c.out_id, CHAN_ROLE_SEND, 0, 0);
-	ASSERT_LE(0, sfd);
+	sh = random_setup(_metadata, self, CHAN_ROLE_RECV, &c, &fd, &tok, &sfd);
 	/* The kernel sender: a stream until it is killed at the end. */
 	pid = ct_fork_slot(0);
 	ASSERT_LE(0, pid);
@@ -683,33 +704,8 @@ TEST_F_TIMEOUT(rp, random_kills_receiver, 900)
 	}
 	self->pid[0] = pid;
 
-	for (i = 0; i < RANDOM_ROUNDS; i++) {
-		unsigned int us = ct_rand(&rng) % RANDOM_DELAY_US;
-
-		ASSERT_OK(pipe(gp));
-		pid = ct_fork_slot(1);
-		ASSERT_LE(0, pid);
-		if (pid == 0) {
-			close(gp[0]);
-			close(sfd);
-			_exit(rrec_receiver(fd, &c.out_ring, tok, sh, gp[1],
-					    ct_rand(&rng)));
-		}
-		self->pid[1] = pid;
-		close(gp[1]);
-		ASSERT_EQ('g', ct_await(gp[0], WAIT_MS));
-		close(gp[0]);
-		if (us)
-			usleep(us);
-		kill(pid, SIGKILL);
-		rc = CT_CHILD_EXPECT(&self->pid[1], 1, WAIT_MS, "receiver",
-				     128 + SIGKILL);
-		ASSERT_EQ(128 + SIGKILL, rc);
-		ASSERT_FALSE(ct_exited(self->pid[0])) {
-			CT_CHILD(&self->pid[0], 0, 1000, "kernel sender");
-			TH_LOG("after %d kills", i + 1);
-		}
-	}
+	random_kills(_metadata, self, rrec_receiver, fd, sfd, &c, tok, sh,
+		     &rng);
 	kill(self->pid[0], SIGKILL);
 	EXPECT_EQ(128 + SIGKILL, CT_CHILD_EXPECT(&self->pid[0], 0, WAIT_MS,
 						 "kernel sender",

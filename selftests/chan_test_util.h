@@ -465,6 +465,51 @@ static inline int ct_kmsg_bad(struct __test_metadata *_metadata, int fd)
 	return bad;
 }
 
+/*
+ * What the fixtures of the ring tests (chan_mmap_test, chan_repair_test)
+ * share: /dev/chan and the kernel log from the setup on; at teardown the
+ * children reaped, the channels in ids[] destroyed and the log checked.
+ * The caller closes dev.
+ */
+static inline void ct_ring_setup(struct __test_metadata *_metadata,
+				 int *dev, int *kmsg)
+{
+	signal(SIGPIPE, SIG_IGN);
+	ASSERT_OK(ct_reports_init());
+	*dev = ct_dev_open();
+	ASSERT_LE(0, *dev);
+	*kmsg = ct_kmsg_open();
+	ASSERT_LE(0, *kmsg);
+}
+
+static inline void ct_ring_teardown(struct __test_metadata *_metadata,
+				    pid_t *pid, int dev, int kmsg,
+				    const uint32_t *ids, int nids)
+{
+	int i;
+
+	ct_reap_all(pid, CT_MAX_CHILDREN);
+	for (i = 0; i < nids; i++)
+		ct_destroy(dev, ids[i]);
+	EXPECT_EQ(0, ct_kmsg_bad(_metadata, kmsg));
+	close(kmsg);
+}
+
+/* A mappable channel whose ID is kept in ids[] (*nids of max) if room. */
+static inline int ct_create_kept(int dev, uint32_t msg_size,
+				 uint32_t capacity, uint32_t mode,
+				 struct chan_create *c, uint32_t *ids,
+				 int *nids, int max)
+{
+	uint32_t id;
+	int ret = ct_create_mappable(dev, msg_size, capacity, mode, 0, &id,
+				     c);
+
+	if (!ret && *nids < max)
+		ids[(*nids)++] = id;
+	return ret;
+}
+
 /* xorshift64*: a cheap, seeded, reproducible random stream. */
 static inline uint64_t ct_rand(uint64_t *s)
 {
