@@ -82,6 +82,26 @@ void ring_fixture_destroy(struct ring_fixture *f)
 	f->map = NULL;
 }
 
+bool ring_fixture_finish(struct ring_fixture *f, bool ok)
+{
+	if (ok && !ring_fixture_intact(f)) {
+		host_check_failed(__FILE__, __LINE__, "ring_fixture_intact(f)",
+				  "memory around the ring");
+		ok = false;
+	}
+	ring_fixture_destroy(f);
+	return ok;
+}
+
+int ring_run_init(struct ring_fixture *f, unsigned char **seen,
+		  uint64_t total, uint32_t capacity, uint32_t msg_size)
+{
+	*seen = calloc(total, 1);
+	if (!*seen)
+		return -ENOMEM;
+	return ring_fixture_init(f, capacity, msg_size);
+}
+
 bool ring_fixture_intact(const struct ring_fixture *f)
 {
 	size_t i;

@@ -44,6 +44,20 @@ int ring_fixture_init(struct ring_fixture *f, uint32_t capacity,
 		      uint32_t msg_size);
 void ring_fixture_destroy(struct ring_fixture *f);
 
+/*
+ * The end of a single-threaded test: if it passed so far (ok), the ring's
+ * surroundings must be intact; the ring is destroyed either way. Returns
+ * the test's result.
+ */
+bool ring_fixture_finish(struct ring_fixture *f, bool ok);
+
+/*
+ * The start of a threaded test: the ring, and *seen, a zeroed byte for
+ * each of total messages. Returns 0 or -errno.
+ */
+int ring_run_init(struct ring_fixture *f, unsigned char **seen,
+		  uint64_t total, uint32_t capacity, uint32_t msg_size);
+
 /* Canary bytes and the header (but for tail and head) are intact, else
  * diagnose. Not while other threads use the ring.
  */

@@ -33,11 +33,9 @@ bool test_empty_recv(const void *arg)
 	CHECK(chan_ring_depth(&f.v) == 0, "depth %u", chan_ring_depth(&f.v));
 	CHECK(f.hdr->head == 0 && f.hdr->tail == 0, "cursors moved: head %llu tail %llu",
 	      (unsigned long long)f.hdr->head, (unsigned long long)f.hdr->tail);
-	CHECK(ring_fixture_intact(&f), "memory around the ring");
 	ok = true;
 out:
-	ring_fixture_destroy(&f);
-	return ok;
+	return ring_fixture_finish(&f, ok);
 }
 
 static bool fill_and_drain(uint32_t cap, uint32_t msg_size)
@@ -80,11 +78,9 @@ static bool fill_and_drain(uint32_t cap, uint32_t msg_size)
 		      "cap %u: second-lap send %u", cap, i);
 	CHECK(ring_send(&f.v, OWNER_TX, msg, msg_size, NULL) == -EAGAIN,
 	      "cap %u: second lap not full after %u sends", cap, cap);
-	CHECK(ring_fixture_intact(&f), "memory around the ring");
 	ok = true;
 out:
-	ring_fixture_destroy(&f);
-	return ok;
+	return ring_fixture_finish(&f, ok);
 }
 
 bool test_fill_to_capacity(const void *arg)
@@ -156,11 +152,9 @@ bool ring_fifo_run(uint32_t cap, uint32_t msg_size, uint64_t start,
 	      "cursors at the end: tail %#llx head %#llx, expected %#llx",
 	      (unsigned long long)f.hdr->tail, (unsigned long long)f.hdr->head,
 	      (unsigned long long)(start + total));
-	CHECK(ring_fixture_intact(&f), "memory around the ring");
 	ok = true;
 out:
-	ring_fixture_destroy(&f);
-	return ok;
+	return ring_fixture_finish(&f, ok);
 }
 
 bool test_fifo(const void *arg)
@@ -211,11 +205,9 @@ bool test_zero_length(const void *arg)
 		CHECK(ring_recv(&f.v, OWNER_RX, buf, 0, &len, NULL) == 0 && !len, "recv %u", i);
 		CHECK(ring_recv(&f.v, OWNER_RX, buf, 0, &len, NULL) == 0 && !len, "recv %u", i);
 	}
-	CHECK(ring_fixture_intact(&f), "memory around the ring");
 	ok = true;
 out:
-	ring_fixture_destroy(&f);
-	return ok;
+	return ring_fixture_finish(&f, ok);
 }
 
 static bool max_size_case(uint32_t cap, uint32_t msg_size)
@@ -306,11 +298,9 @@ bool test_emsgsize(const void *arg)
 	}
 	CHECK(ring_recv(&f.v, OWNER_RX, buf, sizeof(buf), &len, NULL) == -EAGAIN,
 	      "ring not empty at the end");
-	CHECK(ring_fixture_intact(&f), "memory around the ring");
 	ok = true;
 out:
-	ring_fixture_destroy(&f);
-	return ok;
+	return ring_fixture_finish(&f, ok);
 }
 
 /*
@@ -431,9 +421,7 @@ bool test_can_send_recv(const void *arg)
 			 nw, nr);
 		CHECK(ring_can_agrees(&f, state), "%s", "");
 	}
-	CHECK(ring_fixture_intact(&f), "memory around the ring");
 	ok = true;
 out:
-	ring_fixture_destroy(&f);
-	return ok;
+	return ring_fixture_finish(&f, ok);
 }

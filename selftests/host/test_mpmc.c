@@ -178,10 +178,8 @@ bool test_mpmc(const void *arg)
 	if (!run)
 		return false;
 	run->cfg = cfg;
-	run->seen = calloc(total, 1);
-	CHECK(run->seen, "out of memory");
-	CHECK(!ring_fixture_init(&run->f, cfg->capacity, MPMC_MSG_SIZE),
-	      "cannot map a ring");
+	CHECK(!ring_run_init(&run->f, &run->seen, total, cfg->capacity,
+			     MPMC_MSG_SIZE), "cannot set up the run");
 	if (cfg->start)
 		ring_fixture_set_position(&run->f, cfg->start);
 
