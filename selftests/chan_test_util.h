@@ -16,56 +16,42 @@
 #pragma GCC diagnostic pop
 
 /*
- * ASSERT that cmd fails (returns -1) and EXPECT errno to be expected_errno.
- * errno is sampled right after cmd, before the harness can touch it.
+ * cmd must fail (return -1, ASSERTed) with errno expected_errno (checked
+ * by CHECK_EQ: ASSERT_EQ or EXPECT_EQ); the printf-style rest is logged
+ * when it does not. errno is sampled right after cmd, before the harness
+ * can touch it.
  */
-#define EXPECT_ERRNO(expected_errno, cmd)				\
-	({								\
-		long __ret = (long)(cmd);				\
-		int __err = errno;					\
-		ASSERT_EQ(-1, __ret);					\
-		EXPECT_EQ(expected_errno, __err);			\
-	})
-
-#define ASSERT_ERRNO(expected_errno, cmd)				\
-	({								\
-		long __ret = (long)(cmd);				\
-		int __err = errno;					\
-		ASSERT_EQ(-1, __ret);					\
-		ASSERT_EQ(expected_errno, __err);			\
-	})
-
-/* EXPECT_ERRNO that logs a line of context (printf-style) when it fails. */
-#define EXPECT_ERRNO_CTX(expected_errno, cmd, fmt, ...)			\
+#define CT_ERRNO(expected_errno, cmd, CHECK_EQ, fmt, ...)		\
 	({								\
 		long __ret = (long)(cmd);				\
 		int __err = errno;					\
 		if (__ret != -1 || __err != (expected_errno))		\
 			TH_LOG(fmt, ##__VA_ARGS__);			\
 		ASSERT_EQ(-1, __ret);					\
-		EXPECT_EQ(expected_errno, __err);			\
+		CHECK_EQ(expected_errno, __err);			\
 	})
 
-/* ASSERT that cmd returned 0; log errno when it did not. */
-#define ASSERT_OK(cmd)							\
+#define EXPECT_ERRNO(expected_errno, cmd)				\
+	CT_ERRNO(expected_errno, cmd, EXPECT_EQ, "%s", #cmd)
+#define ASSERT_ERRNO(expected_errno, cmd)				\
+	CT_ERRNO(expected_errno, cmd, ASSERT_EQ, "%s", #cmd)
+/* EXPECT_ERRNO that logs a line of context (printf-style) when it fails. */
+#define EXPECT_ERRNO_CTX(expected_errno, cmd, fmt, ...)			\
+	CT_ERRNO(expected_errno, cmd, EXPECT_EQ, fmt, ##__VA_ARGS__)
+
+/* cmd must return 0 (checked by CHECK_EQ); log errno when it did not. */
+#define CT_OK(cmd, CHECK_EQ)						\
 	({								\
 		long __ret = (long)(cmd);				\
 		int __err = errno;					\
 		if (__ret != 0)						\
 			TH_LOG("%s failed: ret %ld errno %d (%s)", #cmd,	\
 			       __ret, __err, strerror(__err));		\
-		ASSERT_EQ(0, __ret);					\
+		CHECK_EQ(0, __ret);					\
 	})
 
-#define EXPECT_OK(cmd)							\
-	({								\
-		long __ret = (long)(cmd);				\
-		int __err = errno;					\
-		if (__ret != 0)						\
-			TH_LOG("%s failed: ret %ld errno %d (%s)", #cmd,	\
-			       __ret, __err, strerror(__err));		\
-		EXPECT_EQ(0, __ret);					\
-	})
+#define ASSERT_OK(cmd)		CT_OK(cmd, ASSERT_EQ)
+#define EXPECT_OK(cmd)		CT_OK(cmd, EXPECT_EQ)
 
 /*
  * main() for a test binary: the harness's own test_harness_run(), behind
