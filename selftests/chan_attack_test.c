@@ -151,6 +151,17 @@ static pid_t at_fork(int slot)
 	return pid;
 }
 
+/*
+ * Fork the child of slot n into pids[n] (ASSERTing that it started):
+ * true in the child.
+ */
+#define AT_FORKED(pids, n)						\
+	({								\
+		(pids)[n] = at_fork(n);					\
+		ASSERT_LE(0, (pids)[n]);				\
+		(pids)[n] == 0;						\
+	})
+
 static void at_read_file(const char *path, char *buf, size_t len)
 {
 	ssize_t n = -1;
@@ -694,9 +705,7 @@ TEST_F_TIMEOUT(nslife, ids_per_namespace, 180)
 	ASSERT_OK(pipe2(ready, O_CLOEXEC));
 	ASSERT_OK(pipe2(go, O_CLOEXEC));
 	ASSERT_OK(at_root_create(&self->c, 8, 1, 0600, 0, NULL, &r1));
-	self->c.pid[0] = at_fork(0);
-	ASSERT_LE(0, self->c.pid[0]);
-	if (self->c.pid[0] == 0)
+	if (AT_FORKED(self->c.pid, 0))
 		_exit(ids_x_child(ready[1], go[0]));
 	if (at_await(ready[0], WAIT_MS) != 'R') {
 		at_child(_metadata, &self->c.pid[0], 0, 1000, "namespace X");
@@ -704,9 +713,7 @@ TEST_F_TIMEOUT(nslife, ids_per_namespace, 180)
 	}
 
 	/* Y: another user's namespace, 50 channels: 1..50 */
-	self->c.pid[1] = at_fork(1);
-	ASSERT_LE(0, self->c.pid[1]);
-	if (self->c.pid[1] == 0) {
+	if (AT_FORKED(self->c.pid, 1)) {
 		int dev = at_fresh_ns(UID_B);
 		uint32_t id = 0;
 
@@ -720,9 +727,7 @@ TEST_F_TIMEOUT(nslife, ids_per_namespace, 180)
 			      "namespace Y"));
 
 	/* Z: root in a fresh IPC namespace of the initial user namespace */
-	self->c.pid[2] = at_fork(2);
-	ASSERT_LE(0, self->c.pid[2]);
-	if (self->c.pid[2] == 0) {
+	if (AT_FORKED(self->c.pid, 2)) {
 		uint32_t id = 0;
 		int dev;
 
@@ -806,9 +811,7 @@ TEST_F_TIMEOUT(nslife, dead_namespaces_forgotten, 600)
 	int r;
 
 	for (r = 0; r < DEAD_ROUNDS; r++) {
-		self->c.pid[0] = at_fork(0);
-		ASSERT_LE(0, self->c.pid[0]);
-		if (self->c.pid[0] == 0)
+		if (AT_FORKED(self->c.pid, 0))
 			_exit(dead_ns_child(r));
 		snprintf(what, sizeof(what), "round %d", r);
 		ASSERT_EQ(0, at_child(_metadata, &self->c.pid[0], 0, WAIT_MS,
@@ -837,9 +840,7 @@ TEST_F_TIMEOUT(nslife, dead_namespace_endpoints_eidrm, 120)
 	int ret, err;
 
 	ASSERT_OK(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv));
-	self->c.pid[0] = at_fork(0);
-	ASSERT_LE(0, self->c.pid[0]);
-	if (self->c.pid[0] == 0) {
+	if (AT_FORKED(self->c.pid, 0)) {
 		int dev = at_fresh_ns(UID_A), e[2];
 		uint32_t id = 0;
 
@@ -893,9 +894,7 @@ static void kept_alive(struct __test_metadata *_metadata,
 	}
 	ASSERT_OK(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv));
 	ASSERT_OK(pipe2(go, O_CLOEXEC));
-	self->c.pid[0] = at_fork(0);
-	ASSERT_LE(0, self->c.pid[0]);
-	if (self->c.pid[0] == 0) {
+	if (AT_FORKED(self->c.pid, 0)) {
 		int dev = at_fresh_ns(UID_A), e[3];
 
 		C_OK(ct_create(dev, 8, 4, 0600, 0, 0, "kept", &id));
@@ -1058,9 +1057,7 @@ TEST_F_TIMEOUT(crossns, id_guessing, 120)
 
 	ASSERT_OK(pipe2(ready, O_CLOEXEC));
 	ASSERT_OK(pipe2(go, O_CLOEXEC));
-	self->c.pid[0] = at_fork(0);
-	ASSERT_LE(0, self->c.pid[0]);
-	if (self->c.pid[0] == 0) {
+	if (AT_FORKED(self->c.pid, 0)) {
 		int dev = at_fresh_ns(UID_A), i;
 		struct chan_info info;
 		char name[CHAN_NAME_MAX];
@@ -1087,9 +1084,7 @@ TEST_F_TIMEOUT(crossns, id_guessing, 120)
 	}
 	ASSERT_EQ('R', at_await(ready[0], WAIT_MS));
 
-	self->c.pid[1] = at_fork(1);
-	ASSERT_LE(0, self->c.pid[1]);
-	if (self->c.pid[1] == 0) {
+	if (AT_FORKED(self->c.pid, 1)) {
 		int dev = at_fresh_ns(UID_B);
 
 		crossns_guess(dev);
@@ -1099,9 +1094,7 @@ TEST_F_TIMEOUT(crossns, id_guessing, 120)
 	EXPECT_EQ(0, at_child(_metadata, &self->c.pid[1], 1, WAIT_MS,
 			      "another user's namespace"));
 
-	self->c.pid[2] = at_fork(2);
-	ASSERT_LE(0, self->c.pid[2]);
-	if (self->c.pid[2] == 0) {
+	if (AT_FORKED(self->c.pid, 2)) {
 		int dev;
 
 		C_OK(unshare(CLONE_NEWIPC));
@@ -1285,9 +1278,7 @@ TEST_F_TIMEOUT(race, create_vs_destroy, 600)
 	struct race_ctl *rc = ct_shared_alloc(sizeof(*rc));
 
 	ASSERT_NE(NULL, rc);
-	self->c.pid[0] = at_fork(0);
-	ASSERT_LE(0, self->c.pid[0]);
-	if (self->c.pid[0] == 0) {
+	if (AT_FORKED(self->c.pid, 0)) {
 		void *(*const fn[3])(void *) = {
 			race_creator, race_racer, race_walker,
 		};
@@ -1367,9 +1358,7 @@ TEST_F_TIMEOUT(autodestroy, other_user_cannot_destroy, 120)
 
 	id = ad_create_as_a(_metadata, self);
 	ASSERT_NE(0U, id);
-	self->c.pid[1] = at_fork(1);
-	ASSERT_LE(0, self->c.pid[1]);
-	if (self->c.pid[1] == 0) {
+	if (AT_FORKED(self->c.pid, 1)) {
 		static const uint32_t roles[] = {
 			CHAN_ROLE_SEND, CHAN_ROLE_RECV, RW,
 		};
@@ -1410,9 +1399,7 @@ TEST_F_TIMEOUT(autodestroy, other_user_cannot_destroy, 120)
 	EXPECT_EQ(id, got);
 
 	/* the owner's open arms it; its close destroys it */
-	self->c.pid[2] = at_fork(2);
-	ASSERT_LE(0, self->c.pid[2]);
-	if (self->c.pid[2] == 0) {
+	if (AT_FORKED(self->c.pid, 2)) {
 		int dev;
 
 		C_OK(at_become(UID_A, NULL, 0));
@@ -1443,9 +1430,7 @@ TEST_F_TIMEOUT(autodestroy, armed_by_owner_or_cap, 120)
 	ASSERT_OK(pipe2(go, O_CLOEXEC));
 	id = ad_create_as_a(_metadata, self);
 	ASSERT_NE(0U, id);
-	self->c.pid[1] = at_fork(1);
-	ASSERT_LE(0, self->c.pid[1]);
-	if (self->c.pid[1] == 0) {
+	if (AT_FORKED(self->c.pid, 1)) {
 		int dev, e;
 
 		C_OK(at_become(UID_B, NULL, 0));
@@ -1461,9 +1446,7 @@ TEST_F_TIMEOUT(autodestroy, armed_by_owner_or_cap, 120)
 		_exit(0);
 	}
 	ASSERT_EQ('R', at_await(ready[0], WAIT_MS));
-	self->c.pid[2] = at_fork(2);
-	ASSERT_LE(0, self->c.pid[2]);
-	if (self->c.pid[2] == 0) {
+	if (AT_FORKED(self->c.pid, 2)) {
 		int dev;
 
 		C_OK(at_become(UID_A, NULL, 0));
@@ -1497,9 +1480,7 @@ TEST_F_TIMEOUT(autodestroy, armed_by_owner_or_cap, 120)
  */
 TEST_F_TIMEOUT(autodestroy, failed_open_changes_nothing, 120)
 {
-	self->c.pid[0] = at_fork(0);
-	ASSERT_LE(0, self->c.pid[0]);
-	if (self->c.pid[0] == 0) {
+	if (AT_FORKED(self->c.pid, 0)) {
 		struct rlimit rl = { 32, 32 };
 		struct chan_info info;
 		uint32_t ad, plain;
@@ -1636,9 +1617,7 @@ TEST_F_TIMEOUT(autodestroy, open_vs_last_close, 600)
 	struct adrace_ctl *rc = ct_shared_alloc(sizeof(*rc));
 
 	ASSERT_NE(NULL, rc);
-	self->c.pid[0] = at_fork(0);
-	ASSERT_LE(0, self->c.pid[0]);
-	if (self->c.pid[0] == 0) {
+	if (AT_FORKED(self->c.pid, 0)) {
 		void *(*const fn[3])(void *) = {
 			adrace_closer, adrace_opener, adrace_opener,
 		};
@@ -1750,9 +1729,7 @@ TEST_F_TIMEOUT(perm, root_0600_hidden, 120)
 {
 	struct chan_info info;
 
-	self->c.pid[0] = at_fork(0);
-	ASSERT_LE(0, self->c.pid[0]);
-	if (self->c.pid[0] == 0) {
+	if (AT_FORKED(self->c.pid, 0)) {
 		C_OK(at_become(UID_A, NULL, 0));
 		perm_nothing(C_OK(ct_dev_open()), self->id[P600],
 			     self->name[P600]);
@@ -1771,9 +1748,7 @@ TEST_F_TIMEOUT(perm, root_0600_hidden, 120)
  */
 TEST_F_TIMEOUT(perm, userns_root_gets_nothing, 120)
 {
-	self->c.pid[0] = at_fork(0);
-	ASSERT_LE(0, self->c.pid[0]);
-	if (self->c.pid[0] == 0) {
+	if (AT_FORKED(self->c.pid, 0)) {
 		int before;
 
 		C_OK(at_become(UID_A, NULL, 0));
@@ -1799,9 +1774,7 @@ TEST_F_TIMEOUT(perm, mode_0604_receive_only, 120)
 {
 	struct chan_info info;
 
-	self->c.pid[0] = at_fork(0);
-	ASSERT_LE(0, self->c.pid[0]);
-	if (self->c.pid[0] == 0) {
+	if (AT_FORKED(self->c.pid, 0)) {
 		uint32_t id = self->id[P604], got;
 		uint64_t v;
 		int dev, fd;
@@ -1847,9 +1820,7 @@ TEST_F_TIMEOUT(perm, mode_0602_send_only, 120)
 {
 	struct chan_info info;
 
-	self->c.pid[0] = at_fork(0);
-	ASSERT_LE(0, self->c.pid[0]);
-	if (self->c.pid[0] == 0) {
+	if (AT_FORKED(self->c.pid, 0)) {
 		uint32_t id = self->id[P602], got, len = 8;
 		uint64_t v;
 		int dev, fd;
@@ -1896,9 +1867,7 @@ TEST_F_TIMEOUT(perm, group_bits, 120)
 	uint32_t own;
 
 	/* root's 0640, UID_A in group 0: read only */
-	self->c.pid[0] = at_fork(0);
-	ASSERT_LE(0, self->c.pid[0]);
-	if (self->c.pid[0] == 0) {
+	if (AT_FORKED(self->c.pid, 0)) {
 		uint32_t id = self->id[P640], got;
 		struct chan_info info;
 		uint64_t v;
@@ -1920,9 +1889,7 @@ TEST_F_TIMEOUT(perm, group_bits, 120)
 			      "UID_A in group 0"));
 
 	/* the same user without the group: nothing */
-	self->c.pid[0] = at_fork(0);
-	ASSERT_LE(0, self->c.pid[0]);
-	if (self->c.pid[0] == 0) {
+	if (AT_FORKED(self->c.pid, 0)) {
 		C_OK(at_become(UID_A, NULL, 0));
 		perm_nothing(C_OK(ct_dev_open()), self->id[P640],
 			     self->name[P640]);
@@ -1933,9 +1900,7 @@ TEST_F_TIMEOUT(perm, group_bits, 120)
 
 	/* UID_A's own channel, mode 0060 */
 	self->shm[0] = 0;
-	self->c.pid[1] = at_fork(1);
-	ASSERT_LE(0, self->c.pid[1]);
-	if (self->c.pid[1] == 0) {
+	if (AT_FORKED(self->c.pid, 1)) {
 		uint32_t id = 0;
 
 		C_OK(at_become(UID_A, NULL, 0));
@@ -1948,9 +1913,7 @@ TEST_F_TIMEOUT(perm, group_bits, 120)
 			      "UID_A's create"));
 	own = self->shm[0];
 
-	self->c.pid[2] = at_fork(2);
-	ASSERT_LE(0, self->c.pid[2]);
-	if (self->c.pid[2] == 0) {
+	if (AT_FORKED(self->c.pid, 2)) {
 		struct chan_info info;
 		uint64_t v;
 		uint32_t got;
@@ -1971,9 +1934,7 @@ TEST_F_TIMEOUT(perm, group_bits, 120)
 	EXPECT_EQ(0, at_child(_metadata, &self->c.pid[2], 2, WAIT_MS,
 			      "UID_B in UID_A's group"));
 
-	self->c.pid[2] = at_fork(2);
-	ASSERT_LE(0, self->c.pid[2]);
-	if (self->c.pid[2] == 0) {
+	if (AT_FORKED(self->c.pid, 2)) {
 		C_OK(at_become(UID_B, NULL, 0));
 		perm_nothing(C_OK(ct_dev_open()), own, "at-group-0060");
 		_exit(0);
@@ -1982,9 +1943,7 @@ TEST_F_TIMEOUT(perm, group_bits, 120)
 			      "UID_B outside UID_A's group"));
 
 	/* the owner: owner bits 0, so only DESTROY */
-	self->c.pid[1] = at_fork(1);
-	ASSERT_LE(0, self->c.pid[1]);
-	if (self->c.pid[1] == 0) {
+	if (AT_FORKED(self->c.pid, 1)) {
 		struct chan_info info;
 		uint64_t v = 0;
 		uint32_t got, len = 8;
@@ -2101,9 +2060,7 @@ TEST_F_TIMEOUT(limits, user_channels, 120)
 	ASSERT_TRUE(have_user_limits(_metadata, self));
 	ASSERT_OK(ct_param_write("max_user_channels", 4));
 
-	self->c.pid[0] = at_fork(0);
-	ASSERT_LE(0, self->c.pid[0]);
-	if (self->c.pid[0] == 0) {
+	if (AT_FORKED(self->c.pid, 0)) {
 		char name[CHAN_NAME_MAX];
 		uint32_t id = 0;
 		int dev;
@@ -2121,9 +2078,7 @@ TEST_F_TIMEOUT(limits, user_channels, 120)
 	ASSERT_EQ(0, at_child(_metadata, &self->c.pid[0], 0, WAIT_MS,
 			      "UID_A fills its quota"));
 
-	self->c.pid[1] = at_fork(1);
-	ASSERT_LE(0, self->c.pid[1]);
-	if (self->c.pid[1] == 0) {
+	if (AT_FORKED(self->c.pid, 1)) {
 		uint32_t id = 0;
 		int dev;
 
@@ -2138,9 +2093,7 @@ TEST_F_TIMEOUT(limits, user_channels, 120)
 	EXPECT_EQ(0, at_child(_metadata, &self->c.pid[1], 1, WAIT_MS,
 			      "UID_B still works"));
 
-	self->c.pid[0] = at_fork(0);
-	ASSERT_LE(0, self->c.pid[0]);
-	if (self->c.pid[0] == 0) {
+	if (AT_FORKED(self->c.pid, 0)) {
 		uint32_t id = 0, id0 = 0, id1 = 0;
 		int dev, dev2, ep;
 
@@ -2215,9 +2168,7 @@ TEST_F_TIMEOUT(limits, subuid_range_charged_to_owner, 120)
 	ASSERT_OK(ct_param_write("max_user_channels", 4));
 	ASSERT_OK(pipe2(ready, O_CLOEXEC));
 	ASSERT_OK(pipe2(go, O_CLOEXEC));
-	self->c.pid[0] = at_fork(0);
-	ASSERT_LE(0, self->c.pid[0]);
-	if (self->c.pid[0] == 0)
+	if (AT_FORKED(self->c.pid, 0))
 		_exit(subuid_child(ready[1], go[0]));
 	ASSERT_EQ('u', at_await(ready[0], WAIT_MS));
 	/* As newuidmap would from /etc/subuid: 1000 uids of UID_A's. */
@@ -2230,9 +2181,7 @@ TEST_F_TIMEOUT(limits, subuid_range_charged_to_owner, 120)
 	EXPECT_EQ('d', at_await(ready[0], WAIT_MS));
 
 	/* UID_A outside pays for what its namespace's uids hold */
-	self->c.pid[1] = at_fork(1);
-	ASSERT_LE(0, self->c.pid[1]);
-	if (self->c.pid[1] == 0) {
+	if (AT_FORKED(self->c.pid, 1)) {
 		C_OK(at_become(UID_A, NULL, 0));
 		C_ERRNO(ENOSPC, ct_create(C_OK(ct_dev_open()), 8, 1, 0600, 0,
 					  0, NULL, &id));
@@ -2264,9 +2213,7 @@ TEST_F_TIMEOUT(limits, user_ring_bytes, 120)
 	ASSERT_LT(0U, r);
 	ASSERT_OK(ct_param_write("max_user_ring_bytes", 3 * r + r / 2));
 
-	self->c.pid[0] = at_fork(0);
-	ASSERT_LE(0, self->c.pid[0]);
-	if (self->c.pid[0] == 0) {
+	if (AT_FORKED(self->c.pid, 0)) {
 		uint32_t ids[4], id;
 		int dev, ep;
 
@@ -2308,9 +2255,7 @@ TEST_F_TIMEOUT(limits, namespace_channels, 120)
 	ASSERT_LE(0, dev);
 	ASSERT_OK(ct_param_write("max_channels", 4));
 
-	self->c.pid[0] = at_fork(0);
-	ASSERT_LE(0, self->c.pid[0]);
-	if (self->c.pid[0] == 0) {
+	if (AT_FORKED(self->c.pid, 0)) {
 		int d;
 
 		C_OK(at_become(UID_A, NULL, 0));
@@ -2322,9 +2267,7 @@ TEST_F_TIMEOUT(limits, namespace_channels, 120)
 	ASSERT_EQ(0, at_child(_metadata, &self->c.pid[0], 0, WAIT_MS,
 			      "UID_A fills the namespace"));
 
-	self->c.pid[1] = at_fork(1);
-	ASSERT_LE(0, self->c.pid[1]);
-	if (self->c.pid[1] == 0) {
+	if (AT_FORKED(self->c.pid, 1)) {
 		uint32_t id = 0;
 		int d;
 
@@ -2341,9 +2284,7 @@ TEST_F_TIMEOUT(limits, namespace_channels, 120)
 	EXPECT_EQ(0, at_child(_metadata, &self->c.pid[1], 1, WAIT_MS,
 			      "UID_B"));
 
-	self->c.pid[0] = at_fork(0);
-	ASSERT_LE(0, self->c.pid[0]);
-	if (self->c.pid[0] == 0) {
+	if (AT_FORKED(self->c.pid, 0)) {
 		uint32_t id = 0;
 		int d, ep;
 
@@ -2407,9 +2348,7 @@ TEST_F_TIMEOUT(limits, unshare_loop_does_not_starve_others, 300)
 	}
 
 	for (round = 0; round < 30; round++) {
-		self->c.pid[0] = at_fork(0);
-		ASSERT_LE(0, self->c.pid[0]);
-		if (self->c.pid[0] == 0)
+		if (AT_FORKED(self->c.pid, 0))
 			_exit(unshare_round(self->shm));
 		ASSERT_EQ(0, at_child(_metadata, &self->c.pid[0], 0, WAIT_MS,
 				      "a round"));
@@ -2425,9 +2364,7 @@ TEST_F_TIMEOUT(limits, unshare_loop_does_not_starve_others, 300)
 	t0 = ct_now_ns();
 	for (tries = 0; ct_now_ns() - t0 < (uint64_t)REAP_BOUND_MS * CT_MS;
 	     tries++) {
-		self->c.pid[0] = at_fork(0);
-		ASSERT_LE(0, self->c.pid[0]);
-		if (self->c.pid[0] == 0) {
+		if (AT_FORKED(self->c.pid, 0)) {
 			int dev = at_fresh_ns(UID_A), n, i;
 			uint32_t id = 0, ids[8];
 
@@ -2504,9 +2441,7 @@ TEST_F_TIMEOUT(limits, dead_namespace_charge_held_by_fd, 120)
 	ASSERT_TRUE(have_user_limits(_metadata, self));
 	ASSERT_OK(ct_param_write("max_user_channels", 1));
 	ASSERT_OK(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv));
-	self->c.pid[0] = at_fork(0);
-	ASSERT_LE(0, self->c.pid[0]);
-	if (self->c.pid[0] == 0) {
+	if (AT_FORKED(self->c.pid, 0)) {
 		int dev = at_fresh_ns(UID_A), e;
 		uint32_t id = 0;
 
@@ -2524,9 +2459,7 @@ TEST_F_TIMEOUT(limits, dead_namespace_charge_held_by_fd, 120)
 	EXPECT_EQ(-1, ret);
 	EXPECT_EQ(EIDRM, err);
 
-	self->c.pid[1] = at_fork(1);
-	ASSERT_LE(0, self->c.pid[1]);
-	if (self->c.pid[1] == 0) {
+	if (AT_FORKED(self->c.pid, 1)) {
 		int dev = at_fresh_ns(UID_A);
 		uint32_t id = 0;
 
@@ -2536,9 +2469,7 @@ TEST_F_TIMEOUT(limits, dead_namespace_charge_held_by_fd, 120)
 	EXPECT_EQ(0, at_child(_metadata, &self->c.pid[1], 1, WAIT_MS,
 			      "UID_A while the dead channel's fd is open"));
 	close(fd);
-	self->c.pid[1] = at_fork(1);
-	ASSERT_LE(0, self->c.pid[1]);
-	if (self->c.pid[1] == 0) {
+	if (AT_FORKED(self->c.pid, 1)) {
 		int dev = at_fresh_ns(UID_A);
 		uint32_t id = 0;
 
@@ -2564,9 +2495,7 @@ TEST_F_TIMEOUT(limits, endpoints_per_channel, 900)
 
 	ASSERT_OK(pipe2(ready, O_CLOEXEC));
 	ASSERT_OK(pipe2(go, O_CLOEXEC));
-	self->c.pid[0] = at_fork(0);
-	ASSERT_LE(0, self->c.pid[0]);
-	if (self->c.pid[0] == 0) {
+	if (AT_FORKED(self->c.pid, 0)) {
 		struct rlimit rl = { 70000, 70000 };
 		struct chan_info info;
 		int dev, n = 0, fd, last = -1;
@@ -2603,9 +2532,7 @@ TEST_F_TIMEOUT(limits, endpoints_per_channel, 900)
 		ASSERT_TRUE(false);
 	}
 
-	self->c.pid[1] = at_fork(1);
-	ASSERT_LE(0, self->c.pid[1]);
-	if (self->c.pid[1] == 0) {
+	if (AT_FORKED(self->c.pid, 1)) {
 		uint32_t id = self->shm[0], mine;
 		uint64_t v;
 		int dev, ep;
@@ -2820,9 +2747,7 @@ TEST_F_TIMEOUT(nsopen, open_and_use, 120)
 	int ready[2], rc0, rc1, rc2;
 
 	ASSERT_OK(pipe2(ready, O_CLOEXEC));
-	self->c.pid[0] = at_fork(0);
-	ASSERT_LE(0, self->c.pid[0]);
-	if (self->c.pid[0] == 0)
+	if (AT_FORKED(self->c.pid, 0))
 		_exit(nsopen_child(variant->plant, ready[1], self->root_name,
 				   self->sh));
 	close(ready[1]);
@@ -2833,9 +2758,7 @@ TEST_F_TIMEOUT(nsopen, open_and_use, 120)
 	/* Let it get into its open (it exits, or is seen asleep there). */
 	ct_wait_blocked(self->c.pid[0], SYS_openat, 2000);
 
-	self->c.pid[1] = at_fork(1);
-	ASSERT_LE(0, self->c.pid[1]);
-	if (self->c.pid[1] == 0) {
+	if (AT_FORKED(self->c.pid, 1)) {
 		uint32_t id = 0;
 		int i, dev;
 
@@ -2847,9 +2770,7 @@ TEST_F_TIMEOUT(nsopen, open_and_use, 120)
 		}
 		_exit(0);
 	}
-	self->c.pid[2] = at_fork(2);
-	ASSERT_LE(0, self->c.pid[2]);
-	if (self->c.pid[2] == 0) {
+	if (AT_FORKED(self->c.pid, 2)) {
 		int i, fd;
 
 		for (i = 0; i < 5; i++) {
