@@ -262,10 +262,78 @@ ssize_t chan_ep_recvmsg(struct chan_ep *ep, void *buf, size_t cap,
 	return ret;
 }
 
+/* The fast loop of a batch stopped at an entry the kernel must judge. */
+#define CHAN_EP_INVALID		2
+
 /*
- * Batches on the mapping: as many as go without waiting, one wake-up check
- * for them all; the kernel's batch for the rest when the caller would wait
- * for the first (or, with CHAN_MSG_WAITALL, for each).
+ * Move vec[from..count) through the mapping as far as it goes without
+ * waiting, with no wake-up check. Returns the index it stopped at; *r
+ * says why: 0 (all done), CHAN_EP_SLOW or -EAGAIN (full or empty, or the
+ * channel's state), -EMSGSIZE, or CHAN_EP_INVALID (a reserved field set,
+ * a message too long: the kernel's batch gives the error).
+ */
+static unsigned int chan_ep_fast_run(struct chan_ep *ep, struct chan_iov *vec,
+				     unsigned int from, unsigned int count,
+				     bool send, ssize_t *r)
+{
+	unsigned int i;
+	uint32_t len;
+
+	*r = 0;
+	for (i = from; i < count; i++) {
+		void *buf = (void *)(uintptr_t)vec[i].buf;
+
+		if (vec[i].__reserved || (send && vec[i].len > ep->msg_size)) {
+			*r = CHAN_EP_INVALID;
+			break;
+		}
+		if (send) {
+			*r = chan_ep_fast_send(ep, buf, vec[i].len,
+					       CHAN_MSG_NONBLOCK);
+		} else {
+			*r = chan_ep_fast_recv(ep, buf, vec[i].len,
+					       CHAN_MSG_NONBLOCK, &len);
+			if (!*r || *r == -EMSGSIZE)
+				vec[i].len = len;
+		}
+		if (*r)
+			break;
+	}
+	if (i > from)
+		send ? chan_ep_sent(ep) : chan_ep_received(ep);
+	return i;
+}
+
+/* One message of a batch through the kernel, as the caller would wait. */
+static int chan_ep_kernel_one(struct chan_ep *ep, struct chan_iov *iov,
+			      unsigned int flags, uint64_t timeout_ns,
+			      bool send)
+{
+	void *buf = (void *)(uintptr_t)iov->buf;
+	uint32_t len = 0;
+	ssize_t ret;
+
+	if (send) {
+		ret = chan_sendmsg(ep->fd, 0, buf, iov->len, flags, timeout_ns);
+		if (!ret)
+			chan_stat_inc(&ep->kernel_sent);
+		return (int)ret;
+	}
+	ret = chan_recvmsg(ep->fd, 0, buf, iov->len, flags, timeout_ns, &len);
+	if (ret >= 0 || ret == -EMSGSIZE)
+		iov->len = len;
+	if (ret < 0)
+		return (int)ret;
+	chan_stat_inc(&ep->kernel_received);
+	return 0;
+}
+
+/*
+ * Batches on a mapped handle: as many messages as go without waiting,
+ * with one wake-up check for the lot. When the first cannot go and the
+ * caller would wait, the kernel waits for that one alone (a single send
+ * or receive) and the rest carry on through the mapping; with
+ * CHAN_MSG_WAITALL, what is left after that goes to the kernel's batch.
  */
 static int chan_ep_batch(struct chan_ep *ep, struct chan_iov *vec,
 			 unsigned int count, unsigned int flags,
@@ -273,7 +341,6 @@ static int chan_ep_batch(struct chan_ep *ep, struct chan_iov *vec,
 {
 	uint32_t role = send ? CHAN_ROLE_SEND : CHAN_ROLE_RECV;
 	unsigned int i = 0;
-	uint32_t len;
 	ssize_t r = 0;
 	int ret;
 
@@ -282,33 +349,20 @@ static int chan_ep_batch(struct chan_ep *ep, struct chan_iov *vec,
 	if (chan_ep_fast(ep) && (ep->roles & role) && count &&
 	    count <= CHAN_BATCH_MAX &&
 	    chan_msg_flags_ok(flags & ~CHAN_MSG_WAITALL, timeout_ns)) {
-		for (; i < count; i++) {
-			void *buf = (void *)(uintptr_t)vec[i].buf;
-
-			if (vec[i].__reserved)
-				break;
-			if (send) {
-				if (vec[i].len > ep->msg_size)
-					break;
-				r = chan_ep_fast_send(ep, buf, vec[i].len,
-						      CHAN_MSG_NONBLOCK);
-			} else {
-				r = chan_ep_fast_recv(ep, buf, vec[i].len,
-						      CHAN_MSG_NONBLOCK, &len);
-				if (!r || r == -EMSGSIZE)
-					vec[i].len = len;
-			}
-			if (r < 0 || r == CHAN_EP_SLOW)
-				break;
-		}
-		if (i)
-			send ? chan_ep_sent(ep) : chan_ep_received(ep);
-		if (i == count || (i && !(flags & CHAN_MSG_WAITALL)))
-			return (int)i;
-		/* Said without the kernel: what it would say too. */
+		i = chan_ep_fast_run(ep, vec, 0, count, send, &r);
 		if (!i && (r == -EMSGSIZE ||
 			   (r == -EAGAIN && (flags & CHAN_MSG_NONBLOCK))))
-			return (int)r;
+			return (int)r;	/* what the kernel would say too */
+		if (!i && r != CHAN_EP_INVALID) {
+			ret = chan_ep_kernel_one(ep, vec,
+						 flags & ~CHAN_MSG_WAITALL,
+						 timeout_ns, send);
+			if (ret)
+				return ret;
+			i = chan_ep_fast_run(ep, vec, 1, count, send, &r);
+		}
+		if (i == count || (i && !(flags & CHAN_MSG_WAITALL)))
+			return (int)i;
 	}
 	ret = send ? chan_send_batch(ep->fd, 0, vec + i, count - i, flags,
 				     timeout_ns) :
