@@ -540,7 +540,7 @@ static void chan_map_send_n(struct bq *q, const unsigned char *buf,
 		int ret = chan_ep_send_batch(q->ep, vec + done, n - done, 0, 0);
 
 		/*
-		 * libchan of f1809e1 answers a blocking batch on a full ring
+		 * libchan of 95d9c77 answers a blocking batch on a full ring
 		 * with -EAGAIN (its mapped attempt is non-blocking, and it
 		 * returns that attempt's -EAGAIN): wait for room as a user
 		 * would, with one blocking send. Counted in the epstats.
