@@ -417,24 +417,26 @@ TEST_F(mm, permission)
 	pid = ct_fork_slot(0);
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
-		int dev, fd;
+		/* 0622 may send only, 0644 receive only: neither may map. */
+		const struct chan_create *one_way[] = { &w, &r };
+		const unsigned int denied[] = { CHAN_ROLE_RECV, CHAN_ROLE_SEND };
+		int dev, fd, i;
 
 		CF_OK(ct_drop_privs(NULL, 0));
 		dev = CF_OK(ct_dev_open());
-		/* 0622: may send only. */
-		CF_ERRNO(EACCES, ct_open(dev, w.out_id, CHAN_ROLE_RECV, 0, 0));
-		fd = CF_OK(ct_open(dev, w.out_id, CHAN_ROLE_SEND, 0, 0));
-		CF_ERRNO(EACCES, (long)map_fd(fd, w.out_ring.map_size,
-					      PROT_READ | PROT_WRITE,
-					      MAP_SHARED, 0));
-		close(fd);
-		/* 0644: may receive only. */
-		CF_ERRNO(EACCES, ct_open(dev, r.out_id, CHAN_ROLE_SEND, 0, 0));
-		fd = CF_OK(ct_open(dev, r.out_id, CHAN_ROLE_RECV, 0, 0));
-		CF_ERRNO(EACCES, (long)map_fd(fd, r.out_ring.map_size,
-					      PROT_READ | PROT_WRITE,
-					      MAP_SHARED, 0));
-		close(fd);
+		for (i = 0; i < 2; i++) {
+			const struct chan_create *c = one_way[i];
+
+			CF_ERRNO(EACCES, ct_open(dev, c->out_id, denied[i], 0,
+						 0));
+			fd = CF_OK(ct_open(dev, c->out_id,
+					   denied[i] ^ (CHAN_ROLE_SEND |
+							CHAN_ROLE_RECV), 0, 0));
+			CF_ERRNO(EACCES, (long)map_fd(fd, c->out_ring.map_size,
+						      PROT_READ | PROT_WRITE,
+						      MAP_SHARED, 0));
+			close(fd);
+		}
 		/* 0666: a send-only endpoint still maps. */
 		fd = CF_OK(ct_open(dev, rw.out_id, CHAN_ROLE_SEND, 0, 0));
 		child_map_check(fd, rw.out_ring.map_size);
