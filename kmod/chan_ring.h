@@ -249,6 +249,12 @@ static inline void chan_ring_publish(const struct chan_ring_view *v,
  * claim compares the whole state word, so the length belongs to the
  * message claimed.
  *
+ * The flags are read once, here: a tombstone is claimed whatever its
+ * length and reported with a length of 0, so *lenp never exceeds
+ * @max_len, whatever a mapper writes into the slot's flags afterwards (a
+ * caller that reads them again, chan_slot_is_tombstone(), can only take a
+ * tombstone for an empty message or the other way round).
+ *
  * Return: the slot, now READING(lap, owner); or NULL with *posp set to
  * -EAGAIN when nothing is ready, -EMSGSIZE, or -EIO on the retry bound.
  */
@@ -278,7 +284,9 @@ chan_ring_claim_recv(const struct chan_ring_view *v, __u32 owner,
 
 			if (len > v->msg_size)
 				len = v->msg_size;
-			if (!(flags & CHAN_SLOT_TOMBSTONE) && len > max_len) {
+			if (flags & CHAN_SLOT_TOMBSTONE)
+				len = 0;
+			if (len > max_len) {
 				/* A changed state means the length may be a
 				 * later message's: retry.
 				 */
@@ -312,6 +320,10 @@ chan_ring_claim_recv(const struct chan_ring_view *v, __u32 owner,
 /**
  * chan_slot_is_tombstone() - did the writer of a claimed slot die?
  * @s: a slot returned by chan_ring_claim_recv()
+ *
+ * A second read of the flags: on a mapped ring it may disagree with the
+ * claim's, so use it to classify the slot, never to size a copy (the
+ * length chan_ring_claim_recv() returned does that).
  *
  * Return: true if the slot holds no message, only the mark of a repair.
  */

@@ -169,6 +169,11 @@ static int chan_try_recv(struct chan_xfer *x)
 			chan_wake(&ch->wq[CHAN_DIR_SEND]);
 			continue;
 		}
+		/*
+		 * out_len is at most x->faulted <= x->len, the size of kbuf:
+		 * chan_ring_claim_recv() bounds it by what we asked, from its
+		 * one read of the slot's flags and length.
+		 */
 		memcpy(x->kbuf, s->data, x->out_len);
 		chan_ring_retire(v, s, pos);
 		chan_wake(&ch->wq[CHAN_DIR_SEND]);
