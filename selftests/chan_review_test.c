@@ -13,10 +13,15 @@
  *    write, more than the buffer it was given. (With a larger msg_size the
  *    same race overflows the kernel stack: KASAN stack-out-of-bounds in
  *    chan_xfer on the debug kernel.)
+ *  - libchan_tombstone_flag_flip: libchan's fast-path receive
+ *    (chan_ep_fast_recv()) has the same re-read: a hostile mapper of the
+ *    channel makes it memcpy() msg_size bytes into the caller's smaller
+ *    buffer, in the victim's own process.
  */
 #define CT_WANT_RING
 #include "chan_test_util.h"
 #include <pthread.h>
+#include <libchan.h>
 
 #define RW		(CHAN_ROLE_SEND | CHAN_ROLE_RECV)
 #define MAX_IDS		4
@@ -143,6 +148,57 @@ TEST_F_TIMEOUT(rv, tombstone_flag_flip, 120)
 	TH_LOG("%llu receives", (unsigned long long)n);
 	EXPECT_EQ(0ULL, bad_len);
 	EXPECT_EQ(0ULL, overrun);
+	ct_ring_unmap(&r);
+	close(fd);
+}
+
+TEST_F_TIMEOUT(rv, libchan_tombstone_flag_flip, 120)
+{
+	unsigned char buf[CAP + 64];
+	struct flip_ctx f = { 0 };
+	struct chan_create c;
+	struct chan_ep *ep;
+	struct ct_ring r;
+	pthread_t t1, t2;
+	unsigned long long end, n = 0, bad_len = 0, overrun = 0;
+	uint32_t token;
+	int fd;
+
+	ASSERT_OK(ct_create_kept(self->dev, MSG, 4, 0600, &c, self->ids,
+				 &self->nids, MAX_IDS));
+	fd = ct_open_token(self->dev, c.out_id, RW, 0, &token);
+	ASSERT_LE(0, fd);
+	ASSERT_OK(ct_ring_map(fd, &c.out_ring, token, &r));
+	/* The victim: a libchan receiver on the fast path. */
+	ASSERT_OK(chan_ep_open(&ep, c.out_id, CHAN_ROLE_RECV, 0));
+	f.r = &r;
+	ASSERT_OK(pthread_create(&t1, NULL, flip_thread, &f));
+	ASSERT_OK(pthread_create(&t2, NULL, fill_thread, &f));
+
+	end = ct_now_ns() + RUN_NS;
+	while (ct_now_ns() < end && !bad_len && !overrun) {
+		uint32_t len = 0;
+		ssize_t ret;
+		size_t i;
+
+		memset(buf, 0, sizeof(buf));
+		n++;
+		ret = chan_ep_recvmsg(ep, buf, CAP, CHAN_MSG_NONBLOCK, 0, &len);
+		if (ret < 0)
+			continue;
+		if (ret > (ssize_t)CAP || len > CAP)
+			bad_len++;
+		for (i = CAP; i < sizeof(buf); i++)
+			if (buf[i])
+				overrun++;
+	}
+	f.stop = 1;
+	pthread_join(t1, NULL);
+	pthread_join(t2, NULL);
+	TH_LOG("%llu receives", n);
+	EXPECT_EQ(0ULL, bad_len);
+	EXPECT_EQ(0ULL, overrun);
+	chan_ep_close(ep);
 	ct_ring_unmap(&r);
 	close(fd);
 }
