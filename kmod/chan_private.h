@@ -256,7 +256,8 @@ enum {
  * struct chan_endpoint - a channel fd
  * @ch: the channel (holds a reference)
  * @roles: CHAN_ROLE_* bits
- * @token: owner token of the endpoint's fast path in the ring (the
+ * @token: owner token of the endpoint's fast path in the ring, or
+ *	CHAN_OWNER_NONE if its opener could not map the channel (the
  *	kernel's own paths claim with CHAN_OWNER_KERNEL)
  * @attached: counted as an endpoint of @ch (chan_attach() succeeded)
  * @flags: CHAN_EP_* bits, atomic
@@ -410,7 +411,7 @@ void chan_wake_dir(struct chan *ch, enum chan_dir dir);
 
 /* endpoint.c */
 int chan_endpoint_open(struct chan *ch, u32 roles, u32 open_flags,
-		       bool owner, u32 __user *token_out);
+		       bool owner, bool mapper, u32 __user *token_out);
 struct chan_endpoint *chan_endpoint_from_file(struct file *file);
 
 /* msg.c */

@@ -159,7 +159,10 @@ static int chan_cmd_open(struct chan_ucmd *ucmd)
 		ret = -EPROTOTYPE;
 	else
 		ret = chan_endpoint_open(ch, o->roles, o->flags,
-					 chan_is_owner(ch, false), token_out);
+					 chan_is_owner(ch, false),
+					 ch->ring.mappable &&
+					 chan_permitted(ch, CHAN_ROLES, false),
+					 token_out);
 	chan_put(ch);
 	return ret;
 }

@@ -31,7 +31,8 @@ static int chan_endpoint_release(struct inode *inode, struct file *file)
 		atomic_dec(chan_ring_waiters(ch, CHAN_DIR_RECV));
 	if (ep->attached)
 		chan_detach(ch, ep->roles);
-	ida_free(&ch->tokens, ep->token);
+	if (ep->token)
+		ida_free(&ch->tokens, ep->token);
 	chan_bounce_free(&ep->bounce);
 	kfree(ep);
 	chan_obj_destroyed(CHAN_OBJ_ENDPOINT);
@@ -198,18 +199,23 @@ static const struct file_operations chan_endpoint_fops = {
  * @roles: CHAN_ROLE_* bits, validated
  * @open_flags: CHAN_OPEN_* bits, validated
  * @owner: the caller may destroy the channel (arms auto-destroy)
- * @token_out: where the caller wants the endpoint's owner token, or NULL
+ * @mapper: the caller may map the channel (it is mappable, and the caller
+ *	may read and write it): only such an endpoint gets an owner token,
+ *	so that a caller with one permission cannot use up a channel's
+ *	tokens, and with them its endpoints, for the others
+ * @token_out: where the caller wants the endpoint's owner token (0 if it
+ *	has none), or NULL
  *
  * Everything that can fail (the fd, the file, writing the token) is done
  * before the endpoint is counted, so that a failed open never disconnects
  * or destroys the channel; once counted, the fd is installed and nothing
  * fails.
  *
- * Return: the new fd, or -ENOSPC (no owner token left), -EIDRM, -ENOMEM,
- * -EMFILE, -ENFILE, -EFAULT.
+ * Return: the new fd, or -ENOSPC (no owner token left for a mapper),
+ * -EIDRM, -ENOMEM, -EMFILE, -ENFILE, -EFAULT.
  */
 int chan_endpoint_open(struct chan *ch, u32 roles, u32 open_flags,
-		       bool owner, u32 __user *token_out)
+		       bool owner, bool mapper, u32 __user *token_out)
 {
 	struct chan_endpoint *ep;
 	struct file *file;
@@ -218,11 +224,13 @@ int chan_endpoint_open(struct chan *ch, u32 roles, u32 open_flags,
 	ep = kzalloc(sizeof(*ep), GFP_KERNEL_ACCOUNT);
 	if (!ep)
 		return -ENOMEM;
-	ret = ida_alloc_range(&ch->tokens, CHAN_OWNER_KERNEL + 1,
-			      CHAN_SLOT_OWNER_MASK, GFP_KERNEL);
-	if (ret < 0)
-		goto err_free;
-	ep->token = ret;
+	if (mapper) {
+		ret = ida_alloc_range(&ch->tokens, CHAN_OWNER_KERNEL + 1,
+				      CHAN_SLOT_OWNER_MASK, GFP_KERNEL);
+		if (ret < 0)
+			goto err_free;
+		ep->token = ret;
+	}
 	ep->roles = roles;
 	ep->ch = ch;
 	atomic_set(&ep->map_vmas, 0);
@@ -261,7 +269,8 @@ int chan_endpoint_open(struct chan *ch, u32 roles, u32 open_flags,
 err_fd:
 	put_unused_fd(fd);
 err_token:
-	ida_free(&ch->tokens, ep->token);
+	if (ep->token)
+		ida_free(&ch->tokens, ep->token);
 err_free:
 	kfree(ep);
 	return ret;

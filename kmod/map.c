@@ -108,15 +108,21 @@ static const struct vm_operations_struct chan_vm_ops = {
 	.fault = chan_vma_fault,
 };
 
-/* Check a request to map @ch through @ep; 0 or -errno. */
-static int chan_map_check(struct chan *ch, struct vm_area_struct *vma)
+/* Check a request to map @ep's channel; 0 or -errno. */
+static int chan_map_check(struct chan_endpoint *ep, struct vm_area_struct *vma)
 {
+	struct chan *ch = ep->ch;
+
 	if (!ch->ring.mappable)
 		return -ENODEV;
 	if (chan_state(ch) & CHAN_STATE_DESTROYED)
 		return -EIDRM;
-	/* A mapper is a full participant: it can send and receive. */
-	if (!chan_permitted(ch, CHAN_ROLE_SEND | CHAN_ROLE_RECV, true))
+	/*
+	 * A mapper is a full participant: it can send and receive, and so
+	 * could the endpoint's opener (only then has it a token).
+	 */
+	if (!ep->token ||
+	    !chan_permitted(ch, CHAN_ROLE_SEND | CHAN_ROLE_RECV, true))
 		return -EACCES;
 	if (!(vma->vm_flags & VM_SHARED))
 		return -EINVAL;
@@ -132,7 +138,8 @@ static int chan_map_check(struct chan *ch, struct vm_area_struct *vma)
  * @file: the channel fd
  * @vma: the new mapping (mmap_lock held for writing)
  *
- * Return: 0, -ENODEV (not mappable), -EIDRM, -EACCES, -EINVAL (private,
+ * Return: 0, -ENODEV (not mappable), -EIDRM, -EACCES (the caller, or the
+ * endpoint's opener, lacks read or write permission), -EINVAL (private,
  * wrong size or offset), -EPERM (executable), -EBUSY (the endpoint is
  * mapped already, or its last mapping is being repaired), or an error
  * inserting the pages.
@@ -144,7 +151,7 @@ int chan_endpoint_mmap(struct file *file, struct vm_area_struct *vma)
 	unsigned long off;
 	int ret;
 
-	ret = chan_map_check(ch, vma);
+	ret = chan_map_check(ep, vma);
 	if (ret)
 		return ret;
 	/* Acquire: pairs with clear_bit_unlock() after a repair. */

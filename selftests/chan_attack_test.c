@@ -2504,7 +2504,12 @@ TEST_F_TIMEOUT(limits, endpoints_per_channel, 900)
 		C_OK(setrlimit(RLIMIT_NOFILE, &rl));	/* as root still */
 		C_OK(at_become(UID_A, NULL, 0));
 		dev = C_OK(ct_dev_open());
-		C_OK(ct_create(dev, 8, 1, 0666, 0, 0, NULL, &id));
+		/*
+		 * A mappable channel: its owner may read and write it, so
+		 * each of its endpoints takes one of the 65534 owner tokens.
+		 */
+		C_OK(ct_create(dev, 8, 1, 0666, CHAN_CREATE_MAPPABLE, 0, NULL,
+			       &id));
 		self->shm[0] = id;
 		for (;;) {
 			fd = ct_open(dev, id, n % 3 + 1, CHAN_OPEN_CLOEXEC, 0);

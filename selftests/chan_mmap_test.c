@@ -437,6 +437,23 @@ TEST_F(mm, permission)
 						      MAP_SHARED, 0));
 			close(fd);
 		}
+		/*
+		 * Only an opener who may read and write takes an owner
+		 * token: one permission cannot use up the others' tokens.
+		 */
+		for (i = 0; i < 2; i++) {
+			struct chan_open o = {
+				.size = sizeof(o), .id = i ? rw.out_id : w.out_id,
+				.roles = CHAN_ROLE_SEND,
+			};
+
+			fd = CF_OK(ioctl(dev, CHAN_IOC_OPEN, &o));
+			CF_TRUE(i ? o.out_token > CHAN_OWNER_KERNEL :
+				    o.out_token == CHAN_OWNER_NONE,
+				"mode %s: token %u", i ? "0666" : "0622",
+				o.out_token);
+			close(fd);
+		}
 		/* 0666: a send-only endpoint still maps. */
 		fd = CF_OK(ct_open(dev, rw.out_id, CHAN_ROLE_SEND, 0, 0));
 		child_map_check(fd, rw.out_ring.map_size);

@@ -58,9 +58,9 @@
  *  EBADF       a channel fd was used for a role it was not opened with
  *  EPROTOTYPE  open: the channel's type tag differs from the one expected
  *  ENOSPC      a limit was reached (channels per namespace or per user,
- *              ring bytes per channel, per user or in all, endpoints per
- *              channel); a channel counts until it is freed: destroyed
- *              and its last fd closed
+ *              ring bytes per channel, per user or in all, the 65534
+ *              owner tokens of a mappable channel); a channel counts
+ *              until it is freed: destroyed and its last fd closed
  *  ENOMEM      the kernel could not allocate memory
  *  EFAULT      a user pointer is bad. A receive checks its buffer
  *              (faulting it in without writing to it if needed) once a
@@ -220,8 +220,11 @@ struct chan_create {
  *	nothing to a caller without it)
  * @out_token: output: the endpoint's owner token (2..65535), which its
  *	fast path writes into the slots it claims in a mapped ring (the
- *	kernel's own paths claim with CHAN_OWNER_KERNEL); written only if
- *	@size covers it
+ *	kernel's own paths claim with CHAN_OWNER_KERNEL); 0 if the channel
+ *	is not mappable or the caller may not both read and write it (such
+ *	an endpoint can never be mapped, and takes no token, so that a
+ *	caller with one permission cannot use up the tokens of others);
+ *	written only if @size covers it
  * @__reserved: must be zero
  *
  * Sending needs write permission, receiving read permission (EACCES). The
