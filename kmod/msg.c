@@ -218,10 +218,10 @@ static struct chan *chan_call_reply_get(struct chan_ucmd *ucmd,
 	struct chan *ch;
 
 	*filep = NULL;
-	*bouncep = &ucmd->cf->bounce;
 	if (!ucmd->ep) {
 		if (c->reply_fd != -1)
 			return ERR_PTR(-EINVAL);
+		*bouncep = &ucmd->cf->bounce;
 		ch = chan_lookup(ucmd->cf->ns, c->reply_id);
 		if (!ch)
 			return ERR_PTR(-ENOENT);
