@@ -464,6 +464,26 @@ ssize_t chan_ep_recv_timeout(struct chan_ep *ep, void *buf, size_t cap,
 }
 
 /*
+ * Point @ep's fast path at the ring laid out at @mem (a header page, then
+ * the slots), with a view built from the given geometry, never read back
+ * from the shared header; valid in this fork generation.
+ */
+static void chan_ep_set_ring(struct chan_ep *ep, void *mem, uint32_t msg_size,
+			     uint32_t capacity)
+{
+	ep->v.hdr = mem;
+	ep->v.slots = (unsigned char *)mem + CHAN_RING_HDR_SIZE;
+	ep->v.mask = capacity - 1;
+	ep->v.shift = (uint32_t)__builtin_ctz(capacity);
+	ep->v.slot_size = chan_ring_slot_size(msg_size);
+	ep->v.msg_size = msg_size;
+	ep->ks = &ep->v.hdr->kstate;
+	ep->map_gen = atomic_load_explicit(&chan_fork_gen,
+					   memory_order_relaxed);
+	ep->map = mem;
+}
+
+/*
  * Map the ring of a mappable channel. The geometry comes from INFO and is
  * checked against the header; the view is built from our own copy, never
  * read back from shared memory. Any failure leaves the handle on the
@@ -496,17 +516,8 @@ static void chan_ep_map(struct chan_ep *ep, const struct chan_info *info)
 		errno = saved;
 		return;
 	}
-	ep->v.hdr = map;
-	ep->v.slots = (unsigned char *)map + CHAN_RING_HDR_SIZE;
-	ep->v.mask = info->capacity - 1;
-	ep->v.shift = (uint32_t)__builtin_ctz(info->capacity);
-	ep->v.slot_size = slot_size;
-	ep->v.msg_size = info->msg_size;
-	ep->ks = &ep->v.hdr->kstate;
+	chan_ep_set_ring(ep, map, info->msg_size, info->capacity);
 	ep->map_size = size;
-	ep->map_gen = atomic_load_explicit(&chan_fork_gen,
-					   memory_order_relaxed);
-	ep->map = map;
 	ep->owns_map = true;
 }
 
@@ -525,16 +536,7 @@ int chan_ep_attach_ring(struct chan_ep **epp, void *mem, uint32_t msg_size,
 	ep->roles = roles;
 	ep->token = token;
 	ep->msg_size = msg_size;
-	ep->v.hdr = mem;
-	ep->v.slots = (unsigned char *)mem + CHAN_RING_HDR_SIZE;
-	ep->v.mask = capacity - 1;
-	ep->v.shift = (uint32_t)__builtin_ctz(capacity);
-	ep->v.slot_size = chan_ring_slot_size(msg_size);
-	ep->v.msg_size = msg_size;
-	ep->ks = &ep->v.hdr->kstate;
-	ep->map_gen = atomic_load_explicit(&chan_fork_gen,
-					   memory_order_relaxed);
-	ep->map = mem;
+	chan_ep_set_ring(ep, mem, msg_size, capacity);
 	*epp = ep;
 	return 0;
 }
