@@ -1394,9 +1394,7 @@ int main(int argc, char **argv)
 		switch (opt) {
 		case 'j': jitter_on = 1; break;
 		case 'T':
-			if (!strcmp(optarg, "tsc"))
-				use_tsc = 1;
-			else if (strcmp(optarg, "monotonic"))
+			if (clock_opt(optarg))
 				usage();
 			break;
 		case 'm': mlist = optarg; break;

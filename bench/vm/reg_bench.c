@@ -667,9 +667,7 @@ int main(int argc, char **argv)
 		case 'w': n_warm = (unsigned int)atoi(optarg); break;
 		case 'R': raise_ok = 0; break;
 		case 'T':
-			if (!strcmp(optarg, "tsc"))
-				use_tsc = 1;
-			else if (strcmp(optarg, "monotonic"))
+			if (clock_opt(optarg))
 				usage();
 			break;
 		default: usage();

@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 static void die(const char *fmt, ...)
@@ -47,6 +48,16 @@ static uint64_t now_ns(void)
 	if (use_tsc)
 		return __builtin_ia32_rdtsc();
 	return mono_ns();
+}
+
+/* -T CLOCK: "tsc" or "monotonic" (the default); -1 for anything else. */
+static int clock_opt(const char *arg)
+{
+	if (!strcmp(arg, "tsc"))
+		use_tsc = 1;
+	else if (strcmp(arg, "monotonic"))
+		return -1;
+	return 0;
 }
 
 /*
