@@ -102,6 +102,25 @@ static void *fill_thread(void *arg)
 	return NULL;
 }
 
+/*
+ * A mappable channel of the test's own, an endpoint with both roles and
+ * the endpoint's mapping: the attacker's hold on the ring. Returns the fd.
+ */
+static int rv_mapped_channel(struct __test_metadata *_metadata,
+			     FIXTURE_DATA(rv) *self, struct chan_create *c,
+			     struct ct_ring *r)
+{
+	uint32_t token;
+	int fd;
+
+	ASSERT_OK(ct_create_kept(self->dev, MSG, 4, 0600, c, self->ids,
+				 &self->nids, MAX_IDS));
+	fd = ct_open_token(self->dev, c->out_id, RW, 0, &token);
+	ASSERT_LE(0, fd);
+	ASSERT_OK(ct_ring_map(fd, &c->out_ring, token, r));
+	return fd;
+}
+
 TEST_F_TIMEOUT(rv, tombstone_flag_flip, 120)
 {
 	unsigned char buf[CAP + 64];
@@ -110,14 +129,9 @@ TEST_F_TIMEOUT(rv, tombstone_flag_flip, 120)
 	struct ct_ring r;
 	pthread_t t1, t2;
 	unsigned long long end, n = 0, bad_len = 0, overrun = 0;
-	uint32_t token;
 	int fd;
 
-	ASSERT_OK(ct_create_kept(self->dev, MSG, 4, 0600, &c, self->ids,
-				 &self->nids, MAX_IDS));
-	fd = ct_open_token(self->dev, c.out_id, RW, 0, &token);
-	ASSERT_LE(0, fd);
-	ASSERT_OK(ct_ring_map(fd, &c.out_ring, token, &r));
+	fd = rv_mapped_channel(_metadata, self, &c, &r);
 	f.r = &r;
 	ASSERT_OK(pthread_create(&t1, NULL, flip_thread, &f));
 	ASSERT_OK(pthread_create(&t2, NULL, fill_thread, &f));
@@ -161,14 +175,9 @@ TEST_F_TIMEOUT(rv, libchan_tombstone_flag_flip, 120)
 	struct ct_ring r;
 	pthread_t t1, t2;
 	unsigned long long end, n = 0, bad_len = 0, overrun = 0;
-	uint32_t token;
 	int fd;
 
-	ASSERT_OK(ct_create_kept(self->dev, MSG, 4, 0600, &c, self->ids,
-				 &self->nids, MAX_IDS));
-	fd = ct_open_token(self->dev, c.out_id, RW, 0, &token);
-	ASSERT_LE(0, fd);
-	ASSERT_OK(ct_ring_map(fd, &c.out_ring, token, &r));
+	fd = rv_mapped_channel(_metadata, self, &c, &r);
 	/* The victim: a libchan receiver on the fast path. */
 	ASSERT_OK(chan_ep_open(&ep, c.out_id, CHAN_ROLE_RECV, 0));
 	f.r = &r;
