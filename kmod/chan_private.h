@@ -49,7 +49,7 @@
 			 CHAN_FEAT_RW | CHAN_FEAT_NAMES | CHAN_FEAT_TIMEOUT | \
 			 CHAN_FEAT_TYPE_TAG | CHAN_FEAT_INFO_NEXT | \
 			 CHAN_FEAT_AUTODESTROY | CHAN_FEAT_MMAP | \
-			 CHAN_FEAT_BATCH | CHAN_FEAT_CALL)
+			 CHAN_FEAT_BATCH | CHAN_FEAT_CALL | CHAN_FEAT_CLOSE)
 
 #define CHAN_CREATE_FLAGS	(CHAN_CREATE_AUTODESTROY | CHAN_CREATE_MAPPABLE)
 
@@ -365,6 +365,7 @@ void chan_put(struct chan *ch);
 bool chan_permitted(struct chan *ch, u32 want, bool audit);
 bool chan_is_owner(struct chan *ch, bool audit);
 int chan_destroy(struct chan *ch);
+int chan_close(struct chan *ch);
 int chan_attach(struct chan *ch, u32 roles, bool owner);
 void chan_detach(struct chan *ch, u32 roles);
 void chan_fill_info(struct chan *ch, struct chan_info *info);

@@ -211,6 +211,31 @@ int chan_destroy(struct chan *ch)
 }
 
 /**
+ * chan_close() - close a channel for sending, for good
+ * @ch: the channel (the caller holds a reference)
+ *
+ * Senders, and receivers once the ring is drained, then fail with EPIPE;
+ * every waiter is woken to see it. The state's release (chan_set_state())
+ * pairs with the acquire of each try before it looks at the ring.
+ *
+ * Return: 0, -EALREADY if it was closed already, or -EIDRM if destroyed.
+ */
+int chan_close(struct chan *ch)
+{
+	spin_lock(&ch->lock);
+	if (ch->state & (CHAN_STATE_DESTROYED | CHAN_STATE_CLOSED)) {
+		int ret = ch->state & CHAN_STATE_DESTROYED ? -EIDRM : -EALREADY;
+
+		spin_unlock(&ch->lock);
+		return ret;
+	}
+	chan_set_state(ch, ch->state | CHAN_STATE_CLOSED);
+	spin_unlock(&ch->lock);
+	chan_wake_all(ch);
+	return 0;
+}
+
+/**
  * chan_attach() - count a new endpoint
  * @ch: the channel
  * @roles: its CHAN_ROLE_* bits

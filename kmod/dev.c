@@ -27,6 +27,7 @@ static_assert(sizeof(struct chan_batch) == 32);
 static_assert(sizeof(struct chan_call) == 56);
 static_assert(sizeof(struct chan_msg) == 32);
 static_assert(sizeof(struct chan_destroy) == 16);
+static_assert(sizeof(struct chan_close) == 16);
 static_assert(sizeof(struct chan_info) == 176);
 static_assert(sizeof(struct chan_lookup) == 80);
 static_assert(sizeof(struct chan_slot) == CHAN_SLOT_HDR_SIZE);
@@ -186,6 +187,32 @@ static int chan_cmd_destroy(struct chan_ucmd *ucmd)
 }
 
 /*
+ * Close a channel for sending (struct chan_close): a sender endpoint may,
+ * on its fd; the owner may, by ID or on any endpoint.
+ */
+static int chan_cmd_close(struct chan_ucmd *ucmd)
+{
+	struct chan_close *c = ucmd->cmd;
+	struct chan *ch;
+	int ret;
+
+	if (c->flags)
+		return -EOPNOTSUPP;
+	if (c->__reserved)
+		return -EINVAL;
+	ch = chan_ucmd_chan(ucmd, c->id);
+	if (IS_ERR(ch))
+		return PTR_ERR(ch);
+	if ((ucmd->ep && (ucmd->ep->roles & CHAN_ROLE_SEND)) ||
+	    chan_is_owner(ch, true))
+		ret = chan_close(ch);
+	else
+		ret = -EPERM;
+	chan_ucmd_put(ucmd, ch);
+	return ret;
+}
+
+/*
  * The channel with the lowest ID >= @id that the caller may read, for
  * enumeration: the others are skipped, as if they were not there.
  */
@@ -313,6 +340,7 @@ union chan_ucmd_buffer {
 	struct chan_wake wake;
 	struct chan_batch batch;
 	struct chan_call call;
+	struct chan_close close;
 };
 
 /*
@@ -383,6 +411,7 @@ CHAN_COPY_IN(chan_lookup, offsetofend(struct chan_lookup, __reserved))
 CHAN_COPY_IN(chan_wake, offsetofend(struct chan_wake, roles))
 CHAN_COPY_IN(chan_batch, offsetofend(struct chan_batch, timeout_ns))
 CHAN_COPY_IN(chan_call, offsetofend(struct chan_call, timeout_ns))
+CHAN_COPY_IN(chan_close, offsetofend(struct chan_close, __reserved))
 
 #define CHAN_IOCTL_OP(_nr, _struct, _endpoint, _fn)			\
 	[_nr] = {							\
@@ -405,6 +434,7 @@ static const struct chan_ioctl_op chan_ioctl_ops[] = {
 	CHAN_IOCTL_OP(CHAN_CMD_RECV_BATCH, chan_batch, true,
 		      chan_cmd_recv_batch),
 	CHAN_IOCTL_OP(CHAN_CMD_CALL, chan_call, true, chan_cmd_call),
+	CHAN_IOCTL_OP(CHAN_CMD_CLOSE, chan_close, true, chan_cmd_close),
 };
 
 /**

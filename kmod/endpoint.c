@@ -168,11 +168,11 @@ static __poll_t chan_endpoint_poll(struct file *file, poll_table *pt)
 	if (ep->roles & CHAN_ROLE_RECV) {
 		if (chan_ring_can_recv(&ch->ring.view))
 			mask |= EPOLLIN | EPOLLRDNORM;
-		else if (state & CHAN_STATE_NO_SENDERS)
+		else if (state & (CHAN_STATE_NO_SENDERS | CHAN_STATE_CLOSED))
 			mask |= EPOLLHUP;
 	}
 	if (ep->roles & CHAN_ROLE_SEND) {
-		if (state & CHAN_STATE_NO_RECEIVERS)
+		if (state & (CHAN_STATE_NO_RECEIVERS | CHAN_STATE_CLOSED))
 			mask |= EPOLLHUP;
 		else if (chan_ring_can_send(&ch->ring.view))
 			mask |= EPOLLOUT | EPOLLWRNORM;

@@ -104,6 +104,8 @@ static int chan_try_send(struct chan_xfer *x)
 
 	if (state & CHAN_STATE_DESTROYED)
 		return -EIDRM;
+	if (state & CHAN_STATE_CLOSED)
+		return -EPIPE;
 	if (x->peer && (state & CHAN_STATE_NO_RECEIVERS))
 		return -EPIPE;
 	/*
@@ -126,8 +128,11 @@ static int chan_recv_empty(struct chan_xfer *x, u32 state)
 {
 	/*
 	 * The state was read (acquire) before the ring, so an empty ring
-	 * after NO_SENDERS really is drained.
+	 * after CLOSED or NO_SENDERS really is drained. A closed channel
+	 * gets no more messages, whoever asks.
 	 */
+	if (state & CHAN_STATE_CLOSED)
+		return -EPIPE;
 	if (x->peer && (state & CHAN_STATE_NO_SENDERS))
 		return -EPIPE;
 	return -EAGAIN;

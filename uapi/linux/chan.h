@@ -38,10 +38,12 @@
  *              and continue, or SA_RESTART) the call is restarted, as a
  *              pipe read is; a relative timeout keeps its end (see
  *              struct chan_msg)
- *  EPIPE       only on a channel fd (an endpoint): send: no receiver
- *              endpoint is left; receive: no sender endpoint is left and
- *              the channel has been drained. SEND and RECV by ID on
- *              /dev/chan are not endpoints and never see EPIPE
+ *  EPIPE       the channel was closed (CHAN_IOC_CLOSE): every send;
+ *              a receive once the channel is drained. Also, only on a
+ *              channel fd (an endpoint): send: no receiver endpoint is
+ *              left; receive: no sender endpoint is left and the channel
+ *              has been drained. SEND and RECV by ID on /dev/chan are not
+ *              endpoints and see EPIPE only for a closed channel
  *  EIDRM       the channel was destroyed (also while waiting)
  *  EMSGSIZE    send: the message is larger than the channel's msg_size;
  *              receive: the next message is larger than the caller's
@@ -53,8 +55,10 @@
  *              receive or to describe (INFO), write to send, either to
  *              LOOKUP a name; CAP_IPC_OWNER in the user namespace that
  *              owns the channel's IPC namespace overrides
- *  EPERM       destroy: the caller neither owns the channel nor has
- *              CAP_IPC_OWNER
+ *  EPERM       destroy, or close by ID: the caller neither owns the
+ *              channel nor has CAP_IPC_OWNER (close on a channel fd: the
+ *              endpoint has no send role, nor is the caller the owner)
+ *  EALREADY    close: the channel was closed already
  *  EBADF       a channel fd was used for a role it was not opened with
  *  EPROTOTYPE  open: the channel's type tag differs from the one expected
  *  ENOSPC      a limit was reached (channels per namespace or per user,
@@ -105,6 +109,7 @@
 #define CHAN_CMD_SEND_BATCH	0x09
 #define CHAN_CMD_RECV_BATCH	0x0a
 #define CHAN_CMD_CALL		0x0b
+#define CHAN_CMD_CLOSE		0x0c
 
 /* Features reported by CHAN_IOC_CREATE in chan_create.out_features. */
 #define CHAN_FEAT_ID_IO		_BITULL(0)	/* SEND/RECV by ID on /dev/chan */
@@ -119,6 +124,7 @@
 #define CHAN_FEAT_MMAP		_BITULL(9)	/* CHAN_CREATE_MAPPABLE, tokens, WAKE */
 #define CHAN_FEAT_BATCH		_BITULL(10)	/* SEND_BATCH, RECV_BATCH */
 #define CHAN_FEAT_CALL		_BITULL(11)	/* CALL */
+#define CHAN_FEAT_CLOSE		_BITULL(12)	/* CLOSE, CHAN_STATE_CLOSED */
 
 /**
  * struct chan_ring_geom - layout of a channel's ring (returned by CREATE)
@@ -308,6 +314,40 @@ struct chan_destroy {
 	__u32 __reserved;
 };
 
+/**
+ * struct chan_close - argument of CHAN_IOC_CLOSE
+ * @size: sizeof(struct chan_close)
+ * @flags: none defined, must be zero
+ * @id: channel ID on /dev/chan; 0 on a channel fd, which closes its own
+ *	channel
+ * @__reserved: must be zero
+ *
+ * Closes the channel for sending, for good: every later send, by any path
+ * (ioctl, write(2), batch, call, the mapped fast path), fails with EPIPE;
+ * receivers take what is queued and then get EPIPE too, by ID as well as
+ * on channel fds; every waiter is woken to see it. Poll reports EPOLLHUP
+ * to a sender endpoint, and to a receiver endpoint once the channel is
+ * drained. Unlike DESTROY, the ID, the name and the queued messages stay
+ * (INFO shows CHAN_STATE_CLOSED); unlike the last sender endpoint leaving,
+ * no new endpoint undoes it: a closed channel is never reopened.
+ *
+ * A sender endpoint may close its channel (on its fd), and so may the
+ * owner or a holder of CAP_IPC_OWNER (by ID, or on any endpoint of the
+ * channel); anyone else gets EPERM. A channel closed already gives
+ * EALREADY, a destroyed one EIDRM.
+ *
+ * A send on the fast path that read the state before the close may still
+ * land after it; it is then received before receivers see EPIPE (or
+ * counted as discarded when the channel is destroyed), never lost
+ * uncounted.
+ */
+struct chan_close {
+	__u32 size;
+	__u32 flags;
+	__u32 id;
+	__u32 __reserved;
+};
+
 /* chan_info.flags */
 #define CHAN_INFO_NEXT		_BITUL(0)	/* the lowest ID >= id the caller may read */
 
@@ -315,6 +355,7 @@ struct chan_destroy {
 #define CHAN_STATE_DESTROYED	_BITUL(0)
 #define CHAN_STATE_NO_SENDERS	_BITUL(1)	/* last sender endpoint closed */
 #define CHAN_STATE_NO_RECEIVERS	_BITUL(2)	/* last receiver endpoint closed */
+#define CHAN_STATE_CLOSED	_BITUL(3)	/* closed for sending, for good */
 
 /**
  * struct chan_info - argument of CHAN_IOC_INFO
@@ -520,6 +561,7 @@ struct chan_call {
 #define CHAN_IOC_SEND_BATCH	_IO(CHAN_IOC_TYPE, CHAN_CMD_SEND_BATCH)
 #define CHAN_IOC_RECV_BATCH	_IO(CHAN_IOC_TYPE, CHAN_CMD_RECV_BATCH)
 #define CHAN_IOC_CALL		_IO(CHAN_IOC_TYPE, CHAN_CMD_CALL)
+#define CHAN_IOC_CLOSE		_IO(CHAN_IOC_TYPE, CHAN_CMD_CLOSE)
 
 /*
  * Ring layout. The ring is one block of memory: a header, then capacity
