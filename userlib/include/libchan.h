@@ -71,6 +71,12 @@ int chan_create_ex(const struct chan_attr *attr, struct chan_create *out);
 int chan_lookup(const char *name, uint32_t *id);
 /* Destroy a channel: waiters get -EIDRM, queued messages are discarded. */
 int chan_destroy(uint32_t id);
+/* Close a channel for sending, for good (struct chan_close): later sends
+ * get -EPIPE, receivers drain what is queued and then get -EPIPE. On a
+ * sender channel fd (id 0), or by ID (fd -1: the library's /dev/chan fd)
+ * for the owner; -EALREADY if closed already.
+ */
+int chan_close_channel(int fd, uint32_t id);
 
 /* Describe a channel by ID, or by one of its fds. */
 int chan_info(uint32_t id, struct chan_info *info);
@@ -112,9 +118,10 @@ ssize_t chan_recv_until(int fd, void *buf, size_t cap, uint64_t deadline_ns);
 
 /* By ID through /dev/chan, without an endpoint (not counted as a sender or
  * receiver). flags are CHAN_MSG_*; timeout_ns as in struct chan_msg.
- * Not being endpoints, they ignore disconnect and never get -EPIPE: an
- * empty channel is just empty, a full one just full, whoever has come and
- * gone; only a destroyed channel stops them (-EIDRM).
+ * Not being endpoints, they ignore disconnect: an empty channel is just
+ * empty, a full one just full, whoever has come and gone; only a closed
+ * channel (-EPIPE, once drained for a receive) or a destroyed one
+ * (-EIDRM) stops them.
  */
 int chan_send_id(uint32_t id, const void *msg, size_t len,
 		 unsigned int flags, uint64_t timeout_ns);
@@ -222,6 +229,8 @@ int chan_ep_open_typed(struct chan_ep **epp, uint32_t id, unsigned int roles,
 int chan_ep_close(struct chan_ep *ep);
 /* The channel fd, for poll/epoll and the fd calls above. */
 int chan_ep_fd(const struct chan_ep *ep);
+/* Close the handle's channel for sending, as chan_close_channel(). */
+int chan_ep_close_channel(struct chan_ep *ep);
 /* 1 if sends and receives take the fast path, else 0. */
 int chan_ep_mapped(const struct chan_ep *ep);
 /* Copy at most size bytes of the handle's statistics into *st. */

@@ -206,6 +206,20 @@ int chan_destroy(uint32_t id)
 	return ret < 0 ? ret : 0;
 }
 
+int chan_close_channel(int fd, uint32_t id)
+{
+	struct chan_close c = { .size = sizeof(c), .id = id };
+	int ret;
+
+	if (fd < 0) {
+		fd = chan_dev_fd();
+		if (fd < 0)
+			return fd;
+	}
+	ret = chan_ioctl(fd, CHAN_IOC_CLOSE, &c);
+	return ret < 0 ? ret : 0;
+}
+
 static int chan_do_info(int fd, uint32_t id, uint32_t flags,
 			struct chan_info *info)
 {

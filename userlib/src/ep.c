@@ -140,7 +140,8 @@ static int chan_ep_fast_send(struct chan_ep *ep, const void *msg, size_t len,
 	struct chan_slot *s;
 	__s64 pos;
 
-	if (chan_ep_state(ep) & (CHAN_STATE_DESTROYED | CHAN_STATE_NO_RECEIVERS))
+	if (chan_ep_state(ep) & (CHAN_STATE_DESTROYED | CHAN_STATE_CLOSED |
+				 CHAN_STATE_NO_RECEIVERS))
 		return CHAN_EP_SLOW;
 	s = chan_ring_claim_send(&ep->v, ep->token, &pos);
 	if (!s) {
@@ -190,9 +191,13 @@ static ssize_t chan_ep_fast_recv(struct chan_ep *ep, void *buf, size_t cap,
 				*msg_len = len;
 				return -EMSGSIZE;
 			}
-			/* Drained with no sender left: the kernel says EPIPE. */
+			/*
+			 * Drained, closed or with no sender left: the kernel
+			 * says EPIPE.
+			 */
 			if (pos == -EAGAIN && (flags & CHAN_MSG_NONBLOCK) &&
-			    !(state & CHAN_STATE_NO_SENDERS))
+			    !(state & (CHAN_STATE_NO_SENDERS |
+				       CHAN_STATE_CLOSED)))
 				return -EAGAIN;
 			return CHAN_EP_SLOW;
 		}
@@ -610,6 +615,11 @@ int chan_ep_close(struct chan_ep *ep)
 int chan_ep_fd(const struct chan_ep *ep)
 {
 	return ep ? ep->fd : -EINVAL;
+}
+
+int chan_ep_close_channel(struct chan_ep *ep)
+{
+	return ep ? chan_close_channel(ep->fd, 0) : -EINVAL;
 }
 
 int chan_ep_mapped(const struct chan_ep *ep)

@@ -5,7 +5,8 @@
  *
  * Sending and receiving go by ID through /dev/chan, so chanctl never holds
  * an endpoint and never disconnects anybody's peers (and, being no
- * endpoint itself, is never told EPIPE: an empty channel is just empty).
+ * endpoint itself, is told EPIPE only by a closed channel: an empty
+ * channel is just empty).
  */
 #include <errno.h>
 #include <inttypes.h>
