@@ -175,6 +175,23 @@ FIXTURE_VARIANT_ADD(abi, destroy) {
 	.reserved = { offsetof(struct chan_destroy, __reserved) },
 };
 
+FIXTURE_VARIANT_ADD(abi, close_id) {
+	.cmd = CHAN_IOC_CLOSE,
+	.size = sizeof(struct chan_close),
+	.known_flags = 0,
+	.nreserved = 1,
+	.reserved = { offsetof(struct chan_close, __reserved) },
+};
+
+FIXTURE_VARIANT_ADD(abi, close_fd) {
+	.cmd = CHAN_IOC_CLOSE,
+	.size = sizeof(struct chan_close),
+	.on_chan_fd = true,
+	.known_flags = 0,
+	.nreserved = 1,
+	.reserved = { offsetof(struct chan_close, __reserved) },
+};
+
 FIXTURE_VARIANT_ADD(abi, info_id) {
 	.cmd = CHAN_IOC_INFO,
 	.size = sizeof(struct chan_info),
@@ -257,7 +274,7 @@ static int abi_call(FIXTURE_DATA(abi) *self,
 /* Observable state a failed call must leave alone. */
 struct abi_state {
 	int exists;
-	uint32_t depth, senders, receivers;
+	uint32_t state, depth, senders, receivers;
 	uint64_t sent, received;
 	int nchannels;
 };
@@ -270,6 +287,7 @@ static void abi_snapshot(FIXTURE_DATA(abi) *self, struct abi_state *st)
 	memset(st, 0, sizeof(*st));
 	if (ct_info(self->dev, self->id, 0, &info) == 0) {
 		st->exists = 1;
+		st->state = info.state;
 		st->depth = info.depth;
 		st->senders = info.senders;
 		st->receivers = info.receivers;
@@ -289,6 +307,7 @@ static void abi_snapshot(FIXTURE_DATA(abi) *self, struct abi_state *st)
 		struct abi_state __after;				\
 		abi_snapshot(self, &__after);				\
 		ASSERT_EQ((before)->exists, __after.exists);		\
+		ASSERT_EQ((before)->state, __after.state);		\
 		ASSERT_EQ((before)->depth, __after.depth);		\
 		ASSERT_EQ((before)->senders, __after.senders);		\
 		ASSERT_EQ((before)->receivers, __after.receivers);	\
@@ -369,6 +388,12 @@ static void abi_check_ok(struct __test_metadata *_metadata,
 		ASSERT_EQ(0, memcmp(self->rbuf, "hello", 5));
 		break;
 	}
+	case CHAN_IOC_CLOSE:
+		ASSERT_EQ(0, ret);
+		ASSERT_OK(ct_info(self->dev, self->id, 0, &info));
+		ASSERT_EQ(CHAN_STATE_CLOSED, info.state & CHAN_STATE_CLOSED);
+		ASSERT_EQ(2U, info.depth);
+		break;
 	case CHAN_IOC_DESTROY:
 		ASSERT_EQ(0, ret);
 		EXPECT_ERRNO(ENOENT, ct_info(self->dev, self->id, 0, &info));
@@ -603,7 +628,7 @@ FIXTURE_TEARDOWN(dev)
 
 static const unsigned long unknown_cmds[] = {
 	_IO(CHAN_IOC_TYPE, 0),
-	_IO(CHAN_IOC_TYPE, 0x0c),
+	_IO(CHAN_IOC_TYPE, 0x0d),
 	_IO(CHAN_IOC_TYPE, 0x42),
 	_IO(CHAN_IOC_TYPE, 0xff),
 	_IO('x', CHAN_CMD_CREATE),

@@ -594,6 +594,12 @@ void ct_abi_fill(unsigned long cmd, size_t size,
 		i->id = id;
 		break;
 	}
+	case CHAN_IOC_CLOSE: {
+		struct chan_close *c = arg;
+
+		c->id = id;
+		break;
+	}
 	case CHAN_IOC_LOOKUP: {
 		struct chan_lookup *l = arg;
 
