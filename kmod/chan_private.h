@@ -49,9 +49,11 @@
 			 CHAN_FEAT_RW | CHAN_FEAT_NAMES | CHAN_FEAT_TIMEOUT | \
 			 CHAN_FEAT_TYPE_TAG | CHAN_FEAT_INFO_NEXT | \
 			 CHAN_FEAT_AUTODESTROY | CHAN_FEAT_MMAP | \
-			 CHAN_FEAT_BATCH | CHAN_FEAT_CALL | CHAN_FEAT_CLOSE)
+			 CHAN_FEAT_BATCH | CHAN_FEAT_CALL | CHAN_FEAT_CLOSE | \
+			 CHAN_FEAT_CRC32C)
 
-#define CHAN_CREATE_FLAGS	(CHAN_CREATE_AUTODESTROY | CHAN_CREATE_MAPPABLE)
+#define CHAN_CREATE_FLAGS	(CHAN_CREATE_AUTODESTROY | CHAN_CREATE_MAPPABLE | \
+				 CHAN_CREATE_CRC32C)
 
 /* Objects the module counts, so that unload can prove none leaked. */
 enum chan_obj {
@@ -153,6 +155,7 @@ struct chan_ring {
  */
 struct chan_stats {
 	u64 dropped;
+	u64 corrupt;
 	u64 waits[CHAN_DIR_NR];
 };
 
@@ -302,6 +305,9 @@ struct chan_deadline {
  * @iter: receive: the user buffer as an iov_iter, or NULL
  * @faulted: receive: bytes at the start of the user buffer known to be
  *	writable (mapped, or faulted in)
+ * @crc: send on a CHAN_CREATE_CRC32C channel: the message's check
+ * @badmsg: receive: return a message whose check failed (-EBADMSG)
+ *	rather than skip it
  */
 struct chan_xfer {
 	struct chan *ch;
@@ -312,6 +318,8 @@ struct chan_xfer {
 	void __user *ubuf;
 	struct iov_iter *iter;
 	u32 faulted;
+	u32 crc;
+	bool badmsg;
 };
 
 /**
@@ -379,6 +387,12 @@ static inline u32 chan_state(struct chan *ch)
 	return smp_load_acquire(&ch->state);
 }
 
+/* The ring's payload per slot: a CRC32C channel's check goes first. */
+static inline u32 chan_ring_msg_size(u32 msg_size, u32 flags)
+{
+	return msg_size + (flags & CHAN_CREATE_CRC32C ? CHAN_CRC_SIZE : 0);
+}
+
 /* ring.c */
 int chan_ring_init(struct chan_ring *ring, u32 msg_size, u32 capacity,
 		   bool mappable);
@@ -406,7 +420,7 @@ int chan_send_user(struct chan *ch, bool peer,
 int chan_recv_user(struct chan *ch, bool peer,
 		   struct chan_bounce *b, void __user *ubuf,
 		   struct iov_iter *iter, u32 cap, u32 *lenp,
-		   const struct chan_deadline *dl);
+		   const struct chan_deadline *dl, bool badmsg);
 void chan_wake_all(struct chan *ch);
 void chan_wake_dir(struct chan *ch, enum chan_dir dir);
 

@@ -56,7 +56,9 @@ struct chan *chan_alloc(struct chan_ns *ns, const struct chan_create *c,
 	if (!ch)
 		return ERR_PTR(-ENOMEM);
 	ch->ns = ns;
-	ch->ring_bytes = chan_ring_bytes(c->msg_size, capacity,
+	ch->ring_bytes = chan_ring_bytes(chan_ring_msg_size(c->msg_size,
+							    c->flags),
+					 capacity,
 					 c->flags & CHAN_CREATE_MAPPABLE);
 	ret = chan_charge(ch);
 	if (ret)
@@ -66,8 +68,9 @@ struct chan *chan_alloc(struct chan_ns *ns, const struct chan_create *c,
 		ret = -ENOMEM;
 		goto err_uncharge;
 	}
-	ret = chan_ring_init(&ch->ring, c->msg_size, capacity,
-			     c->flags & CHAN_CREATE_MAPPABLE);
+	ret = chan_ring_init(&ch->ring,
+			     chan_ring_msg_size(c->msg_size, c->flags),
+			     capacity, c->flags & CHAN_CREATE_MAPPABLE);
 	if (ret)
 		goto err_stats;
 	kref_init(&ch->ref);
@@ -334,6 +337,7 @@ void chan_fill_info(struct chan *ch, struct chan_info *info)
 		struct chan_stats *s = per_cpu_ptr(ch->stats, cpu);
 
 		sum.dropped += READ_ONCE(s->dropped);
+		sum.corrupt += READ_ONCE(s->corrupt);
 		sum.waits[CHAN_DIR_SEND] += READ_ONCE(s->waits[CHAN_DIR_SEND]);
 		sum.waits[CHAN_DIR_RECV] += READ_ONCE(s->waits[CHAN_DIR_RECV]);
 	}
@@ -348,8 +352,10 @@ void chan_fill_info(struct chan *ch, struct chan_info *info)
 	 * <= sent. A mapped ring's cursors and user_skipped are whatever its
 	 * mappers wrote: clamped, and trusted for nothing but this report.
 	 */
-	if (ch->ring.mappable)
+	if (ch->ring.mappable) {
 		sum.dropped += READ_ONCE(v->hdr->user_skipped);
+		sum.corrupt += READ_ONCE(v->hdr->user_corrupt);
+	}
 	/* Acquire: pairs with the cursor CAS of the claim (chan_ring.h). */
 	head = smp_load_acquire(&v->hdr->head);
 	/* Acquire: orders the tail after the head, as said above. */
@@ -358,6 +364,8 @@ void chan_fill_info(struct chan *ch, struct chan_info *info)
 		head = tail;
 	if (sum.dropped > head)
 		sum.dropped = head;
+	if (sum.corrupt > head)
+		sum.corrupt = head;
 
 	spin_lock(&ch->lock);
 	info->state = ch->state;
@@ -376,6 +384,7 @@ void chan_fill_info(struct chan *ch, struct chan_info *info)
 	info->sent = tail;
 	info->received = head - sum.dropped;
 	info->dropped = sum.dropped;
+	info->corrupt = sum.corrupt;
 	info->send_waits = sum.waits[CHAN_DIR_SEND];
 	info->recv_waits = sum.waits[CHAN_DIR_RECV];
 	/* Whatever no receiver claimed is queued, or discarded once destroyed. */
@@ -388,4 +397,5 @@ void chan_fill_info(struct chan *ch, struct chan_info *info)
 	}
 	memcpy(info->name, ch->name, sizeof(info->name));
 	info->__reserved = 0;
+	info->__reserved2 = 0;
 }

@@ -28,13 +28,14 @@ static_assert(sizeof(struct chan_call) == 56);
 static_assert(sizeof(struct chan_msg) == 32);
 static_assert(sizeof(struct chan_destroy) == 16);
 static_assert(sizeof(struct chan_close) == 16);
-static_assert(sizeof(struct chan_info) == 176);
+static_assert(sizeof(struct chan_info) == 192);
 static_assert(sizeof(struct chan_lookup) == 80);
 static_assert(sizeof(struct chan_slot) == CHAN_SLOT_HDR_SIZE);
 static_assert(sizeof(struct chan_ring_kstate) == 16);
 static_assert(offsetof(struct chan_ring_hdr, tail) == 64);
 static_assert(offsetof(struct chan_ring_hdr, head) == 128);
 static_assert(offsetof(struct chan_ring_hdr, user_skipped) == 136);
+static_assert(offsetof(struct chan_ring_hdr, user_corrupt) == 144);
 static_assert(offsetof(struct chan_ring_hdr, kstate) == 192);
 static_assert(sizeof(struct chan_ring_hdr) <= CHAN_RING_HDR_MIN);
 static_assert(CHAN_RING_HDR_MIN % CHAN_RING_ALIGN == 0);
@@ -94,7 +95,7 @@ static int chan_cmd_create(struct chan_ucmd *ucmd)
 	if (ret)
 		return ret;
 	capacity = roundup_pow_of_two(c->capacity);
-	if (chan_ring_bytes(c->msg_size, capacity,
+	if (chan_ring_bytes(chan_ring_msg_size(c->msg_size, c->flags), capacity,
 			    c->flags & CHAN_CREATE_MAPPABLE) >
 	    READ_ONCE(chan_max_ring_bytes))
 		return -ENOSPC;
@@ -116,7 +117,7 @@ static int chan_cmd_create(struct chan_ucmd *ucmd)
 	c->out_id = ch->id;
 	c->out_features = CHAN_FEATURES;
 	memset(&c->out_ring, 0, sizeof(c->out_ring));
-	c->out_ring.msg_size = ch->msg_size;
+	c->out_ring.msg_size = ch->ring.view.msg_size;
 	c->out_ring.slot_size = ch->ring.view.slot_size;
 	c->out_ring.capacity = ch->ring.view.mask + 1;
 	c->out_ring.slots_offset = chan_ring_slots_offset(&ch->ring);
@@ -244,7 +245,7 @@ static int chan_cmd_info(struct chan_ucmd *ucmd)
 
 	if (flags & ~CHAN_INFO_NEXT)
 		return -EOPNOTSUPP;
-	if (info->__reserved)
+	if (info->__reserved || info->__reserved2)
 		return -EINVAL;
 	if (flags & CHAN_INFO_NEXT) {
 		if (ucmd->ep)

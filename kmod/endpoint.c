@@ -84,7 +84,7 @@ static ssize_t chan_endpoint_recv(struct chan_endpoint *ep, char __user *ubuf,
 	if (!(ep->roles & CHAN_ROLE_RECV))
 		return -EBADF;
 	ret = chan_recv_user(ep->ch, true, &ep->bounce, ubuf, iter,
-			     min_t(size_t, count, U32_MAX), &len, &dl);
+			     min_t(size_t, count, U32_MAX), &len, &dl, false);
 	if (ret)
 		return ret;
 	return len;

@@ -43,6 +43,7 @@
  * it back absolutely (chan_deadline_user(), dev.c) so that the restarted
  * call keeps the same end.
  */
+#include <linux/crc32.h>
 #include <linux/hrtimer.h>
 #include <linux/pagemap.h>
 #include <linux/sched/signal.h>
@@ -64,6 +65,20 @@
  */
 #define CHAN_TRY_YIELD		1
 #define CHAN_TRY_FAULT_IN	2
+
+/*
+ * The check of a CHAN_CREATE_CRC32C message: CRC32C (Castagnoli; initial
+ * value and final xor all ones) of its length as a little-endian __u32,
+ * then its payload. libchan computes the same on the fast path.
+ */
+static u32 chan_msg_crc(const void *msg, u32 len)
+{
+	__le32 le = cpu_to_le32(len);
+	u32 crc;
+
+	crc = __crc32c_le(~0U, (const u8 *)&le, sizeof(le));
+	return ~__crc32c_le(crc, msg, len);
+}
 
 /* Wake one exclusive waiter (and every poller) if anyone sleeps on @wq. */
 static void chan_wake(wait_queue_head_t *wq)
@@ -117,8 +132,17 @@ static int chan_try_send(struct chan_xfer *x)
 	s = chan_ring_claim_send(v, CHAN_OWNER_KERNEL, &pos);
 	if (!s)
 		return pos;
-	memcpy(s->data, x->kbuf, x->len);
-	chan_ring_publish(v, s, pos, x->len, CHAN_OWNER_KERNEL);
+	if (ch->flags & CHAN_CREATE_CRC32C) {
+		__le32 crc = cpu_to_le32(x->crc);
+
+		memcpy(s->data, &crc, CHAN_CRC_SIZE);
+		memcpy(s->data + CHAN_CRC_SIZE, x->kbuf, x->len);
+		chan_ring_publish(v, s, pos, x->len + CHAN_CRC_SIZE,
+				  CHAN_OWNER_KERNEL);
+	} else {
+		memcpy(s->data, x->kbuf, x->len);
+		chan_ring_publish(v, s, pos, x->len, CHAN_OWNER_KERNEL);
+	}
 	chan_wake(&ch->wq[CHAN_DIR_RECV]);
 	return 0;
 }
@@ -139,7 +163,36 @@ static int chan_recv_empty(struct chan_xfer *x, u32 state)
 }
 
 /*
- * One attempt to receive; never sleeps. Skips tombstones. A message is
+ * Copy out a CHAN_CREATE_CRC32C message of @len slot bytes (its check,
+ * then x->out_len bytes of payload) and verify the check on the kernel's
+ * own copy, never on the shared slot, which a mapper may change after the
+ * check. Called with the slot held. Return: 0 if it holds; -EBADMSG
+ * (counted as corrupt) if it fails and the caller asked for it; else
+ * -EAGAIN: counted as corrupt and dropped, the caller skips it.
+ */
+static int chan_take_checked(struct chan_xfer *x, struct chan_slot *s,
+			     u32 len)
+{
+	struct chan *ch = x->ch;
+	__le32 crc;
+
+	if (len >= CHAN_CRC_SIZE) {
+		memcpy(&crc, s->data, CHAN_CRC_SIZE);
+		memcpy(x->kbuf, s->data + CHAN_CRC_SIZE, x->out_len);
+		if (le32_to_cpu(crc) == chan_msg_crc(x->kbuf, x->out_len))
+			return 0;
+	}
+	this_cpu_inc(ch->stats->corrupt);
+	/* A slot too short to hold a check goes back as an empty message. */
+	if (x->badmsg)
+		return -EBADMSG;
+	this_cpu_inc(ch->stats->dropped);
+	return -EAGAIN;
+}
+
+/*
+ * One attempt to receive; never sleeps. Skips tombstones, and messages
+ * whose check fails unless x->badmsg. A message is
  * claimed only if it fits in the part of the user buffer known to be
  * writable (x->faulted bytes); a longer one that still fits the buffer
  * makes the caller fault in that much first and try again. So a receive
@@ -150,16 +203,20 @@ static int chan_try_recv(struct chan_xfer *x)
 {
 	struct chan *ch = x->ch;
 	const struct chan_ring_view *v = &ch->ring.view;
+	u32 hdr = ch->flags & CHAN_CREATE_CRC32C ? CHAN_CRC_SIZE : 0;
 	struct chan_slot *s;
-	u32 n, state;
+	u32 n, state, len;
 	s64 pos;
+	int ret;
 
 	for (n = 0; n < CHAN_SKIP_BATCH; n++) {
 		state = chan_state(ch);
 		if (state & CHAN_STATE_DESTROYED)
 			return -EIDRM;
-		s = chan_ring_claim_recv(v, CHAN_OWNER_KERNEL, x->faulted,
-					 &pos, &x->out_len);
+		/* A CRC32C slot's length counts the check before the payload. */
+		s = chan_ring_claim_recv(v, CHAN_OWNER_KERNEL, x->faulted + hdr,
+					 &pos, &len);
+		x->out_len = len >= hdr ? len - hdr : 0;
 		if (!s) {
 			if (pos == -EAGAIN)
 				return chan_recv_empty(x, state);
@@ -176,13 +233,16 @@ static int chan_try_recv(struct chan_xfer *x)
 		}
 		/*
 		 * out_len is at most x->faulted <= x->len, the size of kbuf:
-		 * chan_ring_claim_recv() bounds it by what we asked, from its
+		 * chan_ring_claim_recv() bounds len by what we asked, from its
 		 * one read of the slot's flags and length.
 		 */
-		memcpy(x->kbuf, s->data, x->out_len);
+		ret = hdr ? chan_take_checked(x, s, len) : 0;
+		if (!hdr)
+			memcpy(x->kbuf, s->data, x->out_len);
 		chan_ring_retire(v, s, pos);
 		chan_wake(&ch->wq[CHAN_DIR_SEND]);
-		return 0;
+		if (ret != -EAGAIN)
+			return ret;
 	}
 	return CHAN_TRY_YIELD;
 }
@@ -356,6 +416,8 @@ static int chan_xfer(struct chan_xfer *x, enum chan_dir dir,
 	bool queued = false;
 	int ret;
 
+	if (dir == CHAN_DIR_SEND && (ch->flags & CHAN_CREATE_CRC32C))
+		x->crc = chan_msg_crc(x->kbuf, x->len);
 	init_wait_entry(&w.entry, WQ_FLAG_EXCLUSIVE);
 	w.entry.func = chan_waiter_wake;
 	for (;;) {
@@ -465,8 +527,10 @@ int chan_send_user(struct chan *ch, bool peer,
  * @ubuf: the buffer, or NULL if @iter
  * @iter: the buffer as an iov_iter (one message scattered), or NULL
  * @cap: its size
- * @lenp: set to the message length (also on -EMSGSIZE)
+ * @lenp: set to the message length (also on -EMSGSIZE and -EBADMSG)
  * @dl: how long to wait
+ * @badmsg: on a CHAN_CREATE_CRC32C channel, return a message whose check
+ *	fails, with -EBADMSG, instead of skipping it
  *
  * A buffer not all present is faulted in (without storing to it) once a
  * message is there and before it is taken, so that a bad buffer fails
@@ -476,12 +540,12 @@ int chan_send_user(struct chan *ch, bool peer,
  * counted as dropped.
  *
  * Return: 0, -EAGAIN, -ETIMEDOUT, -ERESTARTSYS, -EPIPE, -EIDRM, -EIO,
- * -EMSGSIZE, -EFAULT or -ENOMEM.
+ * -EMSGSIZE, -EBADMSG, -EFAULT or -ENOMEM.
  */
 int chan_recv_user(struct chan *ch, bool peer,
 		   struct chan_bounce *b, void __user *ubuf,
 		   struct iov_iter *iter, u32 cap, u32 *lenp,
-		   const struct chan_deadline *dl)
+		   const struct chan_deadline *dl, bool badmsg)
 {
 	u8 stack[CHAN_STACK_BOUNCE] __uninitialized;
 	struct chan_xfer x = {
@@ -491,6 +555,7 @@ int chan_recv_user(struct chan *ch, bool peer,
 		.len = min(cap, ch->msg_size),
 		.ubuf = ubuf,
 		.iter = iter,
+		.badmsg = badmsg,
 	};
 	bool own = false;
 	int ret;
@@ -511,7 +576,7 @@ int chan_recv_user(struct chan *ch, bool peer,
 		x.faulted = x.len;
 	ret = chan_xfer(&x, CHAN_DIR_RECV, dl);
 	*lenp = x.out_len;
-	if (!ret) {
+	if (!ret || ret == -EBADMSG) {
 		if (iter ? copy_to_iter(x.kbuf, x.out_len, iter) != x.out_len :
 			   copy_to_user(ubuf, x.kbuf, x.out_len)) {
 			this_cpu_inc(ch->stats->dropped);

@@ -109,14 +109,17 @@ int chan_cmd_recv(struct chan_ucmd *ucmd)
 	 */
 	if (put_user(m->len, &um->len))
 		return -EFAULT;
-	ch = chan_msg_prepare(ucmd, CHAN_ROLE_RECV, m->id, m->flags,
-			      m->timeout_ns, &dl);
+	/* BADMSG is RECV's alone: elsewhere it is an unknown flag. */
+	ch = chan_msg_prepare(ucmd, CHAN_ROLE_RECV, m->id,
+			      m->flags & ~CHAN_MSG_BADMSG, m->timeout_ns, &dl);
 	if (IS_ERR(ch))
 		return PTR_ERR(ch);
 	ret = chan_recv_user(ch, !!ucmd->ep, chan_ucmd_bounce(ucmd),
-			     u64_to_user_ptr(m->buf), NULL, m->len, &len, &dl);
+			     u64_to_user_ptr(m->buf), NULL, m->len, &len, &dl,
+			     m->flags & CHAN_MSG_BADMSG);
 	chan_ucmd_put(ucmd, ch);
-	if ((!ret || ret == -EMSGSIZE) && put_user(len, &um->len))
+	if ((!ret || ret == -EMSGSIZE || ret == -EBADMSG) &&
+	    put_user(len, &um->len))
 		return -EFAULT;
 	if (ret == -ERESTARTSYS)
 		ret = chan_msg_interrupted(&dl, &um->flags, &um->timeout_ns,
@@ -173,7 +176,7 @@ static int chan_cmd_batch(struct chan_ucmd *ucmd, enum chan_dir dir)
 			len = 0;
 			ret = chan_recv_user(ch, !!ucmd->ep, bounce,
 					     u64_to_user_ptr(iov.buf), NULL,
-					     iov.len, &len, dlp);
+					     iov.len, &len, dlp, false);
 			if ((!ret || ret == -EMSGSIZE) &&
 			    put_user(len, &uv[i].len))
 				ret = -EFAULT;
@@ -298,7 +301,7 @@ int chan_cmd_call(struct chan_ucmd *ucmd)
 	}
 	ret = chan_recv_user(rch, !!ucmd->ep, rbounce,
 			     u64_to_user_ptr(c->recv_buf), NULL, c->recv_len,
-			     &len, &dl);
+			     &len, &dl, false);
 	if ((!ret || ret == -EMSGSIZE) && put_user(len, &uc->recv_len))
 		ret = -EFAULT;
 	if (ret == -ERESTARTSYS)

@@ -13,7 +13,9 @@
  * binary on a newer kernel); longer is accepted if the tail the kernel
  * does not know is all zeros (a newer binary on an older kernel), else
  * E2BIG. struct chan_open is at its second version (out_token was added;
- * its first ended at type_tag), the others at their first. Output fields
+ * its first ended at type_tag), and so is struct chan_info (mappers and
+ * corrupt were added; its first ended at name); the others are at their
+ * first. Output fields
  * are written only up to the size user space gave.
  *
  * The command numbers are _IO(): the size travels in the struct, so one
@@ -74,6 +76,9 @@
  *              instant, loses the message, which is then counted in
  *              chan_info.dropped. A receive that takes no message never
  *              writes to the buffer or faults it in
+ *  EBADMSG     receive with CHAN_MSG_BADMSG on a CHAN_CREATE_CRC32C
+ *              channel: the message's check failed; it was taken and is
+ *              returned as it was found (length in chan_msg.len)
  *  EIO         the shared ring is inconsistent (only possible when user
  *              space corrupts a mapped ring)
  *
@@ -125,6 +130,7 @@
 #define CHAN_FEAT_BATCH		_BITULL(10)	/* SEND_BATCH, RECV_BATCH */
 #define CHAN_FEAT_CALL		_BITULL(11)	/* CALL */
 #define CHAN_FEAT_CLOSE		_BITULL(12)	/* CLOSE, CHAN_STATE_CLOSED */
+#define CHAN_FEAT_CRC32C	_BITULL(13)	/* CHAN_CREATE_CRC32C, BADMSG */
 
 /**
  * struct chan_ring_geom - layout of a channel's ring (returned by CREATE)
@@ -153,6 +159,7 @@ struct chan_ring_geom {
 /* chan_create.flags */
 #define CHAN_CREATE_AUTODESTROY	_BITUL(0)	/* see struct chan_create */
 #define CHAN_CREATE_MAPPABLE	_BITUL(1)	/* the ring can be mmap-ed */
+#define CHAN_CREATE_CRC32C	_BITUL(2)	/* every message carries a CRC32C */
 
 /**
  * struct chan_create - argument of CHAN_IOC_CREATE
@@ -190,6 +197,15 @@ struct chan_ring_geom {
  * can spoil the channel's messages for the rest (never the kernel or
  * anything outside the channel). A channel that is not mappable is used
  * only through the kernel and is safe among mutually untrusting users.
+ *
+ * CHAN_CREATE_CRC32C: every message carries a check, computed by its
+ * sender (the kernel on its paths, libchan on the fast path): the CRC32C
+ * (Castagnoli) of its length as a little-endian __u32 followed by its
+ * payload. A receiver never gets a message whose check fails: it is
+ * skipped and counted (chan_info.corrupt, and dropped), or, with
+ * CHAN_MSG_BADMSG, returned as found with EBADMSG. On a mapped ring this
+ * turns a scribbled slot into a counted loss instead of silent garbage.
+ * Each slot then holds the check before the payload ("Ring layout").
  */
 struct chan_create {
 	__u32 size;
@@ -261,12 +277,16 @@ struct chan_open {
 #define CHAN_MSG_TIMEOUT	_BITUL(1)	/* timeout_ns is valid */
 #define CHAN_MSG_ABSTIME	_BITUL(2)	/* timeout_ns is absolute */
 #define CHAN_MSG_WAITALL	_BITUL(3)	/* batches: wait for every message */
+#define CHAN_MSG_BADMSG		_BITUL(4)	/* RECV: a failed check is EBADMSG */
 
 /**
  * struct chan_msg - argument of CHAN_IOC_SEND and CHAN_IOC_RECV
  * @size: sizeof(struct chan_msg)
  * @flags: CHAN_MSG_* flags other than WAITALL (batches only, else
- *	EOPNOTSUPP); NONBLOCK excludes TIMEOUT, ABSTIME needs TIMEOUT
+ *	EOPNOTSUPP); NONBLOCK excludes TIMEOUT, ABSTIME needs TIMEOUT;
+ *	BADMSG only on RECV (else EOPNOTSUPP), where a message of a
+ *	CHAN_CREATE_CRC32C channel whose check fails is returned with
+ *	EBADMSG instead of being skipped (no effect on other channels)
  * @id: channel ID on /dev/chan; must be 0 on a channel fd
  * @len: send: payload length (0..msg_size); receive: in, the buffer size;
  *	out, the length of the message received, or on EMSGSIZE the length
@@ -385,6 +405,11 @@ struct chan_close {
  * @send_waits: times a sender had to sleep
  * @recv_waits: times a receiver had to sleep
  * @name: the channel's name, empty if none
+ * @mappers: live mappings of the ring (0 if it is not mappable)
+ * @__reserved2: must be zero
+ * @corrupt: messages of a CHAN_CREATE_CRC32C channel whose check failed
+ *	on receive: those skipped are in @dropped too, those returned with
+ *	EBADMSG in @received
  *
  * By ID, INFO needs read permission (EACCES); on a channel fd it needs
  * none. With CHAN_INFO_NEXT it describes the channel with the lowest ID
@@ -423,6 +448,9 @@ struct chan_info {
 	__aligned_u64 send_waits;
 	__aligned_u64 recv_waits;
 	char name[CHAN_NAME_MAX];
+	__u32 mappers;
+	__u32 __reserved2;
+	__aligned_u64 corrupt;
 };
 
 /**
@@ -571,6 +599,12 @@ struct chan_call {
  * has a header of CHAN_RING_HDR_MIN bytes that shares its first page with
  * the slots. All-zero memory is an empty ring.
  *
+ * In a CHAN_CREATE_CRC32C channel a slot's payload is the message's check
+ * (CHAN_CRC_SIZE bytes, little-endian) followed by the message, and the
+ * slot's len counts both: the ring's msg_size (chan_ring_geom.msg_size,
+ * chan_ring_hdr.msg_size) is the channel's plus CHAN_CRC_SIZE. A slot
+ * shorter than CHAN_CRC_SIZE, or whose check does not match, is corrupt.
+ *
  * Mapping: mmap(2) of a channel fd maps the ring of a channel created
  * CHAN_CREATE_MAPPABLE (else ENODEV). The caller needs read and write
  * permission on the channel (EACCES) whatever the endpoint's roles; the
@@ -592,6 +626,7 @@ struct chan_call {
 #define CHAN_RING_HDR_SIZE	4096
 #define CHAN_RING_HDR_MIN	256
 #define CHAN_RING_ALIGN		64		/* cache line */
+#define CHAN_CRC_SIZE		4		/* CHAN_CREATE_CRC32C's check */
 
 /* Slot state word: lap << 18 | owner << 2 | phase. */
 #define CHAN_SLOT_EMPTY		0U
@@ -665,6 +700,9 @@ struct chan_ring_kstate {
  * @head: consumer cursor: every position below it has been claimed
  * @user_skipped: tombstones retired by fast-path receivers (they add to
  *	it atomically; INFO counts them as dropped)
+ * @user_corrupt: messages of a CHAN_CREATE_CRC32C channel whose check
+ *	failed on a fast-path receive (added atomically; INFO counts them as
+ *	corrupt, and as dropped unless they were returned with EBADMSG)
  * @__pad3: keeps @kstate on its own cache line
  * @kstate: state written only by the kernel
  */
@@ -682,7 +720,8 @@ struct chan_ring_hdr {
 	__u8 __pad2[56];
 	__aligned_u64 head;
 	__aligned_u64 user_skipped;
-	__u8 __pad3[48];
+	__aligned_u64 user_corrupt;
+	__u8 __pad3[40];
 	struct chan_ring_kstate kstate;
 };
 
