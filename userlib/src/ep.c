@@ -47,6 +47,8 @@ struct chan_ep {
 	uint32_t roles;
 	uint32_t token;
 	uint32_t msg_size;
+	/* CHAN_CRC_SIZE on a CHAN_CREATE_CRC32C channel (its slots' check), else 0. */
+	uint32_t crc;
 	/* The mapping, or NULL; valid only in generation map_gen. */
 	void *map;
 	size_t map_size;
@@ -143,14 +145,28 @@ static int chan_ep_fast_send(struct chan_ep *ep, const void *msg, size_t len,
 	if (chan_ep_state(ep) & (CHAN_STATE_DESTROYED | CHAN_STATE_CLOSED |
 				 CHAN_STATE_NO_RECEIVERS))
 		return CHAN_EP_SLOW;
+	uint32_t crc = 0;
+
+	/* The check is computed before the claim, so the slot is held briefly. */
+	if (ep->crc)
+		crc = chan__msg_crc(msg, (uint32_t)len);
 	s = chan_ring_claim_send(&ep->v, ep->token, &pos);
 	if (!s) {
 		if (pos == -EAGAIN && (flags & CHAN_MSG_NONBLOCK))
 			return -EAGAIN;
 		return CHAN_EP_SLOW;
 	}
-	memcpy(s->data, msg, len);
-	chan_ring_publish(&ep->v, s, (uint64_t)pos, (uint32_t)len, ep->token);
+	if (ep->crc) {
+		unsigned char le[CHAN_CRC_SIZE] = {
+			(unsigned char)crc, (unsigned char)(crc >> 8),
+			(unsigned char)(crc >> 16), (unsigned char)(crc >> 24),
+		};
+
+		memcpy(s->data, le, sizeof(le));
+	}
+	memcpy(s->data + ep->crc, msg, len);
+	chan_ring_publish(&ep->v, s, (uint64_t)pos, (uint32_t)len + ep->crc,
+			  ep->token);
 	chan_stat_inc(&ep->fast_sent);
 	return 0;
 }
@@ -165,6 +181,41 @@ static void chan_ep_sent(struct chan_ep *ep)
 static void chan_ep_received(struct chan_ep *ep)
 {
 	chan_ep_wake_if_waiting(ep, &ep->ks->send_waiters, CHAN_ROLE_SEND);
+}
+
+/*
+ * Take a CHAN_CREATE_CRC32C message of len slot bytes (the check, then the
+ * payload) from a held slot into buf, retire the slot, and verify the
+ * check on the copy, never on the shared slot. 0 if it holds; -EBADMSG
+ * (counted as corrupt) if it fails and the caller asked for that with
+ * CHAN_MSG_BADMSG; else -EAGAIN, counted as corrupt and dropped: the
+ * caller skips it. A slot too short for a check is corrupt too.
+ */
+static ssize_t chan_ep_take_checked(struct chan_ep *ep, struct chan_slot *s,
+				    uint64_t pos, void *buf, uint32_t len,
+				    unsigned int flags)
+{
+	unsigned char le[CHAN_CRC_SIZE];
+	uint32_t crc = 0;
+	bool ok = len >= CHAN_CRC_SIZE;
+
+	if (ok) {
+		memcpy(le, s->data, sizeof(le));
+		memcpy(buf, s->data + CHAN_CRC_SIZE, len - CHAN_CRC_SIZE);
+		crc = (uint32_t)le[0] | (uint32_t)le[1] << 8 |
+		      (uint32_t)le[2] << 16 | (uint32_t)le[3] << 24;
+	}
+	chan_ring_retire(&ep->v, s, pos);
+	if (ok && crc == chan__msg_crc(buf, len - CHAN_CRC_SIZE)) {
+		chan_stat_inc(&ep->fast_received);
+		return 0;
+	}
+	__atomic_fetch_add(&ep->v.hdr->user_corrupt, 1, __ATOMIC_RELAXED);
+	if (flags & CHAN_MSG_BADMSG)
+		return -EBADMSG;
+	__atomic_fetch_add(&ep->v.hdr->user_skipped, 1, __ATOMIC_RELAXED);
+	chan_ep_received(ep);
+	return -EAGAIN;
 }
 
 /*
@@ -184,11 +235,15 @@ static ssize_t chan_ep_fast_recv(struct chan_ep *ep, void *buf, size_t cap,
 	state = chan_ep_state(ep);
 	if (state & CHAN_STATE_DESTROYED)
 		return CHAN_EP_SLOW;
+	/* A CRC32C slot's length counts the check before the payload. */
+	if (max > UINT32_MAX - ep->crc)
+		max = UINT32_MAX - ep->crc;
 	for (n = 0; n < CHAN_EP_SKIP_MAX; n++) {
-		s = chan_ring_claim_recv(&ep->v, ep->token, max, &pos, &len);
+		s = chan_ring_claim_recv(&ep->v, ep->token, max + ep->crc, &pos,
+					 &len);
 		if (!s) {
 			if (pos == -EMSGSIZE) {
-				*msg_len = len;
+				*msg_len = len >= ep->crc ? len - ep->crc : 0;
 				return -EMSGSIZE;
 			}
 			/*
@@ -208,6 +263,15 @@ static ssize_t chan_ep_fast_recv(struct chan_ep *ep, void *buf, size_t cap,
 					   __ATOMIC_RELAXED);
 			chan_ep_received(ep);
 			continue;
+		}
+		if (ep->crc) {
+			ssize_t r = chan_ep_take_checked(ep, s, (uint64_t)pos,
+							 buf, len, flags);
+
+			if (r == -EAGAIN)
+				continue;	/* skipped: counted as dropped */
+			*msg_len = len >= ep->crc ? len - ep->crc : 0;
+			return r;
 		}
 		memcpy(buf, s->data, len);
 		chan_ring_retire(&ep->v, s, (uint64_t)pos);
@@ -249,14 +313,15 @@ ssize_t chan_ep_recvmsg(struct chan_ep *ep, void *buf, size_t cap,
 	if (!ep)
 		return -EINVAL;
 	if (chan_ep_fast(ep) && (ep->roles & CHAN_ROLE_RECV) &&
-	    chan_msg_flags_ok(flags, timeout_ns)) {
+	    chan_msg_flags_ok(flags & ~CHAN_MSG_BADMSG, timeout_ns)) {
 		ret = chan_ep_fast_recv(ep, buf, cap, flags, &len);
 		if (ret != CHAN_EP_SLOW) {
-			if (!ret) {
+			if (!ret || ret == -EBADMSG)
 				chan_ep_received(ep);
+			if (!ret)
 				ret = len;
-			}
-			if (msg_len && (ret >= 0 || ret == -EMSGSIZE))
+			if (msg_len && (ret >= 0 || ret == -EMSGSIZE ||
+					ret == -EBADMSG))
 				*msg_len = len;
 			return ret;
 		}
@@ -496,7 +561,8 @@ static void chan_ep_set_ring(struct chan_ep *ep, void *mem, uint32_t msg_size,
  */
 static void chan_ep_map(struct chan_ep *ep, const struct chan_info *info)
 {
-	uint32_t slot_size = chan_ring_slot_size(info->msg_size);
+	uint32_t ring_msg = info->msg_size + ep->crc;
+	uint32_t slot_size = chan_ring_slot_size(ring_msg);
 	long page = sysconf(_SC_PAGESIZE);
 	const struct chan_ring_hdr *hdr;
 	size_t size;
@@ -514,14 +580,14 @@ static void chan_ep_map(struct chan_ep *ep, const struct chan_info *info)
 	hdr = map;
 	if (hdr->magic != CHAN_RING_MAGIC ||
 	    hdr->version != CHAN_RING_VERSION ||
-	    hdr->msg_size != info->msg_size || hdr->slot_size != slot_size ||
+	    hdr->msg_size != ring_msg || hdr->slot_size != slot_size ||
 	    hdr->capacity != info->capacity ||
 	    hdr->slots_offset != CHAN_RING_HDR_SIZE) {
 		munmap(map, size);
 		errno = saved;
 		return;
 	}
-	chan_ep_set_ring(ep, map, info->msg_size, info->capacity);
+	chan_ep_set_ring(ep, map, ring_msg, info->capacity);
 	ep->map_size = size;
 	ep->owns_map = true;
 }
@@ -584,6 +650,8 @@ int chan_ep_open_typed(struct chan_ep **epp, uint32_t id, unsigned int roles,
 		return ret;
 	}
 	ep->msg_size = info.msg_size;
+	if (info.chan_flags & CHAN_CREATE_CRC32C)
+		ep->crc = CHAN_CRC_SIZE;
 	if ((info.chan_flags & CHAN_CREATE_MAPPABLE) &&
 	    !(flags & CHAN_EP_NO_MAP) && ep->token > CHAN_OWNER_KERNEL)
 		chan_ep_map(ep, &info);

@@ -45,7 +45,7 @@ ssize_t chan_recvmsg(int fd, uint32_t id, void *buf, size_t cap,
 	m.buf = (uintptr_t)buf;
 	m.timeout_ns = timeout_ns;
 	ret = chan_ioctl(fd, CHAN_IOC_RECV, &m);
-	if (msg_len && (ret >= 0 || ret == -EMSGSIZE))
+	if (msg_len && (ret >= 0 || ret == -EMSGSIZE || ret == -EBADMSG))
 		*msg_len = m.len;
 	if (ret < 0)
 		return ret;

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Internals shared by the libchan source files. Nothing here is exported:
- * every helper is static inline, so the static library adds no symbols
- * beyond the ones in libchan.map.
+ * the helpers are static inline, or hidden and named chan__*, so the
+ * shared library has only the symbols of libchan.map.
  */
 #ifndef LIBCHAN_PRIVATE_H
 #define LIBCHAN_PRIVATE_H
@@ -40,5 +40,13 @@ static inline int chan_ioctl(int fd, unsigned long cmd, void *arg)
 	errno = saved;
 	return ret;
 }
+
+/*
+ * The check of a CHAN_CREATE_CRC32C message (crc32c.c): CRC32C of its
+ * length as a little-endian 32-bit word, then its payload. Hidden: not
+ * part of the API.
+ */
+__attribute__((visibility("hidden")))
+uint32_t chan__msg_crc(const void *msg, uint32_t len);
 
 #endif /* LIBCHAN_PRIVATE_H */
