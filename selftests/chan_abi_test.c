@@ -52,7 +52,8 @@ FIXTURE_VARIANT(abi) {
 FIXTURE_VARIANT_ADD(abi, create) {
 	.cmd = CHAN_IOC_CREATE,
 	.size = sizeof(struct chan_create),
-	.known_flags = CHAN_CREATE_AUTODESTROY | CHAN_CREATE_MAPPABLE,
+	.known_flags = CHAN_CREATE_AUTODESTROY | CHAN_CREATE_MAPPABLE |
+		       CHAN_CREATE_CRC32C,
 	.nreserved = 2,
 	.reserved = { offsetof(struct chan_create, __reserved),
 		      offsetof(struct chan_create, __reserved2) },
@@ -153,7 +154,8 @@ FIXTURE_VARIANT_ADD(abi, send_fd) {
 FIXTURE_VARIANT_ADD(abi, recv_id) {
 	.cmd = CHAN_IOC_RECV,
 	.size = sizeof(struct chan_msg),
-	.known_flags = CHAN_MSG_NONBLOCK | CHAN_MSG_TIMEOUT | CHAN_MSG_ABSTIME,
+	.known_flags = CHAN_MSG_NONBLOCK | CHAN_MSG_TIMEOUT | CHAN_MSG_ABSTIME |
+		       CHAN_MSG_BADMSG,
 	.nreserved = 1,
 	.reserved = { offsetof(struct chan_msg, timeout_ns) },
 };
@@ -162,7 +164,8 @@ FIXTURE_VARIANT_ADD(abi, recv_fd) {
 	.cmd = CHAN_IOC_RECV,
 	.size = sizeof(struct chan_msg),
 	.on_chan_fd = true,
-	.known_flags = CHAN_MSG_NONBLOCK | CHAN_MSG_TIMEOUT | CHAN_MSG_ABSTIME,
+	.known_flags = CHAN_MSG_NONBLOCK | CHAN_MSG_TIMEOUT | CHAN_MSG_ABSTIME |
+		       CHAN_MSG_BADMSG,
 	.nreserved = 1,
 	.reserved = { offsetof(struct chan_msg, timeout_ns) },
 };
@@ -195,18 +198,22 @@ FIXTURE_VARIANT_ADD(abi, close_fd) {
 FIXTURE_VARIANT_ADD(abi, info_id) {
 	.cmd = CHAN_IOC_INFO,
 	.size = sizeof(struct chan_info),
+	.min_size = offsetofend(struct chan_info, name),
 	.known_flags = CHAN_INFO_NEXT,
-	.nreserved = 1,
-	.reserved = { offsetof(struct chan_info, __reserved) },
+	.nreserved = 2,
+	.reserved = { offsetof(struct chan_info, __reserved),
+		      offsetof(struct chan_info, __reserved2) },
 };
 
 FIXTURE_VARIANT_ADD(abi, info_fd) {
 	.cmd = CHAN_IOC_INFO,
 	.size = sizeof(struct chan_info),
+	.min_size = offsetofend(struct chan_info, name),
 	.on_chan_fd = true,
 	.known_flags = CHAN_INFO_NEXT,
-	.nreserved = 1,
-	.reserved = { offsetof(struct chan_info, __reserved) },
+	.nreserved = 2,
+	.reserved = { offsetof(struct chan_info, __reserved),
+		      offsetof(struct chan_info, __reserved2) },
 };
 
 FIXTURE_VARIANT_ADD(abi, lookup) {
