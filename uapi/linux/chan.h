@@ -13,7 +13,9 @@
  * binary on a newer kernel); longer is accepted if the tail the kernel
  * does not know is all zeros (a newer binary on an older kernel), else
  * E2BIG. struct chan_open is at its second version (out_token was added;
- * its first ended at type_tag), the others at their first. Output fields
+ * its first ended at type_tag), struct chan_info at its second (mappers
+ * and __reserved2 were added; its first, 176 bytes, ended at name), the
+ * others at their first. Output fields
  * are written only up to the size user space gave.
  *
  * The command numbers are _IO(): the size travels in the struct, so one
@@ -344,6 +346,10 @@ struct chan_destroy {
  * @send_waits: times a sender had to sleep
  * @recv_waits: times a receiver had to sleep
  * @name: the channel's name, empty if none
+ * @mappers: live mappings of the ring: endpoints whose mapping has not
+ *	yet gone (0 if the channel is not mappable). Added in the second
+ *	version of the struct; written only if @size covers it
+ * @__reserved2: must be zero
  *
  * By ID, INFO needs read permission (EACCES); on a channel fd it needs
  * none. With CHAN_INFO_NEXT it describes the channel with the lowest ID
@@ -382,6 +388,8 @@ struct chan_info {
 	__aligned_u64 send_waits;
 	__aligned_u64 recv_waits;
 	char name[CHAN_NAME_MAX];
+	__u32 mappers;
+	__u32 __reserved2;
 };
 
 /**
