@@ -456,11 +456,14 @@ static void json_string(const char *str, size_t max)
 			putchar(s[i++]);
 		} else if (s[i] < 0x20 || s[i] == 0x7f) {
 			printf("\\u%04x", s[i++]);
-		} else if ((len = utf8_len(s + i, n - i))) {
-			fwrite(s + i, 1, len, stdout);
-			i += len;
 		} else {
-			printf("\\u%04x", s[i++]);
+			len = utf8_len(s + i, n - i);
+			if (len) {
+				fwrite(s + i, 1, len, stdout);
+				i += len;
+			} else {
+				printf("\\u%04x", s[i++]);
+			}
 		}
 	}
 	putchar('"');
