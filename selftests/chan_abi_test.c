@@ -21,6 +21,10 @@
 #define ABI_TAIL	8
 #define PAGE		4096
 
+/* INFO is at its second version (mappers); the first ended at name. */
+_Static_assert(offsetofend(struct chan_info, name) == 176, "INFO v1");
+_Static_assert(sizeof(struct chan_info) == 184, "INFO v2");
+
 /*
  * One variant per command and per fd it is issued on. The tests below
  * build a valid argument for the variant's command (abi_fill), damage it
@@ -178,18 +182,22 @@ FIXTURE_VARIANT_ADD(abi, destroy) {
 FIXTURE_VARIANT_ADD(abi, info_id) {
 	.cmd = CHAN_IOC_INFO,
 	.size = sizeof(struct chan_info),
+	.min_size = offsetofend(struct chan_info, name),
 	.known_flags = CHAN_INFO_NEXT,
-	.nreserved = 1,
-	.reserved = { offsetof(struct chan_info, __reserved) },
+	.nreserved = 2,
+	.reserved = { offsetof(struct chan_info, __reserved),
+		      offsetof(struct chan_info, __reserved2) },
 };
 
 FIXTURE_VARIANT_ADD(abi, info_fd) {
 	.cmd = CHAN_IOC_INFO,
 	.size = sizeof(struct chan_info),
+	.min_size = offsetofend(struct chan_info, name),
 	.on_chan_fd = true,
 	.known_flags = CHAN_INFO_NEXT,
-	.nreserved = 1,
-	.reserved = { offsetof(struct chan_info, __reserved) },
+	.nreserved = 2,
+	.reserved = { offsetof(struct chan_info, __reserved),
+		      offsetof(struct chan_info, __reserved2) },
 };
 
 FIXTURE_VARIANT_ADD(abi, lookup) {
