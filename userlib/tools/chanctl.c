@@ -469,6 +469,16 @@ static void json_string(const char *str, size_t max)
 	putchar('"');
 }
 
+/*
+ * One channel as ls --json (an array of them) and stat --json print it:
+ * every INFO field by its struct chan_info name (id, name, state,
+ * chan_flags, mode, uid, gid, msg_size, capacity, depth, senders,
+ * receivers, mappers, type_tag, sent, received, dropped, discarded,
+ * send_waits, recv_waits; numbers in decimal, name a string), and for
+ * reading: state_text ("ok" or a comma list), autodestroy and mappable
+ * (booleans), perms (octal, a string), owner and group (names, or the
+ * numbers as strings), kind (ls's MODE) and fast (ls's FAST).
+ */
 static void json_info(const struct chan_info *info)
 {
 	char state[64], fast[32];
@@ -687,6 +697,14 @@ static bool watch_rates(const struct chan_info *info,
 	return true;
 }
 
+/*
+ * One line per sample: {"sample":N, "time":CLOCK_MONOTONIC seconds,
+ * "interval": seconds since the last sample (null for the first),
+ * "channels":[{id, name, depth, capacity, senders, receivers, sent,
+ * received, dropped, sent_per_s, received_per_s, dropped_per_s (null
+ * where there is no earlier sample of the channel)}], "gone":[the IDs
+ * named on the command line that no longer exist]}.
+ */
 static void watch_print_json(const struct watch_sample *s,
 			     const struct watch_prev *prev, size_t nprev,
 			     double dt, unsigned long n)
