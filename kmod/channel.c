@@ -371,6 +371,7 @@ void chan_fill_info(struct chan *ch, struct chan_info *info)
 	info->state = ch->state;
 	info->senders = ch->nr_senders;
 	info->receivers = ch->nr_receivers;
+	info->mappers = ch->nr_mappers;
 	spin_unlock(&ch->lock);
 
 	info->id = ch->id;

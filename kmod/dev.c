@@ -29,6 +29,7 @@ static_assert(sizeof(struct chan_msg) == 32);
 static_assert(sizeof(struct chan_destroy) == 16);
 static_assert(sizeof(struct chan_close) == 16);
 static_assert(sizeof(struct chan_info) == 192);
+static_assert(offsetofend(struct chan_info, name) == 176);
 static_assert(sizeof(struct chan_lookup) == 80);
 static_assert(sizeof(struct chan_slot) == CHAN_SLOT_HDR_SIZE);
 static_assert(sizeof(struct chan_ring_kstate) == 16);
@@ -393,7 +394,8 @@ struct chan_ioctl_op {
  * first version, up to and including its last field, which fixes the
  * shortest struct accepted forever (as iommufd's IOCTL_OP does): when a
  * struct grows, binaries built with an older, shorter one keep working,
- * zero-extended. struct chan_open is at its second version (out_token).
+ * zero-extended. struct chan_open is at its second version (out_token),
+ * struct chan_info at its second (mappers, corrupt).
  */
 #define CHAN_COPY_IN(_struct, _min)					\
 static int chan_copy_in_##_struct(void *dst, const void __user *src,	\

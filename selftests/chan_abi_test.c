@@ -21,6 +21,10 @@
 #define ABI_TAIL	8
 #define PAGE		4096
 
+/* INFO is at its second version (mappers); the first ended at name. */
+_Static_assert(offsetofend(struct chan_info, name) == 176, "INFO v1");
+_Static_assert(sizeof(struct chan_info) == 192, "INFO v2");
+
 /*
  * One variant per command and per fd it is issued on. The tests below
  * build a valid argument for the variant's command (abi_fill), damage it

@@ -13,9 +13,9 @@
  * binary on a newer kernel); longer is accepted if the tail the kernel
  * does not know is all zeros (a newer binary on an older kernel), else
  * E2BIG. struct chan_open is at its second version (out_token was added;
- * its first ended at type_tag), and so is struct chan_info (mappers and
- * corrupt were added; its first ended at name); the others are at their
- * first. Output fields
+ * its first ended at type_tag), and so is struct chan_info (mappers,
+ * __reserved2 and corrupt were added; its first, 176 bytes, ended at
+ * name); the others are at their first. Output fields
  * are written only up to the size user space gave.
  *
  * The command numbers are _IO(): the size travels in the struct, so one
@@ -405,7 +405,9 @@ struct chan_close {
  * @send_waits: times a sender had to sleep
  * @recv_waits: times a receiver had to sleep
  * @name: the channel's name, empty if none
- * @mappers: live mappings of the ring (0 if it is not mappable)
+ * @mappers: live mappings of the ring: endpoints whose mapping has not
+ *	yet gone (0 if the channel is not mappable). Added in the second
+ *	version of the struct; written only if @size covers it
  * @__reserved2: must be zero
  * @corrupt: messages of a CHAN_CREATE_CRC32C channel whose check failed
  *	on receive: those skipped are in @dropped too, those returned with

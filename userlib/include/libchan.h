@@ -85,6 +85,21 @@ int chan_fd_info(int fd, struct chan_info *info);
  * at 1 and continue from info->id + 1); -ENOENT past the last one.
  */
 int chan_info_next(uint32_t id, struct chan_info *info);
+/*
+ * The general form, which also reports the fields added to struct
+ * chan_info since its first version (mappers). fd < 0 describes channel
+ * id through the library's /dev/chan fd; fd >= 0 is a channel fd (id must
+ * be 0: it describes its own channel) or a /dev/chan fd. flags are
+ * CHAN_INFO_* (CHAN_INFO_NEXT enumerates, as chan_info_next() does). size
+ * is sizeof(*info) as the caller was compiled: at least the first
+ * version's 176 bytes (else -EINVAL); at most min(size, the library's
+ * sizeof(struct chan_info)) bytes of *info are written (a caller built
+ * with a newer, longer struct finds its tail as it left it). A field the
+ * running kernel does not know reads 0. chan_info(), chan_fd_info() and
+ * chan_info_next() fill only the first version (up to name).
+ */
+int chan_info_ex(int fd, uint32_t id, uint32_t flags, struct chan_info *info,
+		 size_t size);
 
 /* Open an endpoint with CHAN_ROLE_* roles and CHAN_OPEN_* flags.
  * Returns the channel fd or -errno.

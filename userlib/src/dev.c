@@ -220,8 +220,12 @@ int chan_close_channel(int fd, uint32_t id)
 	return ret < 0 ? ret : 0;
 }
 
+/*
+ * INFO with the library's struct, of which the first @copy bytes go to the
+ * caller's (whose struct may be of an older version: see libchan.map).
+ */
 static int chan_do_info(int fd, uint32_t id, uint32_t flags,
-			struct chan_info *info)
+			struct chan_info *info, size_t copy)
 {
 	struct chan_info i;
 	int ret;
@@ -235,28 +239,43 @@ static int chan_do_info(int fd, uint32_t id, uint32_t flags,
 	ret = chan_ioctl(fd, CHAN_IOC_INFO, &i);
 	if (ret < 0)
 		return ret;
-	/* The caller's struct is of this symbol's version (libchan.map). */
-	memcpy(info, &i, CHAN_INFO_SIZE_V1);
+	memcpy(info, &i, copy < sizeof(i) ? copy : sizeof(i));
 	return 0;
 }
 
+/* These three are of LIBCHAN_1, whose struct chan_info ended at name. */
 int chan_info(uint32_t id, struct chan_info *info)
 {
 	int dev = chan_dev_fd();
 
-	return dev < 0 ? dev : chan_do_info(dev, id, 0, info);
+	return dev < 0 ? dev : chan_do_info(dev, id, 0, info,
+					    CHAN_INFO_SIZE_V1);
 }
 
 int chan_fd_info(int fd, struct chan_info *info)
 {
-	return chan_do_info(fd, 0, 0, info);
+	return chan_do_info(fd, 0, 0, info, CHAN_INFO_SIZE_V1);
 }
 
 int chan_info_next(uint32_t id, struct chan_info *info)
 {
 	int dev = chan_dev_fd();
 
-	return dev < 0 ? dev : chan_do_info(dev, id, CHAN_INFO_NEXT, info);
+	return dev < 0 ? dev : chan_do_info(dev, id, CHAN_INFO_NEXT, info,
+					    CHAN_INFO_SIZE_V1);
+}
+
+int chan_info_ex(int fd, uint32_t id, uint32_t flags, struct chan_info *info,
+		 size_t size)
+{
+	if (!info || size < CHAN_INFO_SIZE_V1)
+		return -EINVAL;
+	if (fd < 0) {
+		fd = chan_dev_fd();
+		if (fd < 0)
+			return fd;
+	}
+	return chan_do_info(fd, id, flags, info, size);
 }
 
 int chan_open_typed(uint32_t id, unsigned int roles, unsigned int flags,

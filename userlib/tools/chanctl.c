@@ -1,25 +1,37 @@
 // SPDX-License-Identifier: MIT
 /*
- * chanctl: create, list, describe, destroy, send to and receive from chan
- * channels from the shell, in the manner of ipcs(1) and ipcrm(1).
+ * chanctl: create, list, describe, watch, destroy, send to and receive
+ * from chan channels from the shell, in the manner of ipcs(1), ipcrm(1)
+ * and top(1). ls, stat (alias info) and watch print JSON with --json.
  *
  * Sending and receiving go by ID through /dev/chan, so chanctl never holds
  * an endpoint and never disconnects anybody's peers (and, being no
  * endpoint itself, is told EPIPE only by a closed channel: an empty
  * channel is just empty).
+ *
+ * Exit status: 0 success, 1 an operation failed, 2 usage error, 3 no such
+ * channel (ENOENT or EIDRM on a channel the command named).
  */
 #include <errno.h>
+#include <getopt.h>
+#include <grp.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "libchan.h"
 
 #define EXIT_USAGE	2
+#define EXIT_NOCHAN	3	/* the channel named does not exist (any more) */
 
 /* Receive buffer when the channel's msg_size cannot be read. */
 #define RECV_BUF_DEFAULT	65536
@@ -34,9 +46,23 @@ static const char usage_text[] =
 "        channel when its last endpoint closes (once its owner has opened\n"
 "        one); -M makes it mappable (the fast path: its users must trust\n"
 "        one another); TYPE_TAG is a number\n"
-"  ls    list the channels you may read\n"
-"  info ID|NAME\n"
+"  ls [--json]\n"
+"        list the channels you may read: ID NAME OWNER GROUP PERMS MSGSIZE\n"
+"        CAP DEPTH SEND RECV MODE FAST; SEND and RECV count the open sender\n"
+"        and receiver endpoints, MODE is mpmc (+auto: destroyed with its\n"
+"        last endpoint), FAST is - (not mappable), mappable, or mapped:N\n"
+"        (N live mappings of the ring)\n"
+"  stat ID|NAME [--json]   (alias: info)\n"
 "        print every field the kernel reports about a channel\n"
+"  watch [-i SECONDS] [-n COUNT] [--json] [ID|NAME...]\n"
+"        every SECONDS (default 1, fractions allowed) show each channel's\n"
+"        depth, sent/s, received/s, dropped/s, senders and receivers (all\n"
+"        channels you may read, or those named); rates come from the\n"
+"        counters' change over the measured interval and show as - for a\n"
+"        channel's first sample. On a terminal, without -n, it redraws\n"
+"        the screen until interrupted; otherwise it prints one block per\n"
+"        sample, COUNT of them (default: until interrupted); --json prints\n"
+"        one JSON object per sample, one per line\n"
 "  rm ID|NAME...\n"
 "        destroy channels: waiters get EIDRM, queued messages are discarded\n"
 "  send ID|NAME [-t TIMEOUT_MS] [-N] [MESSAGE...]\n"
@@ -54,8 +80,13 @@ static const char usage_text[] =
 "        print it, in one system call\n"
 "  help  print this text\n"
 "\n"
-"An all-digit ID|NAME is an ID, anything else a name. Exit status: 0 on\n"
-"success, 1 on error, 2 on a usage error.\n";
+"An all-digit ID|NAME is an ID, anything else a name. In JSON, a name's\n"
+"quotes, backslashes and control characters are escaped, and a byte\n"
+"that is not part of valid UTF-8 is written as \\u00XX.\n"
+"\n"
+"Exit status: 0 success, 1 an operation failed, 2 usage error, 3 no such\n"
+"channel (a channel named does not exist or was destroyed; rm gives 3\n"
+"only if every failure was that).\n";
 
 static void usage(void)
 {
@@ -91,6 +122,20 @@ static void __attribute__((noreturn)) die(const char *what, const char *arg,
 {
 	print_error(what, arg, err);
 	exit(EXIT_FAILURE);
+}
+
+/* The exit status of an operation on a named channel that failed. */
+static int chan_status(int err)
+{
+	return err == -ENOENT || err == -EIDRM ? EXIT_NOCHAN : EXIT_FAILURE;
+}
+
+/* die() for an operation on the channel the user named. */
+static void __attribute__((noreturn)) die_chan(const char *what,
+					       const char *arg, int err)
+{
+	print_error(what, arg, err);
+	exit(chan_status(err));
 }
 
 static unsigned long long parse_number(const char *s, int base,
@@ -133,7 +178,8 @@ static int need_dev(void)
 
 /*
  * An all-digit argument is an ID, anything else a name to look up.
- * Returns 0, or prints why not and returns -1.
+ * Returns 0, or prints why not and returns the exit status (EXIT_NOCHAN
+ * for a name that does not exist).
  */
 static int resolve(const char *arg, uint32_t *id)
 {
@@ -147,7 +193,7 @@ static int resolve(const char *arg, uint32_t *id)
 	ret = chan_lookup(arg, id);
 	if (ret) {
 		print_error("lookup", arg, ret);
-		return -1;
+		return chan_status(ret);
 	}
 	return 0;
 }
@@ -228,70 +274,357 @@ static int cmd_create(int argc, char **argv)
 	return 0;
 }
 
-static int cmd_ls(int argc, char **argv)
+/* ---- Describing channels ---- */
+
+/* INFO, with every field this chanctl knows (struct chan_info v2). */
+static int get_info(uint32_t id, uint32_t flags, struct chan_info *info)
+{
+	return chan_info_ex(-1, id, flags, info, sizeof(*info));
+}
+
+/* The channels the caller may read, in ID order. */
+struct chan_list {
+	struct chan_info *v;
+	size_t n, cap;
+};
+
+static void list_add(struct chan_list *l, const struct chan_info *info)
+{
+	struct chan_info *v;
+
+	if (l->n == l->cap) {
+		l->cap = l->cap ? 2 * l->cap : 16;
+		v = realloc(l->v, l->cap * sizeof(*v));
+		if (!v)
+			die("list", NULL, -ENOMEM);
+		l->v = v;
+	}
+	l->v[l->n++] = *info;
+}
+
+/* Fill @l (emptied first) with every channel the caller may read. */
+static int list_all(struct chan_list *l)
 {
 	struct chan_info info;
-	char state[64];
 	uint32_t id = 1;
 	int ret;
 
-	(void)argv;
-	if (argc > 1)
-		usage_error("ls: unexpected argument: %s", argv[1]);
-	need_dev();
-	printf("%-10s %-20s %7s %7s %7s %4s %4s %-12s %4s %6s %12s %12s %8s\n",
-	       "ID", "NAME", "MSGSZ", "CAP", "DEPTH", "SND", "RCV", "STATE",
-	       "MODE", "UID", "SENT", "RECV", "DROPPED");
+	l->n = 0;
 	for (;;) {
-		ret = chan_info_next(id, &info);
+		ret = get_info(id, CHAN_INFO_NEXT, &info);
 		if (ret == -ENOENT)
-			break;
+			return 0;
 		if (ret)
-			die("info", NULL, ret);
-		printf("%-10" PRIu32 " %-20s %7" PRIu32 " %7" PRIu32 " %7" PRIu32
-		       " %4" PRIu32 " %4" PRIu32 " %-12s %04" PRIo32 " %6" PRIu32
-		       " %12" PRIu64 " %12" PRIu64 " %8" PRIu64 "\n",
-		       info.id, info.name[0] ? info.name : "-", info.msg_size,
-		       info.capacity, info.depth, info.senders, info.receivers,
-		       state_string(info.state, state, sizeof(state)),
-		       info.mode, info.uid, (uint64_t)info.sent,
-		       (uint64_t)info.received, (uint64_t)info.dropped);
+			return ret;
+		list_add(l, &info);
 		if (info.id < id || info.id == UINT32_MAX)
-			break;
+			return 0;
 		id = info.id + 1;
 	}
+}
+
+/* A name for text output: printable ASCII as is, other bytes as \xHH. */
+static const char *name_text(const char *name, char *buf, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)name;
+	size_t i, pos = 0;
+
+	if (!s[0])
+		return "-";
+	for (i = 0; i < CHAN_NAME_MAX && s[i] && pos + 5 <= len; i++) {
+		if (s[i] > 0x20 && s[i] < 0x7f)
+			buf[pos++] = (char)s[i];
+		else
+			pos += (size_t)snprintf(buf + pos, len - pos, "\\x%02x",
+						s[i]);
+	}
+	buf[pos] = 0;
+	return buf;
+}
+
+/* Owner and group names, or their numbers (a static binary often has no
+ * NSS to ask). The last answer of each is kept.
+ */
+static const char *user_name(uint32_t uid)
+{
+	static char buf[64];
+	static uint32_t last;
+	static bool valid;
+	struct passwd *pw;
+
+	if (valid && last == uid)
+		return buf;
+	pw = getpwuid((uid_t)uid);
+	if (pw && pw->pw_name && pw->pw_name[0])
+		snprintf(buf, sizeof(buf), "%s", pw->pw_name);
+	else
+		snprintf(buf, sizeof(buf), "%" PRIu32, uid);
+	last = uid;
+	valid = true;
+	return buf;
+}
+
+static const char *group_name(uint32_t gid)
+{
+	static char buf[64];
+	static uint32_t last;
+	static bool valid;
+	struct group *gr;
+
+	if (valid && last == gid)
+		return buf;
+	gr = getgrgid((gid_t)gid);
+	if (gr && gr->gr_name && gr->gr_name[0])
+		snprintf(buf, sizeof(buf), "%s", gr->gr_name);
+	else
+		snprintf(buf, sizeof(buf), "%" PRIu32, gid);
+	last = gid;
+	valid = true;
+	return buf;
+}
+
+/* MODE: the channel's kind, "+auto" if it goes with its last endpoint. */
+static const char *mode_text(const struct chan_info *info)
+{
+	return info->chan_flags & CHAN_CREATE_AUTODESTROY ? "mpmc+auto" :
+							     "mpmc";
+}
+
+/* FAST: "-", "mappable" or "mapped:N". */
+static const char *fast_text(const struct chan_info *info, char *buf,
+			     size_t len)
+{
+	if (!(info->chan_flags & CHAN_CREATE_MAPPABLE))
+		return "-";
+	if (!info->mappers)
+		return "mappable";
+	snprintf(buf, len, "mapped:%" PRIu32, info->mappers);
+	return buf;
+}
+
+/* ---- JSON ---- */
+
+/* Length of the valid UTF-8 sequence at s (n bytes there), else 0. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+	size_t len, i;
+	uint32_t cp;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+		len = 2;
+		cp = s[0] & 0x1f;
+	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		len = 3;
+		cp = s[0] & 0x0f;
+	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		len = 4;
+		cp = s[0] & 0x07;
+	} else {
+		return 0;
+	}
+	if (len > n)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	/* Overlong forms, surrogates, beyond U+10FFFF. */
+	if ((len == 3 && cp < 0x800) || (cp >= 0xd800 && cp <= 0xdfff) ||
+	    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+		return 0;
+	return len;
+}
+
+/*
+ * Print at most max bytes of str (up to a NUL) as a JSON string. A name
+ * may hold any byte but NUL: '"' and '\\' are escaped, control characters
+ * and DEL become \u00XX, valid UTF-8 passes through, and a byte that is
+ * not part of valid UTF-8 is written as \u00XX too (read as Latin-1), so
+ * the output is always valid JSON.
+ */
+static void json_string(const char *str, size_t max)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t i = 0, n = strnlen(str, max), len;
+
+	putchar('"');
+	while (i < n) {
+		if (s[i] == '"' || s[i] == '\\') {
+			putchar('\\');
+			putchar(s[i++]);
+		} else if (s[i] < 0x20 || s[i] == 0x7f) {
+			printf("\\u%04x", s[i++]);
+		} else {
+			len = utf8_len(s + i, n - i);
+			if (len) {
+				fwrite(s + i, 1, len, stdout);
+				i += len;
+			} else {
+				printf("\\u%04x", s[i++]);
+			}
+		}
+	}
+	putchar('"');
+}
+
+/*
+ * One channel as ls --json (an array of them) and stat --json print it:
+ * every INFO field by its struct chan_info name (id, name, state,
+ * chan_flags, mode, uid, gid, msg_size, capacity, depth, senders,
+ * receivers, mappers, type_tag, sent, received, dropped, discarded,
+ * send_waits, recv_waits; numbers in decimal, name a string), and for
+ * reading: state_text ("ok" or a comma list), autodestroy and mappable
+ * (booleans), perms (octal, a string), owner and group (names, or the
+ * numbers as strings), kind (ls's MODE) and fast (ls's FAST).
+ */
+static void json_info(const struct chan_info *info)
+{
+	char state[64], fast[32];
+
+	printf("{\"id\":%" PRIu32 ",\"name\":", info->id);
+	json_string(info->name, CHAN_NAME_MAX);
+	printf(",\"state\":%" PRIu32 ",\"state_text\":\"%s\"", info->state,
+	       state_string(info->state, state, sizeof(state)));
+	printf(",\"chan_flags\":%" PRIu32 ",\"autodestroy\":%s"
+	       ",\"mappable\":%s,\"mode\":%" PRIu32 ",\"perms\":\"%04" PRIo32
+	       "\"", info->chan_flags,
+	       info->chan_flags & CHAN_CREATE_AUTODESTROY ? "true" : "false",
+	       info->chan_flags & CHAN_CREATE_MAPPABLE ? "true" : "false",
+	       info->mode, info->mode);
+	printf(",\"uid\":%" PRIu32 ",\"owner\":", info->uid);
+	json_string(user_name(info->uid), 64);
+	printf(",\"gid\":%" PRIu32 ",\"group\":", info->gid);
+	json_string(group_name(info->gid), 64);
+	printf(",\"msg_size\":%" PRIu32 ",\"capacity\":%" PRIu32
+	       ",\"depth\":%" PRIu32 ",\"senders\":%" PRIu32
+	       ",\"receivers\":%" PRIu32 ",\"mappers\":%" PRIu32
+	       ",\"kind\":\"%s\",\"fast\":\"%s\"",
+	       info->msg_size, info->capacity, info->depth, info->senders,
+	       info->receivers, info->mappers, mode_text(info),
+	       fast_text(info, fast, sizeof(fast)));
+	printf(",\"type_tag\":%" PRIu64 ",\"sent\":%" PRIu64
+	       ",\"received\":%" PRIu64 ",\"dropped\":%" PRIu64
+	       ",\"discarded\":%" PRIu64 ",\"send_waits\":%" PRIu64
+	       ",\"recv_waits\":%" PRIu64 "}",
+	       (uint64_t)info->type_tag, (uint64_t)info->sent,
+	       (uint64_t)info->received, (uint64_t)info->dropped,
+	       (uint64_t)info->discarded, (uint64_t)info->send_waits,
+	       (uint64_t)info->recv_waits);
+}
+
+/* Everything printed must have reached standard output. */
+static int flush_stdout(void)
+{
+	if (fflush(stdout) || ferror(stdout))
+		die("write", "standard output", -(errno ? errno : EIO));
 	return 0;
 }
 
-static int cmd_info(int argc, char **argv)
+/* Parse the options of a command that takes only --json. */
+static bool parse_json_only(int argc, char **argv)
 {
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	bool json = false;
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (opt != 'j')
+			usage_error("%s: bad option", argv[0]);
+		json = true;
+	}
+	return json;
+}
+
+static int cmd_ls(int argc, char **argv)
+{
+	struct chan_list l = { 0 };
+	char name[4 * CHAN_NAME_MAX + 1], perms[8], fast[32];
+	bool json = parse_json_only(argc, argv);
+	size_t i;
+	int ret;
+
+	if (optind < argc)
+		usage_error("ls: unexpected argument: %s", argv[optind]);
+	need_dev();
+	ret = list_all(&l);
+	if (ret)
+		die("ls", NULL, ret);
+	if (json) {
+		putchar('[');
+		for (i = 0; i < l.n; i++) {
+			if (i)
+				putchar(',');
+			json_info(&l.v[i]);
+		}
+		puts("]");
+		free(l.v);
+		return flush_stdout();
+	}
+	printf("%-10s %-20s %-10s %-10s %5s %7s %7s %7s %4s %4s %-9s %s\n",
+	       "ID", "NAME", "OWNER", "GROUP", "PERMS", "MSGSIZE", "CAP",
+	       "DEPTH", "SEND", "RECV", "MODE", "FAST");
+	for (i = 0; i < l.n; i++) {
+		const struct chan_info *info = &l.v[i];
+
+		snprintf(perms, sizeof(perms), "%03" PRIo32, info->mode);
+		printf("%-10" PRIu32 " %-20s %-10s", info->id,
+		       name_text(info->name, name, sizeof(name)),
+		       user_name(info->uid));
+		printf(" %-10s %5s %7" PRIu32 " %7" PRIu32 " %7" PRIu32
+		       " %4" PRIu32 " %4" PRIu32 " %-9s %s\n",
+		       group_name(info->gid), perms, info->msg_size,
+		       info->capacity, info->depth, info->senders,
+		       info->receivers, mode_text(info),
+		       fast_text(info, fast, sizeof(fast)));
+	}
+	free(l.v);
+	return flush_stdout();
+}
+
+static int cmd_stat(int argc, char **argv)
+{
+	char name[4 * CHAN_NAME_MAX + 1], state[64], fast[32];
+	bool json = parse_json_only(argc, argv);
 	struct chan_info info;
-	char state[64];
 	uint32_t id;
 	int ret;
 
-	if (argc != 2)
-		usage_error("info: expected one ID or NAME");
-	if (resolve(argv[1], &id))
-		return EXIT_FAILURE;
-	ret = chan_info(id, &info);
+	if (optind != argc - 1)
+		usage_error("%s: expected one ID or NAME", argv[0]);
+	ret = resolve(argv[optind], &id);
 	if (ret)
-		die("info", argv[1], ret);
-	info.name[CHAN_NAME_MAX - 1] = 0;
+		return ret;
+	ret = get_info(id, 0, &info);
+	if (ret)
+		die_chan(argv[0], argv[optind], ret);
+	if (json) {
+		json_info(&info);
+		putchar('\n');
+		return flush_stdout();
+	}
 	printf("id:         %" PRIu32 "\n", info.id);
-	printf("name:       %s\n", info.name);
+	printf("name:       %s\n", info.name[0] ?
+	       name_text(info.name, name, sizeof(name)) : "");
 	printf("state:      %s\n", state_string(info.state, state, sizeof(state)));
 	printf("flags:      0x%" PRIx32 "%s%s\n", info.chan_flags,
 	       info.chan_flags & CHAN_CREATE_AUTODESTROY ? " autodestroy" : "",
 	       info.chan_flags & CHAN_CREATE_MAPPABLE ? " mappable" : "");
 	printf("mode:       %04" PRIo32 "\n", info.mode);
-	printf("uid:        %" PRIu32 "\n", info.uid);
-	printf("gid:        %" PRIu32 "\n", info.gid);
+	printf("uid:        %" PRIu32 " (%s)\n", info.uid, user_name(info.uid));
+	printf("gid:        %" PRIu32 " (%s)\n", info.gid, group_name(info.gid));
 	printf("msg_size:   %" PRIu32 "\n", info.msg_size);
 	printf("capacity:   %" PRIu32 "\n", info.capacity);
 	printf("depth:      %" PRIu32 "\n", info.depth);
 	printf("senders:    %" PRIu32 "\n", info.senders);
 	printf("receivers:  %" PRIu32 "\n", info.receivers);
+	printf("mappers:    %" PRIu32 " (%s)\n", info.mappers,
+	       fast_text(&info, fast, sizeof(fast)));
 	printf("type_tag:   0x%016" PRIx64 "\n", (uint64_t)info.type_tag);
 	printf("sent:       %" PRIu64 "\n", (uint64_t)info.sent);
 	printf("received:   %" PRIu64 "\n", (uint64_t)info.received);
@@ -299,28 +632,385 @@ static int cmd_info(int argc, char **argv)
 	printf("discarded:  %" PRIu64 "\n", (uint64_t)info.discarded);
 	printf("send_waits: %" PRIu64 "\n", (uint64_t)info.send_waits);
 	printf("recv_waits: %" PRIu64 "\n", (uint64_t)info.recv_waits);
+	return flush_stdout();
+}
+
+/* ---- watch ---- */
+
+#define WATCH_INTERVAL_MAX	86400.0
+
+/* A channel's counters at the previous sample. */
+struct watch_prev {
+	uint32_t id;
+	uint64_t sent, received, dropped;
+};
+
+/* A sample: the channels seen (and, by name, those gone), and when. */
+struct watch_sample {
+	struct chan_list l;
+	uint32_t *gone;
+	size_t ngone;
+	struct timespec at;
+};
+
+static volatile sig_atomic_t watch_stop;
+
+static void watch_signal(int sig)
+{
+	(void)sig;
+	watch_stop = 1;
+}
+
+static double ts_diff(const struct timespec *a, const struct timespec *b)
+{
+	return (double)(a->tv_sec - b->tv_sec) +
+	       (double)(a->tv_nsec - b->tv_nsec) / 1e9;
+}
+
+static int prev_cmp(const void *a, const void *b)
+{
+	const struct watch_prev *x = a, *y = b;
+
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/*
+ * The rates of @info since @prev (sorted by ID) over @dt seconds; false
+ * if there is nothing to compare with: a channel new since the last
+ * sample, or a counter that went back (its ID now names another channel).
+ */
+static bool watch_rates(const struct chan_info *info,
+			const struct watch_prev *prev, size_t nprev, double dt,
+			double rate[3])
+{
+	struct watch_prev key = { .id = info->id };
+	const struct watch_prev *p;
+
+	if (dt <= 0)
+		return false;
+	p = bsearch(&key, prev, nprev, sizeof(*prev), prev_cmp);
+	if (!p || info->sent < p->sent || info->received < p->received ||
+	    info->dropped < p->dropped)
+		return false;
+	rate[0] = (double)(info->sent - p->sent) / dt;
+	rate[1] = (double)(info->received - p->received) / dt;
+	rate[2] = (double)(info->dropped - p->dropped) / dt;
+	return true;
+}
+
+/*
+ * One line per sample: {"sample":N, "time":CLOCK_MONOTONIC seconds,
+ * "interval": seconds since the last sample (null for the first),
+ * "channels":[{id, name, depth, capacity, senders, receivers, sent,
+ * received, dropped, sent_per_s, received_per_s, dropped_per_s (null
+ * where there is no earlier sample of the channel)}], "gone":[the IDs
+ * named on the command line that no longer exist]}.
+ */
+static void watch_print_json(const struct watch_sample *s,
+			     const struct watch_prev *prev, size_t nprev,
+			     double dt, unsigned long n)
+{
+	double rate[3];
+	bool known;
+	size_t i;
+
+	printf("{\"sample\":%lu,\"time\":%.3f,\"interval\":", n,
+	       (double)s->at.tv_sec + (double)s->at.tv_nsec / 1e9);
+	if (dt > 0)
+		printf("%.3f", dt);
+	else
+		fputs("null", stdout);
+	fputs(",\"channels\":[", stdout);
+	for (i = 0; i < s->l.n; i++) {
+		const struct chan_info *info = &s->l.v[i];
+
+		known = watch_rates(info, prev, nprev, dt, rate);
+		printf("%s{\"id\":%" PRIu32 ",\"name\":", i ? "," : "",
+		       info->id);
+		json_string(info->name, CHAN_NAME_MAX);
+		printf(",\"depth\":%" PRIu32 ",\"capacity\":%" PRIu32
+		       ",\"senders\":%" PRIu32 ",\"receivers\":%" PRIu32
+		       ",\"sent\":%" PRIu64 ",\"received\":%" PRIu64
+		       ",\"dropped\":%" PRIu64,
+		       info->depth, info->capacity, info->senders,
+		       info->receivers, (uint64_t)info->sent,
+		       (uint64_t)info->received, (uint64_t)info->dropped);
+		if (known)
+			printf(",\"sent_per_s\":%.3f,\"received_per_s\":%.3f"
+			       ",\"dropped_per_s\":%.3f}",
+			       rate[0], rate[1], rate[2]);
+		else
+			fputs(",\"sent_per_s\":null,\"received_per_s\":null"
+			      ",\"dropped_per_s\":null}", stdout);
+	}
+	fputs("],\"gone\":[", stdout);
+	for (i = 0; i < s->ngone; i++)
+		printf("%s%" PRIu32, i ? "," : "", s->gone[i]);
+	puts("]}");
+}
+
+static void watch_print_text(const struct watch_sample *s,
+			     const struct watch_prev *prev, size_t nprev,
+			     double dt, unsigned long n, double interval,
+			     bool redraw)
+{
+	char name[4 * CHAN_NAME_MAX + 1], r[3][32];
+	double rate[3];
+	size_t i, k;
+
+	if (redraw)
+		fputs("\033[H\033[2J", stdout);
+	else if (n > 1)
+		putchar('\n');
+	printf("chanctl watch: sample %lu, every %.3g s, %zu channel%s",
+	       n, interval, s->l.n, s->l.n == 1 ? "" : "s");
+	if (dt > 0)
+		printf(", rates over %.3f s\n", dt);
+	else
+		putchar('\n');
+	printf("%-10s %-20s %7s %12s %12s %12s %4s %4s\n", "ID", "NAME",
+	       "DEPTH", "SENT/s", "RECV/s", "DROP/s", "SEND", "RECV");
+	for (i = 0; i < s->l.n; i++) {
+		const struct chan_info *info = &s->l.v[i];
+
+		if (watch_rates(info, prev, nprev, dt, rate)) {
+			for (k = 0; k < 3; k++)
+				snprintf(r[k], sizeof(r[k]), "%.1f", rate[k]);
+		} else {
+			for (k = 0; k < 3; k++)
+				snprintf(r[k], sizeof(r[k]), "-");
+		}
+		printf("%-10" PRIu32 " %-20s %7" PRIu32 " %12s %12s %12s %4"
+		       PRIu32 " %4" PRIu32 "\n", info->id,
+		       name_text(info->name, name, sizeof(name)), info->depth,
+		       r[0], r[1], r[2], info->senders, info->receivers);
+	}
+	for (i = 0; i < s->ngone; i++)
+		printf("%-10" PRIu32 " (gone)\n", s->gone[i]);
+}
+
+/*
+ * Take a sample: every readable channel, or the channels named (@ids),
+ * those that no longer exist listed as gone. Returns 0 or -errno (an
+ * error other than a channel's disappearance, e.g. EACCES), *bad the
+ * index of the channel that failed.
+ */
+static int watch_take(struct watch_sample *s, const uint32_t *ids,
+		      size_t nids, size_t *bad)
+{
+	struct chan_info info;
+	size_t i;
+	int ret;
+
+	s->l.n = 0;
+	s->ngone = 0;
+	if (!nids)
+		ret = list_all(&s->l);
+	else
+		ret = 0;
+	for (i = 0; i < nids && !ret; i++) {
+		ret = get_info(ids[i], 0, &info);
+		if (!ret) {
+			list_add(&s->l, &info);
+		} else if (ret == -ENOENT || ret == -EIDRM) {
+			s->gone[s->ngone++] = ids[i];
+			ret = 0;
+		} else {
+			*bad = i;
+		}
+	}
+	clock_gettime(CLOCK_MONOTONIC, &s->at);
+	return ret;
+}
+
+/* Remember @s's counters, sorted by ID, for the next sample's rates. */
+static struct watch_prev *watch_remember(const struct watch_sample *s,
+					 struct watch_prev *prev,
+					 size_t *nprev)
+{
+	size_t i;
+
+	prev = realloc(prev, (s->l.n ? s->l.n : 1) * sizeof(*prev));
+	if (!prev)
+		die("watch", NULL, -ENOMEM);
+	for (i = 0; i < s->l.n; i++) {
+		prev[i].id = s->l.v[i].id;
+		prev[i].sent = s->l.v[i].sent;
+		prev[i].received = s->l.v[i].received;
+		prev[i].dropped = s->l.v[i].dropped;
+	}
+	*nprev = s->l.n;
+	qsort(prev, *nprev, sizeof(*prev), prev_cmp);
+	return prev;
+}
+
+/*
+ * Sleep until @next (CLOCK_MONOTONIC), or until SIGINT or SIGTERM, which
+ * are blocked outside of this wait so that none is missed between the
+ * check of watch_stop and the sleep.
+ */
+static void watch_sleep(const struct timespec *next, const sigset_t *unblocked)
+{
+	struct timespec now, left;
+
+	while (!watch_stop) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (ts_diff(next, &now) <= 0)
+			return;
+		left.tv_sec = next->tv_sec - now.tv_sec;
+		left.tv_nsec = next->tv_nsec - now.tv_nsec;
+		if (left.tv_nsec < 0) {
+			left.tv_nsec += 1000000000L;
+			left.tv_sec--;
+		}
+		ppoll(NULL, 0, &left, unblocked);
+	}
+}
+
+static int cmd_watch(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct watch_sample s = { .gone = NULL };
+	struct watch_prev *prev = NULL;
+	struct timespec next, last = { 0 };
+	sigset_t block, unblocked;
+	struct sigaction sa;
+	unsigned long count = 0, n;
+	double interval = 1.0, dt;
+	bool json = false, redraw;
+	size_t nids = 0, nprev = 0, bad = 0;
+	uint32_t *ids = NULL;
+	char *end;
+	int opt, ret, i;
+
+	while ((opt = getopt_long(argc, argv, "i:n:", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'i':
+			errno = 0;
+			interval = strtod(optarg, &end);
+			if (errno || end == optarg || *end ||
+			    !(interval >= 0.01 && interval <= WATCH_INTERVAL_MAX))
+				usage_error("watch: bad interval: %s (0.01 to %.0f seconds)",
+					    optarg, WATCH_INTERVAL_MAX);
+			break;
+		case 'n':
+			count = (unsigned long)parse_number(optarg, 10,
+							    ULONG_MAX, "count");
+			if (!count)
+				usage_error("watch: bad count: %s", optarg);
+			break;
+		case 'j':
+			json = true;
+			break;
+		default:
+			usage_error("watch: bad option");
+		}
+	}
+	need_dev();
+	if (optind < argc) {
+		nids = (size_t)(argc - optind);
+		ids = calloc(nids, sizeof(*ids));
+		s.gone = calloc(nids, sizeof(*s.gone));
+		if (!ids || !s.gone)
+			die("watch", NULL, -ENOMEM);
+		for (i = optind; i < argc; i++) {
+			ret = resolve(argv[i], &ids[i - optind]);
+			if (ret)
+				return ret;
+		}
+	}
+	/* A redrawn screen only where someone looks at it, for good. */
+	redraw = !json && !count && isatty(STDOUT_FILENO);
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = watch_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigprocmask(SIG_BLOCK, &block, &unblocked);
+	sigdelset(&unblocked, SIGINT);
+	sigdelset(&unblocked, SIGTERM);
+
+	clock_gettime(CLOCK_MONOTONIC, &next);
+	for (n = 1; !watch_stop; n++) {
+		ret = watch_take(&s, ids, nids, &bad);
+		if (ret) {
+			if (nids)
+				die("watch", argv[optind + (int)bad], ret);
+			die("watch", NULL, ret);
+		}
+		/* The first sample of a named channel that is not there. */
+		if (n == 1 && s.ngone) {
+			for (i = 0; i < (int)nids; i++)
+				if (ids[i] == s.gone[0])
+					break;
+			die_chan("watch", argv[optind + i], -ENOENT);
+		}
+		dt = n > 1 ? ts_diff(&s.at, &last) : 0;
+		if (json)
+			watch_print_json(&s, prev, nprev, dt, n);
+		else
+			watch_print_text(&s, prev, nprev, dt, n, interval,
+					 redraw);
+		flush_stdout();
+		prev = watch_remember(&s, prev, &nprev);
+		last = s.at;
+		if (count && n >= count)
+			break;
+		/* Keep the beat; after a stall (a stopped task), start anew. */
+		next.tv_sec += (time_t)interval;
+		next.tv_nsec += (long)((interval - (double)(time_t)interval) *
+				       1e9);
+		if (next.tv_nsec >= 1000000000L) {
+			next.tv_nsec -= 1000000000L;
+			next.tv_sec++;
+		}
+		if (ts_diff(&next, &s.at) < 0)
+			next = s.at;
+		watch_sleep(&next, &unblocked);
+	}
+	free(prev);
+	free(s.l.v);
+	free(s.gone);
+	free(ids);
 	return 0;
 }
 
+/*
+ * Destroy every channel named, whatever fails on the way: the status is
+ * EXIT_NOCHAN if every failure was a missing channel, else EXIT_FAILURE.
+ */
 static int cmd_rm(int argc, char **argv)
 {
-	int i, ret, status = 0;
+	bool failed = false, missing = false;
+	int i, ret;
 	uint32_t id;
 
 	if (argc < 2)
 		usage_error("rm: expected an ID or NAME");
 	for (i = 1; i < argc; i++) {
-		if (resolve(argv[i], &id)) {
-			status = EXIT_FAILURE;
-			continue;
+		ret = resolve(argv[i], &id);
+		if (!ret) {
+			ret = chan_destroy(id);
+			if (ret) {
+				print_error("rm", argv[i], ret);
+				ret = chan_status(ret);
+			}
 		}
-		ret = chan_destroy(id);
-		if (ret) {
-			print_error("rm", argv[i], ret);
-			status = EXIT_FAILURE;
-		}
+		if (ret == EXIT_NOCHAN)
+			missing = true;
+		else if (ret)
+			failed = true;
 	}
-	return status;
+	if (failed)
+		return EXIT_FAILURE;
+	return missing ? EXIT_NOCHAN : 0;
 }
 
 /* Options shared by send and recv: -t TIMEOUT_MS and -N. */
@@ -383,7 +1073,7 @@ static int send_args(uint32_t id, const char *target, char **msgs, int n,
 				      (unsigned int)(n - done) : CHAN_BATCH_MAX,
 				      o->flags, o->timeout_ns);
 		if (ret < 0)
-			die("send", target, ret);
+			die_chan("send", target, ret);
 		done += ret;
 	}
 	free(vec);
@@ -408,8 +1098,9 @@ static int cmd_send(int argc, char **argv)
 	parse_msg_opts(argc - 1, argv + 1, "t:N", &o);
 	argc -= 1;
 	argv += 1;
-	if (resolve(target, &id))
-		return EXIT_FAILURE;
+	ret = resolve(target, &id);
+	if (ret)
+		return ret;
 
 	if (optind < argc)
 		return send_args(id, target, argv + optind, argc - optind, &o);
@@ -419,7 +1110,7 @@ static int cmd_send(int argc, char **argv)
 		ret = chan_send_id(id, line, (size_t)len, o.flags,
 				   o.timeout_ns);
 		if (ret)
-			die("send", target, ret);
+			die_chan("send", target, ret);
 	}
 	if (ferror(stdin))
 		die("read", "standard input", -errno);
@@ -437,7 +1128,7 @@ static int cmd_recv(int argc, char **argv)
 	uint32_t id, msg_len;
 	ssize_t len;
 	char *buf, *bigger;
-	int dev;
+	int dev, status;
 
 	if (argc < 2)
 		usage_error("recv: expected an ID or NAME");
@@ -446,8 +1137,9 @@ static int cmd_recv(int argc, char **argv)
 	parse_msg_opts(argc - 1, argv + 1, "t:Nc:", &o);
 	if (optind < argc - 1)
 		usage_error("recv: unexpected argument: %s", argv[optind + 1]);
-	if (resolve(target, &id))
-		return EXIT_FAILURE;
+	status = resolve(target, &id);
+	if (status)
+		return status;
 	dev = need_dev();
 
 	/* INFO needs read permission, as receiving does; do without it. */
@@ -483,7 +1175,7 @@ static int cmd_recv(int argc, char **argv)
 				     len == -EPIPE))
 			break;
 		if (len < 0)
-			die("recv", target, (int)len);
+			die_chan("recv", target, (int)len);
 		if (fwrite(buf, 1, (size_t)len, stdout) != (size_t)len ||
 		    putchar('\n') == EOF || fflush(stdout))
 			die("write", "standard output", -errno);
@@ -501,7 +1193,7 @@ static int cmd_call(int argc, char **argv)
 	struct chan_info info;
 	ssize_t ret;
 	char *buf;
-	int sent = 0;
+	int sent = 0, status;
 
 	if (argc < 3)
 		usage_error("call: expected two IDs or NAMEs");
@@ -511,8 +1203,11 @@ static int cmd_call(int argc, char **argv)
 	parse_msg_opts(argc - 2, argv + 2, "t:N", &o);
 	if (optind != argc - 3)
 		usage_error("call: expected one MESSAGE");
-	if (resolve(target, &id) || resolve(reply, &reply_id))
-		return EXIT_FAILURE;
+	status = resolve(target, &id);
+	if (!status)
+		status = resolve(reply, &reply_id);
+	if (status)
+		return status;
 	if (!chan_info(reply_id, &info) && info.msg_size)
 		cap = info.msg_size;
 	buf = malloc(cap);
@@ -522,7 +1217,7 @@ static int cmd_call(int argc, char **argv)
 			   strlen(argv[2 + optind]), -1, reply_id, buf, cap,
 			   o.flags, o.timeout_ns, &len, &sent);
 	if (ret < 0)
-		die(sent ? "call (request sent, no reply)" : "call",
+		die_chan(sent ? "call (request sent, no reply)" : "call",
 		    sent ? reply : target, (int)ret);
 	if (fwrite(buf, 1, (size_t)ret, stdout) != (size_t)ret ||
 	    putchar('\n') == EOF || fflush(stdout))
@@ -537,7 +1232,9 @@ static const struct {
 } commands[] = {
 	{ "create", cmd_create },
 	{ "ls", cmd_ls },
-	{ "info", cmd_info },
+	{ "stat", cmd_stat },
+	{ "info", cmd_stat },
+	{ "watch", cmd_watch },
 	{ "rm", cmd_rm },
 	{ "send", cmd_send },
 	{ "recv", cmd_recv },
