@@ -39,18 +39,20 @@
 static const char usage_text[] =
 "usage: chanctl COMMAND [ARGS]\n"
 "\n"
-"  create [-n NAME] [-s MSG_SIZE] [-c CAPACITY] [-m MODE] [-a] [-M]\n"
+"  create [-n NAME] [-s MSG_SIZE] [-c CAPACITY] [-m MODE] [-a] [-M] [-C]\n"
 "         [-t TYPE_TAG]\n"
 "        create a channel and print its ID; MSG_SIZE defaults to 256 bytes,\n"
 "        CAPACITY to 64 messages, MODE (octal) to 0600; -a destroys the\n"
 "        channel when its last endpoint closes (once its owner has opened\n"
 "        one); -M makes it mappable (the fast path: its users must trust\n"
-"        one another); TYPE_TAG is a number\n"
+"        one another); -C gives every message a CRC32C check (receivers\n"
+"        skip and count corrupt ones); TYPE_TAG is a number\n"
 "  ls [--json]\n"
 "        list the channels you may read: ID NAME OWNER GROUP PERMS MSGSIZE\n"
 "        CAP DEPTH SEND RECV MODE FAST; SEND and RECV count the open sender\n"
-"        and receiver endpoints, MODE is mpmc (+auto: destroyed with its\n"
-"        last endpoint), FAST is - (not mappable), mappable, or mapped:N\n"
+"        and receiver endpoints, MODE is mpmc (+crc: checked messages,\n"
+"        +auto: destroyed with its last endpoint), FAST is - (not\n"
+"        mappable), mappable, or mapped:N\n"
 "        (N live mappings of the ring)\n"
 "  stat ID|NAME [--json]   (alias: info)\n"
 "        print every field the kernel reports about a channel\n"
@@ -65,6 +67,9 @@ static const char usage_text[] =
 "        one JSON object per sample, one per line\n"
 "  rm ID|NAME...\n"
 "        destroy channels: waiters get EIDRM, queued messages are discarded\n"
+"  close ID|NAME...\n"
+"        close channels for sending, for good (you must own them): sends\n"
+"        fail with EPIPE, receivers drain what is queued, then get EPIPE\n"
 "  send ID|NAME [-t TIMEOUT_MS] [-N] [MESSAGE...]\n"
 "        send each MESSAGE as one message (in batches of up to 1024 per\n"
 "        system call), or with none each line of standard input (without\n"
@@ -207,6 +212,7 @@ static const char *state_string(uint32_t state, char *buf, size_t len)
 		{ CHAN_STATE_DESTROYED, "destroyed" },
 		{ CHAN_STATE_NO_SENDERS, "no-senders" },
 		{ CHAN_STATE_NO_RECEIVERS, "no-receivers" },
+		{ CHAN_STATE_CLOSED, "closed" },
 	};
 	size_t i, pos = 0;
 
@@ -233,7 +239,7 @@ static int cmd_create(int argc, char **argv)
 	uint32_t id;
 	int opt, ret;
 
-	while ((opt = getopt(argc, argv, "+n:s:c:m:aMt:")) != -1) {
+	while ((opt = getopt(argc, argv, "+n:s:c:m:aMCt:")) != -1) {
 		switch (opt) {
 		case 'n':
 			attr.name = optarg;
@@ -255,6 +261,9 @@ static int cmd_create(int argc, char **argv)
 			break;
 		case 'M':
 			attr.flags |= CHAN_CREATE_MAPPABLE;
+			break;
+		case 'C':
+			attr.flags |= CHAN_CREATE_CRC32C;
 			break;
 		case 't':
 			attr.type_tag = parse_number(optarg, 0, UINT64_MAX,
@@ -383,11 +392,23 @@ static const char *group_name(uint32_t gid)
 	return buf;
 }
 
-/* MODE: the channel's kind, "+auto" if it goes with its last endpoint. */
+/*
+ * MODE: the channel's kind, "+crc" if its messages are checked, "+auto"
+ * if it goes with its last endpoint.
+ */
 static const char *mode_text(const struct chan_info *info)
 {
-	return info->chan_flags & CHAN_CREATE_AUTODESTROY ? "mpmc+auto" :
-							     "mpmc";
+	static const char *const text[] = {
+		"mpmc", "mpmc+auto", "mpmc+crc", "mpmc+crc+auto",
+	};
+
+	unsigned int i = 0;
+
+	if (info->chan_flags & CHAN_CREATE_AUTODESTROY)
+		i |= 1;
+	if (info->chan_flags & CHAN_CREATE_CRC32C)
+		i |= 2;
+	return text[i];
 }
 
 /* FAST: "-", "mappable" or "mapped:N". */
@@ -489,10 +510,11 @@ static void json_info(const struct chan_info *info)
 	printf(",\"state\":%" PRIu32 ",\"state_text\":\"%s\"", info->state,
 	       state_string(info->state, state, sizeof(state)));
 	printf(",\"chan_flags\":%" PRIu32 ",\"autodestroy\":%s"
-	       ",\"mappable\":%s,\"mode\":%" PRIu32 ",\"perms\":\"%04" PRIo32
-	       "\"", info->chan_flags,
+	       ",\"mappable\":%s,\"crc32c\":%s,\"mode\":%" PRIu32
+	       ",\"perms\":\"%04" PRIo32 "\"", info->chan_flags,
 	       info->chan_flags & CHAN_CREATE_AUTODESTROY ? "true" : "false",
 	       info->chan_flags & CHAN_CREATE_MAPPABLE ? "true" : "false",
+	       info->chan_flags & CHAN_CREATE_CRC32C ? "true" : "false",
 	       info->mode, info->mode);
 	printf(",\"uid\":%" PRIu32 ",\"owner\":", info->uid);
 	json_string(user_name(info->uid), 64);
@@ -508,11 +530,11 @@ static void json_info(const struct chan_info *info)
 	printf(",\"type_tag\":%" PRIu64 ",\"sent\":%" PRIu64
 	       ",\"received\":%" PRIu64 ",\"dropped\":%" PRIu64
 	       ",\"discarded\":%" PRIu64 ",\"send_waits\":%" PRIu64
-	       ",\"recv_waits\":%" PRIu64 "}",
+	       ",\"recv_waits\":%" PRIu64 ",\"corrupt\":%" PRIu64 "}",
 	       (uint64_t)info->type_tag, (uint64_t)info->sent,
 	       (uint64_t)info->received, (uint64_t)info->dropped,
 	       (uint64_t)info->discarded, (uint64_t)info->send_waits,
-	       (uint64_t)info->recv_waits);
+	       (uint64_t)info->recv_waits, (uint64_t)info->corrupt);
 }
 
 /* Everything printed must have reached standard output. */
@@ -612,9 +634,10 @@ static int cmd_stat(int argc, char **argv)
 	printf("name:       %s\n", info.name[0] ?
 	       name_text(info.name, name, sizeof(name)) : "");
 	printf("state:      %s\n", state_string(info.state, state, sizeof(state)));
-	printf("flags:      0x%" PRIx32 "%s%s\n", info.chan_flags,
+	printf("flags:      0x%" PRIx32 "%s%s%s\n", info.chan_flags,
 	       info.chan_flags & CHAN_CREATE_AUTODESTROY ? " autodestroy" : "",
-	       info.chan_flags & CHAN_CREATE_MAPPABLE ? " mappable" : "");
+	       info.chan_flags & CHAN_CREATE_MAPPABLE ? " mappable" : "",
+	       info.chan_flags & CHAN_CREATE_CRC32C ? " crc32c" : "");
 	printf("mode:       %04" PRIo32 "\n", info.mode);
 	printf("uid:        %" PRIu32 " (%s)\n", info.uid, user_name(info.uid));
 	printf("gid:        %" PRIu32 " (%s)\n", info.gid, group_name(info.gid));
@@ -632,6 +655,7 @@ static int cmd_stat(int argc, char **argv)
 	printf("discarded:  %" PRIu64 "\n", (uint64_t)info.discarded);
 	printf("send_waits: %" PRIu64 "\n", (uint64_t)info.send_waits);
 	printf("recv_waits: %" PRIu64 "\n", (uint64_t)info.recv_waits);
+	printf("corrupt:    %" PRIu64 "\n", (uint64_t)info.corrupt);
 	return flush_stdout();
 }
 
@@ -983,23 +1007,24 @@ static int cmd_watch(int argc, char **argv)
 }
 
 /*
- * Destroy every channel named, whatever fails on the way: the status is
- * EXIT_NOCHAN if every failure was a missing channel, else EXIT_FAILURE.
+ * Apply op to every channel named, whatever fails on the way: the status
+ * is EXIT_NOCHAN if every failure was a missing channel, else
+ * EXIT_FAILURE.
  */
-static int cmd_rm(int argc, char **argv)
+static int each_channel(int argc, char **argv, int (*op)(uint32_t id))
 {
 	bool failed = false, missing = false;
 	int i, ret;
 	uint32_t id;
 
 	if (argc < 2)
-		usage_error("rm: expected an ID or NAME");
+		usage_error("%s: expected an ID or NAME", argv[0]);
 	for (i = 1; i < argc; i++) {
 		ret = resolve(argv[i], &id);
 		if (!ret) {
-			ret = chan_destroy(id);
+			ret = op(id);
 			if (ret) {
-				print_error("rm", argv[i], ret);
+				print_error(argv[0], argv[i], ret);
 				ret = chan_status(ret);
 			}
 		}
@@ -1011,6 +1036,26 @@ static int cmd_rm(int argc, char **argv)
 	if (failed)
 		return EXIT_FAILURE;
 	return missing ? EXIT_NOCHAN : 0;
+}
+
+static int cmd_rm(int argc, char **argv)
+{
+	return each_channel(argc, argv, chan_destroy);
+}
+
+static int close_by_id(uint32_t id)
+{
+	return chan_close_channel(-1, id);
+}
+
+/*
+ * Close channels for sending, for good (CHAN_IOC_CLOSE), by ID, which
+ * needs the owner. A channel closed already is an error (EALREADY), so a
+ * script learns it was not the one to close it.
+ */
+static int cmd_close(int argc, char **argv)
+{
+	return each_channel(argc, argv, close_by_id);
 }
 
 /* Options shared by send and recv: -t TIMEOUT_MS and -N. */
@@ -1236,6 +1281,7 @@ static const struct {
 	{ "info", cmd_stat },
 	{ "watch", cmd_watch },
 	{ "rm", cmd_rm },
+	{ "close", cmd_close },
 	{ "send", cmd_send },
 	{ "recv", cmd_recv },
 	{ "call", cmd_call },
