@@ -1139,6 +1139,7 @@ static void check_json_info(struct __test_metadata *_metadata,
 		{ "discarded", info->discarded },
 		{ "send_waits", info->send_waits },
 		{ "recv_waits", info->recv_waits },
+		{ "corrupt", info->corrupt },
 	};
 	const struct jv *name;
 	uint64_t v;
@@ -1652,6 +1653,74 @@ TEST_F(ctl, watch_tty_redraws)
 }
 
 /* ---- exit status ---- */
+
+/*
+ * create -C makes a CRC32C channel (MODE mpmc+crc, the flag in stat);
+ * close closes a channel for good: its state says closed, a send then
+ * fails, recv drains what was queued, a second close fails (1), a
+ * missing channel is 3, and someone who does not own it may not (1).
+ */
+TEST_F(ctl, close_and_crc)
+{
+	char name[CHAN_NAME_MAX], idstr[16], row[512];
+	struct chan_info info;
+	struct ctl_run r;
+	uint32_t id;
+	char *w[16];
+	int n;
+
+	ct_name(name, sizeof(name), "closecrc");
+	ASSERT_GT(CTL_MAX_CHANS, self->nids);
+	CTL(&r, "create", "-C", "-m", "0666", "-n", name);
+	CTL_EXPECT_STATUS(0, &r);
+	id = r.out ? (uint32_t)strtoul(r.out, NULL, 10) : 0;
+	free(r.out);
+	ASSERT_NE(0U, id);
+	self->ids[self->nids++] = id;
+	snprintf(idstr, sizeof(idstr), "%u", id);
+	ASSERT_OK(info_v2(self->dev, id, &info));
+	EXPECT_EQ((uint32_t)CHAN_CREATE_CRC32C, info.chan_flags);
+
+	CTL(&r, "ls");
+	CTL_EXPECT_STATUS(0, &r);
+	n = find_row(r.out, id, row, sizeof(row), w, 16);
+	free(r.out);
+	ASSERT_EQ(12, n);
+	EXPECT_STREQ("mpmc+crc", w[10]);
+
+	CTL(&r, "send", name, "one", "two");
+	CTL_EXPECT_STATUS(0, &r);
+	free(r.out);
+	CTL_NOBODY(&r, "close", idstr);
+	CTL_EXPECT_STATUS(1, &r);		/* EPERM: not the owner */
+	free(r.out);
+	CTL(&r, "close", name);
+	CTL_EXPECT_STATUS(0, &r);
+	free(r.out);
+	CTL(&r, "close", idstr);
+	CTL_EXPECT_STATUS(1, &r);		/* EALREADY */
+	EXPECT_NE(NULL, strstr(r.err, "lready"));
+	free(r.out);
+	CTL(&r, "stat", idstr);
+	CTL_EXPECT_STATUS(0, &r);
+	EXPECT_NE(NULL, strstr(r.out, "state:      closed"));
+	EXPECT_NE(NULL, strstr(r.out, " crc32c"));
+	EXPECT_NE(NULL, strstr(r.out, "corrupt:    0"));
+	free(r.out);
+	CTL(&r, "send", idstr, "three");
+	CTL_EXPECT_STATUS(1, &r);		/* EPIPE */
+	free(r.out);
+	CTL(&r, "recv", idstr, "-c", "0");
+	CTL_EXPECT_STATUS(0, &r);
+	EXPECT_STREQ("one\ntwo\n", r.out);
+	free(r.out);
+	CTL(&r, "recv", idstr);
+	CTL_EXPECT_STATUS(1, &r);		/* EPIPE, not a wait */
+	free(r.out);
+	CTL(&r, "close", "no-such-channel-at-all");
+	CTL_EXPECT_STATUS(3, &r);
+	free(r.out);
+}
 
 TEST_F(ctl, exit_status)
 {
