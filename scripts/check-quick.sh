@@ -4,7 +4,8 @@
 # `make check-quick`: the checks that need no VM, in about a minute. The
 # module built for Debian's 6.1 and 6.12 kernels with W=1 and warnings as
 # errors, sparse over it (any warning fails), checkpatch --strict
-# (scripts/style.sh), and the host-side tests of the ring protocol. .ci/run
+# (scripts/style.sh), the host-side tests of the ring protocol, and the man
+# pages (scripts/man-check.sh: no warning, every symbol a page). .ci/run
 # runs it before the full `make check`, so that such a regression fails
 # fast. Prints one line per step; exits non-zero at the first failure.
 set -u
@@ -52,3 +53,4 @@ else
 fi
 step "checkpatch --strict" scripts/style.sh
 step "host tests" make --no-print-directory -C selftests host-tests
+step "man pages" scripts/man-check.sh

@@ -17,11 +17,13 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 # module build; sparse: `make sparse`; bc flex bison libelf-dev libssl-dev
 # dwarves rsync: building a debug kernel from the same source (Debian's config
 # enables BTF, which needs pahole from dwarves); python3 perl: checkpatch and
-# kernel scripts; xz-utils: the source tarball; trinity: scripts/vm-trinity.sh.
+# kernel scripts; xz-utils: the source tarball; trinity: scripts/vm-trinity.sh;
+# groff-base man-db mandoc: scripts/man-check.sh.
 pkgs="linux-headers-amd64 linux-image-amd64 linux-source-6.1 qemu-system-x86
 linux-headers-rt-amd64 linux-image-rt-amd64
 busybox-static cpio gzip kmod build-essential gcc make libc6-dev sparse bc
-flex bison libelf-dev libssl-dev dwarves rsync python3 perl xz-utils trinity"
+flex bison libelf-dev libssl-dev dwarves rsync python3 perl xz-utils trinity
+groff-base man-db mandoc"
 
 missing=
 for p in $pkgs; do

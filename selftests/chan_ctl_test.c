@@ -1701,6 +1701,12 @@ TEST_F(ctl, close_and_crc)
 	CTL_EXPECT_STATUS(1, &r);		/* EALREADY */
 	EXPECT_NE(NULL, strstr(r.err, "lready"));
 	free(r.out);
+	CTL(&r, "ls");
+	CTL_EXPECT_STATUS(0, &r);
+	n = find_row(r.out, id, row, sizeof(row), w, 16);
+	free(r.out);
+	ASSERT_EQ(12, n);
+	EXPECT_STREQ("mpmc+crc+closed", w[10]);
 	CTL(&r, "stat", idstr);
 	CTL_EXPECT_STATUS(0, &r);
 	EXPECT_NE(NULL, strstr(r.out, "state:      closed"));

@@ -55,14 +55,22 @@
  *  EEXIST      create: the name is already in use
  *  EACCES      the caller lacks the permission the call needs: read to
  *              receive or to describe (INFO), write to send, either to
- *              LOOKUP a name; CAP_IPC_OWNER in the user namespace that
- *              owns the channel's IPC namespace overrides
+ *              LOOKUP a name or to WAKE by ID, both to mmap a ring;
+ *              CAP_IPC_OWNER in the user namespace that owns the
+ *              channel's IPC namespace overrides
  *  EPERM       destroy, or close by ID: the caller neither owns the
  *              channel nor has CAP_IPC_OWNER (close on a channel fd: the
- *              endpoint has no send role, nor is the caller the owner)
+ *              endpoint has no send role, nor is the caller the owner);
+ *              mmap: the mapping is executable
  *  EALREADY    close: the channel was closed already
  *  EBADF       a channel fd was used for a role it was not opened with
  *  EPROTOTYPE  open: the channel's type tag differs from the one expected
+ *  EMFILE      open: the process has no file descriptor left
+ *  ENFILE      open: the system has no file left
+ *  ENODEV      mmap: the channel was not created CHAN_CREATE_MAPPABLE
+ *  EBUSY       mmap: the endpoint is mapped already (also by another
+ *              process sharing the fd), or its last mapping is still
+ *              being repaired
  *  ENOSPC      a limit was reached (channels per namespace or per user,
  *              ring bytes per channel, per user or in all, the 65534
  *              owner tokens of a mappable channel); a channel counts

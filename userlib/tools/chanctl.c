@@ -51,8 +51,8 @@ static const char usage_text[] =
 "        list the channels you may read: ID NAME OWNER GROUP PERMS MSGSIZE\n"
 "        CAP DEPTH SEND RECV MODE FAST; SEND and RECV count the open sender\n"
 "        and receiver endpoints, MODE is mpmc (+crc: checked messages,\n"
-"        +auto: destroyed with its last endpoint), FAST is - (not\n"
-"        mappable), mappable, or mapped:N\n"
+"        +auto: destroyed with its last endpoint, +closed: closed for\n"
+"        sending), FAST is - (not mappable), mappable, or mapped:N\n"
 "        (N live mappings of the ring)\n"
 "  stat ID|NAME [--json]   (alias: info)\n"
 "        print every field the kernel reports about a channel\n"
@@ -393,22 +393,18 @@ static const char *group_name(uint32_t gid)
 }
 
 /*
- * MODE: the channel's kind, "+crc" if its messages are checked, "+auto"
- * if it goes with its last endpoint.
+ * MODE: the channel's kind, then "+crc" if its messages are checked,
+ * "+auto" if it goes with its last endpoint, "+closed" once it was closed
+ * for sending (its state, shown here because ls has no state column).
  */
-static const char *mode_text(const struct chan_info *info)
+static const char *mode_text(const struct chan_info *info, char *buf,
+			     size_t len)
 {
-	static const char *const text[] = {
-		"mpmc", "mpmc+auto", "mpmc+crc", "mpmc+crc+auto",
-	};
-
-	unsigned int i = 0;
-
-	if (info->chan_flags & CHAN_CREATE_AUTODESTROY)
-		i |= 1;
-	if (info->chan_flags & CHAN_CREATE_CRC32C)
-		i |= 2;
-	return text[i];
+	snprintf(buf, len, "mpmc%s%s%s",
+		 info->chan_flags & CHAN_CREATE_CRC32C ? "+crc" : "",
+		 info->chan_flags & CHAN_CREATE_AUTODESTROY ? "+auto" : "",
+		 info->state & CHAN_STATE_CLOSED ? "+closed" : "");
+	return buf;
 }
 
 /* FAST: "-", "mappable" or "mapped:N". */
@@ -503,7 +499,7 @@ static void json_string(const char *str, size_t max)
  */
 static void json_info(const struct chan_info *info)
 {
-	char state[64], fast[32];
+	char state[64], fast[32], mode[32];
 
 	printf("{\"id\":%" PRIu32 ",\"name\":", info->id);
 	json_string(info->name, CHAN_NAME_MAX);
@@ -525,7 +521,8 @@ static void json_info(const struct chan_info *info)
 	       ",\"receivers\":%" PRIu32 ",\"mappers\":%" PRIu32
 	       ",\"kind\":\"%s\",\"fast\":\"%s\"",
 	       info->msg_size, info->capacity, info->depth, info->senders,
-	       info->receivers, info->mappers, mode_text(info),
+	       info->receivers, info->mappers,
+	       mode_text(info, mode, sizeof(mode)),
 	       fast_text(info, fast, sizeof(fast)));
 	printf(",\"type_tag\":%" PRIu64 ",\"sent\":%" PRIu64
 	       ",\"received\":%" PRIu64 ",\"dropped\":%" PRIu64
@@ -566,7 +563,7 @@ static bool parse_json_only(int argc, char **argv)
 static int cmd_ls(int argc, char **argv)
 {
 	struct chan_list l = { 0 };
-	char name[4 * CHAN_NAME_MAX + 1], perms[8], fast[32];
+	char name[4 * CHAN_NAME_MAX + 1], perms[8], fast[32], mode[32];
 	bool json = parse_json_only(argc, argv);
 	size_t i;
 	int ret;
@@ -602,7 +599,7 @@ static int cmd_ls(int argc, char **argv)
 		       " %4" PRIu32 " %4" PRIu32 " %-9s %s\n",
 		       group_name(info->gid), perms, info->msg_size,
 		       info->capacity, info->depth, info->senders,
-		       info->receivers, mode_text(info),
+		       info->receivers, mode_text(info, mode, sizeof(mode)),
 		       fast_text(info, fast, sizeof(fast)));
 	}
 	free(l.v);
