@@ -182,11 +182,14 @@ struct chan_user;
  * @ring: the ring
  * @wq: by direction: senders waiting for room, receivers waiting for a
  *	message; and pollers
- * @lock: protects @nr_senders, @nr_receivers, @nr_endpoints, @armed and
- *	the transitions of @state
+ * @lock: protects @nr_senders, @nr_receivers, @nr_endpoints,
+ *	@nr_mappers, @armed and the transitions of @state
  * @nr_senders: endpoints with the send role
  * @nr_receivers: endpoints with the receive role
  * @nr_endpoints: endpoints
+ * @nr_mappers: endpoints with a live mapping of the ring (map.c): counted
+ *	once the mapping is made, uncounted once its last VMA closed and the
+ *	ring was repaired
  * @armed: an endpoint was opened by someone who may destroy the channel,
  *	so that CHAN_CREATE_AUTODESTROY may act on the last close
  * @state: CHAN_STATE_* bits; written under @lock with release, read
@@ -216,6 +219,7 @@ struct chan {
 	u32 nr_senders;
 	u32 nr_receivers;
 	u32 nr_endpoints;
+	u32 nr_mappers;
 	bool armed;
 	u32 state;
 	struct ida tokens;
@@ -438,6 +442,7 @@ int chan_cmd_call(struct chan_ucmd *ucmd);
 
 /* map.c */
 int chan_endpoint_mmap(struct file *file, struct vm_area_struct *vma);
+u32 chan_map_count(struct chan *ch);
 
 /* dev.c */
 int chan_ucmd_respond(struct chan_ucmd *ucmd, size_t ksize);

@@ -63,6 +63,18 @@ static void chan_map_repair(struct chan_endpoint *ep)
 	chan_wake_dir(ch, CHAN_DIR_SEND);
 }
 
+/*
+ * Count a mapping made (@delta 1) or gone (-1) in ch->nr_mappers, which
+ * INFO reports; under ch->lock, so that INFO reads it with the endpoint
+ * counts in one snapshot.
+ */
+static void chan_count_mapper(struct chan *ch, int delta)
+{
+	spin_lock(&ch->lock);
+	ch->nr_mappers += delta;
+	spin_unlock(&ch->lock);
+}
+
 static void chan_vma_open(struct vm_area_struct *vma)
 {
 	struct chan_endpoint *ep = vma->vm_private_data;
@@ -77,6 +89,7 @@ static void chan_vma_close(struct vm_area_struct *vma)
 	if (!atomic_dec_and_test(&ep->map_vmas))
 		return;
 	chan_map_repair(ep);
+	chan_count_mapper(ep->ch, -1);
 	/*
 	 * Release: the repair is done before another mapping of the endpoint
 	 * can claim slots with the same token (pairs with the acquire of
@@ -175,5 +188,26 @@ int chan_endpoint_mmap(struct file *file, struct vm_area_struct *vma)
 	atomic_set(&ep->map_vmas, 1);
 	vma->vm_private_data = ep;
 	vma->vm_ops = &chan_vm_ops;
+	chan_count_mapper(ch, 1);
 	return 0;
+}
+
+/**
+ * chan_map_count() - how many endpoints of a channel are mapped
+ * @ch: the channel
+ *
+ * An endpoint counts from its mmap() until the last VMA of that mapping
+ * closed and the ring was repaired (ch->nr_mappers, which INFO reports
+ * too). A snapshot, for fdinfo.
+ *
+ * Return: the number of live mappings of the ring (0 if not mappable).
+ */
+u32 chan_map_count(struct chan *ch)
+{
+	u32 n;
+
+	spin_lock(&ch->lock);
+	n = ch->nr_mappers;
+	spin_unlock(&ch->lock);
+	return n;
 }
