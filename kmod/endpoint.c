@@ -11,6 +11,7 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include "chan_private.h"
+#include "chan_trace.h"
 
 static const struct file_operations chan_endpoint_fops;
 
@@ -24,6 +25,8 @@ static int chan_endpoint_release(struct inode *inode, struct file *file)
 	struct chan_endpoint *ep = file->private_data;
 	struct chan *ch = ep->ch;
 
+	if (ep->attached)
+		trace_chan_release(ep);
 	/* No mapping is left: each VMA holds the file. */
 	if (test_bit(CHAN_EP_POLLED_SEND, &ep->flags))
 		atomic_dec(chan_ring_waiters(ch, CHAN_DIR_SEND));
@@ -331,6 +334,8 @@ int chan_endpoint_open(struct chan *ch, u32 roles, u32 open_flags,
 		return ret;
 	}
 	ep->attached = true;
+	/* Before the fd is installed: a close may free the endpoint then. */
+	trace_chan_open(ep);
 	fd_install(fd, file);
 	return fd;
 

@@ -25,6 +25,7 @@
 #include <linux/vmalloc.h>
 #include "chan_private.h"
 #include "compat.h"
+#include "chan_trace.h"
 
 /* Slots the repair looks at between two chances to reschedule. */
 #define CHAN_REPAIR_BATCH	1024U
@@ -38,7 +39,7 @@ static void chan_map_repair(struct chan_endpoint *ep)
 	struct chan *ch = ep->ch;
 	const struct chan_ring_view *v = &ch->ring.view;
 	struct chan_ring_repair_counts c = {};
-	u32 first, n = v->mask + 1;
+	u32 first, lost, n = v->mask + 1;
 
 	for (first = 0; first < n; first += CHAN_REPAIR_BATCH) {
 		chan_ring_repair_range(v, ep->token, first,
@@ -50,8 +51,12 @@ static void chan_map_repair(struct chan_endpoint *ep)
 	 * died passing it (it was counted as lost by no one yet). A new
 	 * tombstone is counted by the receiver that passes it.
 	 */
-	if (c.reader_drops + c.skipped)
-		this_cpu_add(ch->stats->dropped, c.reader_drops + c.skipped);
+	lost = c.reader_drops + c.skipped;
+	trace_chan_repair(ep, c.tombstoned, lost);
+	if (lost) {
+		this_cpu_add(ch->stats->dropped, lost);
+		trace_chan_drop(ch, CHAN_DROP_DEAD_READER, lost);
+	}
 	/*
 	 * Wake both sides, whatever the repair found: the process may also
 	 * have died between publishing (retiring) a slot and its wake-up
