@@ -193,6 +193,7 @@ static void chan_show_state(struct seq_file *m, u32 state)
 		{ CHAN_STATE_DESTROYED, "destroyed" },
 		{ CHAN_STATE_NO_SENDERS, "no_senders" },
 		{ CHAN_STATE_NO_RECEIVERS, "no_receivers" },
+		{ CHAN_STATE_CLOSED, "closed" },
 	};
 	const char *sep = "";
 	unsigned int i;
@@ -248,6 +249,7 @@ static void chan_endpoint_show_fdinfo(struct seq_file *m, struct file *file)
 	seq_printf(m, "discarded:\t%llu\n", info.discarded);
 	seq_printf(m, "send_waits:\t%llu\n", info.send_waits);
 	seq_printf(m, "recv_waits:\t%llu\n", info.recv_waits);
+	seq_printf(m, "corrupt:\t%llu\n", info.corrupt);
 }
 
 static const struct file_operations chan_endpoint_fops = {
