@@ -39,7 +39,7 @@ static const char *const fd_keys[] = {
 	"chan_id", "chan_name", "roles", "state", "mappable", "mapped",
 	"token", "msg_size", "capacity", "depth", "senders", "receivers",
 	"mappers", "sent", "received", "dropped", "discarded", "send_waits",
-	"recv_waits",
+	"recv_waits", "corrupt",
 };
 
 #define NR_KEYS		(sizeof(fd_keys) / sizeof(fd_keys[0]))
@@ -168,14 +168,14 @@ static long long fn(const struct fdinfo *f, const char *key)
 static const char *state_text(uint32_t state, char *buf, size_t len)
 {
 	static const char *const names[] = {
-		"destroyed", "no_senders", "no_receivers",
+		"destroyed", "no_senders", "no_receivers", "closed",
 	};
 	size_t i;
 
 	if (!state)
 		return "live";
 	buf[0] = 0;
-	for (i = 0; i < 3; i++)
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (state & (1U << i))
 			snprintf(buf + strlen(buf), len - strlen(buf), "%s%s",
 				 buf[0] ? "," : "", names[i]);
@@ -228,6 +228,7 @@ static void fdinfo_check(struct __test_metadata *_metadata, int fd,
 	EXPECT_FD(info.discarded, f, "discarded");
 	EXPECT_FD(info.send_waits, f, "send_waits");
 	EXPECT_FD(info.recv_waits, f, "recv_waits");
+	EXPECT_FD(info.corrupt, f, "corrupt");
 }
 
 /* The counters a test knows it caused. */
@@ -235,6 +236,7 @@ struct counts {
 	const char *state;
 	unsigned long long depth, senders, receivers, sent, received;
 	unsigned long long dropped, discarded, send_waits, recv_waits;
+	unsigned long long corrupt;
 };
 
 static void counts_check(struct __test_metadata *_metadata,
@@ -250,6 +252,7 @@ static void counts_check(struct __test_metadata *_metadata,
 	EXPECT_FD(c->discarded, f, "discarded");
 	EXPECT_FD(c->send_waits, f, "send_waits");
 	EXPECT_FD(c->recv_waits, f, "recv_waits");
+	EXPECT_FD(c->corrupt, f, "corrupt");
 }
 
 FIXTURE(view) {
@@ -316,12 +319,20 @@ static void *ro_page(void)
 	return p;
 }
 
+/* CHAN_IOC_CLOSE on a channel fd: closed for sending, for good. */
+static int chan_close_fd(int fd)
+{
+	struct chan_close c = { .size = sizeof(c) };
+
+	return ioctl(fd, CHAN_IOC_CLOSE, &c);
+}
+
 /*
  * Every key in order and the values INFO gives, on three endpoints of one
  * channel, after: a timed receive that waits on the empty channel, four
  * sends that fill it, a timed send that waits on the full one, a receive,
- * a receive whose copy-out faults (a drop); then after a destroy (what is
- * queued is discarded) and after every sender closed.
+ * a receive whose copy-out faults (a drop); then after a CLOSE, after a
+ * destroy (what is queued is discarded) and after every sender left.
  */
 TEST_F(view, fdinfo_counts)
 {
@@ -381,8 +392,13 @@ TEST_F(view, fdinfo_counts)
 	fdinfo_check(_metadata, bfd, &wb, &f);
 	counts_check(_metadata, &f, &c);
 
+	ASSERT_OK(chan_close_fd(sfd));
+	c.state = "closed";
+	fdinfo_check(_metadata, rfd, &wr, &f);
+	counts_check(_metadata, &f, &c);
+
 	ASSERT_OK(ct_destroy(self->dev, id));
-	c.state = "destroyed";
+	c.state = "destroyed,closed";
 	c.depth = 0;
 	c.discarded = 2;
 	fdinfo_check(_metadata, rfd, &wr, &f);
@@ -391,7 +407,7 @@ TEST_F(view, fdinfo_counts)
 
 	close(sfd);
 	close(bfd);
-	c.state = "destroyed,no_senders";
+	c.state = "destroyed,no_senders,closed";
 	c.senders = 0;
 	c.receivers = 1;
 	fdinfo_check(_metadata, rfd, &wr, &f);
@@ -1091,6 +1107,53 @@ TEST_F(view, trace_repair)
 	EXPECT_EQ(0, tr_count(ev, n, "chan_recv"));
 	if (_metadata->passed == 0)
 		tr_dump(_metadata, ev, n < 32 ? n : 32);
+}
+
+/*
+ * A CHAN_CREATE_CRC32C channel whose slot a mapper corrupted: the kernel
+ * receive that passes it traces a drop (reason 4) and no receive, and
+ * fdinfo counts it as corrupt and dropped, as INFO does.
+ */
+TEST_F(view, trace_drop_corrupt)
+{
+	struct ep_want w = { "send,recv", 1, 1, 0, 1 };
+	struct tr_event ev[16];
+	struct chan_create c;
+	uint32_t id, tok = 0, len;
+	struct ct_ring r;
+	struct fdinfo f;
+	char buf[8];
+	int fd, n, s;
+
+	TR_START(self);
+	ASSERT_OK(ct_create_mappable(self->dev, 8, 2, 0600, CHAN_CREATE_CRC32C,
+				     &id, &c));
+	self->ids[self->nids++] = id;
+	fd = ct_open_token(self->dev, id, RW, 0, &tok);
+	ASSERT_LE(0, fd);
+	w.token = tok;
+	ASSERT_OK(ct_ring_map(fd, &c.out_ring, tok, &r));
+	ASSERT_OK(ct_send(fd, 0, "abc", 3, CHAN_MSG_NONBLOCK, 0));
+	chan_ring_slot(&r.v, 0)->data[CHAN_CRC_SIZE] ^= 0x01;
+	len = sizeof(buf);
+	EXPECT_ERRNO(EAGAIN, ct_recv(fd, 0, buf, &len, CHAN_MSG_NONBLOCK, 0));
+
+	fdinfo_check(_metadata, fd, &w, &f);
+	EXPECT_FD(1, &f, "corrupt");
+	EXPECT_FD(1, &f, "dropped");
+	EXPECT_FD(0, &f, "received");
+	ct_ring_unmap(&r);
+	close(fd);
+
+	n = tr_events(id, ev, 16);
+	ASSERT_LT(0, n);
+	s = tr_find(ev, n, 0, "chan_send", "len=3 pos=0");
+	EXPECT_LE(0, s);
+	EXPECT_LT(s, tr_find(ev, n, s, "chan_drop", "reason=4 count=1"));
+	EXPECT_EQ(1, tr_count(ev, n, "chan_drop"));
+	EXPECT_EQ(0, tr_count(ev, n, "chan_recv"));
+	if (_metadata->passed == 0)
+		tr_dump(_metadata, ev, n < 16 ? n : 16);
 }
 
 CT_HARNESS_MAIN
