@@ -8,8 +8,8 @@
  * objects, permissions, state), ring.c (ring memory), io.c (send,
  * receive, waiting), deadline.c (timeouts), bounce.c (kernel copies of
  * large messages), endpoint.c (channel fds), map.c (mapping a ring into
- * user space, and its repair). compat.h holds what differs between
- * kernel series.
+ * user space, and its repair), trace.c (the tracepoints of chan_trace.h).
+ * compat.h holds what differs between kernel series.
  */
 #ifndef _CHAN_PRIVATE_H
 #define _CHAN_PRIVATE_H
@@ -97,6 +97,21 @@ enum chan_dir {
 	CHAN_DIR_SEND,
 	CHAN_DIR_RECV,
 	CHAN_DIR_NR,
+};
+
+/*
+ * Why messages were counted as dropped: the reason field of the chan_drop
+ * tracepoint (chan_trace.h). User space counts the tombstones and corrupt
+ * messages its fast path passes in the ring header (user_skipped,
+ * user_corrupt), which the kernel reads only for INFO:
+ * CHAN_DROP_USER_SKIPPED is never traced.
+ */
+enum chan_drop_reason {
+	CHAN_DROP_FAULT,	/* a receive's copy to user memory faulted */
+	CHAN_DROP_TOMBSTONE,	/* a kernel receive passed a tombstone */
+	CHAN_DROP_DEAD_READER,	/* a mapper died holding a slot it read */
+	CHAN_DROP_USER_SKIPPED,	/* a fast-path receive passed a tombstone */
+	CHAN_DROP_CORRUPT,	/* a kernel receive skipped a failed CRC32C */
 };
 
 /**
@@ -406,6 +421,22 @@ u32 chan_ring_slots_offset(const struct chan_ring *ring);
 void chan_ring_set_kstate(struct chan *ch);
 atomic_t *chan_ring_waiters(struct chan *ch, enum chan_dir dir);
 
+/*
+ * Positions claimed by senders and not by receivers, unclamped: INFO's
+ * depth, or its discarded once the channel is destroyed.
+ */
+static inline u64 chan_ring_queued(const struct chan_ring_view *v)
+{
+	u64 head, tail;
+
+	/* Acquire, head then tail, as in chan_fill_info(). */
+	head = smp_load_acquire(&v->hdr->head);
+	/* Acquire: orders the tail after the head. */
+	tail = smp_load_acquire(&v->hdr->tail);
+
+	return tail > head ? tail - head : 0;
+}
+
 /* deadline.c */
 int chan_deadline_init(struct chan_deadline *dl, u32 flags, u64 timeout_ns,
 		       bool file_nonblock);
@@ -442,6 +473,7 @@ int chan_cmd_call(struct chan_ucmd *ucmd);
 
 /* map.c */
 int chan_endpoint_mmap(struct file *file, struct vm_area_struct *vma);
+u32 chan_map_count(struct chan *ch);
 
 /* dev.c */
 int chan_ucmd_respond(struct chan_ucmd *ucmd, size_t ksize);

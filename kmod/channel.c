@@ -10,6 +10,7 @@
 #include <linux/string.h>
 #include <linux/user_namespace.h>
 #include "chan_private.h"
+#include "chan_trace.h"
 
 #define CHAN_MAY_READ	04
 #define CHAN_MAY_WRITE	02
@@ -189,6 +190,7 @@ static void chan_set_state(struct chan *ch, u32 state)
  */
 static void chan_destroyed(struct chan *ch)
 {
+	trace_chan_destroy(ch);
 	chan_registry_remove(ch);
 	chan_wake_all(ch);
 	chan_put(ch);	/* the registry's reference */

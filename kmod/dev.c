@@ -17,6 +17,7 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include "chan_private.h"
+#include "chan_trace.h"
 
 static_assert(sizeof(struct chan_ring_geom) == 40);
 static_assert(sizeof(struct chan_create) == 152);
@@ -114,6 +115,7 @@ static int chan_cmd_create(struct chan_ucmd *ucmd)
 		chan_put(ch);
 		return ret;
 	}
+	trace_chan_create(ch);
 
 	c->out_id = ch->id;
 	c->out_features = CHAN_FEATURES;

@@ -11,6 +11,7 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include "chan_private.h"
+#include "chan_trace.h"
 
 static const struct file_operations chan_endpoint_fops;
 
@@ -24,6 +25,8 @@ static int chan_endpoint_release(struct inode *inode, struct file *file)
 	struct chan_endpoint *ep = file->private_data;
 	struct chan *ch = ep->ch;
 
+	if (ep->attached)
+		trace_chan_release(ep);
 	/* No mapping is left: each VMA holds the file. */
 	if (test_bit(CHAN_EP_POLLED_SEND, &ep->flags))
 		atomic_dec(chan_ring_waiters(ch, CHAN_DIR_SEND));
@@ -180,6 +183,75 @@ static __poll_t chan_endpoint_poll(struct file *file, poll_table *pt)
 	return mask;
 }
 
+/* The state bits as fdinfo shows them: "live", or a comma list. */
+static void chan_show_state(struct seq_file *m, u32 state)
+{
+	static const struct {
+		u32 bit;
+		const char *name;
+	} bits[] = {
+		{ CHAN_STATE_DESTROYED, "destroyed" },
+		{ CHAN_STATE_NO_SENDERS, "no_senders" },
+		{ CHAN_STATE_NO_RECEIVERS, "no_receivers" },
+		{ CHAN_STATE_CLOSED, "closed" },
+	};
+	const char *sep = "";
+	unsigned int i;
+
+	seq_puts(m, "state:\t");
+	if (!state)
+		seq_puts(m, "live");
+	for (i = 0; i < ARRAY_SIZE(bits); i++) {
+		if (state & bits[i].bit) {
+			seq_printf(m, "%s%s", sep, bits[i].name);
+			sep = ",";
+		}
+	}
+	seq_putc(m, '\n');
+}
+
+/*
+ * /proc/PID/fdinfo/FD of a channel fd (docs/observability.md). It runs in
+ * the reader's context, which procfs has allowed to look at the fd's
+ * process (ptrace read access), and holds a reference on the file: the
+ * endpoint, its channel and the ring stay, even if the channel is
+ * destroyed or the endpoint unmapped meanwhile. The values are INFO's
+ * (chan_fill_info(), which takes only the channel's spinlock and drops it
+ * before anything here prints) and the endpoint's own; no kernel address.
+ */
+static void chan_endpoint_show_fdinfo(struct seq_file *m, struct file *file)
+{
+	struct chan_endpoint *ep = file->private_data;
+	struct chan *ch = ep->ch;
+	struct chan_info info = {};
+
+	chan_fill_info(ch, &info);
+	seq_printf(m, "chan_id:\t%u\n", info.id);
+	/* Validated printable ASCII without spaces (chan_validate_name()). */
+	seq_printf(m, "chan_name:\t%.*s\n", (int)sizeof(info.name),
+		   info.name);
+	seq_printf(m, "roles:\t%s\n",
+		   ep->roles == (CHAN_ROLE_SEND | CHAN_ROLE_RECV) ?
+		   "send,recv" : ep->roles & CHAN_ROLE_SEND ? "send" : "recv");
+	chan_show_state(m, info.state);
+	seq_printf(m, "mappable:\t%d\n", ch->ring.mappable);
+	seq_printf(m, "mapped:\t%d\n", atomic_read(&ep->map_vmas) > 0);
+	seq_printf(m, "token:\t%u\n", ep->token);
+	seq_printf(m, "msg_size:\t%u\n", info.msg_size);
+	seq_printf(m, "capacity:\t%u\n", info.capacity);
+	seq_printf(m, "depth:\t%u\n", info.depth);
+	seq_printf(m, "senders:\t%u\n", info.senders);
+	seq_printf(m, "receivers:\t%u\n", info.receivers);
+	seq_printf(m, "mappers:\t%u\n", chan_map_count(ch));
+	seq_printf(m, "sent:\t%llu\n", info.sent);
+	seq_printf(m, "received:\t%llu\n", info.received);
+	seq_printf(m, "dropped:\t%llu\n", info.dropped);
+	seq_printf(m, "discarded:\t%llu\n", info.discarded);
+	seq_printf(m, "send_waits:\t%llu\n", info.send_waits);
+	seq_printf(m, "recv_waits:\t%llu\n", info.recv_waits);
+	seq_printf(m, "corrupt:\t%llu\n", info.corrupt);
+}
+
 static const struct file_operations chan_endpoint_fops = {
 	.owner = THIS_MODULE,
 	.release = chan_endpoint_release,
@@ -191,6 +263,7 @@ static const struct file_operations chan_endpoint_fops = {
 	.write_iter = chan_endpoint_write_iter,
 	.poll = chan_endpoint_poll,
 	.mmap = chan_endpoint_mmap,
+	.show_fdinfo = chan_endpoint_show_fdinfo,
 };
 
 /**
@@ -263,6 +336,8 @@ int chan_endpoint_open(struct chan *ch, u32 roles, u32 open_flags,
 		return ret;
 	}
 	ep->attached = true;
+	/* Before the fd is installed: a close may free the endpoint then. */
+	trace_chan_open(ep);
 	fd_install(fd, file);
 	return fd;
 

@@ -49,6 +49,7 @@
 #include <linux/sched/signal.h>
 #include <linux/uaccess.h>
 #include "chan_private.h"
+#include "chan_trace.h"
 
 /*
  * Tombstones one receive attempt skips before it lets the CPU go (and the
@@ -80,11 +81,18 @@ static u32 chan_msg_crc(const void *msg, u32 len)
 	return ~__crc32c_le(crc, msg, len);
 }
 
-/* Wake one exclusive waiter (and every poller) if anyone sleeps on @wq. */
-static void chan_wake(wait_queue_head_t *wq)
+/*
+ * Wake one exclusive waiter of a direction (and every poller) if anyone
+ * sleeps there.
+ */
+static void chan_wake(struct chan *ch, enum chan_dir dir)
 {
-	if (wq_has_sleeper(wq))
+	wait_queue_head_t *wq = &ch->wq[dir];
+
+	if (wq_has_sleeper(wq)) {
+		trace_chan_wake(ch, dir, 1);
 		wake_up(wq);
+	}
 }
 
 /**
@@ -98,13 +106,15 @@ static void chan_wake(wait_queue_head_t *wq)
  */
 void chan_wake_dir(struct chan *ch, enum chan_dir dir)
 {
-	chan_wake(&ch->wq[dir]);
+	chan_wake(ch, dir);
 }
 
 /* Wake everyone: the channel's state changed. */
 void chan_wake_all(struct chan *ch)
 {
+	trace_chan_wake(ch, CHAN_DIR_SEND, 0);
 	wake_up_all(&ch->wq[CHAN_DIR_SEND]);
+	trace_chan_wake(ch, CHAN_DIR_RECV, 0);
 	wake_up_all(&ch->wq[CHAN_DIR_RECV]);
 }
 
@@ -132,6 +142,8 @@ static int chan_try_send(struct chan_xfer *x)
 	s = chan_ring_claim_send(v, CHAN_OWNER_KERNEL, &pos);
 	if (!s)
 		return pos;
+	/* Before the publish, so that it comes before the receive's. */
+	trace_chan_send(ch, x->len, pos);
 	if (ch->flags & CHAN_CREATE_CRC32C) {
 		__le32 crc = cpu_to_le32(x->crc);
 
@@ -143,7 +155,7 @@ static int chan_try_send(struct chan_xfer *x)
 		memcpy(s->data, x->kbuf, x->len);
 		chan_ring_publish(v, s, pos, x->len, CHAN_OWNER_KERNEL);
 	}
-	chan_wake(&ch->wq[CHAN_DIR_RECV]);
+	chan_wake(ch, CHAN_DIR_RECV);
 	return 0;
 }
 
@@ -187,6 +199,7 @@ static int chan_take_checked(struct chan_xfer *x, struct chan_slot *s,
 	if (x->badmsg)
 		return -EBADMSG;
 	this_cpu_inc(ch->stats->dropped);
+	trace_chan_drop(ch, CHAN_DROP_CORRUPT, 1);
 	return -EAGAIN;
 }
 
@@ -228,7 +241,8 @@ static int chan_try_recv(struct chan_xfer *x)
 			/* Its sender died writing it (map.c): a lost message. */
 			chan_ring_retire(v, s, pos);
 			this_cpu_inc(ch->stats->dropped);
-			chan_wake(&ch->wq[CHAN_DIR_SEND]);
+			trace_chan_drop(ch, CHAN_DROP_TOMBSTONE, 1);
+			chan_wake(ch, CHAN_DIR_SEND);
 			continue;
 		}
 		/*
@@ -239,8 +253,11 @@ static int chan_try_recv(struct chan_xfer *x)
 		ret = hdr ? chan_take_checked(x, s, len) : 0;
 		if (!hdr)
 			memcpy(x->kbuf, s->data, x->out_len);
+		/* Taken, unless skipped as corrupt (a drop, traced as such). */
+		if (ret != -EAGAIN)
+			trace_chan_recv(ch, x->out_len, pos);
 		chan_ring_retire(v, s, pos);
-		chan_wake(&ch->wq[CHAN_DIR_SEND]);
+		chan_wake(ch, CHAN_DIR_SEND);
 		if (ret != -EAGAIN)
 			return ret;
 	}
@@ -436,7 +453,7 @@ static int chan_xfer(struct chan_xfer *x, enum chan_dir dir,
 			if (queued) {
 				chan_waiter_finish(wq, &w);
 				if (chan_can_progress(ch, dir))
-					chan_wake(wq);
+					chan_wake(ch, dir);
 			}
 			if (ret == CHAN_TRY_FAULT_IN) {
 				ret = chan_fault_in(x);
@@ -457,6 +474,7 @@ static int chan_xfer(struct chan_xfer *x, enum chan_dir dir,
 			this_cpu_inc(ch->stats->waits[dir]);
 			continue;
 		}
+		trace_chan_wait(ch, dir);
 		ret = chan_sleep(dl);
 		if (ret)
 			break;
@@ -470,7 +488,7 @@ static int chan_xfer(struct chan_xfer *x, enum chan_dir dir,
 	 * was for.
 	 */
 	if (chan_can_progress(ch, dir))
-		chan_wake(wq);
+		chan_wake(ch, dir);
 	return ret;
 }
 
@@ -580,6 +598,7 @@ int chan_recv_user(struct chan *ch, bool peer,
 		if (iter ? copy_to_iter(x.kbuf, x.out_len, iter) != x.out_len :
 			   copy_to_user(ubuf, x.kbuf, x.out_len)) {
 			this_cpu_inc(ch->stats->dropped);
+			trace_chan_drop(ch, CHAN_DROP_FAULT, 1);
 			ret = -EFAULT;
 		}
 	}

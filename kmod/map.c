@@ -25,6 +25,7 @@
 #include <linux/vmalloc.h>
 #include "chan_private.h"
 #include "compat.h"
+#include "chan_trace.h"
 
 /* Slots the repair looks at between two chances to reschedule. */
 #define CHAN_REPAIR_BATCH	1024U
@@ -38,7 +39,7 @@ static void chan_map_repair(struct chan_endpoint *ep)
 	struct chan *ch = ep->ch;
 	const struct chan_ring_view *v = &ch->ring.view;
 	struct chan_ring_repair_counts c = {};
-	u32 first, n = v->mask + 1;
+	u32 first, lost, n = v->mask + 1;
 
 	for (first = 0; first < n; first += CHAN_REPAIR_BATCH) {
 		chan_ring_repair_range(v, ep->token, first,
@@ -50,8 +51,12 @@ static void chan_map_repair(struct chan_endpoint *ep)
 	 * died passing it (it was counted as lost by no one yet). A new
 	 * tombstone is counted by the receiver that passes it.
 	 */
-	if (c.reader_drops + c.skipped)
-		this_cpu_add(ch->stats->dropped, c.reader_drops + c.skipped);
+	lost = c.reader_drops + c.skipped;
+	trace_chan_repair(ep, c.tombstoned, lost);
+	if (lost) {
+		this_cpu_add(ch->stats->dropped, lost);
+		trace_chan_drop(ch, CHAN_DROP_DEAD_READER, lost);
+	}
 	/*
 	 * Wake both sides, whatever the repair found: the process may also
 	 * have died between publishing (retiring) a slot and its wake-up
@@ -190,4 +195,24 @@ int chan_endpoint_mmap(struct file *file, struct vm_area_struct *vma)
 	vma->vm_ops = &chan_vm_ops;
 	chan_count_mapper(ch, 1);
 	return 0;
+}
+
+/**
+ * chan_map_count() - how many endpoints of a channel are mapped
+ * @ch: the channel
+ *
+ * An endpoint counts from its mmap() until the last VMA of that mapping
+ * closed and the ring was repaired (ch->nr_mappers, which INFO reports
+ * too). A snapshot, for fdinfo.
+ *
+ * Return: the number of live mappings of the ring (0 if not mappable).
+ */
+u32 chan_map_count(struct chan *ch)
+{
+	u32 n;
+
+	spin_lock(&ch->lock);
+	n = ch->nr_mappers;
+	spin_unlock(&ch->lock);
+	return n;
 }

@@ -18,7 +18,8 @@ dir=$(cd "$(dirname "$0")" && pwd)
 
 # binary:seconds. The harness has its own per-test limits (TEST_F_TIMEOUT);
 # these catch a binary that wedges outside of them. TCG is slow.
-all="chan_abi_test:300 chan_io_test:600 chan_lifecycle_test:900
+all="chan_view_test:300
+chan_abi_test:300 chan_io_test:600 chan_lifecycle_test:900
 chan_poll_test:300 chan_stress_test:900 chan_chaos_test:600
 chan_mempressure_test:300 chan_fuzz_test:900 chan_attack_test:900
 chan_batch_test:600 chan_mmap_test:900 chan_repair_test:1200
