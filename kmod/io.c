@@ -218,7 +218,7 @@ static int chan_try_recv(struct chan_xfer *x)
 	const struct chan_ring_view *v = &ch->ring.view;
 	u32 hdr = ch->flags & CHAN_CREATE_CRC32C ? CHAN_CRC_SIZE : 0;
 	struct chan_slot *s;
-	u32 n, state, len;
+	u32 n, state, len = 0;
 	s64 pos;
 	int ret;
 
