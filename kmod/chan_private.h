@@ -392,7 +392,7 @@ void chan_put(struct chan *ch);
 bool chan_permitted(struct chan *ch, u32 want, bool audit);
 bool chan_is_owner(struct chan *ch, bool audit);
 int chan_destroy(struct chan *ch);
-int chan_close(struct chan *ch);
+int chan_close(struct chan *ch, bool reopen);
 int chan_attach(struct chan *ch, u32 roles, bool owner);
 void chan_detach(struct chan *ch, u32 roles);
 void chan_fill_info(struct chan *ch, struct chan_info *info);

@@ -216,25 +216,34 @@ int chan_destroy(struct chan *ch)
 }
 
 /**
- * chan_close() - close a channel for sending, for good
+ * chan_close() - close a channel for sending, or reopen it
  * @ch: the channel (the caller holds a reference)
+ * @reopen: clear CHAN_STATE_CLOSED instead of setting it (the caller
+ *	checked that it may)
  *
- * Senders, and receivers once the ring is drained, then fail with EPIPE;
- * every waiter is woken to see it. The state's release (chan_set_state())
- * pairs with the acquire of each try before it looks at the ring.
+ * Once closed, senders, and receivers once the ring is drained, fail with
+ * EPIPE; every waiter (and poller) is woken to see the change either way.
+ * The state's release (chan_set_state()) pairs with the acquire of each
+ * try before it looks at the ring.
  *
- * Return: 0, -EALREADY if it was closed already, or -EIDRM if destroyed.
+ * Return: 0, -EALREADY if it was closed (open) already, or -EIDRM if
+ * destroyed.
  */
-int chan_close(struct chan *ch)
+int chan_close(struct chan *ch, bool reopen)
 {
-	spin_lock(&ch->lock);
-	if (ch->state & (CHAN_STATE_DESTROYED | CHAN_STATE_CLOSED)) {
-		int ret = ch->state & CHAN_STATE_DESTROYED ? -EIDRM : -EALREADY;
+	u32 state;
 
+	spin_lock(&ch->lock);
+	state = ch->state;
+	if (state & CHAN_STATE_DESTROYED) {
 		spin_unlock(&ch->lock);
-		return ret;
+		return -EIDRM;
 	}
-	chan_set_state(ch, ch->state | CHAN_STATE_CLOSED);
+	if (!(state & CHAN_STATE_CLOSED) == reopen) {
+		spin_unlock(&ch->lock);
+		return -EALREADY;
+	}
+	chan_set_state(ch, state ^ CHAN_STATE_CLOSED);
 	spin_unlock(&ch->lock);
 	chan_wake_all(ch);
 	return 0;

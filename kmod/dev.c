@@ -192,24 +192,27 @@ static int chan_cmd_destroy(struct chan_ucmd *ucmd)
 
 /*
  * Close a channel for sending (struct chan_close): a sender endpoint may,
- * on its fd; the owner may, by ID or on any endpoint.
+ * on its fd; the owner may, by ID or on any endpoint. Only the owner may
+ * reopen it (CHAN_CLOSE_REOPEN), so that a writer it does not trust
+ * cannot end its stream for good.
  */
 static int chan_cmd_close(struct chan_ucmd *ucmd)
 {
 	struct chan_close *c = ucmd->cmd;
+	bool reopen = c->flags & CHAN_CLOSE_REOPEN;
 	struct chan *ch;
 	int ret;
 
-	if (c->flags)
+	if (c->flags & ~CHAN_CLOSE_REOPEN)
 		return -EOPNOTSUPP;
 	if (c->__reserved)
 		return -EINVAL;
 	ch = chan_ucmd_chan(ucmd, c->id);
 	if (IS_ERR(ch))
 		return PTR_ERR(ch);
-	if ((ucmd->ep && (ucmd->ep->roles & CHAN_ROLE_SEND)) ||
+	if ((!reopen && ucmd->ep && (ucmd->ep->roles & CHAN_ROLE_SEND)) ||
 	    chan_is_owner(ch, true))
-		ret = chan_close(ch);
+		ret = chan_close(ch, reopen);
 	else
 		ret = -EPERM;
 	chan_ucmd_put(ucmd, ch);

@@ -62,7 +62,8 @@
  *              channel nor has CAP_IPC_OWNER (close on a channel fd: the
  *              endpoint has no send role, nor is the caller the owner);
  *              mmap: the mapping is executable
- *  EALREADY    close: the channel was closed already
+ *  EALREADY    close: the channel was closed already (reopen: it is not
+ *              closed)
  *  EBADF       a channel fd was used for a role it was not opened with
  *  EPROTOTYPE  open: the channel's type tag differs from the one expected
  *  EMFILE      open: the process has no file descriptor left
@@ -345,29 +346,32 @@ struct chan_destroy {
 /**
  * struct chan_close - argument of CHAN_IOC_CLOSE
  * @size: sizeof(struct chan_close)
- * @flags: none defined, must be zero
+ * @flags: CHAN_CLOSE_REOPEN to reopen a closed channel, else zero
  * @id: channel ID on /dev/chan; 0 on a channel fd, which closes its own
  *	channel
  * @__reserved: must be zero
  *
- * Closes the channel for sending, for good: every later send, by any path
- * (ioctl, write(2), batch, call, the mapped fast path), fails with EPIPE;
+ * Closes the channel for sending: every later send, by any path (ioctl,
+ * write(2), batch, call, the mapped fast path), fails with EPIPE;
  * receivers take what is queued and then get EPIPE too, by ID as well as
  * on channel fds; every waiter is woken to see it. Poll reports EPOLLHUP
  * to a sender endpoint, and to a receiver endpoint once the channel is
  * drained. Unlike DESTROY, the ID, the name and the queued messages stay
  * (INFO shows CHAN_STATE_CLOSED); unlike the last sender endpoint leaving,
- * no new endpoint undoes it: a closed channel is never reopened.
+ * no new endpoint undoes it: only the owner (or a holder of
+ * CAP_IPC_OWNER) can, with CHAN_CLOSE_REOPEN, so that a writer the owner
+ * does not trust cannot end the channel's stream for good.
  *
  * A sender endpoint may close its channel (on its fd), and so may the
  * owner or a holder of CAP_IPC_OWNER (by ID, or on any endpoint of the
  * channel); anyone else gets EPERM. A channel closed already gives
- * EALREADY, a destroyed one EIDRM.
+ * EALREADY, a destroyed one EIDRM. CHAN_CLOSE_REOPEN needs the owner or
+ * CAP_IPC_OWNER (EPERM) and a closed channel (EALREADY if it is open).
  *
  * A send on the fast path that read the state before the close may still
- * land after it; it is then received before receivers see EPIPE (or
- * counted as discarded when the channel is destroyed), never lost
- * uncounted.
+ * land after it, even after a receiver saw EPIPE: it stays queued
+ * (counted in depth) for the next receive, or is counted as discarded
+ * when the channel is destroyed; it is never lost uncounted.
  */
 struct chan_close {
 	__u32 size;
@@ -376,6 +380,9 @@ struct chan_close {
 	__u32 __reserved;
 };
 
+/* chan_close.flags */
+#define CHAN_CLOSE_REOPEN	_BITUL(0)	/* the owner reopens a closed channel */
+
 /* chan_info.flags */
 #define CHAN_INFO_NEXT		_BITUL(0)	/* the lowest ID >= id the caller may read */
 
@@ -383,7 +390,7 @@ struct chan_close {
 #define CHAN_STATE_DESTROYED	_BITUL(0)
 #define CHAN_STATE_NO_SENDERS	_BITUL(1)	/* last sender endpoint closed */
 #define CHAN_STATE_NO_RECEIVERS	_BITUL(2)	/* last receiver endpoint closed */
-#define CHAN_STATE_CLOSED	_BITUL(3)	/* closed for sending, for good */
+#define CHAN_STATE_CLOSED	_BITUL(3)	/* closed for sending (CLOSE) */
 
 /**
  * struct chan_info - argument of CHAN_IOC_INFO
