@@ -71,12 +71,13 @@ int chan_create_ex(const struct chan_attr *attr, struct chan_create *out);
 int chan_lookup(const char *name, uint32_t *id);
 /* Destroy a channel: waiters get -EIDRM, queued messages are discarded. */
 int chan_destroy(uint32_t id);
-/* Close a channel for sending, for good (struct chan_close): later sends
- * get -EPIPE, receivers drain what is queued and then get -EPIPE. On a
- * sender channel fd (id 0), or by ID (fd -1: the library's /dev/chan fd)
- * for the owner; -EALREADY if closed already.
+/* Close a channel for sending (struct chan_close): later sends get
+ * -EPIPE, receivers drain what is queued and then get -EPIPE. On a sender
+ * channel fd (id 0), or by ID (fd -1: the library's /dev/chan fd) for the
+ * owner; -EALREADY if closed already. flags: 0, or CHAN_CLOSE_REOPEN for
+ * the owner to reopen a closed channel (-EALREADY if it is open).
  */
-int chan_close_channel(int fd, uint32_t id);
+int chan_close_channel(int fd, uint32_t id, unsigned int flags);
 
 /* Describe a channel by ID, or by one of its fds. */
 int chan_info(uint32_t id, struct chan_info *info);

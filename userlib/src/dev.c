@@ -206,9 +206,9 @@ int chan_destroy(uint32_t id)
 	return ret < 0 ? ret : 0;
 }
 
-int chan_close_channel(int fd, uint32_t id)
+int chan_close_channel(int fd, uint32_t id, unsigned int flags)
 {
-	struct chan_close c = { .size = sizeof(c), .id = id };
+	struct chan_close c = { .size = sizeof(c), .flags = flags, .id = id };
 	int ret;
 
 	if (fd < 0) {

@@ -68,8 +68,10 @@ static const char usage_text[] =
 "  rm ID|NAME...\n"
 "        destroy channels: waiters get EIDRM, queued messages are discarded\n"
 "  close ID|NAME...\n"
-"        close channels for sending, for good (you must own them): sends\n"
-"        fail with EPIPE, receivers drain what is queued, then get EPIPE\n"
+"        close channels for sending (you must own them): sends fail with\n"
+"        EPIPE, receivers drain what is queued, then get EPIPE\n"
+"  reopen ID|NAME...\n"
+"        reopen closed channels (you must own them)\n"
 "  send ID|NAME [-t TIMEOUT_MS] [-N] [MESSAGE...]\n"
 "        send each MESSAGE as one message (in batches of up to 1024 per\n"
 "        system call), or with none each line of standard input (without\n"
@@ -1042,17 +1044,27 @@ static int cmd_rm(int argc, char **argv)
 
 static int close_by_id(uint32_t id)
 {
-	return chan_close_channel(-1, id);
+	return chan_close_channel(-1, id, 0);
+}
+
+static int reopen_by_id(uint32_t id)
+{
+	return chan_close_channel(-1, id, CHAN_CLOSE_REOPEN);
 }
 
 /*
- * Close channels for sending, for good (CHAN_IOC_CLOSE), by ID, which
- * needs the owner. A channel closed already is an error (EALREADY), so a
- * script learns it was not the one to close it.
+ * Close channels for sending (CHAN_IOC_CLOSE), or reopen them, by ID,
+ * which needs the owner. A channel closed (open) already is an error
+ * (EALREADY), so a script learns it was not the one to change it.
  */
 static int cmd_close(int argc, char **argv)
 {
 	return each_channel(argc, argv, close_by_id);
+}
+
+static int cmd_reopen(int argc, char **argv)
+{
+	return each_channel(argc, argv, reopen_by_id);
 }
 
 /* Options shared by send and recv: -t TIMEOUT_MS and -N. */
@@ -1279,6 +1291,7 @@ static const struct {
 	{ "watch", cmd_watch },
 	{ "rm", cmd_rm },
 	{ "close", cmd_close },
+	{ "reopen", cmd_reopen },
 	{ "send", cmd_send },
 	{ "recv", cmd_recv },
 	{ "call", cmd_call },
