@@ -211,8 +211,11 @@ static ssize_t chan_ep_take_checked(struct chan_ep *ep, struct chan_slot *s,
 		return 0;
 	}
 	__atomic_fetch_add(&ep->v.hdr->user_corrupt, 1, __ATOMIC_RELAXED);
-	if (flags & CHAN_MSG_BADMSG)
+	if (flags & CHAN_MSG_BADMSG) {
+		/* Taken and handed over, as INFO counts it: received. */
+		chan_stat_inc(&ep->fast_received);
 		return -EBADMSG;
+	}
 	__atomic_fetch_add(&ep->v.hdr->user_skipped, 1, __ATOMIC_RELAXED);
 	chan_ep_received(ep);
 	return -EAGAIN;
@@ -687,7 +690,7 @@ int chan_ep_fd(const struct chan_ep *ep)
 
 int chan_ep_close_channel(struct chan_ep *ep)
 {
-	return ep ? chan_close_channel(ep->fd, 0) : -EINVAL;
+	return ep ? chan_close_channel(ep->fd, 0, 0) : -EINVAL;
 }
 
 int chan_ep_mapped(const struct chan_ep *ep)
