@@ -185,7 +185,7 @@ FIXTURE_VARIANT_ADD(abi, destroy) {
 FIXTURE_VARIANT_ADD(abi, close_id) {
 	.cmd = CHAN_IOC_CLOSE,
 	.size = sizeof(struct chan_close),
-	.known_flags = 0,
+	.known_flags = CHAN_CLOSE_REOPEN,
 	.nreserved = 1,
 	.reserved = { offsetof(struct chan_close, __reserved) },
 };
@@ -194,7 +194,7 @@ FIXTURE_VARIANT_ADD(abi, close_fd) {
 	.cmd = CHAN_IOC_CLOSE,
 	.size = sizeof(struct chan_close),
 	.on_chan_fd = true,
-	.known_flags = 0,
+	.known_flags = CHAN_CLOSE_REOPEN,
 	.nreserved = 1,
 	.reserved = { offsetof(struct chan_close, __reserved) },
 };

@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * CLOSE: a channel closed for sending, for good. Every later send fails
+ * CLOSE: a channel closed for sending. Every later send fails
  * with EPIPE by every path (ioctl by fd and by ID, write(2), batches, the
  * mapped fast path); receivers, by fd and by ID, take what was queued and
  * then get EPIPE; every waiter is woken to see it; poll says EPOLLHUP; the
- * ID, the name and INFO stay; no new endpoint undoes it; who may close;
- * and what a second close, or a close of a destroyed channel, says.
+ * ID, the name and INFO stay; no new endpoint undoes it, only the owner
+ * (CHAN_CLOSE_REOPEN); who may close; and what a second close, or a close
+ * of a destroyed channel, says.
  */
 #include "chan_test_util.h"
 #include <libchan.h>
@@ -46,11 +47,21 @@ FIXTURE_TEARDOWN(cl)
 	close(self->dev);
 }
 
-static int cl_close(int fd, uint32_t id)
+static int cl_close_flags(int fd, uint32_t id, uint32_t flags)
 {
-	struct chan_close c = { .size = sizeof(c), .id = id };
+	struct chan_close c = { .size = sizeof(c), .flags = flags, .id = id };
 
 	return ioctl(fd, CHAN_IOC_CLOSE, &c);
+}
+
+static int cl_close(int fd, uint32_t id)
+{
+	return cl_close_flags(fd, id, 0);
+}
+
+static int cl_reopen(int fd, uint32_t id)
+{
+	return cl_close_flags(fd, id, CHAN_CLOSE_REOPEN);
 }
 
 static uint32_t cl_state(struct __test_metadata *_metadata,
@@ -159,10 +170,11 @@ TEST_F(cl, wakes_blocked_senders)
 }
 
 /*
- * Close is final: a new sender endpoint, or the last one leaving and
- * another coming, does not reopen it; the ID, the name and INFO stay.
+ * No endpoint undoes a close: a new sender endpoint, or the last one
+ * leaving and another coming, does not reopen it; the ID, the name and
+ * INFO stay.
  */
-TEST_F(cl, final)
+TEST_F(cl, endpoints_do_not_reopen)
 {
 	struct chan_info info;
 	uint32_t found;
@@ -189,6 +201,81 @@ TEST_F(cl, final)
 	EXPECT_ERRNO(EIDRM, cl_close(s2, 0));
 	EXPECT_ERRNO(ENOENT, cl_close(self->dev, self->id));
 	close(s2);
+}
+
+/*
+ * The owner reopens (CHAN_CLOSE_REOPEN), on any endpoint or by ID: sends
+ * work again, pollers see it, the queued messages are still there; a
+ * reopen of an open channel is EALREADY, a close can follow again.
+ */
+TEST_F(cl, owner_reopens)
+{
+	struct chan_info info;
+	uint64_t v;
+
+	ASSERT_OK(ct_send_u64(self->sfd, 0, 1, 0));
+	EXPECT_ERRNO(EALREADY, cl_reopen(self->dev, self->id));
+	ASSERT_OK(cl_close(self->sfd, 0));
+	EXPECT_ERRNO(EPIPE, ct_send_u64(self->sfd, 0, 2, 0));
+	EXPECT_EQ(POLLHUP, ct_poll_now(self->sfd, POLLOUT));
+	ASSERT_OK(cl_reopen(self->rfd, 0));
+	EXPECT_EQ(0U, cl_state(_metadata, self, &info));
+	EXPECT_EQ(POLLOUT, ct_poll_now(self->sfd, POLLOUT));
+	ASSERT_OK(ct_send_u64(self->sfd, 0, 3, 0));
+	ASSERT_OK(ct_send_u64(self->dev, self->id, 4, 0));
+	for (v = 1; v <= 4; v += v == 1 ? 2 : 1) {
+		uint64_t got;
+
+		ASSERT_OK(ct_recv_u64(self->rfd, 0, &got, CHAN_MSG_NONBLOCK));
+		EXPECT_EQ(v, got);
+	}
+	EXPECT_ERRNO(EAGAIN, ct_recv_u64(self->rfd, 0, &v,
+					 CHAN_MSG_NONBLOCK));
+	/* and again, by ID */
+	ASSERT_OK(cl_close(self->dev, self->id));
+	EXPECT_ERRNO(EPIPE, ct_recv_u64(self->rfd, 0, &v, 0));
+	ASSERT_OK(cl_reopen(self->dev, self->id));
+	EXPECT_ERRNO(EALREADY, cl_reopen(self->dev, self->id));
+	ASSERT_OK(ct_destroy(self->dev, self->id));
+	EXPECT_ERRNO(EIDRM, cl_reopen(self->sfd, 0));
+}
+
+/*
+ * A writer who is not the owner may close through its sender endpoint,
+ * but never reopen, neither on that endpoint nor by ID: only the owner
+ * undoes what an untrusted writer did.
+ */
+TEST_F(cl, only_owner_reopens)
+{
+	struct chan_info info;
+	pid_t pid;
+
+	ASSERT_OK(cl_close(self->sfd, 0));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		int dev, fd;
+
+		close(self->sfd);
+		close(self->rfd);
+		if (ct_drop_privs(NULL, 0))
+			_exit(CT_EXIT_SETUP);
+		dev = ct_dev_open();
+		if (dev < 0)
+			_exit(CT_EXIT_SETUP);
+		fd = ct_open(dev, self->id, CHAN_ROLE_SEND, 0, 0);
+		if (fd < 0)
+			_exit(CT_EXIT_SETUP);
+		if (cl_reopen(fd, 0) == 0 || errno != EPERM)
+			_exit(10);
+		if (cl_reopen(dev, self->id) == 0 || errno != EPERM)
+			_exit(11);
+		_exit(0);
+	}
+	self->pid[0] = pid;
+	ASSERT_EQ(0, ct_reap(&self->pid[0], WAIT_MS));
+	EXPECT_EQ(CHAN_STATE_CLOSED, cl_state(_metadata, self, &info));
+	ASSERT_OK(cl_reopen(self->dev, self->id));
 }
 
 /* A destroyed channel that was never closed is EIDRM, not EALREADY. */
@@ -311,7 +398,7 @@ TEST_F(cl, fast_path)
 	for (v = 1; v <= 2; v++)
 		ASSERT_OK(chan_ep_send(tx, &v, sizeof(v)));
 	ASSERT_OK(chan_ep_close_channel(tx));
-	EXPECT_EQ(-EALREADY, chan_close_channel(-1, id));
+	EXPECT_EQ(-EALREADY, chan_close_channel(-1, id, 0));
 	EXPECT_EQ(-EPIPE, chan_ep_send(tx, &v, sizeof(v)));
 	EXPECT_EQ(-EPIPE, chan_ep_try_send(tx, &v, sizeof(v)));
 	EXPECT_EQ((ssize_t)sizeof(v), chan_ep_recv(rx, &v, sizeof(v)));
@@ -324,6 +411,12 @@ TEST_F(cl, fast_path)
 	EXPECT_EQ(CHAN_STATE_CLOSED, info.state);
 	EXPECT_EQ(2U, info.sent);
 	EXPECT_EQ(2U, info.received);
+	/* Reopened, the mapped handles go on without a system call. */
+	ASSERT_OK(chan_close_channel(-1, id, CHAN_CLOSE_REOPEN));
+	v = 5;
+	ASSERT_OK(chan_ep_send(tx, &v, sizeof(v)));
+	EXPECT_EQ((ssize_t)sizeof(v), chan_ep_try_recv(rx, &v, sizeof(v)));
+	EXPECT_EQ(5U, v);
 	EXPECT_OK(chan_ep_close(tx));
 	EXPECT_OK(chan_ep_close(rx));
 	EXPECT_OK(chan_destroy(id));

@@ -1656,9 +1656,10 @@ TEST_F(ctl, watch_tty_redraws)
 
 /*
  * create -C makes a CRC32C channel (MODE mpmc+crc, the flag in stat);
- * close closes a channel for good: its state says closed, a send then
- * fails, recv drains what was queued, a second close fails (1), a
- * missing channel is 3, and someone who does not own it may not (1).
+ * close closes a channel: its state says closed, a send then fails, recv
+ * drains what was queued, a second close fails (1), a missing channel is
+ * 3, and someone who does not own it may not (1); reopen undoes it, for
+ * the owner only.
  */
 TEST_F(ctl, close_and_crc)
 {
@@ -1725,6 +1726,24 @@ TEST_F(ctl, close_and_crc)
 	free(r.out);
 	CTL(&r, "close", "no-such-channel-at-all");
 	CTL_EXPECT_STATUS(3, &r);
+	free(r.out);
+
+	/* Only the owner reopens; then sends go through again. */
+	CTL_NOBODY(&r, "reopen", idstr);
+	CTL_EXPECT_STATUS(1, &r);		/* EPERM */
+	free(r.out);
+	CTL(&r, "reopen", name);
+	CTL_EXPECT_STATUS(0, &r);
+	free(r.out);
+	CTL(&r, "reopen", name);
+	CTL_EXPECT_STATUS(1, &r);		/* EALREADY: open */
+	free(r.out);
+	CTL(&r, "send", idstr, "four");
+	CTL_EXPECT_STATUS(0, &r);
+	free(r.out);
+	CTL(&r, "recv", idstr);
+	CTL_EXPECT_STATUS(0, &r);
+	EXPECT_STREQ("four\n", r.out);
 	free(r.out);
 }
 

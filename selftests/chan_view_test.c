@@ -319,7 +319,7 @@ static void *ro_page(void)
 	return p;
 }
 
-/* CHAN_IOC_CLOSE on a channel fd: closed for sending, for good. */
+/* CHAN_IOC_CLOSE on a channel fd: closed for sending. */
 static int chan_close_fd(int fd)
 {
 	struct chan_close c = { .size = sizeof(c) };
