@@ -8,13 +8,24 @@
 # the files git knows (tracked or untracked but not ignored), so that
 # uncommitted work is packaged and build products are not.
 #
+# --dkms also builds chan-dkms's /usr/src tree with DKMS on this host (into
+# a scratch DKMS tree, never installed or loaded) against the headers of
+# Debian's 6.1 kernel and of Debian 12's 6.12 kernel (scripts/kver.sh), as
+# DKMS does on a user's machine, header probe (kmod/compat.h) included.
+#
 # Prints TAP lines ("ok N - ...") and ends non-zero if anything failed.
-# usage: scripts/deb.sh
+# usage: scripts/deb.sh [--dkms]
 
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${BUILD:-$ROOT/build}
+dkms_check=0
+case ${1:-} in
+--dkms) dkms_check=1 ;;
+"") ;;
+*) echo "usage: $0 [--dkms]" >&2; exit 2 ;;
+esac
 out=$BUILD/deb
 n=0
 failed=0
@@ -23,9 +34,26 @@ tap() { # tap ok|fail DESCRIPTION
 	if [ "$1" = ok ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=1; fi
 }
 
-for t in dpkg-buildpackage dh lintian dh_dkms fakeroot; do
-	command -v "$t" >/dev/null || { echo "deb: $t missing (scripts/deps.sh)" >&2; exit 1; }
+# What building the packages needs, and only that (not scripts/deps.sh's
+# kernels and QEMU): installed if missing, as root.
+need="build-essential dpkg-dev debhelper dh-dkms fakeroot lintian"
+missing=
+for p in $need; do
+	dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null | grep -q '^ii' ||
+		missing="$missing $p"
 done
+if [ -n "$missing" ]; then
+	if [ "$(id -u)" != 0 ]; then
+		echo "deb: missing:$missing (apt install them, or run as root)" >&2
+		exit 1
+	fi
+	echo "deb: installing$missing"
+	apt-get update -qq || { echo "deb: apt-get update failed" >&2; exit 1; }
+	# shellcheck disable=SC2086 # a list
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+		--no-install-recommends $missing >/dev/null ||
+		{ echo "deb: could not install$missing" >&2; exit 1; }
+fi
 
 version=$(cat "$ROOT/VERSION")
 clver=$(cd "$ROOT" && dpkg-parsechangelog -S Version)
@@ -92,6 +120,31 @@ else
 	tap fail "lintian (log: $out/lintian.log)"
 fi
 sed 's/^/# /' "$out/lintian.log"
+
+if [ "$dkms_check" = 1 ]; then
+	scratch=$out/dkms-check
+	rm -rf "$scratch"
+	mkdir -p "$scratch/dkms"
+	dpkg-deb -x "$out/chan-dkms_${version}_all.deb" "$scratch/root"
+	for k in "$("$ROOT/scripts/kver.sh")" "$("$ROOT/scripts/kver.sh" 6.12)"; do
+		if [ -z "$k" ] || [ ! -d "/lib/modules/$k/build" ]; then
+			tap fail "dkms build of the packaged source: kernel headers missing (${k:-6.12}; scripts/deps.sh)"
+			continue
+		fi
+		t0=$(date +%s)
+		if dkms build -m chan -v "$version" -k "$k" \
+			--sourcetree "$scratch/root/usr/src" \
+			--dkmstree "$scratch/dkms" >"$scratch/$k.log" 2>&1 &&
+			ko=$(ls "$scratch/dkms/chan/$version/$k"/*/module/chan.ko*) &&
+			[ "$(modinfo -F vermagic "$ko" | cut -d' ' -f1)" = "$k" ] &&
+			[ "$(modinfo -F version "$ko")" = "$version" ]; then
+			tap ok "dkms build of chan-dkms's source for $k ($(( $(date +%s) - t0 )) s)"
+		else
+			tail -n 20 "$scratch/$k.log"
+			tap fail "dkms build of chan-dkms's source for $k (log: $scratch/$k.log)"
+		fi
+	done
+fi
 echo "1..$n"
 ls "$out"/*.deb
 exit "$failed"
