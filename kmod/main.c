@@ -79,3 +79,6 @@ module_exit(chan_exit);
 MODULE_LICENSE("GPL");
 MODULE_AUTHOR("The chan team");
 MODULE_DESCRIPTION("Typed bounded MPMC blocking message channels");
+#ifdef CHAN_VERSION
+MODULE_VERSION(CHAN_VERSION);
+#endif

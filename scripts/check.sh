@@ -3,9 +3,10 @@
 #
 # What `make check` runs once the module (for Debian's kernel and for the
 # debug kernel), libchan and the selftests are built: the host-side tests,
-# then the selftest suite inside a VM of each kernel: Debian's (6.1), the
-# debug one, Debian's PREEMPT_RT one and Debian 12's 6.12 (--kernels picks
-# them, --no-host skips the host side).  All
+# the Debian packages (scripts/deb.sh --dkms), then the selftest suite
+# inside a VM of each kernel: Debian's (6.1), the debug one, Debian's
+# PREEMPT_RT one and Debian 12's 6.12 (--kernels picks them, --no-host
+# skips the host side and the packages).  All
 # output also goes to $BUILD/check.log.  TAP result lines of both are counted
 # ("ok ...", "not ok ...", a "# SKIP" directive counts as skipped), plus a few
 # results of our own:
@@ -82,6 +83,32 @@ if [ "$host" = 1 ]; then
 	read -r host_pass host_fail host_skip < <(count "$tmp/host")
 	if [ "$host_rc" != 0 ] && [ "$host_fail" = 0 ]; then
 		result fail "host tests exited with status $host_rc without a failing test"
+	fi
+fi
+
+# The Debian packages (make deb: dpkg-buildpackage, lintian) and DKMS
+# builds of their module source against 6.1 and 6.12 on this host (never
+# loaded): scripts/deb.sh's TAP lines are counted with the host tests.
+# CHAN_PACKAGE_TEST=1 also runs make package-test (the packages installed
+# and removed in a Debian 12 VM of both kernels, docs/install.md).
+if [ "$host" = 1 ]; then
+	say "check: Debian packages"
+	step packages "$ROOT/scripts/deb.sh" --dkms
+	pkg_rc=$rc
+	read -r p f k < <(count "$tmp/packages")
+	host_pass=$((host_pass + p)) host_fail=$((host_fail + f)) host_skip=$((host_skip + k))
+	if [ "$pkg_rc" != 0 ] && [ "$f" = 0 ]; then
+		result fail "make deb exited with status $pkg_rc without a failing test"
+	fi
+	if [ "${CHAN_PACKAGE_TEST:-0}" = 1 ]; then
+		say "check: package test (Debian 12 VM)"
+		step pkgtest "$ROOT/scripts/package-test.sh"
+		pkg_rc=$rc
+		read -r p f k < <(count "$tmp/pkgtest")
+		host_pass=$((host_pass + p)) host_fail=$((host_fail + f)) host_skip=$((host_skip + k))
+		if [ "$pkg_rc" != 0 ] && [ "$f" = 0 ]; then
+			result fail "package-test exited with status $pkg_rc without a failing test"
+		fi
 	fi
 fi
 

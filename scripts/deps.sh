@@ -19,11 +19,18 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 # enables BTF, which needs pahole from dwarves); python3 perl: checkpatch and
 # kernel scripts; xz-utils: the source tarball; trinity: scripts/vm-trinity.sh;
 # groff-base man-db mandoc: scripts/man-check.sh.
+# Packaging (make deb, make package-test, docs/install.md): dpkg-dev,
+# debhelper, dh-dkms, fakeroot and lintian build and check the packages;
+# dkms builds the packaged source on the host; pkg-config; mmdebstrap makes
+# the test system's root filesystem, e2fsprogs (mke2fs -d) its disks and
+# qemu-utils (qemu-img) the overlay each run boots.
 pkgs="linux-headers-amd64 linux-image-amd64 linux-source-6.1 qemu-system-x86
 linux-headers-rt-amd64 linux-image-rt-amd64
 busybox-static cpio gzip kmod build-essential gcc make libc6-dev sparse bc
 flex bison libelf-dev libssl-dev dwarves rsync python3 perl xz-utils trinity
-groff-base man-db mandoc"
+groff-base man-db mandoc
+dpkg-dev debhelper dh-dkms fakeroot lintian dkms pkg-config mmdebstrap
+e2fsprogs qemu-utils"
 
 missing=
 for p in $pkgs; do
