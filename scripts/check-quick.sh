@@ -50,5 +50,7 @@ else
 	echo "check-quick: sparse: FAILED (log: $sparse_out)"
 	exit 1
 fi
+step "sparse (in-kernel API modules)" env CHAN_SPARSE=1 \
+	scripts/kapi-build.sh "$kdir" "$ROOT/Module.symvers" "$BUILD/kapi"
 step "checkpatch --strict" scripts/style.sh
 step "host tests" make --no-print-directory -C selftests host-tests
