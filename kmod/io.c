@@ -240,14 +240,21 @@ static bool chan_can_progress(struct chan *ch, enum chan_dir dir)
 
 /*
  * Must a wait end? A signal restarts the call; a kernel caller's handle
- * may also be shut down, or its kthread told to stop (kapi.c).
+ * may also be shut down, or its kthread told to stop (kapi.c). The stop
+ * is checked first: kthread_stop() also makes signal_pending() true
+ * (TIF_NOTIFY_SIGNAL), and the kthread is told -EINTR, not a restart.
  */
 static int chan_interrupted(const struct chan_deadline *dl)
 {
+	int ret;
+
+	if (unlikely(dl->kernel)) {
+		ret = chan_kernel_stopping(dl->kernel);
+		if (ret)
+			return ret;
+	}
 	if (signal_pending(current))
 		return -ERESTARTSYS;
-	if (unlikely(dl->kernel))
-		return chan_kernel_stopping(dl->kernel);
 	return 0;
 }
 
