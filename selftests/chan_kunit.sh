@@ -58,8 +58,9 @@ for suite in $suites; do
 			shift
 			n=$((n + 1))
 			[ "$verdict" = ok ] || failed=1
-			printf '%s - kunit %s.%s %s\n' "$verdict" "$suite" \
-				"$name" "$*"
+			# The rest ("# SKIP reason") is passed on, if any.
+			printf '%s - kunit %s.%s%s\n' "$verdict" "$suite" \
+				"$name" "${*:+ $*}"
 		done <"$results"
 	fi
 	if [ "$n" = 0 ]; then
