@@ -131,6 +131,9 @@ for kernel in ${kernels//,/ }; do
 			[ -f "$BUILD/debug-module/chan.ko" ]; then
 			# Its own hung-task timeout (60 s), not vm-run.sh's.
 			kapi_add "$BUILD/debug-module/kapi"
+			# Its fragment enables KUnit: the KUnit tests must run.
+			[ -f "$BUILD/debug-module/kapi/chan_kunit.ko" ] ||
+				result fail "debug kernel: chan_kunit.ko not built (no KUnit?)"
 			VM_HUNG_TASK_SECS=60 vm_suite debug --timeout 2400 \
 				--mem 2048 --kernel "$tree/arch/x86/boot/bzImage" \
 				--module "$BUILD/debug-module/chan.ko" "${kapi[@]}"
