@@ -21,6 +21,7 @@ deps:
 module: deps
 	$(MAKE) -C $(KDIR) M=$(CURDIR) W=1 \
 		KCFLAGS="-Werror -ffile-prefix-map=$(CURDIR)/=" modules
+	@scripts/kapi-build.sh $(KDIR) $(CURDIR)/Module.symvers $(BUILD)/kapi
 
 # The module for the debug kernel (KASAN, kmemleak, lockdep...), which is
 # built from Debian's linux-source-6.1 on first use and cached outside the

@@ -303,12 +303,15 @@ struct chan_endpoint {
  * @relative: the caller gave a relative timeout (a restart after a signal
  *	must be told the time left)
  * @expires: absolute CLOCK_MONOTONIC deadline, in the host's time
+ * @kernel: the handle of a kernel caller (kapi.c), which a wait also
+ *	leaves when it is shut down or its kthread told to stop; else NULL
  */
 struct chan_deadline {
 	bool nonblock;
 	bool timed;
 	bool relative;
 	ktime_t expires;
+	struct chan_handle *kernel;
 };
 
 /**
@@ -365,6 +368,8 @@ void chan_debugfs_init(void);
 void chan_debugfs_exit(void);
 
 /* ns.c */
+struct ipc_namespace;
+struct chan_ns *chan_ns_get(struct ipc_namespace *ipc_ns);
 struct chan_ns *chan_ns_get_current(void);
 void chan_ns_put(struct chan_ns *ns);
 void chan_ns_pin_ipc(struct chan_ns *ns);
@@ -388,6 +393,7 @@ int chan_users_show(struct seq_file *m, void *unused);
 /* channel.c */
 struct chan *chan_alloc(struct chan_ns *ns, const struct chan_create *c,
 			u32 capacity);
+struct chan *chan_new(struct chan_ns *ns, const struct chan_create *c);
 void chan_put(struct chan *ch);
 bool chan_permitted(struct chan *ch, u32 want, bool audit);
 bool chan_is_owner(struct chan *ch, bool audit);
@@ -456,6 +462,8 @@ int chan_recv_user(struct chan *ch, bool peer,
 		   struct chan_bounce *b, void __user *ubuf,
 		   struct iov_iter *iter, u32 cap, u32 *lenp,
 		   const struct chan_deadline *dl, bool badmsg);
+int chan_xfer(struct chan_xfer *x, enum chan_dir dir,
+	      const struct chan_deadline *dl);
 void chan_wake_all(struct chan *ch);
 void chan_wake_dir(struct chan *ch, enum chan_dir dir);
 
@@ -470,6 +478,9 @@ int chan_cmd_recv(struct chan_ucmd *ucmd);
 int chan_cmd_send_batch(struct chan_ucmd *ucmd);
 int chan_cmd_recv_batch(struct chan_ucmd *ucmd);
 int chan_cmd_call(struct chan_ucmd *ucmd);
+
+/* kapi.c */
+int chan_kernel_stopping(const struct chan_handle *h);
 
 /* map.c */
 int chan_endpoint_mmap(struct file *file, struct vm_area_struct *vma);

@@ -6,6 +6,7 @@
 #include <linux/capability.h>
 #include <linux/cred.h>
 #include <linux/ipc_namespace.h>
+#include <linux/log2.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/user_namespace.h>
@@ -97,6 +98,61 @@ err_uncharge:
 err_free:
 	kfree(ch);
 	return ERR_PTR(ret);
+}
+
+/**
+ * chan_new() - check a create request, make the channel and register it
+ * @ns: its namespace
+ * @c: the request, as CHAN_IOC_CREATE takes it (the out_ fields are
+ *	ignored)
+ *
+ * The path of CHAN_IOC_CREATE and of chan_kernel_create() alike: the same
+ * checks, limits and charges (to the calling task's credentials).
+ *
+ * Return: the channel, registered, with one reference for the caller
+ * (the registry holds its own), or an ERR_PTR: -EOPNOTSUPP (unknown flag),
+ * -EINVAL, -ENOSPC, -EEXIST (name in use), -ENOMEM.
+ */
+struct chan *chan_new(struct chan_ns *ns, const struct chan_create *c)
+{
+	struct chan *ch;
+	u32 capacity;
+	int ret;
+
+	if (c->flags & ~CHAN_CREATE_FLAGS)
+		return ERR_PTR(-EOPNOTSUPP);
+	if (c->__reserved || c->__reserved2)
+		return ERR_PTR(-EINVAL);
+	if (!c->msg_size || c->msg_size > CHAN_MSG_SIZE_MAX)
+		return ERR_PTR(-EINVAL);
+	if (!c->capacity || c->capacity > CHAN_CAPACITY_MAX)
+		return ERR_PTR(-EINVAL);
+	if (c->mode & ~0777)
+		return ERR_PTR(-EINVAL);
+	ret = chan_validate_name(c->name);
+	if (ret)
+		return ERR_PTR(ret);
+	capacity = roundup_pow_of_two(c->capacity);
+	if (chan_ring_bytes(chan_ring_msg_size(c->msg_size, c->flags), capacity,
+			    c->flags & CHAN_CREATE_MAPPABLE) >
+	    READ_ONCE(chan_max_ring_bytes))
+		return ERR_PTR(-ENOSPC);
+
+	ch = chan_alloc(ns, c, capacity);
+	if (IS_ERR(ch))
+		return ch;
+	/*
+	 * The registry takes its own reference before the channel is visible;
+	 * ours keeps it alive for the caller even if a DESTROY by a guessed
+	 * ID (or a LOOKUP of its name) gets it first.
+	 */
+	ret = chan_registry_add(ns, ch);
+	if (ret) {
+		chan_put(ch);
+		return ERR_PTR(ret);
+	}
+	trace_chan_create(ch);
+	return ch;
 }
 
 static void chan_release(struct kref *ref)

@@ -66,6 +66,7 @@ int chan_deadline_init(struct chan_deadline *dl, u32 flags, u64 timeout_ns,
 	ktime_t t;
 
 	dl->relative = false;
+	dl->kernel = NULL;
 	if (likely(!flags && !timeout_ns)) {
 		/* The common case: block (or not, per the fd) forever. */
 		dl->nonblock = file_nonblock;

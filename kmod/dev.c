@@ -80,42 +80,11 @@ static int chan_cmd_create(struct chan_ucmd *ucmd)
 {
 	struct chan_create *c = ucmd->cmd;
 	struct chan *ch;
-	u32 capacity;
 	int ret;
 
-	if (c->flags & ~CHAN_CREATE_FLAGS)
-		return -EOPNOTSUPP;
-	if (c->__reserved || c->__reserved2)
-		return -EINVAL;
-	if (!c->msg_size || c->msg_size > CHAN_MSG_SIZE_MAX)
-		return -EINVAL;
-	if (!c->capacity || c->capacity > CHAN_CAPACITY_MAX)
-		return -EINVAL;
-	if (c->mode & ~0777)
-		return -EINVAL;
-	ret = chan_validate_name(c->name);
-	if (ret)
-		return ret;
-	capacity = roundup_pow_of_two(c->capacity);
-	if (chan_ring_bytes(chan_ring_msg_size(c->msg_size, c->flags), capacity,
-			    c->flags & CHAN_CREATE_MAPPABLE) >
-	    READ_ONCE(chan_max_ring_bytes))
-		return -ENOSPC;
-
-	ch = chan_alloc(ucmd->cf->ns, c, capacity);
+	ch = chan_new(ucmd->cf->ns, c);
 	if (IS_ERR(ch))
 		return PTR_ERR(ch);
-	/*
-	 * The registry takes its own reference before the channel is visible;
-	 * ours keeps it alive below even if a DESTROY by a guessed ID (or a
-	 * LOOKUP of its name) gets it first.
-	 */
-	ret = chan_registry_add(ucmd->cf->ns, ch);
-	if (ret) {
-		chan_put(ch);
-		return ret;
-	}
-	trace_chan_create(ch);
 
 	c->out_id = ch->id;
 	c->out_features = CHAN_FEATURES;

@@ -316,15 +316,36 @@ static bool chan_can_progress(struct chan *ch, enum chan_dir dir)
 }
 
 /*
+ * Must a wait end? A signal restarts the call; a kernel caller's handle
+ * may also be shut down, or its kthread told to stop (kapi.c). The stop
+ * is checked first: kthread_stop() also makes signal_pending() true
+ * (TIF_NOTIFY_SIGNAL), and the kthread is told -EINTR, not a restart.
+ */
+static int chan_interrupted(const struct chan_deadline *dl)
+{
+	int ret;
+
+	if (unlikely(dl->kernel)) {
+		ret = chan_kernel_stopping(dl->kernel);
+		if (ret)
+			return ret;
+	}
+	if (signal_pending(current))
+		return -ERESTARTSYS;
+	return 0;
+}
+
+/*
  * Sleep until woken, the deadline passes or a signal arrives. Called after
  * chan_waiter_prepare() and a failed attempt.
  */
 static int chan_sleep(const struct chan_deadline *dl)
 {
 	ktime_t expires = dl->expires;
+	int ret = chan_interrupted(dl);
 
-	if (signal_pending(current))
-		return -ERESTARTSYS;
+	if (ret)
+		return ret;
 	if (!dl->timed) {
 		schedule();
 		return 0;
@@ -342,8 +363,10 @@ static int chan_sleep(const struct chan_deadline *dl)
  */
 static int chan_yield(const struct chan_deadline *dl)
 {
-	if (signal_pending(current))
-		return -ERESTARTSYS;
+	int ret = chan_interrupted(dl);
+
+	if (ret)
+		return ret;
 	if (dl->nonblock)
 		return -EAGAIN;
 	if (dl->timed && ktime_after(ktime_get(), dl->expires))
@@ -420,12 +443,21 @@ static void chan_waiter_finish(wait_queue_head_t *wq, struct chan_waiter *w)
 	spin_unlock_irqrestore(&wq->lock, flags);
 }
 
-/*
- * Carry out a send or a receive: try, and while the ring is full (empty)
- * wait for room (a message), as the deadline allows.
+/**
+ * chan_xfer() - carry out a send or a receive
+ * @x: the transfer, its message in @x->kbuf (a receive's buffer with
+ *	@x->faulted set to its whole size needs no user memory)
+ * @dir: which
+ * @dl: how long to wait
+ *
+ * Try, and while the ring is full (empty) wait for room (a message), as
+ * the deadline allows. The path of every send and receive through the
+ * kernel, from user memory (below) or kernel memory (kapi.c).
+ *
+ * Return: 0 or -errno, as chan_send_user() and chan_recv_user().
  */
-static int chan_xfer(struct chan_xfer *x, enum chan_dir dir,
-		     const struct chan_deadline *dl)
+int chan_xfer(struct chan_xfer *x, enum chan_dir dir,
+	      const struct chan_deadline *dl)
 {
 	struct chan *ch = x->ch;
 	wait_queue_head_t *wq = &ch->wq[dir];

@@ -143,13 +143,13 @@ static void chan_ns_free(struct chan_ns *ns)
 }
 
 /**
- * chan_ns_get_current() - the chan_ns of the caller's IPC namespace
+ * chan_ns_get() - the chan_ns of an IPC namespace
+ * @ipc_ns: the namespace, which the caller keeps alive during the call
  *
  * Return: a referenced chan_ns, or ERR_PTR(-ENOMEM).
  */
-struct chan_ns *chan_ns_get_current(void)
+struct chan_ns *chan_ns_get(struct ipc_namespace *ipc_ns)
 {
-	struct ipc_namespace *ipc_ns = current->nsproxy->ipc_ns;
 	struct chan_ns *ns, *new;
 	int ret;
 
@@ -187,6 +187,16 @@ struct chan_ns *chan_ns_get_current(void)
 		queue_delayed_work(system_unbound_wq, &chan_ns_reaper,
 				   CHAN_NS_REAP_INTERVAL);
 	return ns;
+}
+
+/**
+ * chan_ns_get_current() - the chan_ns of the caller's IPC namespace
+ *
+ * Return: a referenced chan_ns, or ERR_PTR(-ENOMEM).
+ */
+struct chan_ns *chan_ns_get_current(void)
+{
+	return chan_ns_get(current->nsproxy->ipc_ns);
 }
 
 static void chan_ns_release(struct kref *ref)

@@ -51,6 +51,8 @@ else
 	echo "check-quick: sparse: FAILED (log: $sparse_out)"
 	exit 1
 fi
+step "sparse (in-kernel API modules)" env CHAN_SPARSE=1 \
+	scripts/kapi-build.sh "$kdir" "$ROOT/Module.symvers" "$BUILD/kapi"
 step "checkpatch --strict" scripts/style.sh
 step "host tests" make --no-print-directory -C selftests host-tests
 step "man pages" scripts/man-check.sh

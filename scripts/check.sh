@@ -133,10 +133,22 @@ vm_suite() {
 	fi
 }
 
+# kapi_add DIR: the modules of the in-kernel API built for a kernel in DIR
+# (scripts/kapi-build.sh) as --add options in $kapi, for the guest's
+# /opt/chan/kapi/ (chan_kapi_test, chan_kunit).
+kapi_add() {
+	local ko
+	kapi=()
+	for ko in "$1"/*.ko; do
+		[ -f "$ko" ] && kapi+=(--add "$ko:/opt/chan/kapi/")
+	done
+}
+
 for kernel in ${kernels//,/ }; do
 	case $kernel in
 	debian)
-		vm_suite debian --timeout 1800
+		kapi_add "$BUILD/kapi"
+		vm_suite debian --timeout 1800 "${kapi[@]}"
 		# The stress and memory-pressure tests again in a VM of 128 MiB.
 		SUITE_TESTS="chan_mempressure_test chan_stress_test" \
 			vm_suite debian-128M --timeout 900 --mem 128
@@ -146,9 +158,13 @@ for kernel in ${kernels//,/ }; do
 		if tree=$("$ROOT/scripts/debug-kernel.sh") &&
 			[ -f "$BUILD/debug-module/chan.ko" ]; then
 			# Its own hung-task timeout (60 s), not vm-run.sh's.
+			kapi_add "$BUILD/debug-module/kapi"
+			# Its fragment enables KUnit: the KUnit tests must run.
+			[ -f "$BUILD/debug-module/kapi/chan_kunit.ko" ] ||
+				result fail "debug kernel: chan_kunit.ko not built (no KUnit?)"
 			VM_HUNG_TASK_SECS=60 vm_suite debug --timeout 2400 \
 				--mem 2048 --kernel "$tree/arch/x86/boot/bzImage" \
-				--module "$BUILD/debug-module/chan.ko"
+				--module "$BUILD/debug-module/chan.ko" "${kapi[@]}"
 		else
 			result fail "debug kernel or module missing (make module-debug)"
 		fi
@@ -158,8 +174,9 @@ for kernel in ${kernels//,/ }; do
 		# `make module-rt`.
 		rtver=$("$ROOT/scripts/kver.sh" rt)
 		if [ -f "/boot/vmlinuz-$rtver" ] && [ -f "$BUILD/rt-module/chan.ko" ]; then
+			kapi_add "$BUILD/rt-module/kapi"
 			vm_suite rt --timeout 1800 --kernel "/boot/vmlinuz-$rtver" \
-				--module "$BUILD/rt-module/chan.ko"
+				--module "$BUILD/rt-module/chan.ko" "${kapi[@]}"
 		else
 			result fail "PREEMPT_RT kernel or module missing (make module-rt)"
 		fi
@@ -170,8 +187,9 @@ for kernel in ${kernels//,/ }; do
 		v612=$("$ROOT/scripts/kver.sh" 6.12)
 		if [ -n "$v612" ] && [ -f "/boot/vmlinuz-$v612" ] &&
 			[ -f "$BUILD/6.12-module/chan.ko" ]; then
+			kapi_add "$BUILD/6.12-module/kapi"
 			vm_suite 6.12 --timeout 1800 --kernel "/boot/vmlinuz-$v612" \
-				--module "$BUILD/6.12-module/chan.ko"
+				--module "$BUILD/6.12-module/chan.ko" "${kapi[@]}"
 		else
 			result fail "6.12 kernel or module missing (make module-6.12)"
 		fi

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Build chan.ko against another kernel tree into a directory of its own:
-# scripts/module-build.sh KDIR OUTDIR. Kbuild of 6.1 writes objects next to
+# scripts/module-build.sh KDIR OUTDIR, and the modules that use its
+# in-kernel API into OUTDIR/kapi (scripts/kapi-build.sh). Kbuild of 6.1 writes objects next to
 # the sources, so the sources are copied to OUTDIR first and the tree's own
 # build against Debian's headers is left alone.
 
@@ -24,3 +25,4 @@ make --no-print-directory -C "$kdir" M="$out" W=1 \
 	cat "$out/build.log" >&2
 	exit 1
 }
+"$ROOT/scripts/kapi-build.sh" "$kdir" "$out/Module.symvers" "$out/kapi"

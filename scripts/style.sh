@@ -15,7 +15,7 @@ export BUILD
 
 cd "$ROOT"
 files=
-for f in kmod/*.c kmod/*.h uapi/linux/*.h; do
+for f in kmod/*.c kmod/*.h kmod/examples/*.c kmod/tests/*.c uapi/linux/*.h; do
 	[ -f "$f" ] && files="$files $f"
 done
 if [ -z "$files" ]; then

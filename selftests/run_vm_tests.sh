@@ -2,10 +2,12 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Run the chan selftests inside the test VM (busybox sh), one binary after
-# the other, the module unload/reload test last. Only the harness's TAP
-# result lines ("ok N name", "not ok N name", "ok N # SKIP reason") and its
-# "#" diagnostics are passed on. A binary that exits non-zero without a
-# "not ok" line of its own (a crash, or killed by its time limit) gets one:
+# the other, the module unload/reload test last (chan_kunit, a script,
+# reports the KUnit tests where the kernel has KUnit, and nothing
+# elsewhere). Only the harness's TAP result lines ("ok N name", "not ok N
+# name", "ok N # SKIP reason") and its "#" diagnostics are passed on. A
+# binary that exits non-zero without a "not ok" line of its own (a crash,
+# or killed by its time limit) gets one:
 #   not ok - <binary> crashed or hung (exit N)
 # The exit status is 0 only if nothing failed. The results are counted by
 # whoever reads the TAP (scripts/check.sh), not here.
@@ -24,8 +26,8 @@ chan_poll_test:300 chan_stress_test:900 chan_chaos_test:600
 chan_mempressure_test:300 chan_fuzz_test:900 chan_attack_test:900
 chan_batch_test:600 chan_mmap_test:900 chan_repair_test:1200
 chan_review_test:300 chan_close_test:300 chan_crc_test:600
-chan_ctl_test:300
-chan_module_test:300"
+chan_ctl_test:300 chan_kapi_test:600
+chan_kunit:600 chan_module_test:300"
 
 tmp=$(mktemp -d /tmp/chan-tests.XXXXXX) || exit 1
 trap 'rm -rf "$tmp"' EXIT
