@@ -64,6 +64,24 @@ static int cl_reopen(int fd, uint32_t id)
 	return cl_close_flags(fd, id, CHAN_CLOSE_REOPEN);
 }
 
+/*
+ * In a forked child: let go of the parent's endpoints, become nobody and
+ * open /dev/chan, or exit with CT_EXIT_SETUP.
+ */
+static int cl_child_as_nobody(FIXTURE_DATA(cl) *self)
+{
+	int dev;
+
+	close(self->sfd);
+	close(self->rfd);
+	if (ct_drop_privs(NULL, 0))
+		_exit(CT_EXIT_SETUP);
+	dev = ct_dev_open();
+	if (dev < 0)
+		_exit(CT_EXIT_SETUP);
+	return dev;
+}
+
 static uint32_t cl_state(struct __test_metadata *_metadata,
 			 FIXTURE_DATA(cl) *self, struct chan_info *info)
 {
@@ -256,13 +274,7 @@ TEST_F(cl, only_owner_reopens)
 	if (pid == 0) {
 		int dev, fd;
 
-		close(self->sfd);
-		close(self->rfd);
-		if (ct_drop_privs(NULL, 0))
-			_exit(CT_EXIT_SETUP);
-		dev = ct_dev_open();
-		if (dev < 0)
-			_exit(CT_EXIT_SETUP);
+		dev = cl_child_as_nobody(self);
 		fd = ct_open(dev, self->id, CHAN_ROLE_SEND, 0, 0);
 		if (fd < 0)
 			_exit(CT_EXIT_SETUP);
@@ -311,13 +323,7 @@ TEST_F(cl, who_may_close)
 		int dev, fd;
 		uint32_t own;
 
-		close(self->sfd);
-		close(self->rfd);
-		if (ct_drop_privs(NULL, 0))
-			_exit(CT_EXIT_SETUP);
-		dev = ct_dev_open();
-		if (dev < 0)
-			_exit(CT_EXIT_SETUP);
+		dev = cl_child_as_nobody(self);
 		if (cl_close(dev, self->id) == 0 || errno != EPERM)
 			_exit(10);
 		fd = ct_open(dev, self->id, CHAN_ROLE_RECV, 0, 0);

@@ -27,27 +27,6 @@
 #define CAP		16U
 #define STREAM_N	20000U
 
-/* CRC32C, bit by bit: the oracle, independent of both implementations. */
-static uint32_t crc_bitwise(uint32_t crc, const void *p, size_t len)
-{
-	const unsigned char *b = p;
-	int k;
-
-	while (len--) {
-		crc ^= *b++;
-		for (k = 0; k < 8; k++)
-			crc = (crc >> 1) ^ (0x82f63b78U & (0U - (crc & 1)));
-	}
-	return crc;
-}
-
-static uint32_t msg_check(const void *msg, uint32_t len)
-{
-	unsigned char le[4] = { len, len >> 8, len >> 16, len >> 24 };
-
-	return ~crc_bitwise(crc_bitwise(~0U, le, 4), msg, len);
-}
-
 FIXTURE(crc) {
 	int dev;
 	int kmsg;
@@ -117,7 +96,7 @@ TEST_F(crc, kernel_slot_layout)
 
 		ASSERT_OK(ct_send(self->fd, 0, m[pos], len, 0, 0));
 		EXPECT_EQ(len + CHAN_CRC_SIZE, s->len);
-		EXPECT_EQ(msg_check(m[pos], len), slot_check(s));
+		EXPECT_EQ(ct_msg_check(m[pos], len), slot_check(s));
 		EXPECT_EQ(0, memcmp(s->data + CHAN_CRC_SIZE, m[pos], len));
 	}
 	get_info(_metadata, self, &info);
@@ -258,7 +237,7 @@ TEST_F(crc, libchan_fast_path)
 	/* libchan -> ring: layout and check (pos 0). */
 	ASSERT_OK(chan_ep_send(ep, "fast", 4));
 	EXPECT_EQ(4U + CHAN_CRC_SIZE, slot_at(&self->r, 0)->len);
-	EXPECT_EQ(msg_check("fast", 4), slot_check(slot_at(&self->r, 0)));
+	EXPECT_EQ(ct_msg_check("fast", 4), slot_check(slot_at(&self->r, 0)));
 	/* -> kernel receive */
 	len = sizeof(got);
 	ASSERT_OK(ct_recv(self->fd, 0, got, &len, 0, 0));

@@ -67,18 +67,10 @@ static int ex_unload(void)
 static long long ex_param(const char *name)
 {
 	char path[128], buf[64];
-	ssize_t n;
-	int fd;
 
 	snprintf(path, sizeof(path), EX_PARAMS "%s", name);
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
+	if (ct_read_text(path, buf, sizeof(buf)))
 		return LLONG_MIN;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return LLONG_MIN;
-	buf[n] = 0;
 	return strtoll(buf, NULL, 0);
 }
 

@@ -241,27 +241,6 @@ TEST_F_TIMEOUT(rv, libchan_tombstone_flag_flip, 120)
 #define GUARD		64U
 #define CRC_RUN_NS	(10 * CT_SEC)
 
-/* CRC32C bit by bit, independent of the kernel's and libchan's. */
-static uint32_t rv_crc(uint32_t crc, const void *p, size_t len)
-{
-	const unsigned char *b = p;
-	int k;
-
-	while (len--) {
-		crc ^= *b++;
-		for (k = 0; k < 8; k++)
-			crc = (crc >> 1) ^ (0x82f63b78U & (0U - (crc & 1)));
-	}
-	return crc;
-}
-
-static uint32_t rv_check(const void *msg, uint32_t len)
-{
-	unsigned char le[4] = { len, len >> 8, len >> 16, len >> 24 };
-
-	return ~rv_crc(rv_crc(~0U, le, 4), msg, len);
-}
-
 /* What every message the mapper means to send holds: its length, spread. */
 static unsigned char rv_fill_byte(uint32_t len)
 {
@@ -310,7 +289,7 @@ static void *crc_fill_thread(void *arg)
 		if (!s)
 			continue;
 		memset(s->data + CHAN_CRC_SIZE, rv_fill_byte(plen), plen);
-		crc = rv_check(s->data + CHAN_CRC_SIZE, plen);
+		crc = ct_msg_check(s->data + CHAN_CRC_SIZE, plen);
 		if (f->only_bad || (rnd & 0x30) == 0)
 			crc ^= 1U << ((rnd >> 16) & 31);
 		if (!f->only_bad && (rnd & 0x1c0) == 0)

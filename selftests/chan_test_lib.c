@@ -468,21 +468,29 @@ void *ct_shared_alloc(size_t len)
 
 /* ---- module parameters ---- */
 
-int ct_param_read(const char *name, unsigned long long *val)
+int ct_read_text(const char *path, char *buf, size_t len)
 {
-	char path[128], buf[64];
 	ssize_t n;
 	int fd;
 
-	snprintf(path, sizeof(path), CHAN_PARAM_DIR "%s", name);
 	fd = open(path, O_RDONLY);
 	if (fd < 0)
 		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
+	n = read(fd, buf, len - 1);
 	close(fd);
 	if (n <= 0)
 		return -1;
 	buf[n] = 0;
+	return 0;
+}
+
+int ct_param_read(const char *name, unsigned long long *val)
+{
+	char path[128], buf[64];
+
+	snprintf(path, sizeof(path), CHAN_PARAM_DIR "%s", name);
+	if (ct_read_text(path, buf, sizeof(buf)))
+		return -1;
 	*val = strtoull(buf, NULL, 0);
 	return 0;
 }

@@ -183,6 +183,9 @@ void *ct_shared_alloc(size_t len);
 
 /* ---- module parameters ---- */
 
+/* Read a small text file (sysfs) into buf, NUL-terminated: 0, or -1. */
+int ct_read_text(const char *path, char *buf, size_t len);
+
 int ct_param_read(const char *name, unsigned long long *val);
 
 int ct_param_write(const char *name, unsigned long long val);

@@ -496,6 +496,31 @@ static inline int ct_create_kept(int dev, uint32_t msg_size,
 	return ret;
 }
 
+/* CRC32C bit by bit: an oracle independent of the kernel's and libchan's. */
+static inline uint32_t ct_crc32c(uint32_t crc, const void *p, size_t len)
+{
+	const unsigned char *b = p;
+	int k;
+
+	while (len--) {
+		crc ^= *b++;
+		for (k = 0; k < 8; k++)
+			crc = (crc >> 1) ^ (0x82f63b78U & (0U - (crc & 1)));
+	}
+	return crc;
+}
+
+/*
+ * The check a CHAN_CREATE_CRC32C message carries: CRC32C of its length
+ * (little-endian) and its payload.
+ */
+static inline uint32_t ct_msg_check(const void *msg, uint32_t len)
+{
+	unsigned char le[4] = { len, len >> 8, len >> 16, len >> 24 };
+
+	return ~ct_crc32c(ct_crc32c(~0U, le, 4), msg, len);
+}
+
 /* xorshift64*: a cheap, seeded, reproducible random stream. */
 static inline uint64_t ct_rand(uint64_t *s)
 {
