@@ -8,7 +8,8 @@
  * objects, permissions, state), ring.c (ring memory), io.c (send,
  * receive, waiting), deadline.c (timeouts), bounce.c (kernel copies of
  * large messages), endpoint.c (channel fds), map.c (mapping a ring into
- * user space, and its repair), trace.c (the tracepoints of chan_trace.h).
+ * user space, and its repair), stream.c (byte-stream channels), trace.c
+ * (the tracepoints of chan_trace.h).
  * compat.h holds what differs between kernel series.
  */
 #ifndef _CHAN_PRIVATE_H
@@ -50,10 +51,13 @@
 			 CHAN_FEAT_TYPE_TAG | CHAN_FEAT_INFO_NEXT | \
 			 CHAN_FEAT_AUTODESTROY | CHAN_FEAT_MMAP | \
 			 CHAN_FEAT_BATCH | CHAN_FEAT_CALL | CHAN_FEAT_CLOSE | \
-			 CHAN_FEAT_CRC32C)
+			 CHAN_FEAT_CRC32C | CHAN_FEAT_STREAM)
 
 #define CHAN_CREATE_FLAGS	(CHAN_CREATE_AUTODESTROY | CHAN_CREATE_MAPPABLE | \
-				 CHAN_CREATE_CRC32C)
+				 CHAN_CREATE_CRC32C | CHAN_CREATE_STREAM)
+
+/* What CHAN_CREATE_STREAM combines with (else EINVAL). */
+#define CHAN_STREAM_FLAGS	(CHAN_CREATE_STREAM | CHAN_CREATE_AUTODESTROY)
 
 /* Objects the module counts, so that unload can prove none leaked. */
 enum chan_obj {
@@ -177,6 +181,27 @@ struct chan_stats {
 struct chan_user;
 
 /**
+ * struct chan_stream - the reading side of a CHAN_CREATE_STREAM channel
+ * @rlock: serializes the readers (as a pipe's mutex does); held while
+ *	bytes are copied out of the head slot, never while waiting for them
+ * @off: bytes already read of the head slot's write (under @rlock)
+ * @rx_bytes: bytes read, written under @rlock
+ * @tx_bytes: bytes written, counted before each write is published
+ *
+ * A stream is never mapped: only the kernel touches its ring, and its
+ * readers, holding @rlock, are the only ones to claim from it. So a reader
+ * may copy from the head slot while it is FULL (no writer may touch a FULL
+ * slot), fault on the user's buffer meanwhile, and claim and retire the
+ * slot only once its last byte is read.
+ */
+struct chan_stream {
+	struct mutex rlock;	/* see above */
+	u32 off;
+	u64 rx_bytes;
+	atomic64_t tx_bytes;
+};
+
+/**
  * struct chan - a channel
  * @ref: one for the registry while the ID exists, one per channel fd and
  *	per in-flight ID-style call
@@ -211,6 +236,7 @@ struct chan_user;
  *	locklessly with acquire (pairs with chan_set_state())
  * @tokens: owner tokens of the endpoints
  * @stats: per-CPU counters
+ * @stream: a CHAN_CREATE_STREAM channel's reading side (stream.c)
  */
 struct chan {
 	struct kref ref;
@@ -239,6 +265,7 @@ struct chan {
 	u32 state;
 	struct ida tokens;
 	struct chan_stats __percpu *stats;
+	struct chan_stream stream;
 };
 
 /**
@@ -466,6 +493,23 @@ int chan_xfer(struct chan_xfer *x, enum chan_dir dir,
 	      const struct chan_deadline *dl);
 void chan_wake_all(struct chan *ch);
 void chan_wake_dir(struct chan *ch, enum chan_dir dir);
+int chan_wait_ready(struct chan *ch, enum chan_dir dir, bool peer,
+		    const struct chan_deadline *dl);
+
+/* stream.c */
+static inline bool chan_is_stream(const struct chan *ch)
+{
+	return ch->flags & CHAN_CREATE_STREAM;
+}
+
+int chan_stream_recv(struct chan *ch, bool peer, void __user *ubuf,
+		     struct iov_iter *iter, u32 cap, u32 *lenp,
+		     const struct chan_deadline *dl);
+ssize_t chan_stream_write(struct chan *ch, struct chan_bounce *b,
+			  const char __user *ubuf, struct iov_iter *iter,
+			  size_t count, const struct chan_deadline *dl);
+int chan_stream_queued(struct chan *ch, u64 *bytes);
+void chan_stream_show_fdinfo(struct seq_file *m, struct chan *ch);
 
 /* endpoint.c */
 int chan_endpoint_open(struct chan *ch, u32 roles, u32 open_flags,

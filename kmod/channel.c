@@ -88,6 +88,8 @@ struct chan *chan_alloc(struct chan_ns *ns, const struct chan_create *c,
 	init_waitqueue_head(&ch->wq[CHAN_DIR_RECV]);
 	spin_lock_init(&ch->lock);
 	ida_init(&ch->tokens);
+	mutex_init(&ch->stream.rlock);
+	atomic64_set(&ch->stream.tx_bytes, 0);
 	chan_obj_created(CHAN_OBJ_CHANNEL);
 	return ch;
 
@@ -111,7 +113,8 @@ err_free:
  *
  * Return: the channel, registered, with one reference for the caller
  * (the registry holds its own), or an ERR_PTR: -EOPNOTSUPP (unknown flag),
- * -EINVAL, -ENOSPC, -EEXIST (name in use), -ENOMEM.
+ * -EINVAL (also CHAN_CREATE_STREAM with a flag outside CHAN_STREAM_FLAGS),
+ * -ENOSPC, -EEXIST (name in use), -ENOMEM.
  */
 struct chan *chan_new(struct chan_ns *ns, const struct chan_create *c)
 {
@@ -122,6 +125,9 @@ struct chan *chan_new(struct chan_ns *ns, const struct chan_create *c)
 	if (c->flags & ~CHAN_CREATE_FLAGS)
 		return ERR_PTR(-EOPNOTSUPP);
 	if (c->__reserved || c->__reserved2)
+		return ERR_PTR(-EINVAL);
+	/* A stream is neither mappable nor checked (yet). */
+	if ((c->flags & CHAN_CREATE_STREAM) && (c->flags & ~CHAN_STREAM_FLAGS))
 		return ERR_PTR(-EINVAL);
 	if (!c->msg_size || c->msg_size > CHAN_MSG_SIZE_MAX)
 		return ERR_PTR(-EINVAL);
@@ -163,6 +169,7 @@ static void chan_release(struct kref *ref)
 	chan_ring_free(&ch->ring);
 	free_percpu(ch->stats);
 	ida_destroy(&ch->tokens);
+	mutex_destroy(&ch->stream.rlock);
 	chan_uncharge(ch);
 	chan_obj_destroyed(CHAN_OBJ_CHANNEL);
 	/* Lookups under RCU may still be looking at the count. */

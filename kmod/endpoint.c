@@ -7,6 +7,7 @@
 #include <linux/anon_inodes.h>
 #include <linux/compat.h>
 #include <linux/file.h>
+#include <asm/ioctls.h>
 #include <linux/poll.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -43,10 +44,26 @@ static int chan_endpoint_release(struct inode *inode, struct file *file)
 	return 0;
 }
 
+/* FIONREAD on a stream: the bytes queued, as on a pipe (INT_MAX at most). */
+static long chan_endpoint_fionread(struct chan_endpoint *ep, int __user *up)
+{
+	u64 bytes;
+	int ret;
+
+	ret = chan_stream_queued(ep->ch, &bytes);
+	if (ret)
+		return ret;
+	return put_user((int)min_t(u64, bytes, INT_MAX), up);
+}
+
 static long chan_endpoint_ioctl(struct file *file, unsigned int cmd,
 				unsigned long arg)
 {
-	return chan_ioctl(file, NULL, file->private_data, cmd, arg);
+	struct chan_endpoint *ep = file->private_data;
+
+	if (cmd == FIONREAD && chan_is_stream(ep->ch))
+		return chan_endpoint_fionread(ep, (int __user *)arg);
+	return chan_ioctl(file, NULL, ep, cmd, arg);
 }
 
 /*
@@ -56,6 +73,10 @@ static long chan_endpoint_ioctl(struct file *file, unsigned int cmd,
  * read returns 0 only for a zero-length message: the end of the stream
  * (no sender left, drained) is EPIPE; a message that does not fit is
  * EMSGSIZE.
+ *
+ * On a byte stream (stream.c) they are a pipe's: a write of any length,
+ * in atomic pieces of msg_size bytes; a read of whatever bytes are there,
+ * and 0 at the end of the stream.
  */
 static ssize_t chan_endpoint_send(struct chan_endpoint *ep,
 				  const char __user *ubuf,
@@ -67,6 +88,9 @@ static ssize_t chan_endpoint_send(struct chan_endpoint *ep,
 
 	if (!(ep->roles & CHAN_ROLE_SEND))
 		return -EBADF;
+	if (chan_is_stream(ep->ch))
+		return chan_stream_write(ep->ch, &ep->bounce, ubuf, iter, count,
+					 &dl);
 	if (count > ep->ch->msg_size)
 		return -EMSGSIZE;
 	ret = chan_send_user(ep->ch, true, &ep->bounce, ubuf, iter, count,
@@ -88,6 +112,9 @@ static ssize_t chan_endpoint_recv(struct chan_endpoint *ep, char __user *ubuf,
 		return -EBADF;
 	ret = chan_recv_user(ep->ch, true, &ep->bounce, ubuf, iter,
 			     min_t(size_t, count, U32_MAX), &len, &dl, false);
+	/* The end of a byte stream reads as 0, as on a pipe. */
+	if (ret == -EPIPE && chan_is_stream(ep->ch))
+		return 0;
 	if (ret)
 		return ret;
 	return len;
@@ -250,6 +277,8 @@ static void chan_endpoint_show_fdinfo(struct seq_file *m, struct file *file)
 	seq_printf(m, "send_waits:\t%llu\n", info.send_waits);
 	seq_printf(m, "recv_waits:\t%llu\n", info.recv_waits);
 	seq_printf(m, "corrupt:\t%llu\n", info.corrupt);
+	if (chan_is_stream(ch))
+		chan_stream_show_fdinfo(m, ch);
 }
 
 static const struct file_operations chan_endpoint_fops = {

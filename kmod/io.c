@@ -144,6 +144,9 @@ static int chan_try_send(struct chan_xfer *x)
 		return pos;
 	/* Before the publish, so that it comes before the receive's. */
 	trace_chan_send(ch, x->len, pos);
+	/* Counted before the publish, so never behind the bytes read. */
+	if (unlikely(chan_is_stream(ch)))
+		atomic64_add(x->len, &ch->stream.tx_bytes);
 	if (ch->flags & CHAN_CREATE_CRC32C) {
 		__le32 crc = cpu_to_le32(x->crc);
 
@@ -524,6 +527,67 @@ int chan_xfer(struct chan_xfer *x, enum chan_dir dir,
 	return ret;
 }
 
+/* Has the state changed so that a waiter of @dir must stop waiting? */
+static bool chan_wait_ended(struct chan *ch, enum chan_dir dir, bool peer)
+{
+	u32 state = chan_state(ch);
+
+	if (state & (CHAN_STATE_DESTROYED | CHAN_STATE_CLOSED))
+		return true;
+	if (!peer)
+		return false;
+	return state & (dir == CHAN_DIR_RECV ? CHAN_STATE_NO_SENDERS :
+					       CHAN_STATE_NO_RECEIVERS);
+}
+
+/**
+ * chan_wait_ready() - wait until a direction could make progress
+ * @ch: the channel
+ * @dir: senders wait for room, receivers for a message
+ * @peer: the caller is an endpoint (a disconnect ends its wait)
+ * @dl: how long to wait
+ *
+ * For callers that try the ring themselves (stream.c) and must not be in
+ * a sleeping state while they do (they may fault). The waiter counts and
+ * queues itself as chan_xfer()'s does, so a waker sees it or it sees the
+ * ring; it returns once the ring could make progress or the state ended
+ * the wait, and the caller tries again (and passes a wake-up on if, after
+ * its try, the ring could still make progress). A waiter that leaves
+ * without trying (a signal, the deadline) passes its wake-up on here.
+ *
+ * Return: 0 (try again), -EAGAIN (non-blocking), -ETIMEDOUT,
+ * -ERESTARTSYS.
+ */
+int chan_wait_ready(struct chan *ch, enum chan_dir dir, bool peer,
+		    const struct chan_deadline *dl)
+{
+	wait_queue_head_t *wq = &ch->wq[dir];
+	struct chan_waiter w = { .count = chan_ring_waiters(ch, dir) };
+	int ret;
+
+	if (dl->nonblock)
+		return -EAGAIN;
+	init_wait_entry(&w.entry, WQ_FLAG_EXCLUSIVE);
+	w.entry.func = chan_waiter_wake;
+	this_cpu_inc(ch->stats->waits[dir]);
+	for (;;) {
+		chan_waiter_prepare(wq, &w);
+		if (chan_can_progress(ch, dir) ||
+		    chan_wait_ended(ch, dir, peer)) {
+			ret = 0;
+			break;
+		}
+		trace_chan_wait(ch, dir);
+		ret = chan_sleep(dl);
+		if (ret)
+			break;
+	}
+	chan_waiter_finish(wq, &w);
+	if (ret && chan_can_progress(ch, dir))
+		chan_wake(ch, dir);
+	return ret;
+}
+
 /**
  * chan_send_user() - send a message from user memory
  * @ch: the channel
@@ -554,6 +618,9 @@ int chan_send_user(struct chan *ch, bool peer,
 
 	if (len > ch->msg_size)
 		return -EMSGSIZE;
+	/* An empty write to a stream writes nothing, as on a pipe. */
+	if (!len && chan_is_stream(ch))
+		return 0;
 	if (len > sizeof(stack)) {
 		x.kbuf = chan_bounce_get(b, len, &own);
 		if (!x.kbuf)
@@ -610,6 +677,9 @@ int chan_recv_user(struct chan *ch, bool peer,
 	bool own = false;
 	int ret;
 
+	/* A stream's bytes go straight from its ring to the user. */
+	if (chan_is_stream(ch))
+		return chan_stream_recv(ch, peer, ubuf, iter, cap, lenp, dl);
 	if (x.len > sizeof(stack)) {
 		x.kbuf = chan_bounce_get(b, x.len, &own);
 		if (!x.kbuf)

@@ -76,6 +76,13 @@ static struct chan_handle *chan_kernel_attach(struct chan *ch, u32 roles)
 	struct chan_handle *h;
 	int ret;
 
+	/* Byte streams are for user space (for now): no handle sends or
+	 * receives on one.
+	 */
+	if (roles && chan_is_stream(ch)) {
+		chan_put(ch);
+		return ERR_PTR(-EOPNOTSUPP);
+	}
 	h = kzalloc(sizeof(*h), GFP_KERNEL);
 	if (!h) {
 		chan_put(ch);
@@ -111,8 +118,9 @@ static struct chan_handle *chan_kernel_attach(struct chan *ch, u32 roles)
  * credentials (root for a kthread); a channel of a namespace that dies is
  * destroyed with it.
  *
- * Return: the handle, or an ERR_PTR: -EINVAL, -EOPNOTSUPP (unknown flag),
- * -EEXIST (name in use), -ENOSPC (a limit), -ENOMEM.
+ * Return: the handle, or an ERR_PTR: -EINVAL, -EOPNOTSUPP (unknown flag,
+ * or CHAN_CREATE_STREAM: byte streams have no kernel API yet), -EEXIST
+ * (name in use), -ENOSPC (a limit), -ENOMEM.
  */
 struct chan_handle *chan_kernel_create(struct ipc_namespace *ipc_ns,
 				       const struct chan_kernel_attr *attr,
@@ -125,6 +133,8 @@ struct chan_handle *chan_kernel_create(struct ipc_namespace *ipc_ns,
 
 	if (roles & ~CHAN_KERNEL_ROLES)
 		return ERR_PTR(-EINVAL);
+	if (attr->flags & CHAN_CREATE_STREAM)
+		return ERR_PTR(-EOPNOTSUPP);
 	c = kzalloc(sizeof(*c), GFP_KERNEL);
 	if (!c)
 		return ERR_PTR(-ENOMEM);
@@ -183,8 +193,8 @@ static struct chan_handle *chan_kernel_open_ch(struct chan *ch, u32 roles,
  * reconnects a disconnected channel, and its release may disconnect it.
  *
  * Return: the handle, or an ERR_PTR: -EINVAL (bad roles), -ENOENT (no
- * such channel), -EPROTOTYPE (tag differs), -EIDRM (destroyed meanwhile),
- * -ENOMEM.
+ * such channel), -EPROTOTYPE (tag differs), -EOPNOTSUPP (a role on a
+ * CHAN_CREATE_STREAM channel), -EIDRM (destroyed meanwhile), -ENOMEM.
  */
 struct chan_handle *chan_kernel_open(struct ipc_namespace *ipc_ns, u32 id,
 				     u32 roles, u64 type_tag)

@@ -153,6 +153,11 @@ static int chan_cmd_batch(struct chan_ucmd *ucmd, enum chan_dir dir)
 			      b->flags & ~CHAN_MSG_WAITALL, b->timeout_ns, &dl);
 	if (IS_ERR(ch))
 		return PTR_ERR(ch);
+	/* A stream's bytes are read and written whole, not in batches. */
+	if (chan_is_stream(ch)) {
+		chan_ucmd_put(ucmd, ch);
+		return -EOPNOTSUPP;
+	}
 	dlp = &dl;
 	for (i = 0; i < b->count; i++) {
 		if (copy_from_user(&iov, &uv[i], sizeof(iov))) {
@@ -283,6 +288,12 @@ int chan_cmd_call(struct chan_ucmd *ucmd)
 			       c->timeout_ns, &dl);
 	if (IS_ERR(sch)) {
 		ret = PTR_ERR(sch);
+		goto out_reply;
+	}
+	/* Requests and replies are messages: no stream on either side. */
+	if (chan_is_stream(sch) || chan_is_stream(rch)) {
+		chan_ucmd_put(ucmd, sch);
+		ret = -EOPNOTSUPP;
 		goto out_reply;
 	}
 	ret = chan_send_user(sch, !!ucmd->ep, chan_ucmd_bounce(ucmd),

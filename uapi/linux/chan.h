@@ -140,6 +140,7 @@
 #define CHAN_FEAT_CALL		_BITULL(11)	/* CALL */
 #define CHAN_FEAT_CLOSE		_BITULL(12)	/* CLOSE, CHAN_STATE_CLOSED */
 #define CHAN_FEAT_CRC32C	_BITULL(13)	/* CHAN_CREATE_CRC32C, BADMSG */
+#define CHAN_FEAT_STREAM	_BITULL(17)	/* CHAN_CREATE_STREAM, FIONREAD */
 
 /**
  * struct chan_ring_geom - layout of a channel's ring (returned by CREATE)
@@ -169,6 +170,7 @@ struct chan_ring_geom {
 #define CHAN_CREATE_AUTODESTROY	_BITUL(0)	/* see struct chan_create */
 #define CHAN_CREATE_MAPPABLE	_BITUL(1)	/* the ring can be mmap-ed */
 #define CHAN_CREATE_CRC32C	_BITUL(2)	/* every message carries a CRC32C */
+#define CHAN_CREATE_STREAM	_BITUL(6)	/* a byte stream, like a pipe */
 
 /**
  * struct chan_create - argument of CHAN_IOC_CREATE
@@ -215,6 +217,25 @@ struct chan_ring_geom {
  * CHAN_MSG_BADMSG, returned as found with EBADMSG. On a mapped ring this
  * turns a scribbled slot into a counted loss instead of silent garbage.
  * Each slot then holds the check before the payload ("Ring layout").
+ *
+ * CHAN_CREATE_STREAM makes a byte stream: bytes without message
+ * boundaries, as through a pipe, with many writers and readers. msg_size
+ * is the atomic write size: a write of at most msg_size bytes is never
+ * interleaved with another writer's bytes (a longer write(2) is split into
+ * pieces of msg_size bytes, which may interleave with other writers', as a
+ * pipe's writes beyond PIPE_BUF); capacity x msg_size bounds the bytes
+ * buffered. A read of N bytes returns 1..N bytes, whatever is there
+ * (possibly from several writes), waiting only while nothing is there; the
+ * rest of a partly read write stays, in order, for the next read. SEND
+ * sends one atomic write (0..msg_size bytes, EMSGSIZE beyond; 0 sends
+ * nothing); RECV returns 1..len bytes in chan_msg.len. The end of the
+ * stream (drained, and closed or, on an endpoint, no sender endpoint
+ * left) is a read(2) of 0 and EPIPE from RECV. SEND_BATCH, RECV_BATCH and
+ * CALL fail with EOPNOTSUPP. INFO counts writes (atomic pieces), not
+ * bytes: sent, received, depth; FIONREAD on a receiving channel fd gives
+ * the bytes queued, and its fdinfo the bytes sent and received. Only
+ * CHAN_CREATE_AUTODESTROY combines with it (else EINVAL): a stream is not
+ * mappable (yet) nor checked.
  */
 struct chan_create {
 	__u32 size;

@@ -1,0 +1,274 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Byte-stream channels (CHAN_CREATE_STREAM): bytes without message
+ * boundaries, like a pipe with an ID, a name and permissions.
+ *
+ * A stream's ring is the message ring: each write of at most msg_size
+ * bytes (the atomic size) is one slot, sent by the ordinary send path
+ * (io.c), so it is never interleaved with another writer's bytes. A longer
+ * write(2) is cut into pieces of msg_size bytes, each sent as one slot;
+ * other writers' pieces may come between them, as between the pieces of a
+ * pipe write beyond PIPE_BUF.
+ *
+ * Reading differs: a read takes bytes, from as many slots as it needs,
+ * and may leave the rest of a slot for the next read. Readers serialize
+ * on the stream's mutex, as a pipe's do: the holder copies straight from
+ * the head slot to the user's buffer, which may fault and sleep, while the
+ * slot stays FULL (writers never touch a FULL slot, and no one else claims
+ * from the ring of a channel that cannot be mapped); the offset of the
+ * part already read is kept under the mutex, and the slot is claimed and
+ * retired only once its last byte is read. So a read that faults loses
+ * nothing: what was not copied stays queued. Nobody waits for data while
+ * holding the mutex (chan_wait_ready() is called without it), and nothing
+ * but the stream's own readers ever takes it, so a reader that stalls in
+ * a fault holds up only the other readers of that stream.
+ */
+#include <linux/minmax.h>
+#include <linux/sched.h>
+#include <linux/uaccess.h>
+#include <linux/uio.h>
+#include "chan_private.h"
+#include "chan_trace.h"
+
+/*
+ * The slot at the head if it holds a write (read or not), with its
+ * length; else NULL. Called under the mutex: the head cursor is exact,
+ * since only its holder claims.
+ */
+static struct chan_slot *chan_stream_head(const struct chan_ring_view *v,
+					  u32 *lenp)
+{
+	/* Acquire: pairs with the cursor CAS of the last claim. */
+	u64 pos = smp_load_acquire(&v->hdr->head);
+	struct chan_slot *s = chan_ring_slot(v, pos);
+	/* Acquire: pairs with the release in chan_ring_publish(). */
+	u64 st = smp_load_acquire(&s->state);
+
+	if (chan_lap_diff(chan_slot_lap(st), chan_ring_lap(v, pos)) ||
+	    chan_slot_phase(st) != CHAN_SLOT_FULL)
+		return NULL;
+	*lenp = min(READ_ONCE(s->len), v->msg_size);
+	return s;
+}
+
+/* The head slot @s was read to its end: hand it back to the writers. */
+static int chan_stream_retire(struct chan *ch, struct chan_slot *s)
+{
+	const struct chan_ring_view *v = &ch->ring.view;
+	struct chan_slot *c;
+	u32 len = 0;
+	s64 pos;
+
+	c = chan_ring_claim_recv(v, CHAN_OWNER_KERNEL, v->msg_size, &pos,
+				 &len);
+	if (c != s) {
+		/* Cannot happen: only the mutex's holder claims. */
+		WARN_ON_ONCE(1);
+		if (c)
+			chan_ring_retire(v, c, pos);
+		return -EIO;
+	}
+	trace_chan_recv(ch, len, pos);
+	chan_ring_retire(v, s, pos);
+	chan_wake_dir(ch, CHAN_DIR_SEND);
+	return 0;
+}
+
+/* Copy @n bytes to the reader; return how many were copied. */
+static u32 chan_stream_copy(void __user *ubuf, struct iov_iter *iter,
+			    u32 done, const void *src, u32 n)
+{
+	if (iter)
+		return copy_to_iter(src, n, iter);
+	return n - copy_to_user((char __user *)ubuf + done, src, n);
+}
+
+/*
+ * Take up to @cap bytes from the head of the stream, across slots, under
+ * the mutex. *@donep is set to the bytes copied. Bounded by @cap: each
+ * pass copies at least a byte, or retires a slot that had none left.
+ *
+ * Return: 0, or -EFAULT (the buffer faulted after *@donep bytes; the rest
+ * stays queued) or -EIO.
+ */
+static int chan_stream_take(struct chan *ch, void __user *ubuf,
+			    struct iov_iter *iter, u32 cap, u32 *donep)
+{
+	const struct chan_ring_view *v = &ch->ring.view;
+	struct chan_stream *st = &ch->stream;
+	struct chan_slot *s;
+	u32 done = 0, len, n, got;
+	int ret = 0;
+
+	while (done < cap && (s = chan_stream_head(v, &len))) {
+		if (st->off < len) {
+			n = min(len - st->off, cap - done);
+			got = chan_stream_copy(ubuf, iter, done,
+					       s->data + st->off, n);
+			st->off += got;
+			done += got;
+			WRITE_ONCE(st->rx_bytes, st->rx_bytes + got);
+			if (got < n) {
+				ret = -EFAULT;
+				break;
+			}
+		}
+		if (st->off >= len) {
+			st->off = 0;
+			ret = chan_stream_retire(ch, s);
+			if (ret)
+				break;
+		}
+		cond_resched();
+	}
+	*donep = done;
+	return ret;
+}
+
+/**
+ * chan_stream_recv() - read bytes from a stream
+ * @ch: the channel, CHAN_CREATE_STREAM
+ * @peer: the caller is an endpoint (the last sender leaving ends its
+ *	stream)
+ * @ubuf: the buffer, or NULL if @iter
+ * @iter: the buffer as an iov_iter, or NULL
+ * @cap: its size
+ * @lenp: set to the bytes read
+ * @dl: how long to wait while nothing is there
+ *
+ * Returns as soon as it read a byte, with as many as were there (up to
+ * @cap); waits only while the stream is empty. The end of the stream
+ * (drained, and closed, or with no sender endpoint left for an endpoint)
+ * is -EPIPE; read(2) turns it into 0. A @cap of 0 reads nothing and
+ * returns 0 at once.
+ *
+ * Return: 0, -EAGAIN, -ETIMEDOUT, -ERESTARTSYS, -EPIPE, -EIDRM, -EFAULT
+ * (nothing could be copied) or -EIO.
+ */
+int chan_stream_recv(struct chan *ch, bool peer, void __user *ubuf,
+		     struct iov_iter *iter, u32 cap, u32 *lenp,
+		     const struct chan_deadline *dl)
+{
+	struct chan_stream *st = &ch->stream;
+	u32 state, done;
+	int ret;
+
+	*lenp = 0;
+	if (!cap)
+		return 0;
+	for (;;) {
+		/*
+		 * Acquire, before the ring: a stream found empty after
+		 * CLOSED or NO_SENDERS was seen really is drained.
+		 */
+		state = chan_state(ch);
+		if (state & CHAN_STATE_DESTROYED)
+			return -EIDRM;
+		if (mutex_lock_interruptible(&st->rlock))
+			return -ERESTARTSYS;
+		ret = chan_stream_take(ch, ubuf, iter, cap, &done);
+		mutex_unlock(&st->rlock);
+		/*
+		 * Bytes left behind are the next reader's: pass on a wake-up
+		 * this reader may have taken, or one a reader that found the
+		 * mutex held went to sleep without.
+		 */
+		if (chan_ring_can_recv(&ch->ring.view))
+			chan_wake_dir(ch, CHAN_DIR_RECV);
+		if (done) {
+			*lenp = done;
+			return 0;
+		}
+		if (ret)
+			return ret;
+		if (state & CHAN_STATE_CLOSED)
+			return -EPIPE;
+		if (peer && (state & CHAN_STATE_NO_SENDERS))
+			return -EPIPE;
+		ret = chan_wait_ready(ch, CHAN_DIR_RECV, peer, dl);
+		if (ret)
+			return ret;
+	}
+}
+
+/**
+ * chan_stream_write() - write bytes to a stream from a channel fd
+ * @ch: the channel, CHAN_CREATE_STREAM
+ * @b: the endpoint's bounce buffer
+ * @ubuf: the bytes, or NULL if @iter
+ * @iter: the bytes as an iov_iter, or NULL
+ * @count: how many
+ * @dl: how long each piece may wait for room
+ *
+ * Each piece of up to msg_size bytes is one atomic write. As on a pipe,
+ * a blocking write returns once everything is written, and a write that
+ * fails after some pieces went (non-blocking and full, a signal, the
+ * readers gone, a fault) returns the bytes written.
+ *
+ * Return: bytes written, or -errno as chan_send_user() if none was.
+ */
+ssize_t chan_stream_write(struct chan *ch, struct chan_bounce *b,
+			  const char __user *ubuf, struct iov_iter *iter,
+			  size_t count, const struct chan_deadline *dl)
+{
+	size_t done = 0;
+	u32 n;
+	int ret;
+
+	while (done < count) {
+		n = min_t(size_t, count - done, ch->msg_size);
+		ret = chan_send_user(ch, true, b, iter ? NULL : ubuf + done,
+				     iter, n, dl);
+		if (ret)
+			return done ? done : ret;
+		done += n;
+		cond_resched();
+	}
+	return done;
+}
+
+/**
+ * chan_stream_queued() - the bytes a stream holds, for FIONREAD
+ * @ch: the channel, CHAN_CREATE_STREAM
+ * @bytes: set to the bytes queued and not yet read
+ *
+ * Return: 0 or -ERESTARTSYS.
+ */
+int chan_stream_queued(struct chan *ch, u64 *bytes)
+{
+	const struct chan_ring_view *v = &ch->ring.view;
+	u64 pos, st, sum = 0;
+	struct chan_slot *s;
+	u32 n;
+
+	if (mutex_lock_interruptible(&ch->stream.rlock))
+		return -ERESTARTSYS;
+	/* Acquire: pairs with the cursor CAS of the last claim. */
+	pos = smp_load_acquire(&v->hdr->head);
+	for (n = 0; n <= v->mask; n++, pos++) {
+		s = chan_ring_slot(v, pos);
+		/* Acquire: pairs with the release in chan_ring_publish(). */
+		st = smp_load_acquire(&s->state);
+		if (chan_lap_diff(chan_slot_lap(st), chan_ring_lap(v, pos)) ||
+		    chan_slot_phase(st) != CHAN_SLOT_FULL)
+			break;
+		sum += min(READ_ONCE(s->len), v->msg_size);
+	}
+	/* The head slot's offset is below its length (or it is not FULL). */
+	*bytes = sum >= ch->stream.off ? sum - ch->stream.off : 0;
+	mutex_unlock(&ch->stream.rlock);
+	return 0;
+}
+
+/* A stream's lines of a channel fd's fdinfo. */
+void chan_stream_show_fdinfo(struct seq_file *m, struct chan *ch)
+{
+	u64 rx, tx;
+
+	rx = READ_ONCE(ch->stream.rx_bytes);
+	/* Bytes are counted sent before they can be read: read rx first. */
+	smp_rmb();
+	tx = atomic64_read(&ch->stream.tx_bytes);
+	seq_printf(m, "bytes_sent:\t%llu\n", tx);
+	seq_printf(m, "bytes_received:\t%llu\n", rx);
+}
