@@ -186,6 +186,24 @@ ssize_t chan_callmsg(int fd, uint32_t id, const void *msg, size_t len,
 		     uint32_t *reply_len, int *sent);
 
 /*
+ * Byte streams (channels created CHAN_CREATE_STREAM), on a channel fd.
+ * chan_stream_write() writes all len bytes (in atomic pieces of the
+ * channel's msg_size; restarted after EINTR) and returns len, or the bytes
+ * written before an error (-errno if none was: -EAGAIN on a full
+ * non-blocking fd, -EPIPE once no receiver endpoint is left or the stream
+ * was closed). chan_stream_read() reads 1..cap bytes, whatever is there,
+ * waiting only while nothing is: 0 at the end of the stream (drained, and
+ * closed or without a sender endpoint), else -errno; _timeout() waits at
+ * most timeout_ns (-ETIMEDOUT). chan_stream_queued() returns the bytes
+ * queued (FIONREAD).
+ */
+ssize_t chan_stream_write(int fd, const void *buf, size_t len);
+ssize_t chan_stream_read(int fd, void *buf, size_t cap);
+ssize_t chan_stream_read_timeout(int fd, void *buf, size_t cap,
+				 uint64_t timeout_ns);
+ssize_t chan_stream_queued(int fd);
+
+/*
  * Endpoint handles: the fast path.
  *
  * A handle owns a channel fd (chan_ep_fd() gives it for poll/epoll; do
