@@ -40,17 +40,20 @@ static const char usage_text[] =
 "usage: chanctl COMMAND [ARGS]\n"
 "\n"
 "  create [-n NAME] [-s MSG_SIZE] [-c CAPACITY] [-m MODE] [-a] [-M] [-C]\n"
-"         [-t TYPE_TAG]\n"
+"         [-S] [-t TYPE_TAG]\n"
 "        create a channel and print its ID; MSG_SIZE defaults to 256 bytes,\n"
 "        CAPACITY to 64 messages, MODE (octal) to 0600; -a destroys the\n"
 "        channel when its last endpoint closes (once its owner has opened\n"
 "        one); -M makes it mappable (the fast path: its users must trust\n"
 "        one another); -C gives every message a CRC32C check (receivers\n"
-"        skip and count corrupt ones); TYPE_TAG is a number\n"
+"        skip and count corrupt ones); -S makes a byte stream, like a pipe\n"
+"        (MSG_SIZE is its atomic write size; not with -M or -C); TYPE_TAG\n"
+"        is a number\n"
 "  ls [--json]\n"
 "        list the channels you may read: ID NAME OWNER GROUP PERMS MSGSIZE\n"
 "        CAP DEPTH SEND RECV MODE FAST; SEND and RECV count the open sender\n"
-"        and receiver endpoints, MODE is mpmc (+crc: checked messages,\n"
+"        and receiver endpoints, MODE is mpmc or stream (+crc: checked\n"
+"        messages,\n"
 "        +auto: destroyed with its last endpoint, +closed: closed for\n"
 "        sending), FAST is - (not mappable), mappable, or mapped:N\n"
 "        (N live mappings of the ring)\n"
@@ -82,6 +85,12 @@ static const char usage_text[] =
 "        bytes followed by a newline; -c 0 drains: it prints what is\n"
 "        queued and stops when none is left, without waiting (with -t,\n"
 "        once no next message came within TIMEOUT_MS)\n"
+"  On a byte stream (create -S), send writes each MESSAGE's bytes, or\n"
+"  with none standard input's bytes as they are, in atomic pieces of the\n"
+"  stream's MSG_SIZE; recv copies the stream's bytes as they are to\n"
+"  standard output until the stream is closed and drained (-c COUNT: at\n"
+"  most COUNT bytes; -N, -t or -c 0: also until nothing more is there,\n"
+"  or came within TIMEOUT_MS), like cat(1)\n"
 "  call ID|NAME REPLY_ID|REPLY_NAME [-t TIMEOUT_MS] [-N] MESSAGE\n"
 "        send MESSAGE, then receive one reply from the second channel and\n"
 "        print it, in one system call\n"
@@ -241,7 +250,7 @@ static int cmd_create(int argc, char **argv)
 	uint32_t id;
 	int opt, ret;
 
-	while ((opt = getopt(argc, argv, "+n:s:c:m:aMCt:")) != -1) {
+	while ((opt = getopt(argc, argv, "+n:s:c:m:aMCSt:")) != -1) {
 		switch (opt) {
 		case 'n':
 			attr.name = optarg;
@@ -266,6 +275,9 @@ static int cmd_create(int argc, char **argv)
 			break;
 		case 'C':
 			attr.flags |= CHAN_CREATE_CRC32C;
+			break;
+		case 'S':
+			attr.flags |= CHAN_CREATE_STREAM;
 			break;
 		case 't':
 			attr.type_tag = parse_number(optarg, 0, UINT64_MAX,
@@ -395,14 +407,16 @@ static const char *group_name(uint32_t gid)
 }
 
 /*
- * MODE: the channel's kind, then "+crc" if its messages are checked,
+ * MODE: the channel's kind (mpmc, or stream for a byte stream), then
+ * "+crc" if its messages are checked,
  * "+auto" if it goes with its last endpoint, "+closed" once it was closed
  * for sending (its state, shown here because ls has no state column).
  */
 static const char *mode_text(const struct chan_info *info, char *buf,
 			     size_t len)
 {
-	snprintf(buf, len, "mpmc%s%s%s",
+	snprintf(buf, len, "%s%s%s%s",
+		 info->chan_flags & CHAN_CREATE_STREAM ? "stream" : "mpmc",
 		 info->chan_flags & CHAN_CREATE_CRC32C ? "+crc" : "",
 		 info->chan_flags & CHAN_CREATE_AUTODESTROY ? "+auto" : "",
 		 info->state & CHAN_STATE_CLOSED ? "+closed" : "");
@@ -633,10 +647,11 @@ static int cmd_stat(int argc, char **argv)
 	printf("name:       %s\n", info.name[0] ?
 	       name_text(info.name, name, sizeof(name)) : "");
 	printf("state:      %s\n", state_string(info.state, state, sizeof(state)));
-	printf("flags:      0x%" PRIx32 "%s%s%s\n", info.chan_flags,
+	printf("flags:      0x%" PRIx32 "%s%s%s%s\n", info.chan_flags,
 	       info.chan_flags & CHAN_CREATE_AUTODESTROY ? " autodestroy" : "",
 	       info.chan_flags & CHAN_CREATE_MAPPABLE ? " mappable" : "",
-	       info.chan_flags & CHAN_CREATE_CRC32C ? " crc32c" : "");
+	       info.chan_flags & CHAN_CREATE_CRC32C ? " crc32c" : "",
+	       info.chan_flags & CHAN_CREATE_STREAM ? " stream" : "");
 	printf("mode:       %04" PRIo32 "\n", info.mode);
 	printf("uid:        %" PRIu32 " (%s)\n", info.uid, user_name(info.uid));
 	printf("gid:        %" PRIu32 " (%s)\n", info.gid, group_name(info.gid));
@@ -1072,6 +1087,7 @@ struct msg_opts {
 	unsigned int flags;
 	uint64_t timeout_ns;
 	unsigned long count;
+	bool count_set;
 };
 
 static void parse_msg_opts(int argc, char **argv, const char *optstring,
@@ -1095,6 +1111,7 @@ static void parse_msg_opts(int argc, char **argv, const char *optstring,
 		case 'c':
 			o->count = (unsigned long)parse_number(optarg, 10,
 						ULONG_MAX, "count");
+			o->count_set = true;
 			break;
 		default:
 			usage_error("%s: bad option", argv[0]);
@@ -1134,6 +1151,71 @@ static int send_args(uint32_t id, const char *target, char **msgs, int n,
 	return 0;
 }
 
+/* Is the channel a byte stream? (INFO needs read permission: else no.) */
+static bool is_stream(uint32_t id)
+{
+	struct chan_info info;
+
+	return !chan_info(id, &info) &&
+	       (info.chan_flags & CHAN_CREATE_STREAM);
+}
+
+/* The atomic write size of a stream, or a safe guess without INFO. */
+static uint32_t stream_piece(uint32_t id)
+{
+	struct chan_info info;
+
+	if (!chan_info(id, &info) && info.msg_size)
+		return info.msg_size;
+	return 1;
+}
+
+/* Write len bytes to a stream by ID, in atomic pieces. */
+static void send_stream_bytes(uint32_t id, const char *target,
+			      const char *p, size_t len, uint32_t piece,
+			      const struct msg_opts *o)
+{
+	size_t n;
+	int ret;
+
+	while (len) {
+		n = len < piece ? len : piece;
+		ret = chan_send_id(id, p, n, o->flags, o->timeout_ns);
+		if (ret)
+			die_chan("send", target, ret);
+		p += n;
+		len -= n;
+	}
+}
+
+/*
+ * send on a byte stream: each MESSAGE's bytes, or standard input's, as
+ * they are (no newline added or taken away).
+ */
+static int send_stream(uint32_t id, const char *target, char **msgs, int n,
+		       const struct msg_opts *o)
+{
+	uint32_t piece = stream_piece(id);
+	char *buf;
+	size_t len;
+	int i;
+
+	for (i = 0; i < n; i++)
+		send_stream_bytes(id, target, msgs[i], strlen(msgs[i]), piece,
+				  o);
+	if (n)
+		return 0;
+	buf = malloc(piece);
+	if (!buf)
+		die("send", target, -ENOMEM);
+	while ((len = fread(buf, 1, piece, stdin)) > 0)
+		send_stream_bytes(id, target, buf, len, piece, o);
+	if (ferror(stdin))
+		die("read", "standard input", -errno);
+	free(buf);
+	return 0;
+}
+
 static int cmd_send(int argc, char **argv)
 {
 	struct msg_opts o = { 0 };
@@ -1156,6 +1238,9 @@ static int cmd_send(int argc, char **argv)
 	if (ret)
 		return ret;
 
+	if (is_stream(id))
+		return send_stream(id, target, argv + optind, argc - optind,
+				   &o);
 	if (optind < argc)
 		return send_args(id, target, argv + optind, argc - optind, &o);
 	while ((len = getline(&line, &line_cap, stdin)) >= 0) {
@@ -1169,6 +1254,42 @@ static int cmd_send(int argc, char **argv)
 	if (ferror(stdin))
 		die("read", "standard input", -errno);
 	free(line);
+	return 0;
+}
+
+/*
+ * recv on a byte stream: copy its bytes to standard output, as they are,
+ * until it is closed and drained (EPIPE); with -c, at most COUNT bytes;
+ * with -N, -t or -c 0, also until nothing more is there (EAGAIN) or came
+ * in time (ETIMEDOUT).
+ */
+static int recv_stream(int dev, uint32_t id, const char *target,
+		       struct msg_opts *o)
+{
+	unsigned long long left = o->count_set && o->count ? o->count :
+							    ULLONG_MAX;
+	size_t cap = RECV_BUF_DEFAULT;
+	ssize_t len;
+	char *buf;
+
+	buf = malloc(cap);
+	if (!buf)
+		die("recv", target, -ENOMEM);
+	if (o->count_set && o->count == 0 && !(o->flags & CHAN_MSG_TIMEOUT))
+		o->flags |= CHAN_MSG_NONBLOCK;
+	while (left) {
+		len = chan_recvmsg(dev, id, buf, left < cap ? (size_t)left : cap,
+				   o->flags, o->timeout_ns, NULL);
+		if (len == -EPIPE || len == -EAGAIN || len == -ETIMEDOUT)
+			break;
+		if (len < 0)
+			die_chan("recv", target, (int)len);
+		if (fwrite(buf, 1, (size_t)len, stdout) != (size_t)len ||
+		    fflush(stdout))
+			die("write", "standard output", -errno);
+		left -= (unsigned long long)len;
+	}
+	free(buf);
 	return 0;
 }
 
@@ -1195,6 +1316,8 @@ static int cmd_recv(int argc, char **argv)
 	if (status)
 		return status;
 	dev = need_dev();
+	if (is_stream(id))
+		return recv_stream(dev, id, target, &o);
 
 	/* INFO needs read permission, as receiving does; do without it. */
 	if (!chan_info(id, &info) && info.msg_size)
