@@ -1747,6 +1747,81 @@ TEST_F(ctl, close_and_crc)
 	free(r.out);
 }
 
+/*
+ * create -S makes a byte stream (MODE stream, the flag in stat); send
+ * writes each MESSAGE's bytes as they are, recv copies bytes as they are:
+ * -c COUNT at most COUNT bytes, -c 0 what is there; once the stream is
+ * closed and drained recv ends quietly. A stream cannot be mappable.
+ */
+TEST_F(ctl, stream)
+{
+	char name[CHAN_NAME_MAX], idstr[16], row[512];
+	struct chan_info info;
+	struct ctl_run r;
+	uint32_t id;
+	char *w[16];
+	int n;
+
+	ct_name(name, sizeof(name), "ctlstream");
+	ASSERT_GT(CTL_MAX_CHANS, self->nids);
+	CTL(&r, "create", "-S", "-s", "4", "-n", name);
+	CTL_EXPECT_STATUS(0, &r);
+	id = r.out ? (uint32_t)strtoul(r.out, NULL, 10) : 0;
+	free(r.out);
+	ASSERT_NE(0U, id);
+	self->ids[self->nids++] = id;
+	snprintf(idstr, sizeof(idstr), "%u", id);
+	ASSERT_OK(info_v2(self->dev, id, &info));
+	EXPECT_EQ((uint32_t)CHAN_CREATE_STREAM, info.chan_flags);
+
+	CTL(&r, "ls");
+	CTL_EXPECT_STATUS(0, &r);
+	n = find_row(r.out, id, row, sizeof(row), w, 16);
+	free(r.out);
+	ASSERT_EQ(12, n);
+	EXPECT_STREQ("stream", w[10]);
+	CTL(&r, "stat", idstr);
+	CTL_EXPECT_STATUS(0, &r);
+	EXPECT_NE(NULL, strstr(r.out, " stream"));
+	free(r.out);
+
+	/* Each MESSAGE in atomic pieces of 4: 4 + 1, 4 + 1. */
+	CTL(&r, "send", name, "hello", "world");
+	CTL_EXPECT_STATUS(0, &r);
+	free(r.out);
+	ASSERT_OK(info_v2(self->dev, id, &info));
+	EXPECT_EQ(4ULL, info.sent);
+	CTL(&r, "recv", idstr, "-c", "3");
+	CTL_EXPECT_STATUS(0, &r);
+	EXPECT_STREQ("hel", r.out);
+	free(r.out);
+	CTL(&r, "recv", idstr, "-c", "0");
+	CTL_EXPECT_STATUS(0, &r);
+	EXPECT_STREQ("loworld", r.out);
+	free(r.out);
+	CTL(&r, "send", idstr, "end");
+	CTL_EXPECT_STATUS(0, &r);
+	free(r.out);
+	CTL(&r, "close", idstr);
+	CTL_EXPECT_STATUS(0, &r);
+	free(r.out);
+	/* Closed: recv takes the rest and ends without waiting. */
+	CTL(&r, "recv", idstr);
+	CTL_EXPECT_STATUS(0, &r);
+	EXPECT_STREQ("end", r.out);
+	free(r.out);
+	CTL(&r, "ls");
+	CTL_EXPECT_STATUS(0, &r);
+	n = find_row(r.out, id, row, sizeof(row), w, 16);
+	free(r.out);
+	ASSERT_EQ(12, n);
+	EXPECT_STREQ("stream+closed", w[10]);
+
+	CTL(&r, "create", "-S", "-M");
+	CTL_EXPECT_STATUS(1, &r);		/* EINVAL */
+	free(r.out);
+}
+
 TEST_F(ctl, exit_status)
 {
 	char name[CHAN_NAME_MAX], missing_name[CHAN_NAME_MAX], idstr[16];
