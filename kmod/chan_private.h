@@ -184,7 +184,8 @@ struct chan_user;
  * struct chan_stream - the reading side of a CHAN_CREATE_STREAM channel
  * @rlock: serializes the readers (as a pipe's mutex does); held while
  *	bytes are copied out of the head slot, never while waiting for them
- * @off: bytes already read of the head slot's write (under @rlock)
+ * @off: bytes already read of the head slot's write (written under
+ *	@rlock, read locklessly for FIONREAD)
  * @rx_bytes: bytes read, written under @rlock
  * @tx_bytes: bytes written, counted before each write is published
  *

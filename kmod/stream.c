@@ -21,7 +21,10 @@
  * nothing: what was not copied stays queued. Nobody waits for data while
  * holding the mutex (chan_wait_ready() is called without it), and nothing
  * but the stream's own readers ever takes it, so a reader that stalls in
- * a fault holds up only the other readers of that stream.
+ * a fault (a slow or hostile filesystem, userfaultfd) holds up only the
+ * other readers of that stream: a blocking one waits for the mutex
+ * (killable, and interruptible by a signal), a non-blocking one gets
+ * -EAGAIN instead. FIONREAD and fdinfo do not take it.
  */
 #include <linux/minmax.h>
 #include <linux/sched.h>
@@ -105,7 +108,8 @@ static int chan_stream_take(struct chan *ch, void __user *ubuf,
 			n = min(len - st->off, cap - done);
 			got = chan_stream_copy(ubuf, iter, done,
 					       s->data + st->off, n);
-			st->off += got;
+			/* Read locklessly by chan_stream_queued(). */
+			WRITE_ONCE(st->off, st->off + got);
 			done += got;
 			WRITE_ONCE(st->rx_bytes, st->rx_bytes + got);
 			if (got < n) {
@@ -114,7 +118,7 @@ static int chan_stream_take(struct chan *ch, void __user *ubuf,
 			}
 		}
 		if (st->off >= len) {
-			st->off = 0;
+			WRITE_ONCE(st->off, 0);
 			ret = chan_stream_retire(ch, s);
 			if (ret)
 				break;
@@ -140,7 +144,8 @@ static int chan_stream_take(struct chan *ch, void __user *ubuf,
  * @cap); waits only while the stream is empty. The end of the stream
  * (drained, and closed, or with no sender endpoint left for an endpoint)
  * is -EPIPE; read(2) turns it into 0. A @cap of 0 reads nothing and
- * returns 0 at once.
+ * returns 0 at once. A non-blocking read that finds another reader
+ * copying (the mutex held) does not wait for it: -EAGAIN.
  *
  * Return: 0, -EAGAIN, -ETIMEDOUT, -ERESTARTSYS, -EPIPE, -EIDRM, -EFAULT
  * (nothing could be copied) or -EIO.
@@ -164,8 +169,12 @@ int chan_stream_recv(struct chan *ch, bool peer, void __user *ubuf,
 		state = chan_state(ch);
 		if (state & CHAN_STATE_DESTROYED)
 			return -EIDRM;
-		if (mutex_lock_interruptible(&st->rlock))
+		if (dl->nonblock) {
+			if (!mutex_trylock(&st->rlock))
+				return -EAGAIN;
+		} else if (mutex_lock_interruptible(&st->rlock)) {
 			return -ERESTARTSYS;
+		}
 		ret = chan_stream_take(ch, ubuf, iter, cap, &done);
 		mutex_unlock(&st->rlock);
 		/*
@@ -232,17 +241,21 @@ ssize_t chan_stream_write(struct chan *ch, struct chan_bounce *b,
  * @ch: the channel, CHAN_CREATE_STREAM
  * @bytes: set to the bytes queued and not yet read
  *
- * Return: 0 or -ERESTARTSYS.
+ * Without the readers' mutex, so that a stalled reader cannot hold it
+ * up: a snapshot, which a read in progress may leave off by the bytes it
+ * is taking (never negative, never more than the ring holds). Walks at
+ * most the capacity.
+ *
+ * Return: 0.
  */
 int chan_stream_queued(struct chan *ch, u64 *bytes)
 {
 	const struct chan_ring_view *v = &ch->ring.view;
 	u64 pos, st, sum = 0;
 	struct chan_slot *s;
-	u32 n;
+	u32 n, off;
 
-	if (mutex_lock_interruptible(&ch->stream.rlock))
-		return -ERESTARTSYS;
+	off = READ_ONCE(ch->stream.off);
 	/* Acquire: pairs with the cursor CAS of the last claim. */
 	pos = smp_load_acquire(&v->hdr->head);
 	for (n = 0; n <= v->mask; n++, pos++) {
@@ -254,9 +267,7 @@ int chan_stream_queued(struct chan *ch, u64 *bytes)
 			break;
 		sum += min(READ_ONCE(s->len), v->msg_size);
 	}
-	/* The head slot's offset is below its length (or it is not FULL). */
-	*bytes = sum >= ch->stream.off ? sum - ch->stream.off : 0;
-	mutex_unlock(&ch->stream.rlock);
+	*bytes = sum >= off ? sum - off : 0;
 	return 0;
 }
 
