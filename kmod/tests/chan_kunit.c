@@ -309,6 +309,13 @@ static void chan_kapi_test_errnos(struct kunit *test)
 	attr.flags = 1U << 31;
 	KUNIT_EXPECT_EQ(test, PTR_ERR(chan_kernel_create(NULL, &attr, 0)),
 			-EOPNOTSUPP);
+	/* Byte streams have no kernel API (yet), with or without a role. */
+	attr.flags = CHAN_CREATE_STREAM;
+	KUNIT_EXPECT_EQ(test, PTR_ERR(chan_kernel_create(NULL, &attr, 0)),
+			-EOPNOTSUPP);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(chan_kernel_create(NULL, &attr,
+							 CHAN_RW)),
+			-EOPNOTSUPP);
 	attr.flags = 0;
 	attr.capacity = CHAN_CAPACITY_MAX + 1;
 	KUNIT_EXPECT_EQ(test, PTR_ERR(chan_kernel_create(NULL, &attr, 0)),
