@@ -364,6 +364,35 @@ static void chan_rw_recv(struct bq *q, void *buf)
 }
 
 /*
+ * A byte stream (CHAN_CREATE_STREAM) whose atomic size is the message
+ * size: each message is one atomic write(2) and is read back with read(2)
+ * until it is whole (reads of exactly a message's size end on message
+ * boundaries, whatever the number of readers).
+ */
+static void chan_stream_setup(struct bq *q)
+{
+	struct chan_attr a = {
+		.msg_size = q->size, .capacity = capacity, .mode = 0600,
+		.flags = CHAN_CREATE_STREAM,
+	};
+	int ret = chan_create(&a, &q->id);
+
+	if (ret < 0)
+		die("chan_create(STREAM): %s", strerror(-ret));
+	snprintf(q->cap_note, sizeof(q->cap_note), "%u writes", capacity);
+}
+
+static void chan_stream_send(struct bq *q, const void *buf)
+{
+	full_write(q->cfd, buf, q->size, "chan stream");
+}
+
+static void chan_stream_recv(struct bq *q, void *buf)
+{
+	full_read(q->cfd, buf, q->size, "chan stream");
+}
+
+/*
  * chan's fast path: endpoint handles (libchan chan_ep_*) on a channel
  * created CHAN_CREATE_MAPPABLE, each process mapping the ring itself. A
  * handle that did not map (the fast path off) is an error, never a
@@ -740,6 +769,29 @@ static void smq_recv(struct bq *q, void *buf)
 	memcpy(buf, q->msgbuf.data, q->size);
 }
 
+/* unix SOCK_STREAM socketpair, default buffer sizes: the byte streams' peer. */
+static void ustream_setup(struct bq *q)
+{
+	int sz;
+	socklen_t len = sizeof(sz);
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, q->fd))
+		die("socketpair: %s", strerror(errno));
+	if (getsockopt(q->fd[1], SOL_SOCKET, SO_SNDBUF, &sz, &len))
+		sz = -1;
+	snprintf(q->cap_note, sizeof(q->cap_note), "sndbuf %d bytes", sz);
+}
+
+static void ustream_send(struct bq *q, const void *buf)
+{
+	full_write(q->fd[1], buf, q->size, "unix stream");
+}
+
+static void ustream_recv(struct bq *q, void *buf)
+{
+	full_read(q->fd[0], buf, q->size, "unix stream");
+}
+
 /* unix SOCK_SEQPACKET socketpair, default buffer sizes. */
 static void seq_setup(struct bq *q)
 {
@@ -811,6 +863,9 @@ static const struct mech mechs[] = {
 	      chan_map_detach, chan_map_teardown),
 	  .only = "self,split,stream1x1,stream4x4", .batch = BATCH_MAX,
 	  .send_n = chan_map_send_n, .recv_n = chan_map_recv_n },
+	{ ROW("chan-stream", "a byte stream (CHAN_CREATE_STREAM, atomic size = message size): write(2) of a message, read(2) until it is whole",
+	      chan_stream_setup, chan_ep_attach, chan_stream_send,
+	      chan_stream_recv, chan_fd_close, chan_teardown) },
 	{ ROW("pipe", "pipe write(2)/read(2)",
 	      pipe_setup, nop, pipe_send, pipe_recv, nop, pipe_teardown) },
 	{ ROW("eventfd", "semaphore eventfd write/read, payload in a shared-memory ring",
@@ -821,6 +876,9 @@ static const struct mech mechs[] = {
 	      smq_setup, nop, smq_send, smq_recv, nop, smq_teardown) },
 	{ ROW("seqpacket", "unix SOCK_SEQPACKET socketpair send/recv",
 	      seq_setup, nop, seq_send, seq_recv, nop, pipe_teardown) },
+	{ ROW("unix-stream", "unix SOCK_STREAM socketpair write(2)/read(2) until whole",
+	      ustream_setup, nop, ustream_send, ustream_recv, nop,
+	      pipe_teardown) },
 };
 
 #define NR_MECHS (sizeof(mechs) / sizeof(mechs[0]))
