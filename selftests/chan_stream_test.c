@@ -569,6 +569,7 @@ TEST_F(st, long_writes_and_libchan)
 {
 	unsigned char big[MSG * CAP], got[MSG * CAP];
 	struct chan_info info;
+	struct iovec iov[3];
 	uint32_t i;
 
 	for (i = 0; i < sizeof(big); i++)
@@ -607,6 +608,16 @@ TEST_F(st, long_writes_and_libchan)
 	ASSERT_OK(st_info(self->dev, self->id, &info));
 	EXPECT_EQ(0U, info.depth);
 	EXPECT_EQ(0, read(self->rfd, got, 0));
+
+	/* writev beyond the atomic size: its segments cut into pieces. */
+	iov[0] = (struct iovec){ big, 50 };
+	iov[1] = (struct iovec){ big + 50, 50 };
+	iov[2] = (struct iovec){ big + 100, 50 };
+	ASSERT_EQ(150, writev(self->sfd, iov, 3));
+	ASSERT_OK(st_info(self->dev, self->id, &info));
+	EXPECT_EQ(3U, info.depth);
+	ASSERT_EQ(150, read(self->rfd, got, sizeof(got)));
+	EXPECT_EQ(0, memcmp(big, got, 150));
 }
 
 /* A read whose buffer faults takes nothing. */
