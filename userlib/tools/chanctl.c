@@ -40,17 +40,21 @@ static const char usage_text[] =
 "usage: chanctl COMMAND [ARGS]\n"
 "\n"
 "  create [-n NAME] [-s MSG_SIZE] [-c CAPACITY] [-m MODE] [-a] [-M] [-C]\n"
-"         [-t TYPE_TAG]\n"
+"         [-B | -L] [-t TYPE_TAG]\n"
 "        create a channel and print its ID; MSG_SIZE defaults to 256 bytes,\n"
 "        CAPACITY to 64 messages, MODE (octal) to 0600; -a destroys the\n"
 "        channel when its last endpoint closes (once its owner has opened\n"
 "        one); -M makes it mappable (the fast path: its users must trust\n"
 "        one another); -C gives every message a CRC32C check (receivers\n"
-"        skip and count corrupt ones); TYPE_TAG is a number\n"
+"        skip and count corrupt ones); -B makes it a broadcast channel\n"
+"        (every receiver gets every message; a slow one loses the oldest),\n"
+"        -L a lossless broadcast channel (senders wait for the slowest\n"
+"        receiver); TYPE_TAG is a number\n"
 "  ls [--json]\n"
 "        list the channels you may read: ID NAME OWNER GROUP PERMS MSGSIZE\n"
 "        CAP DEPTH SEND RECV MODE FAST; SEND and RECV count the open sender\n"
-"        and receiver endpoints, MODE is mpmc (+crc: checked messages,\n"
+"        and receiver endpoints, MODE is mpmc, bcast or bcast+lossless\n"
+"        (+crc: checked messages,\n"
 "        +auto: destroyed with its last endpoint, +closed: closed for\n"
 "        sending), FAST is - (not mappable), mappable, or mapped:N\n"
 "        (N live mappings of the ring)\n"
@@ -241,7 +245,7 @@ static int cmd_create(int argc, char **argv)
 	uint32_t id;
 	int opt, ret;
 
-	while ((opt = getopt(argc, argv, "+n:s:c:m:aMCt:")) != -1) {
+	while ((opt = getopt(argc, argv, "+n:s:c:m:aMCBLt:")) != -1) {
 		switch (opt) {
 		case 'n':
 			attr.name = optarg;
@@ -267,6 +271,13 @@ static int cmd_create(int argc, char **argv)
 		case 'C':
 			attr.flags |= CHAN_CREATE_CRC32C;
 			break;
+		case 'B':
+			attr.flags |= CHAN_CREATE_BROADCAST;
+			break;
+		case 'L':
+			attr.flags |= CHAN_CREATE_BROADCAST |
+				      CHAN_CREATE_LOSSLESS;
+			break;
 		case 't':
 			attr.type_tag = parse_number(optarg, 0, UINT64_MAX,
 						     "type tag");
@@ -287,7 +298,7 @@ static int cmd_create(int argc, char **argv)
 
 /* ---- Describing channels ---- */
 
-/* INFO, with every field this chanctl knows (struct chan_info v2). */
+/* INFO, with every field this chanctl knows (struct chan_info v3). */
 static int get_info(uint32_t id, uint32_t flags, struct chan_info *info)
 {
 	return chan_info_ex(-1, id, flags, info, sizeof(*info));
@@ -402,7 +413,12 @@ static const char *group_name(uint32_t gid)
 static const char *mode_text(const struct chan_info *info, char *buf,
 			     size_t len)
 {
-	snprintf(buf, len, "mpmc%s%s%s",
+	const char *kind = "mpmc";
+
+	if (info->chan_flags & CHAN_CREATE_BROADCAST)
+		kind = info->chan_flags & CHAN_CREATE_LOSSLESS ?
+		       "bcast+lossless" : "bcast";
+	snprintf(buf, len, "%s%s%s%s", kind,
 		 info->chan_flags & CHAN_CREATE_CRC32C ? "+crc" : "",
 		 info->chan_flags & CHAN_CREATE_AUTODESTROY ? "+auto" : "",
 		 info->state & CHAN_STATE_CLOSED ? "+closed" : "");
@@ -529,11 +545,13 @@ static void json_info(const struct chan_info *info)
 	printf(",\"type_tag\":%" PRIu64 ",\"sent\":%" PRIu64
 	       ",\"received\":%" PRIu64 ",\"dropped\":%" PRIu64
 	       ",\"discarded\":%" PRIu64 ",\"send_waits\":%" PRIu64
-	       ",\"recv_waits\":%" PRIu64 ",\"corrupt\":%" PRIu64 "}",
+	       ",\"recv_waits\":%" PRIu64 ",\"corrupt\":%" PRIu64
+	       ",\"lost\":%" PRIu64 "}",
 	       (uint64_t)info->type_tag, (uint64_t)info->sent,
 	       (uint64_t)info->received, (uint64_t)info->dropped,
 	       (uint64_t)info->discarded, (uint64_t)info->send_waits,
-	       (uint64_t)info->recv_waits, (uint64_t)info->corrupt);
+	       (uint64_t)info->recv_waits, (uint64_t)info->corrupt,
+	       (uint64_t)info->lost);
 }
 
 /* Everything printed must have reached standard output. */
@@ -633,10 +651,12 @@ static int cmd_stat(int argc, char **argv)
 	printf("name:       %s\n", info.name[0] ?
 	       name_text(info.name, name, sizeof(name)) : "");
 	printf("state:      %s\n", state_string(info.state, state, sizeof(state)));
-	printf("flags:      0x%" PRIx32 "%s%s%s\n", info.chan_flags,
+	printf("flags:      0x%" PRIx32 "%s%s%s%s%s\n", info.chan_flags,
 	       info.chan_flags & CHAN_CREATE_AUTODESTROY ? " autodestroy" : "",
 	       info.chan_flags & CHAN_CREATE_MAPPABLE ? " mappable" : "",
-	       info.chan_flags & CHAN_CREATE_CRC32C ? " crc32c" : "");
+	       info.chan_flags & CHAN_CREATE_CRC32C ? " crc32c" : "",
+	       info.chan_flags & CHAN_CREATE_BROADCAST ? " broadcast" : "",
+	       info.chan_flags & CHAN_CREATE_LOSSLESS ? " lossless" : "");
 	printf("mode:       %04" PRIo32 "\n", info.mode);
 	printf("uid:        %" PRIu32 " (%s)\n", info.uid, user_name(info.uid));
 	printf("gid:        %" PRIu32 " (%s)\n", info.gid, group_name(info.gid));
@@ -655,6 +675,7 @@ static int cmd_stat(int argc, char **argv)
 	printf("send_waits: %" PRIu64 "\n", (uint64_t)info.send_waits);
 	printf("recv_waits: %" PRIu64 "\n", (uint64_t)info.recv_waits);
 	printf("corrupt:    %" PRIu64 "\n", (uint64_t)info.corrupt);
+	printf("lost:       %" PRIu64 "\n", (uint64_t)info.lost);
 	return flush_stdout();
 }
 
