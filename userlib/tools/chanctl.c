@@ -1218,8 +1218,19 @@ static int cmd_recv(int argc, char **argv)
 	dev = need_dev();
 
 	/* INFO needs read permission, as receiving does; do without it. */
-	if (!chan_info(id, &info) && info.msg_size)
+	if (!chan_info(id, &info) && info.msg_size) {
 		cap = info.msg_size;
+		/*
+		 * A broadcast receiver needs a cursor, which only an endpoint
+		 * has: subscribe, from the tail on.
+		 */
+		if (info.chan_flags & CHAN_CREATE_BROADCAST) {
+			dev = chan_open(id, CHAN_ROLE_RECV, CHAN_OPEN_CLOEXEC);
+			if (dev < 0)
+				die_chan("recv", target, dev);
+			id = 0;
+		}
+	}
 	buf = malloc(cap);
 	if (!buf)
 		die("recv", target, -ENOMEM);
@@ -1249,6 +1260,13 @@ static int cmd_recv(int argc, char **argv)
 		if (o.count == 0 && (len == -EAGAIN || len == -ETIMEDOUT ||
 				     len == -EPIPE))
 			break;
+		/* A broadcast subscriber fell behind: say so, go on. */
+		if (len == -ENOBUFS) {
+			fprintf(stderr, "chanctl: recv: %s: messages were lost "
+				"(the receiver fell behind)\n", target);
+			n--;
+			continue;
+		}
 		if (len < 0)
 			die_chan("recv", target, (int)len);
 		if (fwrite(buf, 1, (size_t)len, stdout) != (size_t)len ||
