@@ -25,6 +25,8 @@ WORKLOADS = [
     ("pingpong", "ping-pong, two processes", "instructions per round trip"),
     ("stream1x1", "stream 1 producer to 1 consumer", "instructions per message"),
     ("stream4x4", "stream 4 producers to 4 consumers", "instructions per message"),
+    ("bcast1x4", "broadcast 1 sender to 4 receivers, each gets every message",
+     "instructions per message delivered"),
 ]
 MODES = ["spsc", "mpsc", "mpmc"]
 CHAN_IOCTL_PATHS = ["chan-id", "chan-fd"]

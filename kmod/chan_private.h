@@ -22,6 +22,7 @@
 #include <linux/ktime.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
+#include <linux/rwsem.h>
 #include <linux/percpu.h>
 #include <linux/rcupdate.h>
 #include <linux/spinlock.h>
@@ -51,13 +52,19 @@
 			 CHAN_FEAT_TYPE_TAG | CHAN_FEAT_INFO_NEXT | \
 			 CHAN_FEAT_AUTODESTROY | CHAN_FEAT_MMAP | \
 			 CHAN_FEAT_BATCH | CHAN_FEAT_CALL | CHAN_FEAT_CLOSE | \
-			 CHAN_FEAT_CRC32C | CHAN_FEAT_STREAM)
+			 CHAN_FEAT_CRC32C | CHAN_FEAT_STREAM | \
+			 CHAN_FEAT_BROADCAST)
 
 #define CHAN_CREATE_FLAGS	(CHAN_CREATE_AUTODESTROY | CHAN_CREATE_MAPPABLE | \
-				 CHAN_CREATE_CRC32C | CHAN_CREATE_STREAM)
+				 CHAN_CREATE_CRC32C | CHAN_CREATE_STREAM | \
+				 CHAN_CREATE_BROADCAST | CHAN_CREATE_LOSSLESS)
 
 /* What CHAN_CREATE_STREAM combines with (else EINVAL). */
 #define CHAN_STREAM_FLAGS	(CHAN_CREATE_STREAM | CHAN_CREATE_AUTODESTROY)
+
+/* What a broadcast channel may be combined with (EINVAL otherwise). */
+#define CHAN_CREATE_BCAST_OK	(CHAN_CREATE_AUTODESTROY | \
+				 CHAN_CREATE_BROADCAST | CHAN_CREATE_LOSSLESS)
 
 /* Objects the module counts, so that unload can prove none leaked. */
 enum chan_obj {
@@ -203,6 +210,47 @@ struct chan_stream {
 };
 
 /**
+ * struct chan_bcast_rx - a receiver's cursor on a broadcast channel
+ * @node: on chan_bcast.rxs (under chan_bcast.lock, written)
+ * @pos: the next position this receiver reads; moves by cmpxchg under
+ *	chan_bcast.lock (read), so threads sharing the receiver take each
+ *	message once between them
+ * @lost: messages this receiver missed (lossy overruns), in total
+ * @attached: on the list
+ */
+struct chan_bcast_rx {
+	struct list_head node;
+	u64 pos;
+	atomic64_t lost;
+	bool attached;
+};
+
+/**
+ * struct chan_bcast - the broadcast state of a CHAN_CREATE_BROADCAST
+ *	channel (bcast.c)
+ * @lock: written by senders (slots and @tail) and by receivers joining
+ *	or leaving; read by receivers while they copy a slot
+ * @tail: positions below it were sent; written under @lock with release,
+ *	read locklessly (acquire) to decide whether to sleep
+ * @rxs: the receivers' cursors
+ * @lossless: senders wait for the slowest receiver
+ * @delivered: messages taken by receivers, each receiver counting
+ * @lost: messages receivers missed, in total
+ * @discarded: what the slowest receiver had not read at destroy
+ * @gen: bumped when a lossless sender may have room (bcast.c)
+ */
+struct chan_bcast {
+	struct rw_semaphore lock;
+	u64 tail;
+	struct list_head rxs;
+	bool lossless;
+	atomic64_t delivered;
+	atomic64_t lost;
+	u64 discarded;
+	atomic_t gen;
+};
+
+/**
  * struct chan - a channel
  * @ref: one for the registry while the ID exists, one per channel fd and
  *	per in-flight ID-style call
@@ -238,6 +286,7 @@ struct chan_stream {
  * @tokens: owner tokens of the endpoints
  * @stats: per-CPU counters
  * @stream: a CHAN_CREATE_STREAM channel's reading side (stream.c)
+ * @bcast: broadcast state, or NULL if not CHAN_CREATE_BROADCAST
  */
 struct chan {
 	struct kref ref;
@@ -267,6 +316,7 @@ struct chan {
 	struct ida tokens;
 	struct chan_stats __percpu *stats;
 	struct chan_stream stream;
+	struct chan_bcast *bcast;
 };
 
 /**
@@ -313,6 +363,7 @@ enum {
  * @flags: CHAN_EP_* bits, atomic
  * @map_vmas: VMAs of the live mapping (map.c); the last to close repairs
  * @bounce: bounce buffer for large messages
+ * @rx: the receiver's cursor on a broadcast channel
  */
 struct chan_endpoint {
 	struct chan *ch;
@@ -322,6 +373,7 @@ struct chan_endpoint {
 	unsigned long flags;
 	atomic_t map_vmas;
 	struct chan_bounce bounce;
+	struct chan_bcast_rx rx;
 };
 
 /**
@@ -358,6 +410,10 @@ struct chan_deadline {
  * @crc: send on a CHAN_CREATE_CRC32C channel: the message's check
  * @badmsg: receive: return a message whose check failed (-EBADMSG)
  *	rather than skip it
+ * @rx: receive on a broadcast channel: the receiver's cursor
+ * @take_overrun: receive on a broadcast channel: an overrun is reported
+ *	(-ENOBUFS) and the cursor moved past it; false only reports it
+ * @lost: receive: with -ENOBUFS, the messages missed
  */
 struct chan_xfer {
 	struct chan *ch;
@@ -370,6 +426,9 @@ struct chan_xfer {
 	u32 faulted;
 	u32 crc;
 	bool badmsg;
+	struct chan_bcast_rx *rx;
+	bool take_overrun;
+	u64 lost;
 };
 
 /**
@@ -486,10 +545,13 @@ int chan_send_user(struct chan *ch, bool peer,
 		   struct chan_bounce *b, const void __user *ubuf,
 		   struct iov_iter *iter, u32 len,
 		   const struct chan_deadline *dl);
-int chan_recv_user(struct chan *ch, bool peer,
+int chan_recv_user(struct chan *ch, bool peer, struct chan_bcast_rx *rx,
+		   bool take_overrun, u64 *lostp,
 		   struct chan_bounce *b, void __user *ubuf,
 		   struct iov_iter *iter, u32 cap, u32 *lenp,
 		   const struct chan_deadline *dl, bool badmsg);
+int chan_sleep(const struct chan_deadline *dl);
+int chan_fault_in(struct chan_xfer *x);
 int chan_xfer(struct chan_xfer *x, enum chan_dir dir,
 	      const struct chan_deadline *dl);
 void chan_wake_all(struct chan *ch);
@@ -511,6 +573,23 @@ ssize_t chan_stream_write(struct chan *ch, struct chan_bounce *b,
 			  size_t count, const struct chan_deadline *dl);
 int chan_stream_queued(struct chan *ch, u64 *bytes);
 void chan_stream_show_fdinfo(struct seq_file *m, struct chan *ch);
+
+/* bcast.c */
+int chan_bcast_init(struct chan *ch);
+void chan_bcast_free(struct chan *ch);
+void chan_bcast_attach(struct chan *ch, struct chan_bcast_rx *rx);
+void chan_bcast_detach(struct chan *ch, struct chan_bcast_rx *rx);
+int chan_bcast_xfer(struct chan_xfer *x, enum chan_dir dir,
+		    const struct chan_deadline *dl);
+bool chan_bcast_can_recv(struct chan *ch, struct chan_bcast_rx *rx);
+bool chan_bcast_can_send(struct chan *ch);
+void chan_bcast_fill_info(struct chan *ch, struct chan_info *info);
+void chan_bcast_destroyed(struct chan *ch);
+
+static inline bool chan_is_bcast(const struct chan *ch)
+{
+	return ch->flags & CHAN_CREATE_BROADCAST;
+}
 
 /* endpoint.c */
 int chan_endpoint_open(struct chan *ch, u32 roles, u32 open_flags,

@@ -75,9 +75,12 @@ struct chan *chan_alloc(struct chan_ns *ns, const struct chan_create *c,
 			     capacity, c->flags & CHAN_CREATE_MAPPABLE);
 	if (ret)
 		goto err_stats;
+	ch->flags = c->flags;
+	ret = chan_bcast_init(ch);
+	if (ret)
+		goto err_ring;
 	kref_init(&ch->ref);
 	kref_get(&ns->ref);
-	ch->flags = c->flags;
 	ch->msg_size = c->msg_size;
 	ch->mode = c->mode ? c->mode : 0600;
 	ch->uid = current_euid();
@@ -93,6 +96,8 @@ struct chan *chan_alloc(struct chan_ns *ns, const struct chan_create *c,
 	chan_obj_created(CHAN_OBJ_CHANNEL);
 	return ch;
 
+err_ring:
+	chan_ring_free(&ch->ring);
 err_stats:
 	free_percpu(ch->stats);
 err_uncharge:
@@ -128,6 +133,16 @@ struct chan *chan_new(struct chan_ns *ns, const struct chan_create *c)
 		return ERR_PTR(-EINVAL);
 	/* A stream is neither mappable nor checked (yet). */
 	if ((c->flags & CHAN_CREATE_STREAM) && (c->flags & ~CHAN_STREAM_FLAGS))
+		return ERR_PTR(-EINVAL);
+	/*
+	 * LOSSLESS is a policy of broadcast; a broadcast channel is neither
+	 * mappable nor CRC32C-checked yet (its ring is the kernel's alone).
+	 */
+	if ((c->flags & CHAN_CREATE_LOSSLESS) &&
+	    !(c->flags & CHAN_CREATE_BROADCAST))
+		return ERR_PTR(-EINVAL);
+	if ((c->flags & CHAN_CREATE_BROADCAST) &&
+	    (c->flags & ~CHAN_CREATE_BCAST_OK))
 		return ERR_PTR(-EINVAL);
 	if (!c->msg_size || c->msg_size > CHAN_MSG_SIZE_MAX)
 		return ERR_PTR(-EINVAL);
@@ -166,6 +181,7 @@ static void chan_release(struct kref *ref)
 	struct chan *ch = container_of(ref, struct chan, ref);
 	struct chan_ns *ns = ch->ns;
 
+	chan_bcast_free(ch);
 	chan_ring_free(&ch->ring);
 	free_percpu(ch->stats);
 	ida_destroy(&ch->tokens);
@@ -254,6 +270,8 @@ static void chan_set_state(struct chan *ch, u32 state)
 static void chan_destroyed(struct chan *ch)
 {
 	trace_chan_destroy(ch);
+	if (chan_is_bcast(ch))
+		chan_bcast_destroyed(ch);
 	chan_registry_remove(ch);
 	chan_wake_all(ch);
 	chan_put(ch);	/* the registry's reference */
@@ -404,7 +422,7 @@ void chan_fill_info(struct chan *ch, struct chan_info *info)
 	struct user_namespace *user_ns = current_user_ns();
 	const struct chan_ring_view *v = &ch->ring.view;
 	struct chan_stats sum = {};
-	u64 head, tail;
+	u64 head, tail, bcast_dropped;
 	int cpu;
 
 	for_each_possible_cpu(cpu) {
@@ -426,6 +444,8 @@ void chan_fill_info(struct chan *ch, struct chan_info *info)
 	 * <= sent. A mapped ring's cursors and user_skipped are whatever its
 	 * mappers wrote: clamped, and trusted for nothing but this report.
 	 */
+	/* A broadcast channel's cursors are its own (bcast.c). */
+	bcast_dropped = sum.dropped;
 	if (ch->ring.mappable) {
 		sum.dropped += READ_ONCE(v->hdr->user_skipped);
 		sum.corrupt += READ_ONCE(v->hdr->user_corrupt);
@@ -473,4 +493,11 @@ void chan_fill_info(struct chan *ch, struct chan_info *info)
 	memcpy(info->name, ch->name, sizeof(info->name));
 	info->__reserved = 0;
 	info->__reserved2 = 0;
+	info->__reserved3 = 0;
+	info->lost = 0;
+	if (chan_is_bcast(ch)) {
+		/* Its ring's cursors are unused: its own counts. */
+		info->dropped = bcast_dropped;
+		chan_bcast_fill_info(ch, info);
+	}
 }

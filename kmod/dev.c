@@ -26,10 +26,12 @@ static_assert(sizeof(struct chan_wake) == 16);
 static_assert(sizeof(struct chan_iov) == 16);
 static_assert(sizeof(struct chan_batch) == 32);
 static_assert(sizeof(struct chan_call) == 56);
-static_assert(sizeof(struct chan_msg) == 32);
+static_assert(sizeof(struct chan_msg) == 40);
+static_assert(offsetofend(struct chan_msg, timeout_ns) == 32);
 static_assert(sizeof(struct chan_destroy) == 16);
 static_assert(sizeof(struct chan_close) == 16);
-static_assert(sizeof(struct chan_info) == 192);
+static_assert(sizeof(struct chan_info) == 208);
+static_assert(offsetofend(struct chan_info, corrupt) == 192);
 static_assert(offsetofend(struct chan_info, name) == 176);
 static_assert(sizeof(struct chan_lookup) == 80);
 static_assert(sizeof(struct chan_slot) == CHAN_SLOT_HDR_SIZE);
@@ -220,7 +222,7 @@ static int chan_cmd_info(struct chan_ucmd *ucmd)
 
 	if (flags & ~CHAN_INFO_NEXT)
 		return -EOPNOTSUPP;
-	if (info->__reserved || info->__reserved2)
+	if (info->__reserved || info->__reserved2 || info->__reserved3)
 		return -EINVAL;
 	if (flags & CHAN_INFO_NEXT) {
 		if (ucmd->ep)
@@ -369,7 +371,8 @@ struct chan_ioctl_op {
  * shortest struct accepted forever (as iommufd's IOCTL_OP does): when a
  * struct grows, binaries built with an older, shorter one keep working,
  * zero-extended. struct chan_open is at its second version (out_token),
- * struct chan_info at its second (mappers, corrupt).
+ * struct chan_msg at its second (lost), struct chan_info at its third
+ * (mappers, corrupt; max_depth, lost).
  */
 #define CHAN_COPY_IN(_struct, _min)					\
 static int chan_copy_in_##_struct(void *dst, const void __user *src,	\

@@ -33,6 +33,8 @@ static int chan_endpoint_release(struct inode *inode, struct file *file)
 		atomic_dec(chan_ring_waiters(ch, CHAN_DIR_SEND));
 	if (test_bit(CHAN_EP_POLLED_RECV, &ep->flags))
 		atomic_dec(chan_ring_waiters(ch, CHAN_DIR_RECV));
+	if (chan_is_bcast(ch))
+		chan_bcast_detach(ch, &ep->rx);
 	if (ep->attached)
 		chan_detach(ch, ep->roles);
 	if (ep->token)
@@ -110,7 +112,8 @@ static ssize_t chan_endpoint_recv(struct chan_endpoint *ep, char __user *ubuf,
 
 	if (!(ep->roles & CHAN_ROLE_RECV))
 		return -EBADF;
-	ret = chan_recv_user(ep->ch, true, &ep->bounce, ubuf, iter,
+	ret = chan_recv_user(ep->ch, true, &ep->rx, true, NULL, &ep->bounce,
+			     ubuf, iter,
 			     min_t(size_t, count, U32_MAX), &len, &dl, false);
 	/* The end of a byte stream reads as 0, as on a pipe. */
 	if (ret == -EPIPE && chan_is_stream(ep->ch))
@@ -196,7 +199,8 @@ static __poll_t chan_endpoint_poll(struct file *file, poll_table *pt)
 	if (state & CHAN_STATE_DESTROYED)
 		return EPOLLHUP | EPOLLERR;
 	if (ep->roles & CHAN_ROLE_RECV) {
-		if (chan_ring_can_recv(&ch->ring.view))
+		if (chan_is_bcast(ch) ? chan_bcast_can_recv(ch, &ep->rx) :
+					chan_ring_can_recv(&ch->ring.view))
 			mask |= EPOLLIN | EPOLLRDNORM;
 		else if (state & (CHAN_STATE_NO_SENDERS | CHAN_STATE_CLOSED))
 			mask |= EPOLLHUP;
@@ -204,7 +208,8 @@ static __poll_t chan_endpoint_poll(struct file *file, poll_table *pt)
 	if (ep->roles & CHAN_ROLE_SEND) {
 		if (state & (CHAN_STATE_NO_RECEIVERS | CHAN_STATE_CLOSED))
 			mask |= EPOLLHUP;
-		else if (chan_ring_can_send(&ch->ring.view))
+		else if (chan_is_bcast(ch) ? chan_bcast_can_send(ch) :
+					     chan_ring_can_send(&ch->ring.view))
 			mask |= EPOLLOUT | EPOLLWRNORM;
 	}
 	return mask;
@@ -279,6 +284,15 @@ static void chan_endpoint_show_fdinfo(struct seq_file *m, struct file *file)
 	seq_printf(m, "corrupt:\t%llu\n", info.corrupt);
 	if (chan_is_stream(ch))
 		chan_stream_show_fdinfo(m, ch);
+	if (chan_is_bcast(ch)) {
+		seq_printf(m, "chan_lost:\t%llu\n", info.lost);
+		/* This receiver's own: where it reads next, what it missed. */
+		if (ep->roles & CHAN_ROLE_RECV) {
+			seq_printf(m, "cursor:\t%llu\n", READ_ONCE(ep->rx.pos));
+			seq_printf(m, "lost:\t%lld\n",
+				   atomic64_read(&ep->rx.lost));
+		}
+	}
 }
 
 static const struct file_operations chan_endpoint_fops = {
@@ -365,6 +379,9 @@ int chan_endpoint_open(struct chan *ch, u32 roles, u32 open_flags,
 		return ret;
 	}
 	ep->attached = true;
+	/* It reads what is sent from now on. */
+	if (chan_is_bcast(ch) && (roles & CHAN_ROLE_RECV))
+		chan_bcast_attach(ch, &ep->rx);
 	/* Before the fd is installed: a close may free the endpoint then. */
 	trace_chan_open(ep);
 	fd_install(fd, file);

@@ -297,7 +297,7 @@ static bool chan_user_present(const void __user *ubuf, size_t len)
  * the message that is there) ready for the copy-out, without storing to
  * them. May sleep: no slot is held.
  */
-static int chan_fault_in(struct chan_xfer *x)
+int chan_fault_in(struct chan_xfer *x)
 {
 	size_t left;
 
@@ -342,7 +342,7 @@ static int chan_interrupted(const struct chan_deadline *dl)
  * Sleep until woken, the deadline passes or a signal arrives. Called after
  * chan_waiter_prepare() and a failed attempt.
  */
-static int chan_sleep(const struct chan_deadline *dl)
+int chan_sleep(const struct chan_deadline *dl)
 {
 	ktime_t expires = dl->expires;
 	int ret = chan_interrupted(dl);
@@ -468,6 +468,8 @@ int chan_xfer(struct chan_xfer *x, enum chan_dir dir,
 	bool queued = false;
 	int ret;
 
+	if (chan_is_bcast(ch))
+		return chan_bcast_xfer(x, dir, dl);
 	if (dir == CHAN_DIR_SEND && (ch->flags & CHAN_CREATE_CRC32C))
 		x->crc = chan_msg_crc(x->kbuf, x->len);
 	init_wait_entry(&w.entry, WQ_FLAG_EXCLUSIVE);
@@ -640,6 +642,11 @@ int chan_send_user(struct chan *ch, bool peer,
  * chan_recv_user() - receive a message into user memory
  * @ch: the channel
  * @peer: the caller is an endpoint (subject to disconnect)
+ * @rx: the endpoint's cursor on a broadcast channel, or NULL
+ * @take_overrun: on a broadcast channel, an overrun moves the cursor past
+ *	the lost messages as it is reported; false only reports it (a batch
+ *	that already moved messages stops there, the next call takes it)
+ * @lostp: set to the messages missed with -ENOBUFS (else 0), or NULL
  * @b: the file's bounce buffer
  * @ubuf: the buffer, or NULL if @iter
  * @iter: the buffer as an iov_iter (one message scattered), or NULL
@@ -657,9 +664,11 @@ int chan_send_user(struct chan *ch, bool peer,
  * counted as dropped.
  *
  * Return: 0, -EAGAIN, -ETIMEDOUT, -ERESTARTSYS, -EPIPE, -EIDRM, -EIO,
- * -EMSGSIZE, -EBADMSG, -EFAULT or -ENOMEM.
+ * -EMSGSIZE, -EBADMSG, -EFAULT, -ENOMEM; on a broadcast channel also
+ * -ENOBUFS (an overrun) and -EOPNOTSUPP (no cursor).
  */
-int chan_recv_user(struct chan *ch, bool peer,
+int chan_recv_user(struct chan *ch, bool peer, struct chan_bcast_rx *rx,
+		   bool take_overrun, u64 *lostp,
 		   struct chan_bounce *b, void __user *ubuf,
 		   struct iov_iter *iter, u32 cap, u32 *lenp,
 		   const struct chan_deadline *dl, bool badmsg)
@@ -673,6 +682,8 @@ int chan_recv_user(struct chan *ch, bool peer,
 		.ubuf = ubuf,
 		.iter = iter,
 		.badmsg = badmsg,
+		.rx = rx,
+		.take_overrun = take_overrun,
 	};
 	bool own = false;
 	int ret;
@@ -696,6 +707,8 @@ int chan_recv_user(struct chan *ch, bool peer,
 		x.faulted = x.len;
 	ret = chan_xfer(&x, CHAN_DIR_RECV, dl);
 	*lenp = x.out_len;
+	if (lostp)
+		*lostp = ret == -ENOBUFS ? x.lost : 0;
 	if (!ret || ret == -EBADMSG) {
 		if (iter ? copy_to_iter(x.kbuf, x.out_len, iter) != x.out_len :
 			   copy_to_user(ubuf, x.kbuf, x.out_len)) {

@@ -22,7 +22,9 @@
  *  - Handles are endpoints (counted senders and receivers, peer
  *    semantics: EPIPE on disconnect), and arm auto-destroy as an owner's
  *    endpoint does. A handle with no role only holds the channel, for
- *    INFO, CLOSE and DESTROY.
+ *    INFO, CLOSE and DESTROY. On a broadcast channel a receiving handle
+ *    has its own cursor, as a receiver endpoint has, from the tail at its
+ *    open (an overrun is -ENOBUFS; the count is in INFO's lost).
  *  - Absolute timeouts are on the kernel's CLOCK_MONOTONIC (ktime_get()),
  *    whatever time namespace the calling task is in.
  *  - A wait also ends when its handle is shut down (chan_kernel_shutdown(),
@@ -53,11 +55,13 @@ enum {
  * @ch: the channel (holds a reference)
  * @roles: CHAN_ROLE_* bits; 0 for a handle that only holds the channel
  * @flags: CHAN_HANDLE_* bits, atomic
+ * @rx: a receiving handle's cursor on a broadcast channel
  */
 struct chan_handle {
 	struct chan *ch;
 	u32 roles;
 	unsigned long flags;
+	struct chan_bcast_rx rx;
 };
 
 /* The chan_ns of @ipc_ns, NULL meaning the initial IPC namespace. */
@@ -98,6 +102,9 @@ static struct chan_handle *chan_kernel_attach(struct chan *ch, u32 roles)
 			chan_put(ch);
 			return ERR_PTR(ret);
 		}
+		/* A broadcast receiver reads what is sent from now on. */
+		if (chan_is_bcast(ch) && (roles & CHAN_ROLE_RECV))
+			chan_bcast_attach(ch, &h->rx);
 	}
 	chan_obj_created(CHAN_OBJ_ENDPOINT);
 	return h;
@@ -307,6 +314,8 @@ void chan_kernel_release(struct chan_handle *h)
 {
 	if (IS_ERR_OR_NULL(h))
 		return;
+	if (chan_is_bcast(h->ch))
+		chan_bcast_detach(h->ch, &h->rx);
 	if (h->roles)
 		chan_detach(h->ch, h->roles);
 	chan_put(h->ch);
@@ -399,13 +408,16 @@ static int chan_kernel_send_one(struct chan_handle *h, const void *buf,
 }
 
 static int chan_kernel_recv_one(struct chan_handle *h, void *buf, u32 size,
-				u32 *lenp, const struct chan_deadline *dl)
+				u32 *lenp, const struct chan_deadline *dl,
+				bool take_overrun)
 {
 	struct chan_xfer x = {
 		.ch = h->ch,
 		.peer = true,
 		.kbuf = buf,
 		.len = min(size, h->ch->msg_size),
+		.rx = &h->rx,
+		.take_overrun = take_overrun,
 	};
 	int ret;
 
@@ -479,7 +491,7 @@ int chan_kernel_recv(struct chan_handle *h, void *buf, u32 size, u32 *lenp,
 	ret = chan_kernel_deadline(h, CHAN_ROLE_RECV, flags, timeout_ns, &dl);
 	if (ret)
 		return ret;
-	return chan_kernel_recv_one(h, buf, size, lenp, &dl);
+	return chan_kernel_recv_one(h, buf, size, lenp, &dl, true);
 }
 EXPORT_SYMBOL_GPL(chan_kernel_recv);
 
@@ -522,7 +534,7 @@ static int chan_kernel_batch(struct chan_handle *h, enum chan_dir dir,
 						   min_t(size_t,
 							 rvec[i].iov_len,
 							 U32_MAX),
-						   &len, dlp);
+						   &len, dlp, !i);
 			if (!ret || ret == -EMSGSIZE)
 				rvec[i].iov_len = len;
 		}

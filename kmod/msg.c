@@ -14,6 +14,12 @@ static struct chan_bounce *chan_ucmd_bounce(struct chan_ucmd *ucmd)
 	return ucmd->ep ? &ucmd->ep->bounce : &ucmd->cf->bounce;
 }
 
+/* The receiver's cursor on a broadcast channel: an endpoint's own. */
+static struct chan_bcast_rx *chan_ucmd_rx(struct chan_ucmd *ucmd)
+{
+	return ucmd->ep ? &ucmd->ep->rx : NULL;
+}
+
 /*
  * Common checks of the message commands: the deadline, then the channel
  * (@id, or the fd's own) and the role or permission.
@@ -37,6 +43,11 @@ static struct chan *chan_msg_prepare(struct chan_ucmd *ucmd, u32 role,
 	if (!ucmd->ep && !chan_permitted(ch, role, true)) {
 		chan_ucmd_put(ucmd, ch);
 		return ERR_PTR(-EACCES);
+	}
+	/* A broadcast receiver needs a cursor: only endpoints have one. */
+	if (!ucmd->ep && role == CHAN_ROLE_RECV && chan_is_bcast(ch)) {
+		chan_ucmd_put(ucmd, ch);
+		return ERR_PTR(-EOPNOTSUPP);
 	}
 	return ch;
 }
@@ -98,26 +109,34 @@ int chan_cmd_recv(struct chan_ucmd *ucmd)
 {
 	struct chan_msg *m = ucmd->cmd;
 	struct chan_msg __user *um = ucmd->ubuffer;
+	bool has_lost = ucmd->user_size >= offsetofend(struct chan_msg, lost);
 	struct chan_deadline dl;
 	struct chan *ch;
+	u64 lost = 0;
 	u32 len = 0;
 	int ret;
 
 	/*
-	 * The length goes back through the struct: make sure it can before a
-	 * message is taken, so a read-only struct cannot lose one.
+	 * The length (and the count of messages lost) go back through the
+	 * struct: make sure they can before a message is taken, so a
+	 * read-only struct cannot lose one.
 	 */
 	if (put_user(m->len, &um->len))
+		return -EFAULT;
+	if (has_lost && put_user(0ULL, &um->lost))
 		return -EFAULT;
 	/* BADMSG is RECV's alone: elsewhere it is an unknown flag. */
 	ch = chan_msg_prepare(ucmd, CHAN_ROLE_RECV, m->id,
 			      m->flags & ~CHAN_MSG_BADMSG, m->timeout_ns, &dl);
 	if (IS_ERR(ch))
 		return PTR_ERR(ch);
-	ret = chan_recv_user(ch, !!ucmd->ep, chan_ucmd_bounce(ucmd),
+	ret = chan_recv_user(ch, !!ucmd->ep, chan_ucmd_rx(ucmd), true, &lost,
+			     chan_ucmd_bounce(ucmd),
 			     u64_to_user_ptr(m->buf), NULL, m->len, &len, &dl,
 			     m->flags & CHAN_MSG_BADMSG);
 	chan_ucmd_put(ucmd, ch);
+	if (ret == -ENOBUFS && has_lost && put_user(lost, &um->lost))
+		return -EFAULT;
 	if ((!ret || ret == -EMSGSIZE || ret == -EBADMSG) &&
 	    put_user(len, &um->len))
 		return -EFAULT;
@@ -179,7 +198,10 @@ static int chan_cmd_batch(struct chan_ucmd *ucmd, enum chan_dir dir)
 			ret = -EFAULT;
 		} else {
 			len = 0;
-			ret = chan_recv_user(ch, !!ucmd->ep, bounce,
+			/* An overrun after the first stops the batch untaken. */
+			ret = chan_recv_user(ch, !!ucmd->ep,
+					     chan_ucmd_rx(ucmd), !i, NULL,
+					     bounce,
 					     u64_to_user_ptr(iov.buf), NULL,
 					     iov.len, &len, dlp, false);
 			if ((!ret || ret == -EMSGSIZE) &&
@@ -219,7 +241,8 @@ int chan_cmd_recv_batch(struct chan_ucmd *ucmd)
 static struct chan *chan_call_reply_get(struct chan_ucmd *ucmd,
 					const struct chan_call *c,
 					struct file **filep,
-					struct chan_bounce **bouncep)
+					struct chan_bounce **bouncep,
+					struct chan_bcast_rx **rxp)
 {
 	struct chan_endpoint *rep;
 	struct file *file;
@@ -237,6 +260,12 @@ static struct chan *chan_call_reply_get(struct chan_ucmd *ucmd,
 			chan_put(ch);
 			return ERR_PTR(-EACCES);
 		}
+		/* No cursor by ID: refused before the request goes. */
+		if (chan_is_bcast(ch)) {
+			chan_put(ch);
+			return ERR_PTR(-EOPNOTSUPP);
+		}
+		*rxp = NULL;
 		return ch;
 	}
 	if (c->reply_id)
@@ -251,6 +280,7 @@ static struct chan *chan_call_reply_get(struct chan_ucmd *ucmd,
 	}
 	*filep = file;
 	*bouncep = &rep->bounce;
+	*rxp = &rep->rx;
 	return rep->ch;
 }
 
@@ -272,6 +302,7 @@ int chan_cmd_call(struct chan_ucmd *ucmd)
 	struct chan_call __user *uc = ucmd->ubuffer;
 	struct chan_call *c = ucmd->cmd;
 	struct chan_bounce *rbounce;
+	struct chan_bcast_rx *rrx;
 	struct chan_deadline dl;
 	struct chan *sch, *rch;
 	struct file *rfile;
@@ -281,7 +312,7 @@ int chan_cmd_call(struct chan_ucmd *ucmd)
 	/* The outputs must be writable before anything is sent or taken. */
 	if (put_user(0U, &uc->out_sent) || put_user(c->recv_len, &uc->recv_len))
 		return -EFAULT;
-	rch = chan_call_reply_get(ucmd, c, &rfile, &rbounce);
+	rch = chan_call_reply_get(ucmd, c, &rfile, &rbounce, &rrx);
 	if (IS_ERR(rch))
 		return PTR_ERR(rch);
 	sch = chan_msg_prepare(ucmd, CHAN_ROLE_SEND, c->id, c->flags,
@@ -310,7 +341,7 @@ int chan_cmd_call(struct chan_ucmd *ucmd)
 		ret = -EFAULT;
 		goto out_reply;
 	}
-	ret = chan_recv_user(rch, !!ucmd->ep, rbounce,
+	ret = chan_recv_user(rch, !!ucmd->ep, rrx, true, NULL, rbounce,
 			     u64_to_user_ptr(c->recv_buf), NULL, c->recv_len,
 			     &len, &dl, false);
 	if ((!ret || ret == -EMSGSIZE) && put_user(len, &uc->recv_len))

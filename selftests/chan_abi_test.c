@@ -21,9 +21,16 @@
 #define ABI_TAIL	8
 #define PAGE		4096
 
-/* INFO is at its second version (mappers); the first ended at name. */
+/*
+ * INFO is at its third version (v2 added mappers and corrupt, v3
+ * max_depth and lost); the first ended at name. chan_msg is at its second
+ * (lost); the first ended at timeout_ns.
+ */
 _Static_assert(offsetofend(struct chan_info, name) == 176, "INFO v1");
-_Static_assert(sizeof(struct chan_info) == 192, "INFO v2");
+_Static_assert(offsetofend(struct chan_info, corrupt) == 192, "INFO v2");
+_Static_assert(sizeof(struct chan_info) == 208, "INFO v3");
+_Static_assert(offsetofend(struct chan_msg, timeout_ns) == 32, "MSG v1");
+_Static_assert(sizeof(struct chan_msg) == 40, "MSG v2");
 
 /*
  * One variant per command and per fd it is issued on. The tests below
@@ -49,7 +56,7 @@ FIXTURE_VARIANT(abi) {
 	bool on_chan_fd;
 	uint32_t known_flags;
 	int nreserved;
-	size_t reserved[2];	/* 32-bit input fields that must be zero */
+	size_t reserved[3];	/* 32-bit input fields that must be zero */
 	bool only_high_bits;	/* their low bits are meaningful (roles) */
 };
 
@@ -57,7 +64,8 @@ FIXTURE_VARIANT_ADD(abi, create) {
 	.cmd = CHAN_IOC_CREATE,
 	.size = sizeof(struct chan_create),
 	.known_flags = CHAN_CREATE_AUTODESTROY | CHAN_CREATE_MAPPABLE |
-		       CHAN_CREATE_CRC32C | CHAN_CREATE_STREAM,
+		       CHAN_CREATE_CRC32C | CHAN_CREATE_BROADCAST |
+		       CHAN_CREATE_LOSSLESS | CHAN_CREATE_STREAM,
 	.nreserved = 2,
 	.reserved = { offsetof(struct chan_create, __reserved),
 		      offsetof(struct chan_create, __reserved2) },
@@ -141,6 +149,7 @@ FIXTURE_VARIANT_ADD(abi, wake_fd) {
 FIXTURE_VARIANT_ADD(abi, send_id) {
 	.cmd = CHAN_IOC_SEND,
 	.size = sizeof(struct chan_msg),
+	.min_size = offsetofend(struct chan_msg, timeout_ns),
 	.known_flags = CHAN_MSG_NONBLOCK | CHAN_MSG_TIMEOUT | CHAN_MSG_ABSTIME,
 	.nreserved = 1,
 	.reserved = { offsetof(struct chan_msg, timeout_ns) },
@@ -149,6 +158,7 @@ FIXTURE_VARIANT_ADD(abi, send_id) {
 FIXTURE_VARIANT_ADD(abi, send_fd) {
 	.cmd = CHAN_IOC_SEND,
 	.size = sizeof(struct chan_msg),
+	.min_size = offsetofend(struct chan_msg, timeout_ns),
 	.on_chan_fd = true,
 	.known_flags = CHAN_MSG_NONBLOCK | CHAN_MSG_TIMEOUT | CHAN_MSG_ABSTIME,
 	.nreserved = 1,
@@ -158,6 +168,7 @@ FIXTURE_VARIANT_ADD(abi, send_fd) {
 FIXTURE_VARIANT_ADD(abi, recv_id) {
 	.cmd = CHAN_IOC_RECV,
 	.size = sizeof(struct chan_msg),
+	.min_size = offsetofend(struct chan_msg, timeout_ns),
 	.known_flags = CHAN_MSG_NONBLOCK | CHAN_MSG_TIMEOUT | CHAN_MSG_ABSTIME |
 		       CHAN_MSG_BADMSG,
 	.nreserved = 1,
@@ -167,6 +178,7 @@ FIXTURE_VARIANT_ADD(abi, recv_id) {
 FIXTURE_VARIANT_ADD(abi, recv_fd) {
 	.cmd = CHAN_IOC_RECV,
 	.size = sizeof(struct chan_msg),
+	.min_size = offsetofend(struct chan_msg, timeout_ns),
 	.on_chan_fd = true,
 	.known_flags = CHAN_MSG_NONBLOCK | CHAN_MSG_TIMEOUT | CHAN_MSG_ABSTIME |
 		       CHAN_MSG_BADMSG,
@@ -204,9 +216,10 @@ FIXTURE_VARIANT_ADD(abi, info_id) {
 	.size = sizeof(struct chan_info),
 	.min_size = offsetofend(struct chan_info, name),
 	.known_flags = CHAN_INFO_NEXT,
-	.nreserved = 2,
+	.nreserved = 3,
 	.reserved = { offsetof(struct chan_info, __reserved),
-		      offsetof(struct chan_info, __reserved2) },
+		      offsetof(struct chan_info, __reserved2),
+		      offsetof(struct chan_info, __reserved3) },
 };
 
 FIXTURE_VARIANT_ADD(abi, info_fd) {
@@ -215,9 +228,10 @@ FIXTURE_VARIANT_ADD(abi, info_fd) {
 	.min_size = offsetofend(struct chan_info, name),
 	.on_chan_fd = true,
 	.known_flags = CHAN_INFO_NEXT,
-	.nreserved = 2,
+	.nreserved = 3,
 	.reserved = { offsetof(struct chan_info, __reserved),
-		      offsetof(struct chan_info, __reserved2) },
+		      offsetof(struct chan_info, __reserved2),
+		      offsetof(struct chan_info, __reserved3) },
 };
 
 FIXTURE_VARIANT_ADD(abi, lookup) {
@@ -474,6 +488,23 @@ TEST_F(abi, size_short)
  * and the kernel's) works, zero-extended, and nothing is written past the
  * size it gave.
  */
+/*
+ * Put the queue back as the setup left it ("hello", "world"), for a
+ * command that moved a message and is called again.
+ */
+static void abi_requeue(struct __test_metadata *_metadata,
+			FIXTURE_DATA(abi) *self)
+{
+	unsigned char buf[64];
+	uint32_t len;
+
+	do
+		len = sizeof(buf);
+	while (!ct_recv(self->chfd, 0, buf, &len, CHAN_MSG_NONBLOCK, 0));
+	ASSERT_OK(ct_send(self->chfd, 0, "hello", 5, 0, 0));
+	ASSERT_OK(ct_send(self->chfd, 0, "world", 5, 0, 0));
+}
+
 TEST_F(abi, size_first_version)
 {
 	const size_t min = abi_min_size(variant);
@@ -488,6 +519,10 @@ TEST_F(abi, size_first_version)
 			     abi_call(self, variant, arg));
 		for (i = sz; i < variant->size; i++)
 			ASSERT_EQ(0xa5, arg[i]);
+		/* SEND and RECV are at their second version: two sizes. */
+		if (variant->cmd == CHAN_IOC_SEND ||
+		    variant->cmd == CHAN_IOC_RECV)
+			abi_requeue(_metadata, self);
 	}
 }
 
@@ -741,7 +776,7 @@ TEST_F(create, returns_id_features_geometry)
 	const uint64_t all_feats = CHAN_FEAT_ID_IO | CHAN_FEAT_FD_IO |
 		CHAN_FEAT_POLL | CHAN_FEAT_RW | CHAN_FEAT_NAMES |
 		CHAN_FEAT_TIMEOUT | CHAN_FEAT_TYPE_TAG | CHAN_FEAT_INFO_NEXT |
-		CHAN_FEAT_AUTODESTROY | CHAN_FEAT_STREAM;
+		CHAN_FEAT_AUTODESTROY | CHAN_FEAT_BROADCAST | CHAN_FEAT_STREAM;
 	struct chan_create c, c2;
 
 	create_args(&c, 100, 10, 0640, NULL);

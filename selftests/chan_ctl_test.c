@@ -816,7 +816,9 @@ TEST_F(ctl, info_first_version)
 	size_t i;
 
 	ASSERT_EQ(INFO_V1_SIZE, offsetofend(struct chan_info, name));
-	ASSERT_EQ(INFO_V1_SIZE + 16, sizeof(struct chan_info));
+	/* v2 added 16 bytes (mappers .. corrupt), v3 16 more (.. lost). */
+	ASSERT_EQ(INFO_V1_SIZE + 16, offsetofend(struct chan_info, corrupt));
+	ASSERT_EQ(INFO_V1_SIZE + 32, sizeof(struct chan_info));
 	ct_name(name, sizeof(name), "v1");
 	id = ctl_create(self, 16, 4, 0600, CHAN_CREATE_MAPPABLE, 0, name);
 	ASSERT_NE(0U, id);
@@ -1650,6 +1652,89 @@ TEST_F(ctl, watch_tty_redraws)
 				"-i", "0.2", NULL }, 3000, out, sizeof(out)));
 	EXPECT_EQ(NULL, strchr(out, '\033'));
 	EXPECT_EQ(2, count_lines(out, "chanctl watch: sample "));
+}
+
+/*
+ * create -B / -L make broadcast channels (MODE bcast, bcast+lossless;
+ * the flags and lost in stat and --json); recv on one subscribes with an
+ * endpoint of its own and gets what is sent from then on.
+ */
+TEST_F(ctl, broadcast)
+{
+	char idstr[16], row[512];
+	struct chan_info info;
+	struct ctl_proc cp;
+	struct ctl_run r;
+	uint32_t id, lid;
+	char *w[16];
+	int n, sfd;
+
+	ASSERT_GT(CTL_MAX_CHANS, self->nids + 1);
+	CTL(&r, "create", "-B", "-s", "16", "-c", "4");
+	CTL_EXPECT_STATUS(0, &r);
+	id = r.out ? (uint32_t)strtoul(r.out, NULL, 10) : 0;
+	free(r.out);
+	ASSERT_NE(0U, id);
+	self->ids[self->nids++] = id;
+	CTL(&r, "create", "-L", "-a");
+	CTL_EXPECT_STATUS(0, &r);
+	lid = r.out ? (uint32_t)strtoul(r.out, NULL, 10) : 0;
+	free(r.out);
+	ASSERT_NE(0U, lid);
+	self->ids[self->nids++] = lid;
+	ASSERT_OK(info_v2(self->dev, id, &info));
+	EXPECT_EQ((uint32_t)CHAN_CREATE_BROADCAST, info.chan_flags);
+	ASSERT_OK(info_v2(self->dev, lid, &info));
+	EXPECT_EQ((uint32_t)(CHAN_CREATE_BROADCAST | CHAN_CREATE_LOSSLESS |
+			     CHAN_CREATE_AUTODESTROY), info.chan_flags);
+
+	CTL(&r, "ls");
+	CTL_EXPECT_STATUS(0, &r);
+	n = find_row(r.out, id, row, sizeof(row), w, 16);
+	EXPECT_EQ(12, n);
+	if (n == 12)
+		EXPECT_STREQ("bcast", w[10]);
+	n = find_row(r.out, lid, row, sizeof(row), w, 16);
+	EXPECT_EQ(12, n);
+	if (n == 12)
+		EXPECT_STREQ("bcast+lossless+auto", w[10]);
+	free(r.out);
+
+	snprintf(idstr, sizeof(idstr), "%u", id);
+	CTL(&r, "stat", idstr);
+	CTL_EXPECT_STATUS(0, &r);
+	EXPECT_NE(NULL, strstr(r.out, " broadcast"));
+	EXPECT_EQ(NULL, strstr(r.out, " lossless"));
+	EXPECT_NE(NULL, strstr(r.out, "lost:       0"));
+	free(r.out);
+	CTL(&r, "stat", idstr, "--json");
+	CTL_EXPECT_STATUS(0, &r);
+	EXPECT_NE(NULL, strstr(r.out, "\"kind\":\"bcast\""));
+	EXPECT_NE(NULL, strstr(r.out, "\"lost\":0"));
+	free(r.out);
+
+	/* recv subscribes: it waits for what comes after it opened. */
+	sfd = ct_open(self->dev, id, CHAN_ROLE_SEND, 0, 0);
+	ASSERT_LE(0, sfd);
+	ASSERT_OK(ct_send(sfd, 0, "before", 6, 0, 0));
+	ASSERT_OK(ctl_start(&cp, false, (char *[]){ "chanctl", "recv", idstr,
+						     "-c", "2", "-t", "20000",
+						     NULL }));
+	/* Its endpoint is counted once it opened. */
+	for (n = 0; n < 2000; n++) {
+		ASSERT_OK(info_v2(self->dev, id, &info));
+		if (info.receivers == 1)
+			break;
+		ct_sleep_ms(5);
+	}
+	EXPECT_EQ(1U, info.receivers);
+	ASSERT_OK(ct_send(sfd, 0, "one", 3, 0, 0));
+	ASSERT_OK(ct_send(sfd, 0, "two", 3, 0, 0));
+	ctl_finish(&cp, &r, RUN_MS, 0, 0);
+	CTL_EXPECT_STATUS(0, &r);
+	EXPECT_STREQ("one\ntwo\n", r.out);
+	free(r.out);
+	close(sfd);
 }
 
 /* ---- exit status ---- */

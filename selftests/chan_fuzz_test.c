@@ -1376,9 +1376,11 @@ static const struct {
 	[K_OPEN] = { "OPEN", CHAN_IOC_OPEN, sizeof(struct chan_open), false,
 		     true, offsetofend(struct chan_open, type_tag) },
 	[K_SEND_ID] = { "SEND(id)", CHAN_IOC_SEND, sizeof(struct chan_msg),
-			false, false },
+			false, false,
+			offsetofend(struct chan_msg, timeout_ns) },
 	[K_RECV_ID] = { "RECV(id)", CHAN_IOC_RECV, sizeof(struct chan_msg),
-			false, true },
+			false, true,
+			offsetofend(struct chan_msg, timeout_ns) },
 	[K_DESTROY] = { "DESTROY", CHAN_IOC_DESTROY,
 			sizeof(struct chan_destroy), false, false },
 	[K_INFO_ID] = { "INFO(id)", CHAN_IOC_INFO, sizeof(struct chan_info),
@@ -1386,9 +1388,11 @@ static const struct {
 	[K_LOOKUP] = { "LOOKUP", CHAN_IOC_LOOKUP, sizeof(struct chan_lookup),
 		       false, true },
 	[K_SEND_FD] = { "SEND(fd)", CHAN_IOC_SEND, sizeof(struct chan_msg),
-			true, false },
+			true, false,
+			offsetofend(struct chan_msg, timeout_ns) },
 	[K_RECV_FD] = { "RECV(fd)", CHAN_IOC_RECV, sizeof(struct chan_msg),
-			true, true },
+			true, true,
+			offsetofend(struct chan_msg, timeout_ns) },
 	[K_INFO_FD] = { "INFO(fd)", CHAN_IOC_INFO, sizeof(struct chan_info),
 			true, true },
 };
@@ -1506,8 +1510,11 @@ static int abi_call(FIXTURE_DATA(fuzz_abi) *self, int k, void *arg)
 static int abi_flag_expect(int k, unsigned int bit)
 {
 	switch (k) {
-	case K_CREATE:	/* AUTODESTROY, MAPPABLE, CRC32C; STREAM */
-		return bit <= 2 || bit == 6 ? 0 : EOPNOTSUPP;
+	case K_CREATE:	/* AUTODESTROY, MAPPABLE, CRC32C, BROADCAST, STREAM */
+		if (bit <= 2 || bit == 4 || bit == 6)
+			return 0;
+		/* LOSSLESS needs BROADCAST */
+		return bit == 5 ? EINVAL : EOPNOTSUPP;
 	case K_OPEN:
 		return bit <= 1 ? 0 : EOPNOTSUPP;
 	case K_RECV_ID:

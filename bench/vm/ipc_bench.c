@@ -13,6 +13,9 @@
  *   pingpong  two processes, one queue each way             (ns per round trip)
  *   stream    P producers to C consumers through one queue  (ns per message)
  *   split     B sends then B receives in one process        (ns per send, per recv)
+ *   bcast1x4  one sender, four receiver processes, each of which gets
+ *             every message (ns per message delivered: the time over
+ *             messages x 4); only the rows that broadcast run it
  *   probe     sub-paths of chan's ioctl, to attribute its cost
  *
  * Under QEMU's -icount shift=0 the guest's TSC advances by one per
@@ -53,6 +56,7 @@
 #define ROLE_SEND	1U
 #define ROLE_RECV	2U
 #define MSG_MAX		1024U
+#define FAN_MAX		4U	/* receivers of the broadcast workload */
 
 static unsigned int capacity = 64;	/* messages a queue holds */
 
@@ -196,6 +200,8 @@ struct bq {
 	struct chan_ep *ep;	/* chan-mmap*: this process's endpoint handle */
 	struct ep_tally *tally;	/* chan-mmap*: shared by every process */
 	char cap_note[48];	/* the bound as configured */
+	int fan[FAN_MAX][2];	/* pipe-x4: a pipe per receiver */
+	unsigned int idx;	/* bcast1x4: this receiver's index */
 };
 
 /*
@@ -208,6 +214,8 @@ struct bq {
  *   recv_n   receive 1..n messages into buf; returns how many
  *   call     ping-pong: a request on q and its reply from reply, as one
  *            operation (the server replies and waits with it too)
+ *   bcast    every receiver gets every message: the row runs bcast1x4
+ *            (and only rows with it do)
  */
 
 struct mech {
@@ -226,6 +234,7 @@ struct mech {
 			       unsigned int n);
 	void (*call)(struct bq *q, const void *buf, struct bq *reply,
 		     void *rbuf);
+	int bcast;
 };
 
 static void nop(struct bq *q)
@@ -280,6 +289,21 @@ static void chan_setup(struct bq *q)
 	if (ret < 0)
 		die("chan_create: %s", strerror(-ret));
 	snprintf(q->cap_note, sizeof(q->cap_note), "%u msgs", capacity);
+}
+
+/* chan-bcast: a lossless broadcast channel (every receiver, every message). */
+static void chan_bcast_setup(struct bq *q)
+{
+	struct chan_attr a = {
+		.msg_size = q->size, .capacity = capacity, .mode = 0600,
+		.flags = CHAN_CREATE_BROADCAST | CHAN_CREATE_LOSSLESS,
+	};
+	int ret = chan_create(&a, &q->id);
+
+	if (ret < 0)
+		die("chan_create (broadcast): %s", strerror(-ret));
+	snprintf(q->cap_note, sizeof(q->cap_note), "%u msgs, lossless",
+		 capacity);
 }
 
 static void chan_teardown(struct bq *q)
@@ -635,6 +659,50 @@ static void pipe_recv(struct bq *q, void *buf)
 }
 
 /*
+ * pipe-x4: broadcast the way the kernel's IPC offers it, one pipe per
+ * receiver (sized as pipe's), the sender writing each message to all.
+ */
+static void fan_setup(struct bq *q)
+{
+	unsigned int i;
+	int sz = 4096;
+
+	while ((unsigned int)sz < capacity * q->size)
+		sz *= 2;
+	for (i = 0; i < FAN_MAX; i++) {
+		if (pipe2(q->fan[i], O_CLOEXEC))
+			die("pipe2: %s", strerror(errno));
+		if (fcntl(q->fan[i][1], F_SETPIPE_SZ, sz) < 0)
+			die("F_SETPIPE_SZ: %s", strerror(errno));
+	}
+	snprintf(q->cap_note, sizeof(q->cap_note), "%u pipes of %d bytes",
+		 FAN_MAX, sz);
+}
+
+static void fan_teardown(struct bq *q)
+{
+	unsigned int i;
+
+	for (i = 0; i < FAN_MAX; i++) {
+		close(q->fan[i][0]);
+		close(q->fan[i][1]);
+	}
+}
+
+static void fan_send(struct bq *q, const void *buf)
+{
+	unsigned int i;
+
+	for (i = 0; i < FAN_MAX; i++)
+		full_write(q->fan[i][1], buf, q->size, "pipe-x4");
+}
+
+static void fan_recv(struct bq *q, void *buf)
+{
+	full_read(q->fan[q->idx][0], buf, q->size, "pipe-x4");
+}
+
+/*
  * eventfd: the payload goes through a shared-memory ring; one semaphore
  * eventfd counts the messages (one write per send, one read per receive).
  * A second one puts senders to sleep when the ring is full, used only
@@ -866,8 +934,15 @@ static const struct mech mechs[] = {
 	{ ROW("chan-stream", "a byte stream (CHAN_CREATE_STREAM, atomic size = message size): write(2) of a message, read(2) until it is whole",
 	      chan_stream_setup, chan_ep_attach, chan_stream_send,
 	      chan_stream_recv, chan_fd_close, chan_teardown) },
+	{ ROW("chan-bcast", "bcast1x4 only: a lossless broadcast channel (CHAN_CREATE_BROADCAST|LOSSLESS), ioctl SEND/RECV on channel fds",
+	      chan_bcast_setup, chan_ep_attach, chan_fd_send, chan_fd_recv,
+	      chan_fd_close, chan_teardown),
+	  .only = "bcast1x4", .bcast = 1 },
 	{ ROW("pipe", "pipe write(2)/read(2)",
 	      pipe_setup, nop, pipe_send, pipe_recv, nop, pipe_teardown) },
+	{ ROW("pipe-x4", "bcast1x4 only: a pipe per receiver, the sender writes each message to all four",
+	      fan_setup, nop, fan_send, fan_recv, nop, fan_teardown),
+	  .only = "bcast1x4", .bcast = 1 },
 	{ ROW("eventfd", "semaphore eventfd write/read, payload in a shared-memory ring",
 	      efd_setup, nop, efd_send, efd_recv, nop, efd_teardown) },
 	{ ROW("posix-mq", "mq_send/mq_receive",
@@ -1299,6 +1374,112 @@ static void wl_stream(const struct mech *m, unsigned int size,
 	munmap(ctl, sizeof(*ctl));
 }
 
+/*
+ * bcast1x4: one sender, FAN_MAX receivers, every receiver gets every
+ * message. Everyone attaches before the first (warm-up) send, so that a
+ * lossless channel's receivers see them all; the timed part runs from
+ * the earliest start to the latest end, over messages x receivers.
+ */
+struct bcast_ctl {
+	pthread_barrier_t attached;
+	struct stream_ctl s;
+};
+
+static void bcast_child(const struct mech *m, struct bq *q,
+			struct bcast_ctl *ctl, unsigned int roles,
+			uint64_t warm, uint64_t count)
+{
+	unsigned char buf[MSG_MAX];
+	uint64_t t, i, seq, sum = 0, cur;
+	int ret;
+
+	bq_attach(q, roles);
+	ret = pthread_barrier_wait(&ctl->attached);
+	if (ret && ret != PTHREAD_BARRIER_SERIAL_THREAD)
+		die("pthread_barrier_wait: %s", strerror(ret));
+	memset(buf, 0, sizeof(buf));
+	for (i = 0; i < warm; i++) {
+		if (roles == ROLE_SEND)
+			m->send(q, buf);
+		else
+			m->recv(q, buf);
+	}
+	ret = pthread_barrier_wait(&ctl->s.barrier);
+	if (ret && ret != PTHREAD_BARRIER_SERIAL_THREAD)
+		die("pthread_barrier_wait: %s", strerror(ret));
+	t = now_ns();
+	cur = atomic_load(&ctl->s.start);
+	while (t < cur && !atomic_compare_exchange_weak(&ctl->s.start, &cur, t))
+		;
+	for (i = 0; i < count; i++) {
+		if (roles == ROLE_SEND) {
+			memcpy(buf, &i, sizeof(i));
+			m->send(q, buf);
+		} else {
+			m->recv(q, buf);
+			memcpy(&seq, buf, sizeof(seq));
+			/* In order, each once: the sum would not catch a swap. */
+			if (seq != i)
+				die("bcast1x4: receiver %u got %llu, not %llu",
+				    q->idx, (unsigned long long)seq,
+				    (unsigned long long)i);
+			sum += seq;
+		}
+	}
+	t = now_ns();
+	cur = atomic_load(&ctl->s.end);
+	while (t > cur && !atomic_compare_exchange_weak(&ctl->s.end, &cur, t))
+		;
+	atomic_fetch_add(&ctl->s.sum, sum);
+	m->detach(q);
+	_exit(0);
+}
+
+static void wl_bcast(const struct mech *m, unsigned int size)
+{
+	const uint64_t total = n_stream, warm = n_warm;
+	struct bcast_ctl *ctl = shared_alloc(sizeof(*ctl));
+	pthread_barrierattr_t ba;
+	pid_t pids[FAN_MAX + 1];
+	unsigned int i, n = 0;
+	struct bq q;
+
+	pthread_barrierattr_init(&ba);
+	pthread_barrierattr_setpshared(&ba, PTHREAD_PROCESS_SHARED);
+	pthread_barrier_init(&ctl->attached, &ba, FAN_MAX + 1);
+	/* The parent is the last party: it arrives after sync_tick(). */
+	pthread_barrier_init(&ctl->s.barrier, &ba, FAN_MAX + 2);
+	atomic_init(&ctl->s.start, UINT64_MAX);
+	atomic_init(&ctl->s.end, 0);
+	atomic_init(&ctl->s.sum, 0);
+	bq_init(&q, m, size);
+	for (i = 0; i < FAN_MAX; i++) {
+		q.idx = i;
+		pids[n] = fork_or_die();
+		if (!pids[n])
+			bcast_child(m, &q, ctl, ROLE_RECV, warm, total);
+		n++;
+	}
+	pids[n] = fork_or_die();
+	if (!pids[n])
+		bcast_child(m, &q, ctl, ROLE_SEND, warm, total);
+	n++;
+	sync_tick();
+	i = (unsigned int)pthread_barrier_wait(&ctl->s.barrier);
+	if (i && i != (unsigned int)PTHREAD_BARRIER_SERIAL_THREAD)
+		die("pthread_barrier_wait: %s", strerror((int)i));
+	for (i = 0; i < n; i++)
+		reap(pids[i]);
+	if (atomic_load(&ctl->s.sum) != FAN_MAX * (total * (total - 1) / 2))
+		die("bcast1x4: messages lost or duplicated");
+	emit("bcast1x4", m->name, size, FAN_MAX + 1, total * FAN_MAX,
+	     atomic_load(&ctl->s.end) - atomic_load(&ctl->s.start));
+	m->teardown(&q);
+	pthread_barrier_destroy(&ctl->attached);
+	pthread_barrier_destroy(&ctl->s.barrier);
+	munmap(ctl, sizeof(*ctl));
+}
+
 /* ------------------------------------------------------------------------ */
 /* Probes: sub-paths of chan's ioctl, and the bare system call. */
 
@@ -1422,6 +1603,9 @@ static int run_wl(const char *wlist, const struct mech *m, const char *wl)
 {
 	if (!wanted(wlist, wl) || (m->only && !wanted(m->only, wl)))
 		return 0;
+	/* Broadcast is a mode of its own: only the rows that have it. */
+	if (!strcmp(wl, "bcast1x4") != !!m->bcast)
+		return 0;
 	cur_wl = wl;
 	return 1;
 }
@@ -1434,7 +1618,7 @@ static void usage(void)
 		"usage: ipc_bench [-m MECH,...] [-w WORKLOAD,...] [-s SIZE,...]\n"
 		"                 [-n SELF] [-p PINGPONG] [-t STREAM] [-c CAPACITY]\n"
 		"                 [-T tsc|monotonic] [-j] [-l]\n"
-		"workloads: self,split,pingpong,stream1x1,stream4x4,probe\n"
+		"workloads: self,split,pingpong,stream1x1,stream4x4,bcast1x4,probe\n"
 		"mechanisms:\n");
 	for (i = 0; i < NR_MECHS; i++)
 		fprintf(stderr, "  %-10s %s\n", mechs[i].name, mechs[i].what);
@@ -1518,6 +1702,8 @@ int main(int argc, char **argv)
 				wl_stream(m, sizes[j], 1, 1);
 			if (run_wl(wlist, m, "stream4x4"))
 				wl_stream(m, sizes[j], 4, 4);
+			if (run_wl(wlist, m, "bcast1x4"))
+				wl_bcast(m, sizes[j]);
 		}
 	}
 	return 0;

@@ -448,6 +448,87 @@ static void chan_kapi_test_batch(struct kunit *test)
 	chan_test_drop(h);
 }
 
+/*
+ * Broadcast: each receiving handle has its own cursor from the tail at its
+ * open; a lossy overrun is -ENOBUFS once (also for a batch's first entry),
+ * then the oldest held; a lossless sender waits for the slowest handle
+ * until it is released.
+ */
+static void chan_kapi_test_broadcast(struct kunit *test)
+{
+	struct chan_handle *r1, *r2, *s, *lr1, *lr2, *ls;
+	struct chan_info info;
+	struct kvec rv[2];
+	u64 v, out[2];
+	u32 len, id;
+
+	r1 = chan_test_create(test, 8, 4, CHAN_CREATE_BROADCAST,
+			      CHAN_ROLE_RECV);
+	id = chan_kernel_id(r1);
+	s = chan_kernel_open(NULL, id, CHAN_ROLE_SEND, 0);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, s);
+	for (v = 1; v <= 2; v++)
+		KUNIT_EXPECT_EQ(test, chan_kernel_send(s, &v, 8, 0, 0), 0);
+	r2 = chan_kernel_open(NULL, id, CHAN_ROLE_RECV, 0);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, r2);
+	v = 3;
+	KUNIT_EXPECT_EQ(test, chan_kernel_send(s, &v, 8, 0, 0), 0);
+	for (v = 1; v <= 3; v++) {
+		KUNIT_EXPECT_EQ(test, chan_kernel_recv(r1, out, 8, &len,
+						       CHAN_MSG_NONBLOCK, 0), 0);
+		KUNIT_EXPECT_EQ(test, out[0], v);
+	}
+	KUNIT_EXPECT_EQ(test, chan_kernel_recv(r2, out, 8, &len,
+					       CHAN_MSG_NONBLOCK, 0), 0);
+	KUNIT_EXPECT_EQ(test, out[0], 3ULL);
+	KUNIT_EXPECT_EQ(test, chan_kernel_recv(r2, out, 8, &len,
+					       CHAN_MSG_NONBLOCK, 0), -EAGAIN);
+	/* Six more through four slots: both are two behind the oldest. */
+	for (v = 4; v <= 9; v++)
+		KUNIT_EXPECT_EQ(test, chan_kernel_send(s, &v, 8,
+						       CHAN_MSG_NONBLOCK, 0), 0);
+	KUNIT_EXPECT_EQ(test, chan_kernel_recv(r1, out, 8, &len, 0, 0),
+			-ENOBUFS);
+	KUNIT_EXPECT_EQ(test, chan_kernel_recv(r1, out, 8, &len, 0, 0), 0);
+	KUNIT_EXPECT_EQ(test, out[0], 6ULL);
+	rv[0] = (struct kvec){ .iov_base = &out[0], .iov_len = 8 };
+	rv[1] = (struct kvec){ .iov_base = &out[1], .iov_len = 8 };
+	KUNIT_EXPECT_EQ(test, chan_kernel_recv_batch(r2, rv, 2, 0, 0),
+			-ENOBUFS);
+	KUNIT_EXPECT_EQ(test, chan_kernel_recv_batch(r2, rv, 2, 0, 0), 2);
+	KUNIT_EXPECT_EQ(test, out[0], 6ULL);
+	KUNIT_EXPECT_EQ(test, out[1], 7ULL);
+	KUNIT_EXPECT_EQ(test, chan_kernel_info(s, &info), 0);
+	KUNIT_EXPECT_EQ(test, info.lost, 4ULL);
+	KUNIT_EXPECT_EQ(test, info.sent, 9ULL);
+	chan_kernel_release(r2);
+	chan_kernel_release(s);
+	chan_test_drop(r1);
+
+	lr1 = chan_test_create(test, 8, 2, CHAN_CREATE_BROADCAST |
+			       CHAN_CREATE_LOSSLESS, CHAN_ROLE_RECV);
+	id = chan_kernel_id(lr1);
+	ls = chan_kernel_open(NULL, id, CHAN_ROLE_SEND, 0);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, ls);
+	for (v = 1; v <= 2; v++)
+		KUNIT_EXPECT_EQ(test, chan_kernel_send(ls, &v, 8, 0, 0), 0);
+	/* lr2 opens at the tail: only lr1 holds the sender back. */
+	lr2 = chan_kernel_open(NULL, id, CHAN_ROLE_RECV, 0);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, lr2);
+	KUNIT_EXPECT_EQ(test, chan_kernel_send(ls, &v, 8, CHAN_MSG_NONBLOCK,
+					       0), -EAGAIN);
+	KUNIT_EXPECT_EQ(test, chan_kernel_send(ls, &v, 8, CHAN_MSG_TIMEOUT,
+					       1000000), -ETIMEDOUT);
+	chan_kernel_release(lr1);
+	KUNIT_EXPECT_EQ(test, chan_kernel_send(ls, &v, 8, CHAN_MSG_NONBLOCK,
+					       0), 0);
+	KUNIT_EXPECT_EQ(test, chan_kernel_recv(lr2, out, 8, &len,
+					       CHAN_MSG_NONBLOCK, 0), 0);
+	KUNIT_EXPECT_EQ(test, out[0], 3ULL);
+	chan_kernel_release(ls);
+	chan_test_drop(lr2);
+}
+
 struct chan_test_a {
 	u64 a;
 };
@@ -627,6 +708,7 @@ static struct kunit_case chan_kapi_cases[] = {
 	KUNIT_CASE(chan_kapi_test_shutdown),
 	KUNIT_CASE(chan_kapi_test_destroy_wakes),
 	KUNIT_CASE(chan_kapi_test_disconnect_wakes),
+	KUNIT_CASE(chan_kapi_test_broadcast),
 	{}
 };
 

@@ -13,9 +13,11 @@
  * binary on a newer kernel); longer is accepted if the tail the kernel
  * does not know is all zeros (a newer binary on an older kernel), else
  * E2BIG. struct chan_open is at its second version (out_token was added;
- * its first ended at type_tag), and so is struct chan_info (mappers,
- * __reserved2 and corrupt were added; its first, 176 bytes, ended at
- * name); the others are at their first. Output fields
+ * its first ended at type_tag), and so is struct chan_msg (lost was
+ * added; its first, 32 bytes, ended at timeout_ns); struct chan_info is
+ * at its third (v2, 192 bytes, added mappers, __reserved2 and corrupt;
+ * v3, 208 bytes, added max_depth, __reserved3 and lost; its first, 176
+ * bytes, ended at name); the others are at their first. Output fields
  * are written only up to the size user space gave.
  *
  * The command numbers are _IO(): the size travels in the struct, so one
@@ -31,7 +33,9 @@
  *              reserved field is non-zero, or a parameter is out of range
  *  E2BIG       size is larger than the kernel knows and the unknown tail is
  *              not all zeros
- *  EOPNOTSUPP  a flag bit the kernel does not know
+ *  EOPNOTSUPP  a flag bit the kernel does not know; RECV, RECV_BATCH or
+ *              CALL by ID on a CHAN_CREATE_BROADCAST channel (receiving
+ *              needs an endpoint's cursor)
  *  ENOTTY      unknown ioctl command
  *  EAGAIN      the operation would block (non-blocking call or fd)
  *  ETIMEDOUT   the timeout expired before the operation could complete
@@ -90,6 +94,10 @@
  *              returned as it was found (length in chan_msg.len)
  *  EIO         the shared ring is inconsistent (only possible when user
  *              space corrupts a mapped ring)
+ *  ENOBUFS     receive on a lossy CHAN_CREATE_BROADCAST channel: this
+ *              receiver fell more than capacity messages behind and
+ *              missed the oldest (chan_msg.lost says how many); the next
+ *              receive goes on from the oldest message still held
  *
  * Timeouts are nanoseconds on CLOCK_MONOTONIC: relative to the call unless
  * CHAN_MSG_ABSTIME is given.
@@ -140,6 +148,7 @@
 #define CHAN_FEAT_CALL		_BITULL(11)	/* CALL */
 #define CHAN_FEAT_CLOSE		_BITULL(12)	/* CLOSE, CHAN_STATE_CLOSED */
 #define CHAN_FEAT_CRC32C	_BITULL(13)	/* CHAN_CREATE_CRC32C, BADMSG */
+#define CHAN_FEAT_BROADCAST	_BITULL(16)	/* CHAN_CREATE_BROADCAST, LOSSLESS */
 #define CHAN_FEAT_STREAM	_BITULL(17)	/* CHAN_CREATE_STREAM, FIONREAD */
 
 /**
@@ -170,6 +179,8 @@ struct chan_ring_geom {
 #define CHAN_CREATE_AUTODESTROY	_BITUL(0)	/* see struct chan_create */
 #define CHAN_CREATE_MAPPABLE	_BITUL(1)	/* the ring can be mmap-ed */
 #define CHAN_CREATE_CRC32C	_BITUL(2)	/* every message carries a CRC32C */
+#define CHAN_CREATE_BROADCAST	_BITUL(4)	/* every receiver gets every message */
+#define CHAN_CREATE_LOSSLESS	_BITUL(5)	/* broadcast: senders wait for all */
 #define CHAN_CREATE_STREAM	_BITUL(6)	/* a byte stream, like a pipe */
 
 /**
@@ -236,6 +247,22 @@ struct chan_ring_geom {
  * the bytes queued, and its fdinfo the bytes sent and received. Only
  * CHAN_CREATE_AUTODESTROY combines with it (else EINVAL): a stream is not
  * mappable (yet) nor checked.
+ *
+ * CHAN_CREATE_BROADCAST: every receiver endpoint gets every message sent
+ * after it was opened (it starts at the current tail), through a cursor
+ * of its own that the kernel keeps. Senders never wait for receivers: a
+ * receiver that falls more than capacity messages behind loses the
+ * oldest, and its next receive fails once with ENOBUFS (struct chan_msg
+ * says how many it missed), then goes on from the oldest message still
+ * held. With CHAN_CREATE_LOSSLESS as well, senders instead wait (or get
+ * EAGAIN or ETIMEDOUT) while the slowest receiver endpoint is capacity
+ * messages behind; a receiver endpoint that closes (or whose process
+ * dies) stops holding them back. So on a lossless channel any receiver
+ * endpoint, a process with only read permission, can stall the senders:
+ * that is what lossless means. Receiving needs a cursor, which only an
+ * endpoint has: RECV, RECV_BATCH and CALL by ID (on /dev/chan) on a
+ * broadcast channel fail with EOPNOTSUPP. LOSSLESS without BROADCAST,
+ * and BROADCAST with MAPPABLE or CRC32C (not supported yet), are EINVAL.
  */
 struct chan_create {
 	__u32 size;
@@ -330,6 +357,10 @@ struct chan_open {
  *	that the restarted call, or a caller that gets EINTR and calls again
  *	with the same struct, keeps the original end however long the task
  *	was stopped (build the struct afresh for a new wait)
+ * @lost: output, RECV on a CHAN_CREATE_BROADCAST channel: with ENOBUFS,
+ *	how many messages this receiver missed (it fell more than capacity
+ *	behind); 0 otherwise. Added in the second version of the struct
+ *	(40 bytes); written only if @size covers it
  *
  * Without NONBLOCK or TIMEOUT the call waits as long as needed. A channel
  * fd opened with O_NONBLOCK behaves as if NONBLOCK were given. Sending by
@@ -343,6 +374,7 @@ struct chan_msg {
 	__u32 len;
 	__aligned_u64 buf;
 	__aligned_u64 timeout_ns;
+	__aligned_u64 lost;
 };
 
 /**
@@ -448,6 +480,21 @@ struct chan_close {
  * @corrupt: messages of a CHAN_CREATE_CRC32C channel whose check failed
  *	on receive: those skipped are in @dropped too, those returned with
  *	EBADMSG in @received
+ * @max_depth: the highest depth reached since create or reset (0 where
+ *	it is not kept). Added in the third version of the struct, with
+ *	@__reserved3 and @lost; written only if @size covers them
+ * @__reserved3: must be zero
+ * @lost: messages that receivers of a lossy CHAN_CREATE_BROADCAST channel
+ *	missed (overruns, each reported with ENOBUFS), summed over every
+ *	receiver endpoint it ever had; 0 on other channels
+ *
+ * On a CHAN_CREATE_BROADCAST channel each message is received once by
+ * each receiver endpoint: @received counts deliveries (a message read by
+ * three receivers counts three), @depth is how far the slowest receiver
+ * endpoint is behind the tail (0 with no receiver; at most capacity),
+ * @discarded is that depth when the channel was destroyed, and @dropped
+ * counts receives whose copy to user memory faulted. The sum below does
+ * not hold for them.
  *
  * By ID, INFO needs read permission (EACCES); on a channel fd it needs
  * none. With CHAN_INFO_NEXT it describes the channel with the lowest ID
@@ -489,6 +536,9 @@ struct chan_info {
 	__u32 mappers;
 	__u32 __reserved2;
 	__aligned_u64 corrupt;
+	__u32 max_depth;
+	__u32 __reserved3;
+	__aligned_u64 lost;
 };
 
 /**

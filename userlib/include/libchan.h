@@ -270,6 +270,12 @@ int chan_ep_mapped(const struct chan_ep *ep);
 /* Copy at most size bytes of the handle's statistics into *st. */
 int chan_ep_get_stats(const struct chan_ep *ep, struct chan_ep_stats *st,
 		      size_t size);
+/* On a lossy broadcast channel (CHAN_CREATE_BROADCAST): the messages this
+ * handle's receives were told they missed, in total. A receive that
+ * returns -ENOBUFS adds the count of that overrun (a batch's -ENOBUFS
+ * carries no count: receive one message to learn it, or read fdinfo).
+ */
+uint64_t chan_ep_lost(const struct chan_ep *ep);
 
 int chan_ep_send(struct chan_ep *ep, const void *msg, size_t len);
 int chan_ep_try_send(struct chan_ep *ep, const void *msg, size_t len);

@@ -61,6 +61,8 @@ struct chan_ep {
 	atomic_uint_least64_t kernel_sent;
 	atomic_uint_least64_t kernel_received;
 	atomic_uint_least64_t wakes;
+	/* Messages a broadcast receiver was told it missed (ENOBUFS). */
+	atomic_uint_least64_t lost;
 };
 
 /* Moves in every child of fork(): mappings of older generations are gone. */
@@ -310,6 +312,7 @@ ssize_t chan_ep_recvmsg(struct chan_ep *ep, void *buf, size_t cap,
 			unsigned int flags, uint64_t timeout_ns,
 			uint32_t *msg_len)
 {
+	uint64_t lost = 0;
 	uint32_t len = 0;
 	ssize_t ret;
 
@@ -329,9 +332,13 @@ ssize_t chan_ep_recvmsg(struct chan_ep *ep, void *buf, size_t cap,
 			return ret;
 		}
 	}
-	ret = chan_recvmsg(ep->fd, 0, buf, cap, flags, timeout_ns, msg_len);
+	ret = chan__recvmsg(ep->fd, 0, buf, cap, flags, timeout_ns, msg_len,
+			    &lost);
 	if (ret >= 0)
 		chan_stat_inc(&ep->kernel_received);
+	if (lost)
+		atomic_fetch_add_explicit(&ep->lost, lost,
+					  memory_order_relaxed);
 	return ret;
 }
 
@@ -691,6 +698,13 @@ int chan_ep_fd(const struct chan_ep *ep)
 int chan_ep_close_channel(struct chan_ep *ep)
 {
 	return ep ? chan_close_channel(ep->fd, 0, 0) : -EINVAL;
+}
+
+uint64_t chan_ep_lost(const struct chan_ep *ep)
+{
+	if (!ep)
+		return 0;
+	return atomic_load_explicit(&ep->lost, memory_order_relaxed);
 }
 
 int chan_ep_mapped(const struct chan_ep *ep)

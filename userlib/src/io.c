@@ -33,6 +33,14 @@ ssize_t chan_recvmsg(int fd, uint32_t id, void *buf, size_t cap,
 		     unsigned int flags, uint64_t timeout_ns,
 		     uint32_t *msg_len)
 {
+	return chan__recvmsg(fd, id, buf, cap, flags, timeout_ns, msg_len,
+			     NULL);
+}
+
+ssize_t chan__recvmsg(int fd, uint32_t id, void *buf, size_t cap,
+		      unsigned int flags, uint64_t timeout_ns,
+		      uint32_t *msg_len, uint64_t *lost)
+{
 	struct chan_msg m;
 	int ret;
 
@@ -47,6 +55,9 @@ ssize_t chan_recvmsg(int fd, uint32_t id, void *buf, size_t cap,
 	ret = chan_ioctl(fd, CHAN_IOC_RECV, &m);
 	if (msg_len && (ret >= 0 || ret == -EMSGSIZE || ret == -EBADMSG))
 		*msg_len = m.len;
+	/* An older kernel leaves it 0: the struct was zeroed. */
+	if (lost)
+		*lost = ret == -ENOBUFS ? m.lost : 0;
 	if (ret < 0)
 		return ret;
 	return (ssize_t)m.len;

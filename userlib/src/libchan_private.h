@@ -49,4 +49,13 @@ static inline int chan_ioctl(int fd, unsigned long cmd, void *arg)
 __attribute__((visibility("hidden")))
 uint32_t chan__msg_crc(const void *msg, uint32_t len);
 
+/*
+ * chan_recvmsg() that also returns chan_msg.lost (the messages a
+ * broadcast receiver missed, with -ENOBUFS) in *lost if not NULL.
+ */
+__attribute__((visibility("hidden")))
+ssize_t chan__recvmsg(int fd, uint32_t id, void *buf, size_t cap,
+		      unsigned int flags, uint64_t timeout_ns,
+		      uint32_t *msg_len, uint64_t *lost);
+
 #endif /* LIBCHAN_PRIVATE_H */

@@ -40,20 +40,22 @@ static const char usage_text[] =
 "usage: chanctl COMMAND [ARGS]\n"
 "\n"
 "  create [-n NAME] [-s MSG_SIZE] [-c CAPACITY] [-m MODE] [-a] [-M] [-C]\n"
-"         [-S] [-t TYPE_TAG]\n"
+"         [-S | -B | -L] [-t TYPE_TAG]\n"
 "        create a channel and print its ID; MSG_SIZE defaults to 256 bytes,\n"
 "        CAPACITY to 64 messages, MODE (octal) to 0600; -a destroys the\n"
 "        channel when its last endpoint closes (once its owner has opened\n"
 "        one); -M makes it mappable (the fast path: its users must trust\n"
 "        one another); -C gives every message a CRC32C check (receivers\n"
 "        skip and count corrupt ones); -S makes a byte stream, like a pipe\n"
-"        (MSG_SIZE is its atomic write size; not with -M or -C); TYPE_TAG\n"
-"        is a number\n"
+"        (MSG_SIZE is its atomic write size; not with -M or -C); -B makes\n"
+"        it a broadcast channel (every receiver gets every message; a slow\n"
+"        one loses the oldest), -L a lossless broadcast channel (senders\n"
+"        wait for the slowest receiver); TYPE_TAG is a number\n"
 "  ls [--json]\n"
 "        list the channels you may read: ID NAME OWNER GROUP PERMS MSGSIZE\n"
 "        CAP DEPTH SEND RECV MODE FAST; SEND and RECV count the open sender\n"
-"        and receiver endpoints, MODE is mpmc or stream (+crc: checked\n"
-"        messages,\n"
+"        and receiver endpoints, MODE is mpmc, stream, bcast or\n"
+"        bcast+lossless (+crc: checked messages,\n"
 "        +auto: destroyed with its last endpoint, +closed: closed for\n"
 "        sending), FAST is - (not mappable), mappable, or mapped:N\n"
 "        (N live mappings of the ring)\n"
@@ -250,7 +252,7 @@ static int cmd_create(int argc, char **argv)
 	uint32_t id;
 	int opt, ret;
 
-	while ((opt = getopt(argc, argv, "+n:s:c:m:aMCSt:")) != -1) {
+	while ((opt = getopt(argc, argv, "+n:s:c:m:aMCSBLt:")) != -1) {
 		switch (opt) {
 		case 'n':
 			attr.name = optarg;
@@ -279,6 +281,13 @@ static int cmd_create(int argc, char **argv)
 		case 'S':
 			attr.flags |= CHAN_CREATE_STREAM;
 			break;
+		case 'B':
+			attr.flags |= CHAN_CREATE_BROADCAST;
+			break;
+		case 'L':
+			attr.flags |= CHAN_CREATE_BROADCAST |
+				      CHAN_CREATE_LOSSLESS;
+			break;
 		case 't':
 			attr.type_tag = parse_number(optarg, 0, UINT64_MAX,
 						     "type tag");
@@ -299,7 +308,7 @@ static int cmd_create(int argc, char **argv)
 
 /* ---- Describing channels ---- */
 
-/* INFO, with every field this chanctl knows (struct chan_info v2). */
+/* INFO, with every field this chanctl knows (struct chan_info v3). */
 static int get_info(uint32_t id, uint32_t flags, struct chan_info *info)
 {
 	return chan_info_ex(-1, id, flags, info, sizeof(*info));
@@ -415,8 +424,14 @@ static const char *group_name(uint32_t gid)
 static const char *mode_text(const struct chan_info *info, char *buf,
 			     size_t len)
 {
-	snprintf(buf, len, "%s%s%s%s",
-		 info->chan_flags & CHAN_CREATE_STREAM ? "stream" : "mpmc",
+	const char *kind = "mpmc";
+
+	if (info->chan_flags & CHAN_CREATE_STREAM)
+		kind = "stream";
+	if (info->chan_flags & CHAN_CREATE_BROADCAST)
+		kind = info->chan_flags & CHAN_CREATE_LOSSLESS ?
+		       "bcast+lossless" : "bcast";
+	snprintf(buf, len, "%s%s%s%s", kind,
 		 info->chan_flags & CHAN_CREATE_CRC32C ? "+crc" : "",
 		 info->chan_flags & CHAN_CREATE_AUTODESTROY ? "+auto" : "",
 		 info->state & CHAN_STATE_CLOSED ? "+closed" : "");
@@ -543,11 +558,13 @@ static void json_info(const struct chan_info *info)
 	printf(",\"type_tag\":%" PRIu64 ",\"sent\":%" PRIu64
 	       ",\"received\":%" PRIu64 ",\"dropped\":%" PRIu64
 	       ",\"discarded\":%" PRIu64 ",\"send_waits\":%" PRIu64
-	       ",\"recv_waits\":%" PRIu64 ",\"corrupt\":%" PRIu64 "}",
+	       ",\"recv_waits\":%" PRIu64 ",\"corrupt\":%" PRIu64
+	       ",\"lost\":%" PRIu64 "}",
 	       (uint64_t)info->type_tag, (uint64_t)info->sent,
 	       (uint64_t)info->received, (uint64_t)info->dropped,
 	       (uint64_t)info->discarded, (uint64_t)info->send_waits,
-	       (uint64_t)info->recv_waits, (uint64_t)info->corrupt);
+	       (uint64_t)info->recv_waits, (uint64_t)info->corrupt,
+	       (uint64_t)info->lost);
 }
 
 /* Everything printed must have reached standard output. */
@@ -647,10 +664,12 @@ static int cmd_stat(int argc, char **argv)
 	printf("name:       %s\n", info.name[0] ?
 	       name_text(info.name, name, sizeof(name)) : "");
 	printf("state:      %s\n", state_string(info.state, state, sizeof(state)));
-	printf("flags:      0x%" PRIx32 "%s%s%s%s\n", info.chan_flags,
+	printf("flags:      0x%" PRIx32 "%s%s%s%s%s%s\n", info.chan_flags,
 	       info.chan_flags & CHAN_CREATE_AUTODESTROY ? " autodestroy" : "",
 	       info.chan_flags & CHAN_CREATE_MAPPABLE ? " mappable" : "",
 	       info.chan_flags & CHAN_CREATE_CRC32C ? " crc32c" : "",
+	       info.chan_flags & CHAN_CREATE_BROADCAST ? " broadcast" : "",
+	       info.chan_flags & CHAN_CREATE_LOSSLESS ? " lossless" : "",
 	       info.chan_flags & CHAN_CREATE_STREAM ? " stream" : "");
 	printf("mode:       %04" PRIo32 "\n", info.mode);
 	printf("uid:        %" PRIu32 " (%s)\n", info.uid, user_name(info.uid));
@@ -670,6 +689,7 @@ static int cmd_stat(int argc, char **argv)
 	printf("send_waits: %" PRIu64 "\n", (uint64_t)info.send_waits);
 	printf("recv_waits: %" PRIu64 "\n", (uint64_t)info.recv_waits);
 	printf("corrupt:    %" PRIu64 "\n", (uint64_t)info.corrupt);
+	printf("lost:       %" PRIu64 "\n", (uint64_t)info.lost);
 	return flush_stdout();
 }
 
@@ -1320,8 +1340,19 @@ static int cmd_recv(int argc, char **argv)
 		return recv_stream(dev, id, target, &o);
 
 	/* INFO needs read permission, as receiving does; do without it. */
-	if (!chan_info(id, &info) && info.msg_size)
+	if (!chan_info(id, &info) && info.msg_size) {
 		cap = info.msg_size;
+		/*
+		 * A broadcast receiver needs a cursor, which only an endpoint
+		 * has: subscribe, from the tail on.
+		 */
+		if (info.chan_flags & CHAN_CREATE_BROADCAST) {
+			dev = chan_open(id, CHAN_ROLE_RECV, CHAN_OPEN_CLOEXEC);
+			if (dev < 0)
+				die_chan("recv", target, dev);
+			id = 0;
+		}
+	}
 	buf = malloc(cap);
 	if (!buf)
 		die("recv", target, -ENOMEM);
@@ -1351,6 +1382,13 @@ static int cmd_recv(int argc, char **argv)
 		if (o.count == 0 && (len == -EAGAIN || len == -ETIMEDOUT ||
 				     len == -EPIPE))
 			break;
+		/* A broadcast subscriber fell behind: say so, go on. */
+		if (len == -ENOBUFS) {
+			fprintf(stderr, "chanctl: recv: %s: messages were lost "
+				"(the receiver fell behind)\n", target);
+			n--;
+			continue;
+		}
 		if (len < 0)
 			die_chan("recv", target, (int)len);
 		if (fwrite(buf, 1, (size_t)len, stdout) != (size_t)len ||
