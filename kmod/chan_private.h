@@ -50,7 +50,7 @@
 			 CHAN_FEAT_TYPE_TAG | CHAN_FEAT_INFO_NEXT | \
 			 CHAN_FEAT_AUTODESTROY | CHAN_FEAT_MMAP | \
 			 CHAN_FEAT_BATCH | CHAN_FEAT_CALL | CHAN_FEAT_CLOSE | \
-			 CHAN_FEAT_CRC32C)
+			 CHAN_FEAT_CRC32C | CHAN_FEAT_STATS)
 
 #define CHAN_CREATE_FLAGS	(CHAN_CREATE_AUTODESTROY | CHAN_CREATE_MAPPABLE | \
 				 CHAN_CREATE_CRC32C)
@@ -211,6 +211,8 @@ struct chan_user;
  *	locklessly with acquire (pairs with chan_set_state())
  * @tokens: owner tokens of the endpoints
  * @stats: per-CPU counters
+ * @max_depth: the kernel's high-water depth since create or the last
+ *	CHAN_INFO_RESET (io.c); raised with a compare-and-swap maximum
  */
 struct chan {
 	struct kref ref;
@@ -239,6 +241,7 @@ struct chan {
 	u32 state;
 	struct ida tokens;
 	struct chan_stats __percpu *stats;
+	u32 max_depth;
 };
 
 /**
@@ -466,6 +469,9 @@ int chan_xfer(struct chan_xfer *x, enum chan_dir dir,
 	      const struct chan_deadline *dl);
 void chan_wake_all(struct chan *ch);
 void chan_wake_dir(struct chan *ch, enum chan_dir dir);
+void chan_note_depth(struct chan *ch, u32 depth);
+u32 chan_max_depth(struct chan *ch);
+void chan_reset_stats(struct chan *ch);
 
 /* endpoint.c */
 int chan_endpoint_open(struct chan *ch, u32 roles, u32 open_flags,

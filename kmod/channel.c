@@ -463,7 +463,11 @@ void chan_fill_info(struct chan *ch, struct chan_info *info)
 		info->depth = min_t(u64, tail - head, v->mask + 1);
 		info->discarded = 0;
 	}
+	/* A high-water mark is never below the depth it describes. */
+	info->max_depth = max(chan_max_depth(ch), info->depth);
+	info->lost = 0;
 	memcpy(info->name, ch->name, sizeof(info->name));
 	info->__reserved = 0;
 	info->__reserved2 = 0;
+	info->__reserved3 = 0;
 }

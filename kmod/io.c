@@ -118,6 +118,66 @@ void chan_wake_all(struct chan *ch)
 	wake_up_all(&ch->wq[CHAN_DIR_RECV]);
 }
 
+/*
+ * Statistics: the high-water depth. Kernel sends raise ch->max_depth after
+ * they publish (one more look at the cursors, dwarfed by the system
+ * call). Fast-path senders of a mappable ring raise a word of the header
+ * page of their own (CHAN_RING_MAX_DEPTH_OFFSET), which is theirs to
+ * write: the kernel reads it only here, clamps it to the capacity and
+ * folds it into its own copy, trusting it for nothing else.
+ */
+void chan_note_depth(struct chan *ch, u32 depth)
+{
+	u32 old = READ_ONCE(ch->max_depth);
+
+	/* Each failure means another raised it; at most capacity rounds. */
+	while (depth > old && !try_cmpxchg(&ch->max_depth, &old, depth))
+		;
+}
+
+static u64 *chan_user_max_depth(struct chan *ch)
+{
+	return ch->ring.mem + CHAN_RING_MAX_DEPTH_OFFSET;
+}
+
+/**
+ * chan_max_depth() - the channel's high-water depth
+ * @ch: the channel
+ *
+ * Folds what fast-path senders recorded in a mapped ring (clamped to the
+ * capacity) into the kernel's own mark first.
+ *
+ * Return: the highest depth seen since create or the last reset.
+ */
+u32 chan_max_depth(struct chan *ch)
+{
+	if (ch->ring.mappable) {
+		u64 user = READ_ONCE(*chan_user_max_depth(ch));
+
+		chan_note_depth(ch, min_t(u64, user, ch->ring.view.mask + 1));
+	}
+	return READ_ONCE(ch->max_depth);
+}
+
+/**
+ * chan_reset_stats() - restart the statistics that can be restarted
+ * @ch: the channel
+ *
+ * The high-water depth restarts from the depth now (in the kernel's copy
+ * and in a mapped ring's word). The message counts are the ring's cursors
+ * and are never reset, so that sent = received + dropped + discarded +
+ * depth keeps holding. A send racing with the reset may raise the mark
+ * again at once: it did reach that depth.
+ */
+void chan_reset_stats(struct chan *ch)
+{
+	u32 depth = chan_ring_depth(&ch->ring.view);
+
+	if (ch->ring.mappable)
+		WRITE_ONCE(*chan_user_max_depth(ch), depth);
+	WRITE_ONCE(ch->max_depth, depth);
+}
+
 /* One attempt to send; never sleeps. */
 static int chan_try_send(struct chan_xfer *x)
 {
@@ -155,6 +215,7 @@ static int chan_try_send(struct chan_xfer *x)
 		memcpy(s->data, x->kbuf, x->len);
 		chan_ring_publish(v, s, pos, x->len, CHAN_OWNER_KERNEL);
 	}
+	chan_note_depth(ch, chan_ring_depth(v));
 	chan_wake(ch, CHAN_DIR_RECV);
 	return 0;
 }

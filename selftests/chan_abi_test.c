@@ -21,9 +21,13 @@
 #define ABI_TAIL	8
 #define PAGE		4096
 
-/* INFO is at its second version (mappers); the first ended at name. */
+/*
+ * INFO is at its third version (max_depth, lost); the second ended at
+ * corrupt (mappers), the first at name.
+ */
 _Static_assert(offsetofend(struct chan_info, name) == 176, "INFO v1");
-_Static_assert(sizeof(struct chan_info) == 192, "INFO v2");
+_Static_assert(offsetofend(struct chan_info, corrupt) == 192, "INFO v2");
+_Static_assert(sizeof(struct chan_info) == 208, "INFO v3");
 
 /*
  * One variant per command and per fd it is issued on. The tests below
@@ -49,7 +53,7 @@ FIXTURE_VARIANT(abi) {
 	bool on_chan_fd;
 	uint32_t known_flags;
 	int nreserved;
-	size_t reserved[2];	/* 32-bit input fields that must be zero */
+	size_t reserved[3];	/* 32-bit input fields that must be zero */
 	bool only_high_bits;	/* their low bits are meaningful (roles) */
 };
 
@@ -203,10 +207,11 @@ FIXTURE_VARIANT_ADD(abi, info_id) {
 	.cmd = CHAN_IOC_INFO,
 	.size = sizeof(struct chan_info),
 	.min_size = offsetofend(struct chan_info, name),
-	.known_flags = CHAN_INFO_NEXT,
-	.nreserved = 2,
+	.known_flags = CHAN_INFO_NEXT | CHAN_INFO_RESET,
+	.nreserved = 3,
 	.reserved = { offsetof(struct chan_info, __reserved),
-		      offsetof(struct chan_info, __reserved2) },
+		      offsetof(struct chan_info, __reserved2),
+		      offsetof(struct chan_info, __reserved3) },
 };
 
 FIXTURE_VARIANT_ADD(abi, info_fd) {
@@ -214,10 +219,11 @@ FIXTURE_VARIANT_ADD(abi, info_fd) {
 	.size = sizeof(struct chan_info),
 	.min_size = offsetofend(struct chan_info, name),
 	.on_chan_fd = true,
-	.known_flags = CHAN_INFO_NEXT,
-	.nreserved = 2,
+	.known_flags = CHAN_INFO_NEXT | CHAN_INFO_RESET,
+	.nreserved = 3,
 	.reserved = { offsetof(struct chan_info, __reserved),
-		      offsetof(struct chan_info, __reserved2) },
+		      offsetof(struct chan_info, __reserved2),
+		      offsetof(struct chan_info, __reserved3) },
 };
 
 FIXTURE_VARIANT_ADD(abi, lookup) {
@@ -741,7 +747,7 @@ TEST_F(create, returns_id_features_geometry)
 	const uint64_t all_feats = CHAN_FEAT_ID_IO | CHAN_FEAT_FD_IO |
 		CHAN_FEAT_POLL | CHAN_FEAT_RW | CHAN_FEAT_NAMES |
 		CHAN_FEAT_TIMEOUT | CHAN_FEAT_TYPE_TAG | CHAN_FEAT_INFO_NEXT |
-		CHAN_FEAT_AUTODESTROY;
+		CHAN_FEAT_AUTODESTROY | CHAN_FEAT_STATS;
 	struct chan_create c, c2;
 
 	create_args(&c, 100, 10, 0640, NULL);

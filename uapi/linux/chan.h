@@ -13,9 +13,10 @@
  * binary on a newer kernel); longer is accepted if the tail the kernel
  * does not know is all zeros (a newer binary on an older kernel), else
  * E2BIG. struct chan_open is at its second version (out_token was added;
- * its first ended at type_tag), and so is struct chan_info (mappers,
- * __reserved2 and corrupt were added; its first, 176 bytes, ended at
- * name); the others are at their first. Output fields
+ * its first ended at type_tag); struct chan_info is at its third (its
+ * first, 176 bytes, ended at name; the second, 192 bytes, added mappers,
+ * __reserved2 and corrupt; the third, 208 bytes, max_depth, __reserved3
+ * and lost); the others are at their first. Output fields
  * are written only up to the size user space gave.
  *
  * The command numbers are _IO(): the size travels in the struct, so one
@@ -58,7 +59,8 @@
  *              LOOKUP a name or to WAKE by ID, both to mmap a ring;
  *              CAP_IPC_OWNER in the user namespace that owns the
  *              channel's IPC namespace overrides
- *  EPERM       destroy, or close by ID: the caller neither owns the
+ *  EPERM       destroy, close by ID, or INFO with CHAN_INFO_RESET: the
+ *              caller neither owns the
  *              channel nor has CAP_IPC_OWNER (close on a channel fd: the
  *              endpoint has no send role, nor is the caller the owner);
  *              mmap: the mapping is executable
@@ -140,6 +142,7 @@
 #define CHAN_FEAT_CALL		_BITULL(11)	/* CALL */
 #define CHAN_FEAT_CLOSE		_BITULL(12)	/* CLOSE, CHAN_STATE_CLOSED */
 #define CHAN_FEAT_CRC32C	_BITULL(13)	/* CHAN_CREATE_CRC32C, BADMSG */
+#define CHAN_FEAT_STATS		_BITULL(14)	/* chan_info.max_depth, CHAN_INFO_RESET */
 
 /**
  * struct chan_ring_geom - layout of a channel's ring (returned by CREATE)
@@ -385,6 +388,7 @@ struct chan_close {
 
 /* chan_info.flags */
 #define CHAN_INFO_NEXT		_BITUL(0)	/* the lowest ID >= id the caller may read */
+#define CHAN_INFO_RESET		_BITUL(1)	/* the owner resets max_depth */
 
 /* chan_info.state */
 #define CHAN_STATE_DESTROYED	_BITUL(0)
@@ -427,11 +431,31 @@ struct chan_close {
  * @corrupt: messages of a CHAN_CREATE_CRC32C channel whose check failed
  *	on receive: those skipped are in @dropped too, those returned with
  *	EBADMSG in @received
+ * @max_depth: the highest @depth the channel reached since it was created
+ *	or since its last CHAN_INFO_RESET (a high-water mark, never below
+ *	@depth): exact for sends through the kernel, which look after each
+ *	message; libchan's fast path looks after every 64th position and
+ *	whenever it finds the ring full, so a peak reached by fast-path
+ *	sends alone, short of full, may be reported up to 63 low. Added in
+ *	the third version of the struct, as were @__reserved3 and @lost;
+ *	written only if @size covers it
+ * @__reserved3: must be zero
+ * @lost: messages receivers of a lossy broadcast channel missed; 0 on
+ *	other channels
  *
  * By ID, INFO needs read permission (EACCES); on a channel fd it needs
  * none. With CHAN_INFO_NEXT it describes the channel with the lowest ID
  * >= @id among those the caller may read, so enumeration shows only
  * those.
+ *
+ * CHAN_INFO_RESET (not with CHAN_INFO_NEXT: EINVAL) first resets the
+ * channel's statistics, then describes it: @max_depth restarts from the
+ * current depth. Nothing else is reset: sent, received, dropped,
+ * discarded and corrupt keep counting from the channel's creation, so
+ * that they still satisfy the equation below (a reader wanting rates
+ * takes differences). It needs the owner (effective uid) or
+ * CAP_IPC_OWNER in the user namespace that owns the channel's IPC
+ * namespace, by ID as on a channel fd (EPERM).
  *
  * The counts come from the ring's cursors: sent is every position a
  * sender claimed, received what receivers claimed less what was dropped,
@@ -468,6 +492,9 @@ struct chan_info {
 	__u32 mappers;
 	__u32 __reserved2;
 	__aligned_u64 corrupt;
+	__u32 max_depth;
+	__u32 __reserved3;
+	__aligned_u64 lost;
 };
 
 /**
@@ -644,6 +671,7 @@ struct chan_call {
 #define CHAN_RING_HDR_MIN	256
 #define CHAN_RING_ALIGN		64		/* cache line */
 #define CHAN_CRC_SIZE		4		/* CHAN_CREATE_CRC32C's check */
+#define CHAN_RING_MAX_DEPTH_OFFSET 256		/* mappable rings: __u64 high-water */
 
 /* Slot state word: lap << 18 | owner << 2 | phase. */
 #define CHAN_SLOT_EMPTY		0U
@@ -722,6 +750,14 @@ struct chan_ring_kstate {
  *	corrupt, and as dropped unless they were returned with EBADMSG)
  * @__pad3: keeps @kstate on its own cache line
  * @kstate: state written only by the kernel
+ *
+ * The header page of a mappable ring also holds, at
+ * CHAN_RING_MAX_DEPTH_OFFSET, on a cache line of its own (neither the
+ * head's nor the tail's), a __u64 that fast-path senders raise to the
+ * depth they saw when it is larger (a compare-and-swap maximum; libchan
+ * samples the depth, see chan_info.max_depth). The kernel reads it only
+ * for INFO, clamped to the capacity, and folds it into its own
+ * high-water mark; CHAN_INFO_RESET sets it to the current depth.
  */
 struct chan_ring_hdr {
 	__u32 magic;
