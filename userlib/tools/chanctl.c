@@ -72,6 +72,9 @@ static const char usage_text[] =
 "        EPIPE, receivers drain what is queued, then get EPIPE\n"
 "  reopen ID|NAME...\n"
 "        reopen closed channels (you must own them)\n"
+"  reset ID|NAME...\n"
+"        reset channels' statistics (you must own them): max_depth\n"
+"        restarts from the current depth; the message counts go on\n"
 "  send ID|NAME [-t TIMEOUT_MS] [-N] [MESSAGE...]\n"
 "        send each MESSAGE as one message (in batches of up to 1024 per\n"
 "        system call), or with none each line of standard input (without\n"
@@ -529,11 +532,13 @@ static void json_info(const struct chan_info *info)
 	printf(",\"type_tag\":%" PRIu64 ",\"sent\":%" PRIu64
 	       ",\"received\":%" PRIu64 ",\"dropped\":%" PRIu64
 	       ",\"discarded\":%" PRIu64 ",\"send_waits\":%" PRIu64
-	       ",\"recv_waits\":%" PRIu64 ",\"corrupt\":%" PRIu64 "}",
+	       ",\"recv_waits\":%" PRIu64 ",\"corrupt\":%" PRIu64
+	       ",\"max_depth\":%" PRIu32 "}",
 	       (uint64_t)info->type_tag, (uint64_t)info->sent,
 	       (uint64_t)info->received, (uint64_t)info->dropped,
 	       (uint64_t)info->discarded, (uint64_t)info->send_waits,
-	       (uint64_t)info->recv_waits, (uint64_t)info->corrupt);
+	       (uint64_t)info->recv_waits, (uint64_t)info->corrupt,
+	       info->max_depth);
 }
 
 /* Everything printed must have reached standard output. */
@@ -643,6 +648,7 @@ static int cmd_stat(int argc, char **argv)
 	printf("msg_size:   %" PRIu32 "\n", info.msg_size);
 	printf("capacity:   %" PRIu32 "\n", info.capacity);
 	printf("depth:      %" PRIu32 "\n", info.depth);
+	printf("max_depth:  %" PRIu32 "\n", info.max_depth);
 	printf("senders:    %" PRIu32 "\n", info.senders);
 	printf("receivers:  %" PRIu32 "\n", info.receivers);
 	printf("mappers:    %" PRIu32 " (%s)\n", info.mappers,
@@ -1057,6 +1063,17 @@ static int reopen_by_id(uint32_t id)
  * which needs the owner. A channel closed (open) already is an error
  * (EALREADY), so a script learns it was not the one to change it.
  */
+static int reset_by_id(uint32_t id)
+{
+	return chan_reset_stats(-1, id);
+}
+
+/* Reset channels' statistics (their max_depth), which needs the owner. */
+static int cmd_reset(int argc, char **argv)
+{
+	return each_channel(argc, argv, reset_by_id);
+}
+
 static int cmd_close(int argc, char **argv)
 {
 	return each_channel(argc, argv, close_by_id);
@@ -1291,6 +1308,7 @@ static const struct {
 	{ "watch", cmd_watch },
 	{ "rm", cmd_rm },
 	{ "close", cmd_close },
+	{ "reset", cmd_reset },
 	{ "reopen", cmd_reopen },
 	{ "send", cmd_send },
 	{ "recv", cmd_recv },
