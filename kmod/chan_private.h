@@ -50,10 +50,10 @@
 			 CHAN_FEAT_TYPE_TAG | CHAN_FEAT_INFO_NEXT | \
 			 CHAN_FEAT_AUTODESTROY | CHAN_FEAT_MMAP | \
 			 CHAN_FEAT_BATCH | CHAN_FEAT_CALL | CHAN_FEAT_CLOSE | \
-			 CHAN_FEAT_CRC32C | CHAN_FEAT_STATS)
+			 CHAN_FEAT_CRC32C | CHAN_FEAT_STATS | CHAN_FEAT_SPSC)
 
 #define CHAN_CREATE_FLAGS	(CHAN_CREATE_AUTODESTROY | CHAN_CREATE_MAPPABLE | \
-				 CHAN_CREATE_CRC32C)
+				 CHAN_CREATE_CRC32C | CHAN_CREATE_SPSC)
 
 /* Objects the module counts, so that unload can prove none leaked. */
 enum chan_obj {
@@ -469,6 +469,7 @@ int chan_xfer(struct chan_xfer *x, enum chan_dir dir,
 	      const struct chan_deadline *dl);
 void chan_wake_all(struct chan *ch);
 void chan_wake_dir(struct chan *ch, enum chan_dir dir);
+void chan_peer_barrier(struct chan *ch);
 void chan_note_depth(struct chan *ch, u32 depth);
 u32 chan_max_depth(struct chan *ch);
 void chan_reset_stats(struct chan *ch);

@@ -317,7 +317,11 @@ int chan_close(struct chan *ch, bool reopen)
  * endpoint either counts before the last close (which then is not the
  * last) or sees the channel destroyed.
  *
- * Return: 0, or -EIDRM if the channel was destroyed.
+ * A CHAN_CREATE_SPSC channel has at most one sender and one receiver
+ * endpoint at a time (kernel handles included).
+ *
+ * Return: 0, -EIDRM if the channel was destroyed, or -EBUSY if it is
+ * SPSC and already has an endpoint of a role asked for.
  */
 int chan_attach(struct chan *ch, u32 roles, bool owner)
 {
@@ -328,6 +332,12 @@ int chan_attach(struct chan *ch, u32 roles, bool owner)
 	if (state & CHAN_STATE_DESTROYED) {
 		spin_unlock(&ch->lock);
 		return -EIDRM;
+	}
+	if ((ch->flags & CHAN_CREATE_SPSC) &&
+	    (((roles & CHAN_ROLE_SEND) && ch->nr_senders) ||
+	     ((roles & CHAN_ROLE_RECV) && ch->nr_receivers))) {
+		spin_unlock(&ch->lock);
+		return -EBUSY;
 	}
 	if (roles & CHAN_ROLE_SEND) {
 		ch->nr_senders++;

@@ -61,7 +61,8 @@ FIXTURE_VARIANT_ADD(abi, create) {
 	.cmd = CHAN_IOC_CREATE,
 	.size = sizeof(struct chan_create),
 	.known_flags = CHAN_CREATE_AUTODESTROY | CHAN_CREATE_MAPPABLE |
-		       CHAN_CREATE_CRC32C,
+		       CHAN_CREATE_CRC32C |
+		       CHAN_CREATE_SPSC,
 	.nreserved = 2,
 	.reserved = { offsetof(struct chan_create, __reserved),
 		      offsetof(struct chan_create, __reserved2) },
@@ -747,7 +748,7 @@ TEST_F(create, returns_id_features_geometry)
 	const uint64_t all_feats = CHAN_FEAT_ID_IO | CHAN_FEAT_FD_IO |
 		CHAN_FEAT_POLL | CHAN_FEAT_RW | CHAN_FEAT_NAMES |
 		CHAN_FEAT_TIMEOUT | CHAN_FEAT_TYPE_TAG | CHAN_FEAT_INFO_NEXT |
-		CHAN_FEAT_AUTODESTROY | CHAN_FEAT_STATS;
+		CHAN_FEAT_AUTODESTROY | CHAN_FEAT_STATS | CHAN_FEAT_SPSC;
 	struct chan_create c, c2;
 
 	create_args(&c, 100, 10, 0640, NULL);

@@ -1490,8 +1490,8 @@ static int abi_call(FIXTURE_DATA(fuzz_abi) *self, int k, void *arg)
 static int abi_flag_expect(int k, unsigned int bit)
 {
 	switch (k) {
-	case K_CREATE:	/* AUTODESTROY, MAPPABLE, CRC32C */
-		return bit <= 2 ? 0 : EOPNOTSUPP;
+	case K_CREATE:	/* AUTODESTROY, MAPPABLE, CRC32C, SPSC */
+		return bit <= 3 ? 0 : EOPNOTSUPP;
 	case K_OPEN:
 		return bit <= 1 ? 0 : EOPNOTSUPP;
 	case K_RECV_ID:

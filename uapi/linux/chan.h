@@ -73,7 +73,9 @@
  *  ENODEV      mmap: the channel was not created CHAN_CREATE_MAPPABLE
  *  EBUSY       mmap: the endpoint is mapped already (also by another
  *              process sharing the fd), or its last mapping is still
- *              being repaired
+ *              being repaired. On a CHAN_CREATE_SPSC channel: OPEN of
+ *              a second sender (receiver) endpoint while one is open;
+ *              SEND, RECV, their batches and CALL by ID on /dev/chan
  *  ENOSPC      a limit was reached (channels per namespace or per user,
  *              ring bytes per channel, per user or in all, the 65534
  *              owner tokens of a mappable channel); a channel counts
@@ -143,6 +145,7 @@
 #define CHAN_FEAT_CLOSE		_BITULL(12)	/* CLOSE, CHAN_STATE_CLOSED */
 #define CHAN_FEAT_CRC32C	_BITULL(13)	/* CHAN_CREATE_CRC32C, BADMSG */
 #define CHAN_FEAT_STATS		_BITULL(14)	/* chan_info.max_depth, CHAN_INFO_RESET */
+#define CHAN_FEAT_SPSC		_BITULL(15)	/* CHAN_CREATE_SPSC */
 
 /**
  * struct chan_ring_geom - layout of a channel's ring (returned by CREATE)
@@ -172,6 +175,7 @@ struct chan_ring_geom {
 #define CHAN_CREATE_AUTODESTROY	_BITUL(0)	/* see struct chan_create */
 #define CHAN_CREATE_MAPPABLE	_BITUL(1)	/* the ring can be mmap-ed */
 #define CHAN_CREATE_CRC32C	_BITUL(2)	/* every message carries a CRC32C */
+#define CHAN_CREATE_SPSC	_BITUL(3)	/* one sender, one receiver endpoint */
 
 /**
  * struct chan_create - argument of CHAN_IOC_CREATE
@@ -218,6 +222,22 @@ struct chan_ring_geom {
  * CHAN_MSG_BADMSG, returned as found with EBADMSG. On a mapped ring this
  * turns a scribbled slot into a counted loss instead of silent garbage.
  * Each slot then holds the check before the payload ("Ring layout").
+ *
+ * CHAN_CREATE_SPSC: a single-producer single-consumer channel, used
+ * through its two endpoints: OPEN of a second endpoint with the send
+ * (receive) role while one is open fails with EBUSY (an endpoint with
+ * both roles is both parties), and so do SEND, RECV, SEND_BATCH,
+ * RECV_BATCH and CALL by ID on /dev/chan (the kernel API's handles count
+ * as endpoints). INFO, LOOKUP, WAKE, CLOSE and DESTROY by ID work as on
+ * any channel. With CHAN_CREATE_MAPPABLE, libchan's fast path then runs
+ * a cheaper protocol on the same ring: no compare-and-swap, the one
+ * sender (receiver) stores its cursor with release ordering; the slot
+ * state words, the kernel's paths and the repair of a dead mapping are
+ * those of every ring (see "Ring layout"). Threads sharing one endpoint
+ * are one party: on the fast path they must take turns (a handle is
+ * used by one thread at a time); if they do not, they can only spoil
+ * their own channel's messages. It combines with AUTODESTROY, MAPPABLE
+ * and CRC32C; any other CREATE bit is EOPNOTSUPP (unknown) here.
  */
 struct chan_create {
 	__u32 size;
