@@ -40,17 +40,19 @@ static const char usage_text[] =
 "usage: chanctl COMMAND [ARGS]\n"
 "\n"
 "  create [-n NAME] [-s MSG_SIZE] [-c CAPACITY] [-m MODE] [-a] [-M] [-C]\n"
-"         [-t TYPE_TAG]\n"
+"         [-S] [-t TYPE_TAG]\n"
 "        create a channel and print its ID; MSG_SIZE defaults to 256 bytes,\n"
 "        CAPACITY to 64 messages, MODE (octal) to 0600; -a destroys the\n"
 "        channel when its last endpoint closes (once its owner has opened\n"
 "        one); -M makes it mappable (the fast path: its users must trust\n"
 "        one another); -C gives every message a CRC32C check (receivers\n"
-"        skip and count corrupt ones); TYPE_TAG is a number\n"
+"        skip and count corrupt ones); -S makes it single-producer\n"
+"        single-consumer (one sender and one receiver endpoint; send and\n"
+"        recv then open an endpoint of their own); TYPE_TAG is a number\n"
 "  ls [--json]\n"
 "        list the channels you may read: ID NAME OWNER GROUP PERMS MSGSIZE\n"
 "        CAP DEPTH SEND RECV MODE FAST; SEND and RECV count the open sender\n"
-"        and receiver endpoints, MODE is mpmc (+crc: checked messages,\n"
+"        and receiver endpoints, MODE is mpmc or spsc (+crc: checked messages,\n"
 "        +auto: destroyed with its last endpoint, +closed: closed for\n"
 "        sending), FAST is - (not mappable), mappable, or mapped:N\n"
 "        (N live mappings of the ring)\n"
@@ -244,7 +246,7 @@ static int cmd_create(int argc, char **argv)
 	uint32_t id;
 	int opt, ret;
 
-	while ((opt = getopt(argc, argv, "+n:s:c:m:aMCt:")) != -1) {
+	while ((opt = getopt(argc, argv, "+n:s:c:m:aMCSt:")) != -1) {
 		switch (opt) {
 		case 'n':
 			attr.name = optarg;
@@ -269,6 +271,9 @@ static int cmd_create(int argc, char **argv)
 			break;
 		case 'C':
 			attr.flags |= CHAN_CREATE_CRC32C;
+			break;
+		case 'S':
+			attr.flags |= CHAN_CREATE_SPSC;
 			break;
 		case 't':
 			attr.type_tag = parse_number(optarg, 0, UINT64_MAX,
@@ -405,7 +410,8 @@ static const char *group_name(uint32_t gid)
 static const char *mode_text(const struct chan_info *info, char *buf,
 			     size_t len)
 {
-	snprintf(buf, len, "mpmc%s%s%s",
+	snprintf(buf, len, "%s%s%s%s",
+		 info->chan_flags & CHAN_CREATE_SPSC ? "spsc" : "mpmc",
 		 info->chan_flags & CHAN_CREATE_CRC32C ? "+crc" : "",
 		 info->chan_flags & CHAN_CREATE_AUTODESTROY ? "+auto" : "",
 		 info->state & CHAN_STATE_CLOSED ? "+closed" : "");
@@ -1122,12 +1128,34 @@ static void parse_msg_opts(int argc, char **argv, const char *optstring,
 }
 
 /*
+ * Where send and recv move messages: by ID through /dev/chan, except on a
+ * CHAN_CREATE_SPSC channel, used only through its two endpoints: there an
+ * endpoint of @role is opened for the command (EBUSY if the channel has
+ * one already) and *id becomes 0, the channel fd's own.
+ */
+static int msg_fd(uint32_t *id, uint32_t role, const char *what,
+		  const char *target)
+{
+	struct chan_info info;
+	int fd;
+
+	if (get_info(*id, 0, &info) ||
+	    !(info.chan_flags & CHAN_CREATE_SPSC))
+		return need_dev();
+	fd = chan_open(*id, role, CHAN_OPEN_CLOEXEC);
+	if (fd < 0)
+		die_chan(what, target, fd);
+	*id = 0;
+	return fd;
+}
+
+/*
  * Send the messages given as arguments, as many per system call as a
  * batch takes: a batch waits only for its first message, so one that
  * stops early (the channel filled) is followed by the next, which waits.
  */
-static int send_args(uint32_t id, const char *target, char **msgs, int n,
-		     const struct msg_opts *o)
+static int send_args(int fd, uint32_t id, const char *target, char **msgs,
+		     int n, const struct msg_opts *o)
 {
 	struct chan_iov *vec = calloc((size_t)n, sizeof(*vec));
 	int done = 0, i, ret;
@@ -1139,7 +1167,7 @@ static int send_args(uint32_t id, const char *target, char **msgs, int n,
 		vec[i].len = (uint32_t)strlen(msgs[i]);
 	}
 	while (done < n) {
-		ret = chan_send_batch(need_dev(), id, vec + done,
+		ret = chan_send_batch(fd, id, vec + done,
 				      n - done < CHAN_BATCH_MAX ?
 				      (unsigned int)(n - done) : CHAN_BATCH_MAX,
 				      o->flags, o->timeout_ns);
@@ -1159,7 +1187,7 @@ static int cmd_send(int argc, char **argv)
 	size_t line_cap = 0;
 	ssize_t len;
 	uint32_t id;
-	int ret;
+	int fd, ret;
 
 	if (argc < 2)
 		usage_error("send: expected an ID or NAME");
@@ -1172,13 +1200,15 @@ static int cmd_send(int argc, char **argv)
 	ret = resolve(target, &id);
 	if (ret)
 		return ret;
+	fd = msg_fd(&id, CHAN_ROLE_SEND, "send", target);
 
 	if (optind < argc)
-		return send_args(id, target, argv + optind, argc - optind, &o);
+		return send_args(fd, id, target, argv + optind, argc - optind,
+				 &o);
 	while ((len = getline(&line, &line_cap, stdin)) >= 0) {
 		if (len > 0 && line[len - 1] == '\n')
 			len--;
-		ret = chan_send_id(id, line, (size_t)len, o.flags,
+		ret = chan_sendmsg(fd, id, line, (size_t)len, o.flags,
 				   o.timeout_ns);
 		if (ret)
 			die_chan("send", target, ret);
@@ -1211,11 +1241,11 @@ static int cmd_recv(int argc, char **argv)
 	status = resolve(target, &id);
 	if (status)
 		return status;
-	dev = need_dev();
 
 	/* INFO needs read permission, as receiving does; do without it. */
 	if (!chan_info(id, &info) && info.msg_size)
 		cap = info.msg_size;
+	dev = msg_fd(&id, CHAN_ROLE_RECV, "recv", target);
 	buf = malloc(cap);
 	if (!buf)
 		die("recv", target, -ENOMEM);
