@@ -816,7 +816,7 @@ TEST_F(ctl, info_first_version)
 	size_t i;
 
 	ASSERT_EQ(INFO_V1_SIZE, offsetofend(struct chan_info, name));
-	ASSERT_EQ(INFO_V1_SIZE + 16, sizeof(struct chan_info));
+	ASSERT_EQ(INFO_V1_SIZE + 32, sizeof(struct chan_info));
 	ct_name(name, sizeof(name), "v1");
 	id = ctl_create(self, 16, 4, 0600, CHAN_CREATE_MAPPABLE, 0, name);
 	ASSERT_NE(0U, id);
