@@ -175,7 +175,7 @@ static int chan_bcast_try_send(struct chan_xfer *x, int *gen)
 	struct chan_bcast *b = ch->bcast;
 	u32 state = chan_state(ch);
 	struct chan_slot *s;
-	u64 tail;
+	u64 tail, min;
 
 	if (state & CHAN_STATE_DESTROYED)
 		return -EIDRM;
@@ -185,8 +185,9 @@ static int chan_bcast_try_send(struct chan_xfer *x, int *gen)
 		return -EPIPE;
 	down_write(&b->lock);
 	tail = b->tail;
-	if (b->lossless &&
-	    tail - chan_bcast_min(b, tail) >= chan_bcast_capacity(ch)) {
+	/* The slowest receiver after this send (tail + 1 with none). */
+	min = chan_bcast_min(b, tail + 1);
+	if (b->lossless && tail + 1 - min > chan_bcast_capacity(ch)) {
 		/* Under the lock: no receiver moves meanwhile. */
 		*gen = atomic_read(&b->gen);
 		up_write(&b->lock);
@@ -199,6 +200,9 @@ static int chan_bcast_try_send(struct chan_xfer *x, int *gen)
 	/* Release: the slot before the tail, for lockless looks at it. */
 	smp_store_release(&b->tail, tail + 1);
 	up_write(&b->lock);
+	/* The high-water depth: how far the slowest receiver is behind. */
+	chan_note_depth(ch, min_t(u64, tail + 1 - min,
+				  chan_bcast_capacity(ch)));
 	trace_chan_send(ch, x->len, tail);
 	chan_bcast_wake(ch, CHAN_DIR_RECV);
 	return 0;

@@ -52,12 +52,13 @@
 			 CHAN_FEAT_TYPE_TAG | CHAN_FEAT_INFO_NEXT | \
 			 CHAN_FEAT_AUTODESTROY | CHAN_FEAT_MMAP | \
 			 CHAN_FEAT_BATCH | CHAN_FEAT_CALL | CHAN_FEAT_CLOSE | \
-			 CHAN_FEAT_CRC32C | CHAN_FEAT_STREAM | \
-			 CHAN_FEAT_BROADCAST)
+			 CHAN_FEAT_CRC32C | CHAN_FEAT_STATS | CHAN_FEAT_SPSC | \
+			 CHAN_FEAT_BROADCAST | CHAN_FEAT_STREAM)
 
 #define CHAN_CREATE_FLAGS	(CHAN_CREATE_AUTODESTROY | CHAN_CREATE_MAPPABLE | \
-				 CHAN_CREATE_CRC32C | CHAN_CREATE_STREAM | \
-				 CHAN_CREATE_BROADCAST | CHAN_CREATE_LOSSLESS)
+				 CHAN_CREATE_CRC32C | CHAN_CREATE_SPSC | \
+				 CHAN_CREATE_BROADCAST | CHAN_CREATE_LOSSLESS | \
+				 CHAN_CREATE_STREAM)
 
 /* What CHAN_CREATE_STREAM combines with (else EINVAL). */
 #define CHAN_STREAM_FLAGS	(CHAN_CREATE_STREAM | CHAN_CREATE_AUTODESTROY)
@@ -287,6 +288,8 @@ struct chan_bcast {
  * @stats: per-CPU counters
  * @stream: a CHAN_CREATE_STREAM channel's reading side (stream.c)
  * @bcast: broadcast state, or NULL if not CHAN_CREATE_BROADCAST
+ * @max_depth: the kernel's high-water depth since create or the last
+ *	CHAN_INFO_RESET (io.c); raised with a compare-and-swap maximum
  */
 struct chan {
 	struct kref ref;
@@ -317,6 +320,7 @@ struct chan {
 	struct chan_stats __percpu *stats;
 	struct chan_stream stream;
 	struct chan_bcast *bcast;
+	u32 max_depth;
 };
 
 /**
@@ -590,6 +594,11 @@ static inline bool chan_is_bcast(const struct chan *ch)
 {
 	return ch->flags & CHAN_CREATE_BROADCAST;
 }
+
+void chan_peer_barrier(struct chan *ch);
+void chan_note_depth(struct chan *ch, u32 depth);
+u32 chan_max_depth(struct chan *ch);
+void chan_reset_stats(struct chan *ch);
 
 /* endpoint.c */
 int chan_endpoint_open(struct chan *ch, u32 roles, u32 open_flags,

@@ -342,7 +342,11 @@ int chan_close(struct chan *ch, bool reopen)
  * endpoint either counts before the last close (which then is not the
  * last) or sees the channel destroyed.
  *
- * Return: 0, or -EIDRM if the channel was destroyed.
+ * A CHAN_CREATE_SPSC channel has at most one sender and one receiver
+ * endpoint at a time (kernel handles included).
+ *
+ * Return: 0, -EIDRM if the channel was destroyed, or -EBUSY if it is
+ * SPSC and already has an endpoint of a role asked for.
  */
 int chan_attach(struct chan *ch, u32 roles, bool owner)
 {
@@ -353,6 +357,12 @@ int chan_attach(struct chan *ch, u32 roles, bool owner)
 	if (state & CHAN_STATE_DESTROYED) {
 		spin_unlock(&ch->lock);
 		return -EIDRM;
+	}
+	if ((ch->flags & CHAN_CREATE_SPSC) &&
+	    (((roles & CHAN_ROLE_SEND) && ch->nr_senders) ||
+	     ((roles & CHAN_ROLE_RECV) && ch->nr_receivers))) {
+		spin_unlock(&ch->lock);
+		return -EBUSY;
 	}
 	if (roles & CHAN_ROLE_SEND) {
 		ch->nr_senders++;
@@ -490,14 +500,16 @@ void chan_fill_info(struct chan *ch, struct chan_info *info)
 		info->depth = min_t(u64, tail - head, v->mask + 1);
 		info->discarded = 0;
 	}
+	info->lost = 0;
 	memcpy(info->name, ch->name, sizeof(info->name));
 	info->__reserved = 0;
 	info->__reserved2 = 0;
 	info->__reserved3 = 0;
-	info->lost = 0;
 	if (chan_is_bcast(ch)) {
 		/* Its ring's cursors are unused: its own counts. */
 		info->dropped = bcast_dropped;
 		chan_bcast_fill_info(ch, info);
 	}
+	/* A high-water mark is never below the depth it describes. */
+	info->max_depth = max(chan_max_depth(ch), info->depth);
 }

@@ -31,8 +31,8 @@ static_assert(offsetofend(struct chan_msg, timeout_ns) == 32);
 static_assert(sizeof(struct chan_destroy) == 16);
 static_assert(sizeof(struct chan_close) == 16);
 static_assert(sizeof(struct chan_info) == 208);
-static_assert(offsetofend(struct chan_info, corrupt) == 192);
 static_assert(offsetofend(struct chan_info, name) == 176);
+static_assert(offsetofend(struct chan_info, corrupt) == 192);
 static_assert(sizeof(struct chan_lookup) == 80);
 static_assert(sizeof(struct chan_slot) == CHAN_SLOT_HDR_SIZE);
 static_assert(sizeof(struct chan_ring_kstate) == 16);
@@ -44,6 +44,10 @@ static_assert(offsetof(struct chan_ring_hdr, kstate) == 192);
 static_assert(sizeof(struct chan_ring_hdr) <= CHAN_RING_HDR_MIN);
 static_assert(CHAN_RING_HDR_MIN % CHAN_RING_ALIGN == 0);
 static_assert(CHAN_RING_HDR_SIZE % CHAN_RING_ALIGN == 0);
+/* The fast path's high-water word: its own line, past the header struct. */
+static_assert(sizeof(struct chan_ring_hdr) <= CHAN_RING_MAX_DEPTH_OFFSET);
+static_assert(CHAN_RING_MAX_DEPTH_OFFSET % CHAN_RING_ALIGN == 0);
+static_assert(CHAN_RING_MAX_DEPTH_OFFSET + 8 <= CHAN_RING_HDR_SIZE);
 
 /* Copy the kernel's struct back, as far as the user's size reaches. */
 int chan_ucmd_respond(struct chan_ucmd *ucmd, size_t ksize)
@@ -211,7 +215,8 @@ static struct chan *chan_lookup_next_readable(struct chan_ns *ns, u32 id)
 /*
  * INFO needs read permission, as System V's IPC_STAT does; on a channel
  * fd the fd itself is the permission. INFO_NEXT lists only the channels
- * the caller may read.
+ * the caller may read. INFO_RESET (the owner's, by ID or on a channel fd)
+ * restarts the statistics first.
  */
 static int chan_cmd_info(struct chan_ucmd *ucmd)
 {
@@ -220,9 +225,11 @@ static int chan_cmd_info(struct chan_ucmd *ucmd)
 	u32 flags = info->flags;
 	int ret;
 
-	if (flags & ~CHAN_INFO_NEXT)
+	if (flags & ~(CHAN_INFO_NEXT | CHAN_INFO_RESET))
 		return -EOPNOTSUPP;
 	if (info->__reserved || info->__reserved2 || info->__reserved3)
+		return -EINVAL;
+	if ((flags & CHAN_INFO_NEXT) && (flags & CHAN_INFO_RESET))
 		return -EINVAL;
 	if (flags & CHAN_INFO_NEXT) {
 		if (ucmd->ep)
@@ -237,6 +244,13 @@ static int chan_cmd_info(struct chan_ucmd *ucmd)
 		if (!ucmd->ep && !chan_permitted(ch, CHAN_ROLE_RECV, true)) {
 			chan_put(ch);
 			return -EACCES;
+		}
+		if (flags & CHAN_INFO_RESET) {
+			if (!chan_is_owner(ch, true)) {
+				chan_ucmd_put(ucmd, ch);
+				return -EPERM;
+			}
+			chan_reset_stats(ch);
 		}
 	}
 	memset(info, 0, sizeof(*info));

@@ -47,6 +47,7 @@
 #include <linux/hrtimer.h>
 #include <linux/pagemap.h>
 #include <linux/sched/signal.h>
+#include <linux/smp.h>
 #include <linux/uaccess.h>
 #include "chan_private.h"
 #include "chan_trace.h"
@@ -118,6 +119,66 @@ void chan_wake_all(struct chan *ch)
 	wake_up_all(&ch->wq[CHAN_DIR_RECV]);
 }
 
+/*
+ * Statistics: the high-water depth. Kernel sends raise ch->max_depth after
+ * they publish (one more look at the cursors, dwarfed by the system
+ * call). Fast-path senders of a mappable ring raise a word of the header
+ * page of their own (CHAN_RING_MAX_DEPTH_OFFSET), which is theirs to
+ * write: the kernel reads it only here, clamps it to the capacity and
+ * folds it into its own copy, trusting it for nothing else.
+ */
+void chan_note_depth(struct chan *ch, u32 depth)
+{
+	u32 old = READ_ONCE(ch->max_depth);
+
+	/* Each failure means another raised it; at most capacity rounds. */
+	while (depth > old && !try_cmpxchg(&ch->max_depth, &old, depth))
+		;
+}
+
+static u64 *chan_user_max_depth(struct chan *ch)
+{
+	return ch->ring.mem + CHAN_RING_MAX_DEPTH_OFFSET;
+}
+
+/**
+ * chan_max_depth() - the channel's high-water depth
+ * @ch: the channel
+ *
+ * Folds what fast-path senders recorded in a mapped ring (clamped to the
+ * capacity) into the kernel's own mark first.
+ *
+ * Return: the highest depth seen since create or the last reset.
+ */
+u32 chan_max_depth(struct chan *ch)
+{
+	if (ch->ring.mappable) {
+		u64 user = READ_ONCE(*chan_user_max_depth(ch));
+
+		chan_note_depth(ch, min_t(u64, user, ch->ring.view.mask + 1));
+	}
+	return READ_ONCE(ch->max_depth);
+}
+
+/**
+ * chan_reset_stats() - restart the statistics that can be restarted
+ * @ch: the channel
+ *
+ * The high-water depth restarts from the depth now (in the kernel's copy
+ * and in a mapped ring's word). The message counts are the ring's cursors
+ * and are never reset, so that sent = received + dropped + discarded +
+ * depth keeps holding. A send racing with the reset may raise the mark
+ * again at once: it did reach that depth.
+ */
+void chan_reset_stats(struct chan *ch)
+{
+	u32 depth = chan_ring_depth(&ch->ring.view);
+
+	if (ch->ring.mappable)
+		WRITE_ONCE(*chan_user_max_depth(ch), depth);
+	WRITE_ONCE(ch->max_depth, depth);
+}
+
 /* One attempt to send; never sleeps. */
 static int chan_try_send(struct chan_xfer *x)
 {
@@ -158,6 +219,7 @@ static int chan_try_send(struct chan_xfer *x)
 		memcpy(s->data, x->kbuf, x->len);
 		chan_ring_publish(v, s, pos, x->len, CHAN_OWNER_KERNEL);
 	}
+	chan_note_depth(ch, chan_ring_depth(v));
 	chan_wake(ch, CHAN_DIR_RECV);
 	return 0;
 }
@@ -378,6 +440,54 @@ static int chan_yield(const struct chan_deadline *dl)
 	return 0;
 }
 
+/*
+ * The asymmetric barrier of an SPSC mapped ring (as sys_membarrier's).
+ * libchan's SPSC fast path publishes (retires) a slot and then reads the
+ * other side's waiter count with no fence between (kmod/chan_spsc.h), so
+ * on its own it could read a stale count while its slot store still sits
+ * in its CPU's store buffer, and miss a sleeper that misses the slot. The
+ * sleeper pays instead, once each time it counts itself: after the count
+ * and a full barrier, every online CPU runs a full barrier in an IPI
+ * before the sleeper looks at the ring again. For the CPU the peer runs
+ * on, that barrier comes either after the peer's slot store (which is
+ * then visible to the sleeper's look) or before it, and so before the
+ * peer's read of the count, which then sees the sleeper (the count was
+ * stored, with a barrier, before the IPI was sent). A peer not running
+ * passed a context switch, a full barrier, since its last store. Cost: an
+ * IPI broadcast each time a waiter of such a ring goes to sleep.
+ */
+static void chan_ipi_mb(void *unused)
+{
+	/* Orders this CPU's earlier stores (a peer's publish) before our return. */
+	smp_mb();
+}
+
+static bool chan_needs_peer_barrier(const struct chan *ch)
+{
+	return (ch->flags & (CHAN_CREATE_SPSC | CHAN_CREATE_MAPPABLE)) ==
+	       (CHAN_CREATE_SPSC | CHAN_CREATE_MAPPABLE);
+}
+
+/**
+ * chan_peer_barrier() - make the fast-path peers' stores and our count
+ *	agree, after counting a waiter
+ * @ch: the channel
+ *
+ * Called in process context with interrupts enabled, after the waiter's
+ * count (and a full barrier) and before its next look at the ring. Does
+ * not sleep, so a waiter's task state is kept.
+ */
+void chan_peer_barrier(struct chan *ch)
+{
+	if (!chan_needs_peer_barrier(ch))
+		return;
+	/* The waiter's count before the IPIs are sent. */
+	smp_mb();
+	on_each_cpu(chan_ipi_mb, NULL, 1);
+	/* Every CPU's barrier before the waiter's next look at the ring. */
+	smp_mb();
+}
+
 /**
  * struct chan_waiter - a task waiting on one of a channel's queues
  * @entry: its entry in the queue, exclusive
@@ -413,21 +523,25 @@ static int chan_waiter_wake(struct wait_queue_entry *entry, unsigned int mode,
  * the ring. set_current_state() is a full barrier: it orders the count
  * before that look, pairing with the barrier between a waker's publish
  * and its check for waiters (wq_has_sleeper() in the kernel, a fence in
- * user space).
+ * user space, or chan_peer_barrier() for an SPSC fast path). Returns
+ * true if it counted the waiter now.
  */
-static void chan_waiter_prepare(wait_queue_head_t *wq, struct chan_waiter *w)
+static bool chan_waiter_prepare(wait_queue_head_t *wq, struct chan_waiter *w)
 {
 	unsigned long flags;
+	bool counted = false;
 
 	spin_lock_irqsave(&wq->lock, flags);
 	if (!w->counted) {
 		w->counted = true;
 		atomic_inc(w->count);
+		counted = true;
 	}
 	if (list_empty(&w->entry.entry))
 		__add_wait_queue_entry_tail(wq, &w->entry);
 	set_current_state(TASK_INTERRUPTIBLE);
 	spin_unlock_irqrestore(&wq->lock, flags);
+	return counted;
 }
 
 /* Leave the queue and the count, if a wake-up did not already. */
@@ -475,8 +589,8 @@ int chan_xfer(struct chan_xfer *x, enum chan_dir dir,
 	init_wait_entry(&w.entry, WQ_FLAG_EXCLUSIVE);
 	w.entry.func = chan_waiter_wake;
 	for (;;) {
-		if (queued)
-			chan_waiter_prepare(wq, &w);
+		if (queued && chan_waiter_prepare(wq, &w))
+			chan_peer_barrier(ch);
 		ret = dir == CHAN_DIR_SEND ? chan_try_send(x) : chan_try_recv(x);
 		if (ret > 0) {
 			/*

@@ -201,7 +201,8 @@ static struct chan_handle *chan_kernel_open_ch(struct chan *ch, u32 roles,
  *
  * Return: the handle, or an ERR_PTR: -EINVAL (bad roles), -ENOENT (no
  * such channel), -EPROTOTYPE (tag differs), -EOPNOTSUPP (a role on a
- * CHAN_CREATE_STREAM channel), -EIDRM (destroyed meanwhile), -ENOMEM.
+ * CHAN_CREATE_STREAM channel), -EIDRM (destroyed meanwhile), -EBUSY (a
+ * CHAN_CREATE_SPSC channel has an endpoint of that role already), -ENOMEM.
  */
 struct chan_handle *chan_kernel_open(struct ipc_namespace *ipc_ns, u32 id,
 				     u32 roles, u64 type_tag)

@@ -31,6 +31,40 @@
 #define CHAN_REPAIR_BATCH	1024U
 
 /*
+ * Move a cursor left behind by a dead party on, as its next claim would:
+ * the tail past slots claimed (or retired) for their lap, the head past
+ * slots being read (or retired). An SPSC fast path stores its cursor
+ * after its slot's state, so a party killed in between leaves it behind
+ * a slot that is no longer its to repair. Each move is a CAS from the
+ * position read, by at most capacity + 1 positions (a live party can only
+ * store the same position after us); a quiet ring then counts right in
+ * INFO at once.
+ */
+static void chan_map_settle(const struct chan_ring_view *v)
+{
+	u32 n;
+
+	for (n = 0; n <= v->mask + 1; n++) {
+		u64 pos = chan_load_acquire(&v->hdr->tail);
+		u64 st = chan_load_acquire(&chan_ring_slot(v, pos)->state);
+		s64 d = chan_lap_diff(chan_slot_lap(st), chan_ring_lap(v, pos));
+
+		if (d < 0 || (d == 0 && chan_slot_phase(st) == CHAN_SLOT_EMPTY))
+			break;
+		chan_ring_help(&v->hdr->tail, pos);
+	}
+	for (n = 0; n <= v->mask + 1; n++) {
+		u64 pos = chan_load_acquire(&v->hdr->head);
+		u64 st = chan_load_acquire(&chan_ring_slot(v, pos)->state);
+		s64 d = chan_lap_diff(chan_slot_lap(st), chan_ring_lap(v, pos));
+
+		if (d < 0 || (d == 0 && chan_slot_phase(st) != CHAN_SLOT_READING))
+			break;
+		chan_ring_help(&v->hdr->head, pos);
+	}
+}
+
+/*
  * Release whatever @ep's token still holds in the ring, count what was
  * lost, and wake whoever that unblocks. May sleep.
  */
@@ -46,6 +80,7 @@ static void chan_map_repair(struct chan_endpoint *ep)
 				       min(n - first, CHAN_REPAIR_BATCH), &c);
 		cond_resched();
 	}
+	chan_map_settle(v);
 	/*
 	 * A message whose reader died is lost; so is a tombstone whose reader
 	 * died passing it (it was counted as lost by no one yet). A new

@@ -21,6 +21,15 @@ static struct chan_bcast_rx *chan_ucmd_rx(struct chan_ucmd *ucmd)
 }
 
 /*
+ * An SPSC channel is used through its two endpoints: a message command by
+ * ID would be a third party (EBUSY), checked after the permission.
+ */
+static int chan_msg_by_id_ok(struct chan *ch)
+{
+	return ch->flags & CHAN_CREATE_SPSC ? -EBUSY : 0;
+}
+
+/*
  * Common checks of the message commands: the deadline, then the channel
  * (@id, or the fd's own) and the role or permission.
  */
@@ -40,9 +49,13 @@ static struct chan *chan_msg_prepare(struct chan_ucmd *ucmd, u32 role,
 	ch = chan_ucmd_chan(ucmd, id);
 	if (IS_ERR(ch))
 		return ch;
-	if (!ucmd->ep && !chan_permitted(ch, role, true)) {
-		chan_ucmd_put(ucmd, ch);
-		return ERR_PTR(-EACCES);
+	if (!ucmd->ep) {
+		ret = chan_permitted(ch, role, true) ? chan_msg_by_id_ok(ch) :
+						       -EACCES;
+		if (ret) {
+			chan_ucmd_put(ucmd, ch);
+			return ERR_PTR(ret);
+		}
 	}
 	/* A broadcast receiver needs a cursor: only endpoints have one. */
 	if (!ucmd->ep && role == CHAN_ROLE_RECV && chan_is_bcast(ch)) {
@@ -247,6 +260,7 @@ static struct chan *chan_call_reply_get(struct chan_ucmd *ucmd,
 	struct chan_endpoint *rep;
 	struct file *file;
 	struct chan *ch;
+	int ret;
 
 	*filep = NULL;
 	if (!ucmd->ep) {
@@ -256,9 +270,11 @@ static struct chan *chan_call_reply_get(struct chan_ucmd *ucmd,
 		ch = chan_lookup(ucmd->cf->ns, c->reply_id);
 		if (!ch)
 			return ERR_PTR(-ENOENT);
-		if (!chan_permitted(ch, CHAN_ROLE_RECV, true)) {
+		ret = chan_permitted(ch, CHAN_ROLE_RECV, true) ?
+		      chan_msg_by_id_ok(ch) : -EACCES;
+		if (ret) {
 			chan_put(ch);
-			return ERR_PTR(-EACCES);
+			return ERR_PTR(ret);
 		}
 		/* No cursor by ID: refused before the request goes. */
 		if (chan_is_bcast(ch)) {

@@ -32,6 +32,9 @@ ring-2p2c-deaths ring pass -DNP=2 -DNC=2 -DK=2 -DC=2 -DDIE_P -DDIE_C
 ring-2p1c-deaths ring pass -DNP=2 -DNC=1 -DK=3 -DC=2 -DDIE_P -DDIE_C
 ring-1p2c-deaths ring pass -DNP=1 -DNC=2 -DK=4 -DC=2 -DDIE_P -DDIE_C
 ring-no-repair-help ring fail=(tail==claims) -DNP=2 -DNC=2 -DK=2 -DC=2 -DDIE_P -DDIE_C -DNO_REPAIR_HELP
+spsc-deaths spsc pass -DK=4 -DC=2 -DDIE_P -DDIE_C
+spsc-deaths-3slots spsc pass -DK=5 -DC=3 -DDIE_P -DDIE_C
+spsc-no-settle spsc fail=(tail==published) -DK=3 -DC=2 -DDIE_P -DDIE_C -DNO_SETTLE
 wake-fastsend wake pass -DUSEND=1 -DKRECV=2 -DK=3 -DC=2 -DTIMEOUTS=1
 wake-fastrecv wake pass -DUSEND=0 -DURECV=1 -DKSEND=2 -DKRECV=0 -DK=2 -DC=2 -DTIMEOUTS=1
 wake-fastrecv-1slot wake pass -DUSEND=0 -DURECV=1 -DKSEND=2 -DKRECV=0 -DK=2 -DC=1 -DTIMEOUTS=1

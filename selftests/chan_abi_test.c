@@ -64,8 +64,9 @@ FIXTURE_VARIANT_ADD(abi, create) {
 	.cmd = CHAN_IOC_CREATE,
 	.size = sizeof(struct chan_create),
 	.known_flags = CHAN_CREATE_AUTODESTROY | CHAN_CREATE_MAPPABLE |
-		       CHAN_CREATE_CRC32C | CHAN_CREATE_BROADCAST |
-		       CHAN_CREATE_LOSSLESS | CHAN_CREATE_STREAM,
+		       CHAN_CREATE_CRC32C | CHAN_CREATE_SPSC |
+		       CHAN_CREATE_BROADCAST | CHAN_CREATE_LOSSLESS |
+		       CHAN_CREATE_STREAM,
 	.nreserved = 2,
 	.reserved = { offsetof(struct chan_create, __reserved),
 		      offsetof(struct chan_create, __reserved2) },
@@ -215,7 +216,7 @@ FIXTURE_VARIANT_ADD(abi, info_id) {
 	.cmd = CHAN_IOC_INFO,
 	.size = sizeof(struct chan_info),
 	.min_size = offsetofend(struct chan_info, name),
-	.known_flags = CHAN_INFO_NEXT,
+	.known_flags = CHAN_INFO_NEXT | CHAN_INFO_RESET,
 	.nreserved = 3,
 	.reserved = { offsetof(struct chan_info, __reserved),
 		      offsetof(struct chan_info, __reserved2),
@@ -227,7 +228,7 @@ FIXTURE_VARIANT_ADD(abi, info_fd) {
 	.size = sizeof(struct chan_info),
 	.min_size = offsetofend(struct chan_info, name),
 	.on_chan_fd = true,
-	.known_flags = CHAN_INFO_NEXT,
+	.known_flags = CHAN_INFO_NEXT | CHAN_INFO_RESET,
 	.nreserved = 3,
 	.reserved = { offsetof(struct chan_info, __reserved),
 		      offsetof(struct chan_info, __reserved2),
@@ -776,7 +777,8 @@ TEST_F(create, returns_id_features_geometry)
 	const uint64_t all_feats = CHAN_FEAT_ID_IO | CHAN_FEAT_FD_IO |
 		CHAN_FEAT_POLL | CHAN_FEAT_RW | CHAN_FEAT_NAMES |
 		CHAN_FEAT_TIMEOUT | CHAN_FEAT_TYPE_TAG | CHAN_FEAT_INFO_NEXT |
-		CHAN_FEAT_AUTODESTROY | CHAN_FEAT_BROADCAST | CHAN_FEAT_STREAM;
+		CHAN_FEAT_AUTODESTROY | CHAN_FEAT_STATS | CHAN_FEAT_SPSC |
+		CHAN_FEAT_BROADCAST | CHAN_FEAT_STREAM;
 	struct chan_create c, c2;
 
 	create_args(&c, 100, 10, 0640, NULL);

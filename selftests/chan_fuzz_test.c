@@ -1510,8 +1510,8 @@ static int abi_call(FIXTURE_DATA(fuzz_abi) *self, int k, void *arg)
 static int abi_flag_expect(int k, unsigned int bit)
 {
 	switch (k) {
-	case K_CREATE:	/* AUTODESTROY, MAPPABLE, CRC32C, BROADCAST, STREAM */
-		if (bit <= 2 || bit == 4 || bit == 6)
+	case K_CREATE:	/* AUTODESTROY, MAPPABLE, CRC32C, SPSC, BROADCAST, STREAM */
+		if (bit <= 4 || bit == 6)
 			return 0;
 		/* LOSSLESS needs BROADCAST */
 		return bit == 5 ? EINVAL : EOPNOTSUPP;
@@ -1527,10 +1527,10 @@ static int abi_flag_expect(int k, unsigned int bit)
 	case K_SEND_FD:
 		/* NONBLOCK; TIMEOUT of 0 with room or a message; ABSTIME alone */
 		return bit <= 1 ? 0 : bit == 2 ? EINVAL : EOPNOTSUPP;
-	case K_INFO_ID:
-		return bit == 0 ? 0 : EOPNOTSUPP;
-	case K_INFO_FD:	/* NEXT enumerates /dev/chan only */
-		return bit == 0 ? EINVAL : EOPNOTSUPP;
+	case K_INFO_ID:	/* NEXT; RESET (the owner's) */
+		return bit <= 1 ? 0 : EOPNOTSUPP;
+	case K_INFO_FD:	/* NEXT enumerates /dev/chan only; RESET */
+		return bit == 0 ? EINVAL : bit == 1 ? 0 : EOPNOTSUPP;
 	default:
 		return EOPNOTSUPP;
 	}

@@ -196,6 +196,53 @@ const struct rb_impl rb_chan_fp = {
 
 /* ------------------------------------------------------------------------ */
 /*
+ * libchan's SPSC fast path (a CHAN_CREATE_SPSC channel's handles): the same
+ * calls and ring as libchan-fp, through handles that run kmod/chan_spsc.h
+ * instead of the claims: no compare-and-swap, each party stores its own
+ * cursor; still the slot state words, the kernel state word, the full
+ * barrier and the waiter count. SPSC only: it is a single-producer
+ * single-consumer protocol.
+ */
+static void *fpsq_create_f(int mode, unsigned int size, unsigned int cap,
+			   bool fenced)
+{
+	struct fpq *q = zalloc_aligned(sizeof(*q));
+
+	q->ring = chanq_create(mode, size, cap);
+	if (chan_ep_attach_ring_spsc(&q->send_ep, q->ring->mem, size, cap,
+				     CHAN_ROLE_SEND, CHAN_TOKEN_PRODUCER,
+				     fenced) ||
+	    chan_ep_attach_ring_spsc(&q->recv_ep, q->ring->mem, size, cap,
+				     CHAN_ROLE_RECV, CHAN_TOKEN_CONSUMER,
+				     fenced))
+		abort();
+	return q;
+}
+
+static void *fpsq_create(int mode, unsigned int size, unsigned int cap)
+{
+	return fpsq_create_f(mode, size, cap, false);
+}
+
+static void *fpsfq_create(int mode, unsigned int size, unsigned int cap)
+{
+	return fpsq_create_f(mode, size, cap, true);
+}
+
+const struct rb_impl rb_chan_spsc = {
+	"libchan-spsc", "libchan's SPSC fast path (a CHAN_CREATE_SPSC channel's handles: kmod/chan_spsc.h, no CAS, own cursor stored with release, plain counters; slot states, state word and waiter count as libchan-fp, no fence before the count: the kernel's sleeper makes the barrier asymmetric)",
+	RB_MODE_BIT(RB_SPSC), 0, fpsq_create, fpq_destroy, fpq_produce,
+	fpq_consume,
+};
+
+const struct rb_impl rb_chan_spsc_fenced = {
+	"libchan-spsc-fenced", "libchan-spsc with the full barrier before the waiter count kept (what the asymmetric barrier saves)",
+	RB_MODE_BIT(RB_SPSC), 0, fpsfq_create, fpq_destroy, fpq_produce,
+	fpq_consume,
+};
+
+/* ------------------------------------------------------------------------ */
+/*
  * Reference: Dmitry Vyukov's bounded MPMC ring (a sequence number per
  * slot, one CAS per operation), the textbook design chan's ring extends
  * with owner tokens, phases and cursor helping. Not a peer: it shows what

@@ -62,7 +62,8 @@
  *              LOOKUP a name or to WAKE by ID, both to mmap a ring;
  *              CAP_IPC_OWNER in the user namespace that owns the
  *              channel's IPC namespace overrides
- *  EPERM       destroy, or close by ID: the caller neither owns the
+ *  EPERM       destroy, close by ID, or INFO with CHAN_INFO_RESET: the
+ *              caller neither owns the
  *              channel nor has CAP_IPC_OWNER (close on a channel fd: the
  *              endpoint has no send role, nor is the caller the owner);
  *              mmap: the mapping is executable
@@ -75,7 +76,9 @@
  *  ENODEV      mmap: the channel was not created CHAN_CREATE_MAPPABLE
  *  EBUSY       mmap: the endpoint is mapped already (also by another
  *              process sharing the fd), or its last mapping is still
- *              being repaired
+ *              being repaired. On a CHAN_CREATE_SPSC channel: OPEN of
+ *              a second sender (receiver) endpoint while one is open;
+ *              SEND, RECV, their batches and CALL by ID on /dev/chan
  *  ENOSPC      a limit was reached (channels per namespace or per user,
  *              ring bytes per channel, per user or in all, the 65534
  *              owner tokens of a mappable channel); a channel counts
@@ -148,6 +151,8 @@
 #define CHAN_FEAT_CALL		_BITULL(11)	/* CALL */
 #define CHAN_FEAT_CLOSE		_BITULL(12)	/* CLOSE, CHAN_STATE_CLOSED */
 #define CHAN_FEAT_CRC32C	_BITULL(13)	/* CHAN_CREATE_CRC32C, BADMSG */
+#define CHAN_FEAT_STATS		_BITULL(14)	/* chan_info.max_depth, CHAN_INFO_RESET */
+#define CHAN_FEAT_SPSC		_BITULL(15)	/* CHAN_CREATE_SPSC */
 #define CHAN_FEAT_BROADCAST	_BITULL(16)	/* CHAN_CREATE_BROADCAST, LOSSLESS */
 #define CHAN_FEAT_STREAM	_BITULL(17)	/* CHAN_CREATE_STREAM, FIONREAD */
 
@@ -179,6 +184,7 @@ struct chan_ring_geom {
 #define CHAN_CREATE_AUTODESTROY	_BITUL(0)	/* see struct chan_create */
 #define CHAN_CREATE_MAPPABLE	_BITUL(1)	/* the ring can be mmap-ed */
 #define CHAN_CREATE_CRC32C	_BITUL(2)	/* every message carries a CRC32C */
+#define CHAN_CREATE_SPSC	_BITUL(3)	/* one sender, one receiver endpoint */
 #define CHAN_CREATE_BROADCAST	_BITUL(4)	/* every receiver gets every message */
 #define CHAN_CREATE_LOSSLESS	_BITUL(5)	/* broadcast: senders wait for all */
 #define CHAN_CREATE_STREAM	_BITUL(6)	/* a byte stream, like a pipe */
@@ -228,6 +234,22 @@ struct chan_ring_geom {
  * CHAN_MSG_BADMSG, returned as found with EBADMSG. On a mapped ring this
  * turns a scribbled slot into a counted loss instead of silent garbage.
  * Each slot then holds the check before the payload ("Ring layout").
+ *
+ * CHAN_CREATE_SPSC: a single-producer single-consumer channel, used
+ * through its two endpoints: OPEN of a second endpoint with the send
+ * (receive) role while one is open fails with EBUSY (an endpoint with
+ * both roles is both parties), and so do SEND, RECV, SEND_BATCH,
+ * RECV_BATCH and CALL by ID on /dev/chan (the kernel API's handles count
+ * as endpoints). INFO, LOOKUP, WAKE, CLOSE and DESTROY by ID work as on
+ * any channel. With CHAN_CREATE_MAPPABLE, libchan's fast path then runs
+ * a cheaper protocol on the same ring: no compare-and-swap, the one
+ * sender (receiver) stores its cursor with release ordering; the slot
+ * state words, the kernel's paths and the repair of a dead mapping are
+ * those of every ring (see "Ring layout"). Threads sharing one endpoint
+ * are one party: on the fast path they must take turns (a handle is
+ * used by one thread at a time); if they do not, they can only spoil
+ * their own channel's messages. It combines with AUTODESTROY, MAPPABLE
+ * and CRC32C; with BROADCAST, LOSSLESS or STREAM it is EINVAL.
  *
  * CHAN_CREATE_STREAM makes a byte stream: bytes without message
  * boundaries, as through a pipe, with many writers and readers. msg_size
@@ -438,6 +460,7 @@ struct chan_close {
 
 /* chan_info.flags */
 #define CHAN_INFO_NEXT		_BITUL(0)	/* the lowest ID >= id the caller may read */
+#define CHAN_INFO_RESET		_BITUL(1)	/* the owner resets max_depth */
 
 /* chan_info.state */
 #define CHAN_STATE_DESTROYED	_BITUL(0)
@@ -480,9 +503,14 @@ struct chan_close {
  * @corrupt: messages of a CHAN_CREATE_CRC32C channel whose check failed
  *	on receive: those skipped are in @dropped too, those returned with
  *	EBADMSG in @received
- * @max_depth: the highest depth reached since create or reset (0 where
- *	it is not kept). Added in the third version of the struct, with
- *	@__reserved3 and @lost; written only if @size covers them
+ * @max_depth: the highest @depth the channel reached since it was created
+ *	or since its last CHAN_INFO_RESET (a high-water mark, never below
+ *	@depth): exact for sends through the kernel, which look after each
+ *	message; libchan's fast path looks after every 64th position and
+ *	whenever it finds the ring full, so a peak reached by fast-path
+ *	sends alone, short of full, may be reported up to 63 low. Added in
+ *	the third version of the struct, as were @__reserved3 and @lost;
+ *	written only if @size covers it
  * @__reserved3: must be zero
  * @lost: messages that receivers of a lossy CHAN_CREATE_BROADCAST channel
  *	missed (overruns, each reported with ENOBUFS), summed over every
@@ -500,6 +528,15 @@ struct chan_close {
  * none. With CHAN_INFO_NEXT it describes the channel with the lowest ID
  * >= @id among those the caller may read, so enumeration shows only
  * those.
+ *
+ * CHAN_INFO_RESET (not with CHAN_INFO_NEXT: EINVAL) first resets the
+ * channel's statistics, then describes it: @max_depth restarts from the
+ * current depth. Nothing else is reset: sent, received, dropped,
+ * discarded and corrupt keep counting from the channel's creation, so
+ * that they still satisfy the equation below (a reader wanting rates
+ * takes differences). It needs the owner (effective uid) or
+ * CAP_IPC_OWNER in the user namespace that owns the channel's IPC
+ * namespace, by ID as on a channel fd (EPERM).
  *
  * The counts come from the ring's cursors: sent is every position a
  * sender claimed, received what receivers claimed less what was dropped,
@@ -715,6 +752,7 @@ struct chan_call {
 #define CHAN_RING_HDR_MIN	256
 #define CHAN_RING_ALIGN		64		/* cache line */
 #define CHAN_CRC_SIZE		4		/* CHAN_CREATE_CRC32C's check */
+#define CHAN_RING_MAX_DEPTH_OFFSET 256		/* mappable rings: __u64 high-water */
 
 /* Slot state word: lap << 18 | owner << 2 | phase. */
 #define CHAN_SLOT_EMPTY		0U
@@ -793,6 +831,14 @@ struct chan_ring_kstate {
  *	corrupt, and as dropped unless they were returned with EBADMSG)
  * @__pad3: keeps @kstate on its own cache line
  * @kstate: state written only by the kernel
+ *
+ * The header page of a mappable ring also holds, at
+ * CHAN_RING_MAX_DEPTH_OFFSET, on a cache line of its own (neither the
+ * head's nor the tail's), a __u64 that fast-path senders raise to the
+ * depth they saw when it is larger (a compare-and-swap maximum; libchan
+ * samples the depth, see chan_info.max_depth). The kernel reads it only
+ * for INFO, clamped to the capacity, and folds it into its own
+ * high-water mark; CHAN_INFO_RESET sets it to the current depth.
  */
 struct chan_ring_hdr {
 	__u32 magic;

@@ -101,6 +101,11 @@ int chan_info_next(uint32_t id, struct chan_info *info);
  */
 int chan_info_ex(int fd, uint32_t id, uint32_t flags, struct chan_info *info,
 		 size_t size);
+/* Reset a channel's statistics (its max_depth restarts from its depth),
+ * by ID (fd -1: the library's /dev/chan fd, or a /dev/chan fd) or on a
+ * channel fd (id 0); the owner's (-EPERM otherwise). LIBCHAN_4.
+ */
+int chan_reset_stats(int fd, uint32_t id);
 
 /* Open an endpoint with CHAN_ROLE_* roles and CHAN_OPEN_* flags.
  * Returns the channel fd or -errno.

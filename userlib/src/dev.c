@@ -243,6 +243,22 @@ static int chan_do_info(int fd, uint32_t id, uint32_t flags,
 	return 0;
 }
 
+/*
+ * Reset a channel's statistics (INFO with CHAN_INFO_RESET, the owner's):
+ * its high-water depth restarts from the depth now.
+ */
+int chan_reset_stats(int fd, uint32_t id)
+{
+	struct chan_info i;
+
+	if (fd < 0) {
+		fd = chan_dev_fd();
+		if (fd < 0)
+			return fd;
+	}
+	return chan_do_info(fd, id, CHAN_INFO_RESET, &i, sizeof(i));
+}
+
 /* These three are of LIBCHAN_1, whose struct chan_info ended at name. */
 int chan_info(uint32_t id, struct chan_info *info)
 {

@@ -32,6 +32,7 @@
 #include "libchan_private.h"
 #include "libchan_bench.h"
 #include "chan_ring.h"
+#include "chan_spsc.h"
 
 /* Tombstones one receive passes before it lets the kernel decide. */
 #define CHAN_EP_SKIP_MAX	64
@@ -49,6 +50,10 @@ struct chan_ep {
 	uint32_t msg_size;
 	/* CHAN_CRC_SIZE on a CHAN_CREATE_CRC32C channel (its slots' check), else 0. */
 	uint32_t crc;
+	/* A CHAN_CREATE_SPSC channel: the protocol of chan_spsc.h. */
+	bool spsc;
+	/* Full barrier before reading the waiter count (see below). */
+	bool fence;
 	/* The mapping, or NULL; valid only in generation map_gen. */
 	void *map;
 	size_t map_size;
@@ -91,6 +96,21 @@ static void chan_stat_inc(atomic_uint_least64_t *c)
 	atomic_fetch_add_explicit(c, 1, memory_order_relaxed);
 }
 
+/*
+ * The fast path's counts on an SPSC handle, which one thread uses at a
+ * time: a plain increment (relaxed load and store, still atomic for a
+ * reader), not a locked one.
+ */
+static void chan_ep_count(const struct chan_ep *ep, atomic_uint_least64_t *c)
+{
+	if (ep->spsc)
+		atomic_store_explicit(c, atomic_load_explicit(
+					      c, memory_order_relaxed) + 1,
+				      memory_order_relaxed);
+	else
+		chan_stat_inc(c);
+}
+
 /* The same checks as the kernel's: anything it would refuse goes to it. */
 static bool chan_msg_flags_ok(unsigned int flags, uint64_t timeout_ns)
 {
@@ -121,7 +141,18 @@ static void chan_ep_wake(struct chan_ep *ep, uint32_t roles)
 static void chan_ep_wake_if_waiting(struct chan_ep *ep, uint32_t *waiters,
 				    uint32_t roles)
 {
-	atomic_thread_fence(memory_order_seq_cst);
+	/*
+	 * On an SPSC ring the kernel makes the barrier asymmetric, as
+	 * sys_membarrier does: a sleeper, after counting itself, has every
+	 * CPU run a full barrier before its last look at the ring (io.c,
+	 * chan_peer_barrier()). So either our publish is visible to that
+	 * look or our read of the count comes after the sleeper's count;
+	 * only the compiler must keep the read after the publish.
+	 */
+	if (ep->fence)
+		atomic_thread_fence(memory_order_seq_cst);
+	else
+		atomic_signal_fence(memory_order_seq_cst);
 	if (__atomic_load_n(waiters, __ATOMIC_RELAXED))
 		chan_ep_wake(ep, roles);
 }
@@ -133,6 +164,42 @@ static uint32_t chan_ep_state(const struct chan_ep *ep)
 }
 
 /*
+ * The high-water depth (chan_info.max_depth) on the fast path: the header
+ * page's word at CHAN_RING_MAX_DEPTH_OFFSET, on a cache line of its own,
+ * raised with a compare-and-swap only when the depth seen is larger. The
+ * kernel folds it into its own mark (clamped) at INFO.
+ *
+ * Sampled: reading the head after every send cost about 60 % of the
+ * MPMC fast path in bench/native (the consumer writes that line on every
+ * receive), so a sender looks only after every CHAN_EP_DEPTH_SAMPLE-th
+ * position and whenever it finds the ring full. The mark is then exact
+ * for a ring that filled up and for kernel sends, and otherwise may miss
+ * a peak between two samples by less than CHAN_EP_DEPTH_SAMPLE.
+ */
+#define CHAN_EP_DEPTH_SAMPLE	64U
+
+static void chan_ep_note_depth(struct chan_ep *ep, uint64_t end)
+{
+	__u64 *word = (__u64 *)((unsigned char *)ep->v.hdr +
+				CHAN_RING_MAX_DEPTH_OFFSET);
+	__s64 d = (__s64)(end - chan_load(&ep->v.hdr->head));
+	__u64 old;
+	int n;
+
+	if (d <= 0)
+		return;
+	if (d > (__s64)ep->v.mask + 1)
+		d = (__s64)ep->v.mask + 1;
+	old = chan_load(word);
+	/* Bounded: each failure is another sender's raise (or a scribble). */
+	for (n = 0; n < 8 && (__u64)d > old; n++)
+		if (__atomic_compare_exchange_n(word, &old, (__u64)d, false,
+						__ATOMIC_RELAXED,
+						__ATOMIC_RELAXED))
+			break;
+}
+
+/*
  * One send on the mapping, without the wake-up check (the caller's, once
  * for however many it sends). 0, -EAGAIN (full, for a caller that would
  * not wait), or CHAN_EP_SLOW: the kernel path decides (to wait, or for
@@ -141,8 +208,9 @@ static uint32_t chan_ep_state(const struct chan_ep *ep)
 static int chan_ep_fast_send(struct chan_ep *ep, const void *msg, size_t len,
 			     unsigned int flags)
 {
-	struct chan_slot *s;
-	__s64 pos;
+	struct chan_slot *s = NULL;
+	bool spsc = false;
+	__s64 pos = -EINPROGRESS;
 
 	if (chan_ep_state(ep) & (CHAN_STATE_DESTROYED | CHAN_STATE_CLOSED |
 				 CHAN_STATE_NO_RECEIVERS))
@@ -152,10 +220,20 @@ static int chan_ep_fast_send(struct chan_ep *ep, const void *msg, size_t len,
 	/* The check is computed before the claim, so the slot is held briefly. */
 	if (ep->crc)
 		crc = chan__msg_crc(msg, (uint32_t)len);
-	s = chan_ring_claim_send(&ep->v, ep->token, &pos);
+	if (ep->spsc) {
+		s = chan_spsc_claim_send(&ep->v, &pos);
+		spsc = s;
+	}
+	/* Anything the SPSC path does not take is the common protocol's. */
+	if (!s && pos == -EINPROGRESS)
+		s = chan_ring_claim_send(&ep->v, ep->token, &pos);
 	if (!s) {
-		if (pos == -EAGAIN && (flags & CHAN_MSG_NONBLOCK))
-			return -EAGAIN;
+		if (pos == -EAGAIN) {
+			/* Full (or nearly): a high-water mark worth a look. */
+			chan_ep_note_depth(ep, chan_load(&ep->v.hdr->tail));
+			if (flags & CHAN_MSG_NONBLOCK)
+				return -EAGAIN;
+		}
 		return CHAN_EP_SLOW;
 	}
 	if (ep->crc) {
@@ -167,9 +245,15 @@ static int chan_ep_fast_send(struct chan_ep *ep, const void *msg, size_t len,
 		memcpy(s->data, le, sizeof(le));
 	}
 	memcpy(s->data + ep->crc, msg, len);
-	chan_ring_publish(&ep->v, s, (uint64_t)pos, (uint32_t)len + ep->crc,
-			  ep->token);
-	chan_stat_inc(&ep->fast_sent);
+	if (spsc)
+		chan_spsc_publish(&ep->v, s, (uint64_t)pos,
+				  (uint32_t)len + ep->crc, ep->token);
+	else
+		chan_ring_publish(&ep->v, s, (uint64_t)pos,
+				  (uint32_t)len + ep->crc, ep->token);
+	if (!(((uint64_t)pos + 1) % CHAN_EP_DEPTH_SAMPLE))
+		chan_ep_note_depth(ep, (uint64_t)pos + 1);
+	chan_ep_count(ep, &ep->fast_sent);
 	return 0;
 }
 
@@ -185,6 +269,16 @@ static void chan_ep_received(struct chan_ep *ep)
 	chan_ep_wake_if_waiting(ep, &ep->ks->send_waiters, CHAN_ROLE_SEND);
 }
 
+/* Hand a taken slot back, by the protocol that took it. */
+static void chan_ep_retire(struct chan_ep *ep, struct chan_slot *s,
+			   uint64_t pos, bool spsc)
+{
+	if (spsc)
+		chan_spsc_retire(&ep->v, s, pos);
+	else
+		chan_ring_retire(&ep->v, s, pos);
+}
+
 /*
  * Take a CHAN_CREATE_CRC32C message of len slot bytes (the check, then the
  * payload) from a held slot into buf, retire the slot, and verify the
@@ -195,7 +289,7 @@ static void chan_ep_received(struct chan_ep *ep)
  */
 static ssize_t chan_ep_take_checked(struct chan_ep *ep, struct chan_slot *s,
 				    uint64_t pos, void *buf, uint32_t len,
-				    unsigned int flags)
+				    unsigned int flags, bool spsc)
 {
 	unsigned char le[CHAN_CRC_SIZE];
 	uint32_t crc = 0;
@@ -207,15 +301,15 @@ static ssize_t chan_ep_take_checked(struct chan_ep *ep, struct chan_slot *s,
 		crc = (uint32_t)le[0] | (uint32_t)le[1] << 8 |
 		      (uint32_t)le[2] << 16 | (uint32_t)le[3] << 24;
 	}
-	chan_ring_retire(&ep->v, s, pos);
+	chan_ep_retire(ep, s, pos, spsc);
 	if (ok && crc == chan__msg_crc(buf, len - CHAN_CRC_SIZE)) {
-		chan_stat_inc(&ep->fast_received);
+		chan_ep_count(ep, &ep->fast_received);
 		return 0;
 	}
 	__atomic_fetch_add(&ep->v.hdr->user_corrupt, 1, __ATOMIC_RELAXED);
 	if (flags & CHAN_MSG_BADMSG) {
 		/* Taken and handed over, as INFO counts it: received. */
-		chan_stat_inc(&ep->fast_received);
+		chan_ep_count(ep, &ep->fast_received);
 		return -EBADMSG;
 	}
 	__atomic_fetch_add(&ep->v.hdr->user_skipped, 1, __ATOMIC_RELAXED);
@@ -244,8 +338,18 @@ static ssize_t chan_ep_fast_recv(struct chan_ep *ep, void *buf, size_t cap,
 	if (max > UINT32_MAX - ep->crc)
 		max = UINT32_MAX - ep->crc;
 	for (n = 0; n < CHAN_EP_SKIP_MAX; n++) {
-		s = chan_ring_claim_recv(&ep->v, ep->token, max + ep->crc, &pos,
-					 &len);
+		bool spsc = false;
+
+		s = NULL;
+		pos = -EINPROGRESS;
+		if (ep->spsc) {
+			s = chan_spsc_claim_recv(&ep->v, max + ep->crc, &pos,
+						 &len);
+			spsc = s;
+		}
+		if (!s && pos == -EINPROGRESS)
+			s = chan_ring_claim_recv(&ep->v, ep->token,
+						 max + ep->crc, &pos, &len);
 		if (!s) {
 			if (pos == -EMSGSIZE) {
 				*msg_len = len >= ep->crc ? len - ep->crc : 0;
@@ -263,7 +367,7 @@ static ssize_t chan_ep_fast_recv(struct chan_ep *ep, void *buf, size_t cap,
 		}
 		if (chan_slot_is_tombstone(s)) {
 			/* Its sender died writing it: counted as dropped. */
-			chan_ring_retire(&ep->v, s, (uint64_t)pos);
+			chan_ep_retire(ep, s, (uint64_t)pos, spsc);
 			__atomic_fetch_add(&ep->v.hdr->user_skipped, 1,
 					   __ATOMIC_RELAXED);
 			chan_ep_received(ep);
@@ -271,7 +375,7 @@ static ssize_t chan_ep_fast_recv(struct chan_ep *ep, void *buf, size_t cap,
 		}
 		if (ep->crc) {
 			ssize_t r = chan_ep_take_checked(ep, s, (uint64_t)pos,
-							 buf, len, flags);
+							 buf, len, flags, spsc);
 
 			if (r == -EAGAIN)
 				continue;	/* skipped: counted as dropped */
@@ -279,8 +383,8 @@ static ssize_t chan_ep_fast_recv(struct chan_ep *ep, void *buf, size_t cap,
 			return r;
 		}
 		memcpy(buf, s->data, len);
-		chan_ring_retire(&ep->v, s, (uint64_t)pos);
-		chan_stat_inc(&ep->fast_received);
+		chan_ep_retire(ep, s, (uint64_t)pos, spsc);
+		chan_ep_count(ep, &ep->fast_received);
 		*msg_len = len;
 		return 0;
 	}
@@ -544,6 +648,23 @@ ssize_t chan_ep_recv_timeout(struct chan_ep *ep, void *buf, size_t cap,
 }
 
 /*
+ * A zeroed handle on cache lines of its own: the counters a fast path
+ * bumps on every message must not share a line with another handle's
+ * (a producer's and a consumer's handles allocated one after the other
+ * would, and every message would move that line between their CPUs).
+ */
+static struct chan_ep *chan_ep_alloc(void)
+{
+	size_t size = (sizeof(struct chan_ep) + CHAN_RING_ALIGN - 1) &
+		      ~(size_t)(CHAN_RING_ALIGN - 1);
+	struct chan_ep *ep = aligned_alloc(CHAN_RING_ALIGN, size);
+
+	if (ep)
+		memset(ep, 0, size);
+	return ep;
+}
+
+/*
  * Point @ep's fast path at the ring laid out at @mem (a header page, then
  * the slots), with a view built from the given geometry, never read back
  * from the shared header; valid in this fork generation.
@@ -610,16 +731,31 @@ int chan_ep_attach_ring(struct chan_ep **epp, void *mem, uint32_t msg_size,
 	if (!epp || !mem || !capacity || (capacity & (capacity - 1)) ||
 	    token <= CHAN_OWNER_KERNEL || token > CHAN_SLOT_OWNER_MASK)
 		return -EINVAL;
-	ep = calloc(1, sizeof(*ep));
+	ep = chan_ep_alloc();
 	if (!ep)
 		return -ENOMEM;
 	ep->fd = -1;
 	ep->roles = roles;
 	ep->token = token;
 	ep->msg_size = msg_size;
+	ep->fence = true;
 	chan_ep_set_ring(ep, mem, msg_size, capacity);
 	*epp = ep;
 	return 0;
+}
+
+int chan_ep_attach_ring_spsc(struct chan_ep **epp, void *mem,
+			     uint32_t msg_size, uint32_t capacity,
+			     unsigned int roles, uint32_t token, bool fenced)
+{
+	int ret = chan_ep_attach_ring(epp, mem, msg_size, capacity, roles,
+				      token);
+
+	if (!ret) {
+		(*epp)->spsc = true;
+		(*epp)->fence = fenced;
+	}
+	return ret;
 }
 
 int chan_ep_open_typed(struct chan_ep **epp, uint32_t id, unsigned int roles,
@@ -642,7 +778,7 @@ int chan_ep_open_typed(struct chan_ep **epp, uint32_t id, unsigned int roles,
 	dev = chan_dev_fd();
 	if (dev < 0)
 		return dev;
-	ep = calloc(1, sizeof(*ep));
+	ep = chan_ep_alloc();
 	if (!ep)
 		return -ENOMEM;
 	fd = chan_ioctl(dev, CHAN_IOC_OPEN, &o);
@@ -662,6 +798,9 @@ int chan_ep_open_typed(struct chan_ep **epp, uint32_t id, unsigned int roles,
 	ep->msg_size = info.msg_size;
 	if (info.chan_flags & CHAN_CREATE_CRC32C)
 		ep->crc = CHAN_CRC_SIZE;
+	ep->spsc = info.chan_flags & CHAN_CREATE_SPSC;
+	/* The kernel that made an SPSC channel does the other half. */
+	ep->fence = !ep->spsc;
 	if ((info.chan_flags & CHAN_CREATE_MAPPABLE) &&
 	    !(flags & CHAN_EP_NO_MAP) && ep->token > CHAN_OWNER_KERNEL)
 		chan_ep_map(ep, &info);

@@ -9,6 +9,7 @@
 #ifndef LIBCHAN_BENCH_H
 #define LIBCHAN_BENCH_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct chan_ep;
@@ -21,5 +22,14 @@ struct chan_ep;
  */
 int chan_ep_attach_ring(struct chan_ep **epp, void *mem, uint32_t msg_size,
 			uint32_t capacity, unsigned int roles, uint32_t token);
+
+/*
+ * The same, for the one sender or receiver of a CHAN_CREATE_SPSC ring;
+ * @fenced keeps the full barrier before the waiter count that the kernel's
+ * asymmetric barrier makes unnecessary (for comparison).
+ */
+int chan_ep_attach_ring_spsc(struct chan_ep **epp, void *mem,
+			     uint32_t msg_size, uint32_t capacity,
+			     unsigned int roles, uint32_t token, bool fenced);
 
 #endif /* LIBCHAN_BENCH_H */

@@ -40,21 +40,23 @@ static const char usage_text[] =
 "usage: chanctl COMMAND [ARGS]\n"
 "\n"
 "  create [-n NAME] [-s MSG_SIZE] [-c CAPACITY] [-m MODE] [-a] [-M] [-C]\n"
-"         [-S | -B | -L] [-t TYPE_TAG]\n"
+"         [-S | -1 | -B | -L] [-t TYPE_TAG]\n"
 "        create a channel and print its ID; MSG_SIZE defaults to 256 bytes,\n"
 "        CAPACITY to 64 messages, MODE (octal) to 0600; -a destroys the\n"
 "        channel when its last endpoint closes (once its owner has opened\n"
 "        one); -M makes it mappable (the fast path: its users must trust\n"
 "        one another); -C gives every message a CRC32C check (receivers\n"
 "        skip and count corrupt ones); -S makes a byte stream, like a pipe\n"
-"        (MSG_SIZE is its atomic write size; not with -M or -C); -B makes\n"
-"        it a broadcast channel (every receiver gets every message; a slow\n"
-"        one loses the oldest), -L a lossless broadcast channel (senders\n"
-"        wait for the slowest receiver); TYPE_TAG is a number\n"
+"        (MSG_SIZE is its atomic write size; not with -M or -C); -1 makes\n"
+"        it single-producer single-consumer (one sender and one receiver\n"
+"        endpoint; send and recv then open an endpoint of their own); -B\n"
+"        makes it a broadcast channel (every receiver gets every message;\n"
+"        a slow one loses the oldest), -L a lossless broadcast channel\n"
+"        (senders wait for the slowest receiver); TYPE_TAG is a number\n"
 "  ls [--json]\n"
 "        list the channels you may read: ID NAME OWNER GROUP PERMS MSGSIZE\n"
 "        CAP DEPTH SEND RECV MODE FAST; SEND and RECV count the open sender\n"
-"        and receiver endpoints, MODE is mpmc, stream, bcast or\n"
+"        and receiver endpoints, MODE is mpmc, spsc, stream, bcast or\n"
 "        bcast+lossless (+crc: checked messages,\n"
 "        +auto: destroyed with its last endpoint, +closed: closed for\n"
 "        sending), FAST is - (not mappable), mappable, or mapped:N\n"
@@ -77,6 +79,9 @@ static const char usage_text[] =
 "        EPIPE, receivers drain what is queued, then get EPIPE\n"
 "  reopen ID|NAME...\n"
 "        reopen closed channels (you must own them)\n"
+"  reset ID|NAME...\n"
+"        reset channels' statistics (you must own them): max_depth\n"
+"        restarts from the current depth; the message counts go on\n"
 "  send ID|NAME [-t TIMEOUT_MS] [-N] [MESSAGE...]\n"
 "        send each MESSAGE as one message (in batches of up to 1024 per\n"
 "        system call), or with none each line of standard input (without\n"
@@ -252,7 +257,7 @@ static int cmd_create(int argc, char **argv)
 	uint32_t id;
 	int opt, ret;
 
-	while ((opt = getopt(argc, argv, "+n:s:c:m:aMCSBLt:")) != -1) {
+	while ((opt = getopt(argc, argv, "+n:s:c:m:aMCS1BLt:")) != -1) {
 		switch (opt) {
 		case 'n':
 			attr.name = optarg;
@@ -280,6 +285,9 @@ static int cmd_create(int argc, char **argv)
 			break;
 		case 'S':
 			attr.flags |= CHAN_CREATE_STREAM;
+			break;
+		case '1':
+			attr.flags |= CHAN_CREATE_SPSC;
 			break;
 		case 'B':
 			attr.flags |= CHAN_CREATE_BROADCAST;
@@ -426,6 +434,8 @@ static const char *mode_text(const struct chan_info *info, char *buf,
 {
 	const char *kind = "mpmc";
 
+	if (info->chan_flags & CHAN_CREATE_SPSC)
+		kind = "spsc";
 	if (info->chan_flags & CHAN_CREATE_STREAM)
 		kind = "stream";
 	if (info->chan_flags & CHAN_CREATE_BROADCAST)
@@ -559,12 +569,12 @@ static void json_info(const struct chan_info *info)
 	       ",\"received\":%" PRIu64 ",\"dropped\":%" PRIu64
 	       ",\"discarded\":%" PRIu64 ",\"send_waits\":%" PRIu64
 	       ",\"recv_waits\":%" PRIu64 ",\"corrupt\":%" PRIu64
-	       ",\"lost\":%" PRIu64 "}",
+	       ",\"max_depth\":%" PRIu32 ",\"lost\":%" PRIu64 "}",
 	       (uint64_t)info->type_tag, (uint64_t)info->sent,
 	       (uint64_t)info->received, (uint64_t)info->dropped,
 	       (uint64_t)info->discarded, (uint64_t)info->send_waits,
 	       (uint64_t)info->recv_waits, (uint64_t)info->corrupt,
-	       (uint64_t)info->lost);
+	       info->max_depth, (uint64_t)info->lost);
 }
 
 /* Everything printed must have reached standard output. */
@@ -677,6 +687,7 @@ static int cmd_stat(int argc, char **argv)
 	printf("msg_size:   %" PRIu32 "\n", info.msg_size);
 	printf("capacity:   %" PRIu32 "\n", info.capacity);
 	printf("depth:      %" PRIu32 "\n", info.depth);
+	printf("max_depth:  %" PRIu32 "\n", info.max_depth);
 	printf("senders:    %" PRIu32 "\n", info.senders);
 	printf("receivers:  %" PRIu32 "\n", info.receivers);
 	printf("mappers:    %" PRIu32 " (%s)\n", info.mappers,
@@ -1092,6 +1103,17 @@ static int reopen_by_id(uint32_t id)
  * which needs the owner. A channel closed (open) already is an error
  * (EALREADY), so a script learns it was not the one to change it.
  */
+static int reset_by_id(uint32_t id)
+{
+	return chan_reset_stats(-1, id);
+}
+
+/* Reset channels' statistics (their max_depth), which needs the owner. */
+static int cmd_reset(int argc, char **argv)
+{
+	return each_channel(argc, argv, reset_by_id);
+}
+
 static int cmd_close(int argc, char **argv)
 {
 	return each_channel(argc, argv, close_by_id);
@@ -1142,12 +1164,34 @@ static void parse_msg_opts(int argc, char **argv, const char *optstring,
 }
 
 /*
+ * Where send and recv move messages: by ID through /dev/chan, except on a
+ * CHAN_CREATE_SPSC channel, used only through its two endpoints: there an
+ * endpoint of @role is opened for the command (EBUSY if the channel has
+ * one already) and *id becomes 0, the channel fd's own.
+ */
+static int msg_fd(uint32_t *id, uint32_t role, const char *what,
+		  const char *target)
+{
+	struct chan_info info;
+	int fd;
+
+	if (get_info(*id, 0, &info) ||
+	    !(info.chan_flags & CHAN_CREATE_SPSC))
+		return need_dev();
+	fd = chan_open(*id, role, CHAN_OPEN_CLOEXEC);
+	if (fd < 0)
+		die_chan(what, target, fd);
+	*id = 0;
+	return fd;
+}
+
+/*
  * Send the messages given as arguments, as many per system call as a
  * batch takes: a batch waits only for its first message, so one that
  * stops early (the channel filled) is followed by the next, which waits.
  */
-static int send_args(uint32_t id, const char *target, char **msgs, int n,
-		     const struct msg_opts *o)
+static int send_args(int fd, uint32_t id, const char *target, char **msgs,
+		     int n, const struct msg_opts *o)
 {
 	struct chan_iov *vec = calloc((size_t)n, sizeof(*vec));
 	int done = 0, i, ret;
@@ -1159,7 +1203,7 @@ static int send_args(uint32_t id, const char *target, char **msgs, int n,
 		vec[i].len = (uint32_t)strlen(msgs[i]);
 	}
 	while (done < n) {
-		ret = chan_send_batch(need_dev(), id, vec + done,
+		ret = chan_send_batch(fd, id, vec + done,
 				      n - done < CHAN_BATCH_MAX ?
 				      (unsigned int)(n - done) : CHAN_BATCH_MAX,
 				      o->flags, o->timeout_ns);
@@ -1244,7 +1288,7 @@ static int cmd_send(int argc, char **argv)
 	size_t line_cap = 0;
 	ssize_t len;
 	uint32_t id;
-	int ret;
+	int fd, ret;
 
 	if (argc < 2)
 		usage_error("send: expected an ID or NAME");
@@ -1257,16 +1301,18 @@ static int cmd_send(int argc, char **argv)
 	ret = resolve(target, &id);
 	if (ret)
 		return ret;
+	fd = msg_fd(&id, CHAN_ROLE_SEND, "send", target);
 
 	if (is_stream(id))
 		return send_stream(id, target, argv + optind, argc - optind,
 				   &o);
 	if (optind < argc)
-		return send_args(id, target, argv + optind, argc - optind, &o);
+		return send_args(fd, id, target, argv + optind, argc - optind,
+				 &o);
 	while ((len = getline(&line, &line_cap, stdin)) >= 0) {
 		if (len > 0 && line[len - 1] == '\n')
 			len--;
-		ret = chan_send_id(id, line, (size_t)len, o.flags,
+		ret = chan_sendmsg(fd, id, line, (size_t)len, o.flags,
 				   o.timeout_ns);
 		if (ret)
 			die_chan("send", target, ret);
@@ -1353,6 +1399,9 @@ static int cmd_recv(int argc, char **argv)
 			id = 0;
 		}
 	}
+	/* An SPSC channel is received from through an endpoint too. */
+	if (id)
+		dev = msg_fd(&id, CHAN_ROLE_RECV, "recv", target);
 	buf = malloc(cap);
 	if (!buf)
 		die("recv", target, -ENOMEM);
@@ -1452,6 +1501,7 @@ static const struct {
 	{ "watch", cmd_watch },
 	{ "rm", cmd_rm },
 	{ "close", cmd_close },
+	{ "reset", cmd_reset },
 	{ "reopen", cmd_reopen },
 	{ "send", cmd_send },
 	{ "recv", cmd_recv },

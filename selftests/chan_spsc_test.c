@@ -1,0 +1,626 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * CHAN_CREATE_SPSC: one sender and one receiver endpoint, used through
+ * those two (a second endpoint of a role, and messages by ID, are EBUSY),
+ * and with CHAN_CREATE_MAPPABLE libchan's fast path of kmod/chan_spsc.h
+ * (no compare-and-swap). Checked here:
+ *  - the EBUSY rules: endpoints by role (an RW endpoint is both parties,
+ *    a closed one frees its role), SEND/RECV/batches/CALL by ID (after
+ *    the permission: EACCES first), what still works by ID;
+ *  - CREATE's feature bit, INFO's chan_flags, an unknown CREATE bit;
+ *  - exactly-once, in-order transfer through the kernel (ioctl, rw), the
+ *    fast path, and fast and kernel paths mixed on the same endpoints
+ *    with a small ring so that both sides sleep in the kernel;
+ *  - poll woken by a fast-path send;
+ *  - a mapped producer and a mapped consumer killed mid-stream: the rest
+ *    of the stream arrives exactly once, in order, the counts balance and
+ *    nothing is dropped (the SPSC protocol stores nothing before its slot
+ *    is published or released), a new endpoint takes the role over;
+ *  - a hostile mapper writing anything into the cursors, the slot states
+ *    and lengths: the kernel's calls return, INFO stays within the
+ *    capacity, and the repair at unmap ends;
+ *  - an unprivileged uid: the same rules.
+ */
+#define CT_WANT_RING
+#include "chan_test_util.h"
+#include <pthread.h>
+#include <libchan.h>
+
+#define WAIT_MS		30000
+#define MSG		8U
+#define RW		(CHAN_ROLE_SEND | CHAN_ROLE_RECV)
+#define STREAM_N	20000ULL
+#define KILL_N		1500U
+
+FIXTURE(sp) {
+	int dev;
+	uint32_t id;		/* SPSC, 16 slots, mode 0666, not mappable */
+	uint32_t mid;		/* SPSC | MAPPABLE, 8 slots, mode 0600 */
+	uint32_t plain;		/* an ordinary channel */
+	mode_t dev_mode;
+	pid_t pid[2];
+};
+
+FIXTURE_SETUP(sp)
+{
+	ASSERT_OK(ct_reports_init());
+	self->dev = ct_dev_open();
+	ASSERT_LE(0, self->dev);
+	ASSERT_OK(ct_create(self->dev, MSG, 16, 0666, CHAN_CREATE_SPSC, 0,
+			    NULL, &self->id));
+	ASSERT_OK(ct_create(self->dev, MSG, 8, 0600,
+			    CHAN_CREATE_SPSC | CHAN_CREATE_MAPPABLE, 0, NULL,
+			    &self->mid));
+	ASSERT_OK(ct_create(self->dev, MSG, 16, 0666, 0, 0, NULL,
+			    &self->plain));
+	self->dev_mode = ct_dev_allow_all();
+}
+
+FIXTURE_TEARDOWN(sp)
+{
+	ct_reap_all(self->pid, 2);
+	ct_dev_restore(self->dev_mode);
+	ct_destroy(self->dev, self->id);
+	ct_destroy(self->dev, self->mid);
+	ct_destroy(self->dev, self->plain);
+	close(self->dev);
+}
+
+TEST_F(sp, create_and_info)
+{
+	struct chan_create c;
+	struct chan_info info;
+
+	memset(&c, 0, sizeof(c));
+	c.flags = CHAN_CREATE_SPSC | CHAN_CREATE_CRC32C |
+		  CHAN_CREATE_AUTODESTROY;
+	c.msg_size = MSG;
+	c.capacity = 2;
+	ASSERT_OK(ct_create_raw(self->dev, &c));
+	EXPECT_NE(0ULL, c.out_features & CHAN_FEAT_SPSC);
+	EXPECT_OK(ct_destroy(self->dev, c.out_id));
+	/* A CREATE bit this module does not know is EOPNOTSUPP. */
+	memset(&c, 0, sizeof(c));
+	c.flags = CHAN_CREATE_SPSC | (1U << 4);
+	c.msg_size = MSG;
+	c.capacity = 2;
+	EXPECT_ERRNO(EOPNOTSUPP, ct_create_raw(self->dev, &c));
+	ASSERT_OK(ct_info(self->dev, self->id, 0, &info));
+	EXPECT_EQ(CHAN_CREATE_SPSC, info.chan_flags);
+	ASSERT_OK(ct_info(self->dev, self->mid, 0, &info));
+	EXPECT_EQ(CHAN_CREATE_SPSC | CHAN_CREATE_MAPPABLE, info.chan_flags);
+}
+
+/* One endpoint per role; an RW endpoint is both; closing frees the role. */
+TEST_F(sp, endpoints_ebusy)
+{
+	struct chan_info info;
+	int s, r, x;
+
+	s = ct_open(self->dev, self->id, CHAN_ROLE_SEND, 0, 0);
+	ASSERT_LE(0, s);
+	EXPECT_ERRNO(EBUSY, ct_open(self->dev, self->id, CHAN_ROLE_SEND, 0, 0));
+	EXPECT_ERRNO(EBUSY, ct_open(self->dev, self->id, RW, 0, 0));
+	r = ct_open(self->dev, self->id, CHAN_ROLE_RECV, 0, 0);
+	ASSERT_LE(0, r);
+	EXPECT_ERRNO(EBUSY, ct_open(self->dev, self->id, CHAN_ROLE_RECV, 0, 0));
+	ASSERT_OK(ct_info(self->dev, self->id, 0, &info));
+	EXPECT_EQ(1U, info.senders);
+	EXPECT_EQ(1U, info.receivers);
+	close(s);
+	s = ct_open(self->dev, self->id, CHAN_ROLE_SEND, 0, 0);
+	ASSERT_LE(0, s);
+	close(s);
+	close(r);
+	/* Both roles in one endpoint: nobody else. */
+	x = ct_open(self->dev, self->id, RW, 0, 0);
+	ASSERT_LE(0, x);
+	EXPECT_ERRNO(EBUSY, ct_open(self->dev, self->id, CHAN_ROLE_SEND, 0, 0));
+	EXPECT_ERRNO(EBUSY, ct_open(self->dev, self->id, CHAN_ROLE_RECV, 0, 0));
+	ASSERT_OK(ct_send_u64(x, 0, 7, 0));
+	close(x);
+	/* An ordinary channel has no such limit. */
+	s = ct_open(self->dev, self->plain, CHAN_ROLE_SEND, 0, 0);
+	x = ct_open(self->dev, self->plain, CHAN_ROLE_SEND, 0, 0);
+	EXPECT_LE(0, s);
+	EXPECT_LE(0, x);
+	close(s);
+	close(x);
+}
+
+/* Messages by ID would be a third party: EBUSY. The rest works by ID. */
+TEST_F(sp, by_id_ebusy)
+{
+	uint64_t v = 1, rbuf = 0;
+	struct chan_iov iov = { .buf = (uintptr_t)&v, .len = sizeof(v) };
+	struct chan_batch b;
+	struct chan_call call;
+	struct chan_info info;
+	uint32_t len = sizeof(v);
+	int s, r;
+
+	ASSERT_OK(ct_open_pair(self->dev, self->id, &s, &r));
+	ASSERT_OK(ct_send_u64(s, 0, 1, 0));
+	EXPECT_ERRNO(EBUSY, ct_send(self->dev, self->id, &v, sizeof(v),
+				    CHAN_MSG_NONBLOCK, 0));
+	EXPECT_ERRNO(EBUSY, ct_recv(self->dev, self->id, &v, &len,
+				    CHAN_MSG_NONBLOCK, 0));
+	memset(&b, 0, sizeof(b));
+	b.size = sizeof(b);
+	b.id = self->id;
+	b.count = 1;
+	b.vec = (uintptr_t)&iov;
+	EXPECT_ERRNO(EBUSY, ioctl(self->dev, CHAN_IOC_SEND_BATCH, &b));
+	EXPECT_ERRNO(EBUSY, ioctl(self->dev, CHAN_IOC_RECV_BATCH, &b));
+	/* CALL by ID: the request's channel, or the reply's. */
+	memset(&call, 0, sizeof(call));
+	call.size = sizeof(call);
+	call.id = self->id;
+	call.reply_id = self->plain;
+	call.reply_fd = -1;
+	call.send_len = sizeof(v);
+	call.send_buf = (uintptr_t)&v;
+	call.recv_buf = (uintptr_t)&rbuf;
+	call.recv_len = sizeof(rbuf);
+	EXPECT_ERRNO(EBUSY, ioctl(self->dev, CHAN_IOC_CALL, &call));
+	EXPECT_EQ(0U, call.out_sent);
+	call.id = self->plain;
+	call.reply_id = self->id;
+	EXPECT_ERRNO(EBUSY, ioctl(self->dev, CHAN_IOC_CALL, &call));
+	EXPECT_EQ(0U, call.out_sent);
+	/* Nothing by ID moved a message; INFO, WAKE, CLOSE by ID work. */
+	ASSERT_OK(ct_info(self->dev, self->id, 0, &info));
+	EXPECT_EQ(1U, info.depth);
+	EXPECT_EQ(1ULL, info.sent);
+	EXPECT_OK(ct_wake(self->dev, self->id, RW, 0));
+	/* CALL on the endpoints is theirs to make: sends 2, takes 1. */
+	memset(&call, 0, sizeof(call));
+	call.size = sizeof(call);
+	call.reply_fd = r;
+	call.send_len = sizeof(v);
+	call.send_buf = (uintptr_t)&v;
+	call.recv_buf = (uintptr_t)&rbuf;
+	call.recv_len = sizeof(rbuf);
+	v = 2;
+	ASSERT_OK(ioctl(s, CHAN_IOC_CALL, &call));
+	EXPECT_EQ(1U, call.out_sent);
+	EXPECT_EQ(1U, rbuf);
+	ASSERT_OK(ct_recv_u64(r, 0, &v, CHAN_MSG_NONBLOCK));
+	EXPECT_EQ(2U, v);
+	EXPECT_OK(chan_close_channel(self->dev, self->id, 0));
+	EXPECT_OK(chan_close_channel(self->dev, self->id, CHAN_CLOSE_REOPEN));
+	close(s);
+	close(r);
+}
+
+/* Through the kernel: ioctl and read/write, exactly once, in order. */
+TEST_F(sp, kernel_paths_in_order)
+{
+	uint64_t i, v;
+	int s, r;
+
+	ASSERT_OK(ct_open_pair(self->dev, self->id, &s, &r));
+	for (i = 0; i < 1000; i++) {
+		if (i % 2)
+			ASSERT_OK(ct_send_u64(s, 0, i, 0));
+		else
+			ASSERT_EQ((ssize_t)sizeof(i), write(s, &i, sizeof(i)));
+		if (i % 3)
+			ASSERT_OK(ct_recv_u64(r, 0, &v, 0));
+		else
+			ASSERT_EQ((ssize_t)sizeof(v), read(r, &v, sizeof(v)));
+		ASSERT_EQ(i, v);
+	}
+	EXPECT_ERRNO(EAGAIN, ct_recv_u64(r, 0, &v, CHAN_MSG_NONBLOCK));
+	close(s);
+	close(r);
+}
+
+struct sp_stream {
+	uint32_t id;
+	uint64_t n;
+	bool mixed;	/* every third message through the endpoint's fd */
+	int err;
+	uint64_t bad;	/* the receiver's first out-of-order value + 1 */
+	uint64_t at;	/* where the receiver failed */
+	struct chan_ep *tx;	/* the sender's, opened before the receiver runs */
+	volatile uint64_t sent_at;
+	struct chan_ep_stats st;
+};
+
+static void *sp_sender(void *arg)
+{
+	struct sp_stream *x = arg;
+	struct chan_ep *ep = x->tx;
+	uint64_t i;
+
+	for (i = 0; i < x->n && !x->err; i++) {
+		x->sent_at = i;
+		if (x->mixed && i % 3 == 1) {
+			struct pollfd p = { .fd = chan_ep_fd(ep),
+					    .events = POLLOUT };
+
+			if (poll(&p, 1, 10000) != 1)
+				x->err = -ETIMEDOUT;
+			else if (write(chan_ep_fd(ep), &i, sizeof(i)) !=
+				 sizeof(i))
+				x->err = -errno;
+		} else {
+			x->err = chan_ep_send_timeout(ep, &i, sizeof(i),
+						      10000000000ULL);
+		}
+	}
+	chan_ep_get_stats(ep, &x->st, sizeof(x->st));
+	chan_ep_close(ep);
+	return NULL;
+}
+
+static void sp_receive(struct sp_stream *x, struct chan_ep *ep)
+{
+	uint64_t i, v = 0;
+	ssize_t n;
+
+	for (i = 0; i < x->n; i++) {
+		if (x->mixed && i % 4 == 2) {
+			struct pollfd p = { .fd = chan_ep_fd(ep),
+					    .events = POLLIN };
+
+			if (poll(&p, 1, 10000) != 1) {
+				n = -ETIMEDOUT;
+			} else {
+				n = read(chan_ep_fd(ep), &v, sizeof(v));
+				if (n < 0)
+					n = -errno;
+			}
+		} else {
+			n = chan_ep_recv_timeout(ep, &v, sizeof(v),
+						 10000000000ULL);
+		}
+		if (n != sizeof(v)) {
+			x->err = n < 0 ? (int)n : -EIO;
+			x->at = i;
+			return;
+		}
+		if (v != i && !x->bad)
+			x->bad = i + 1;
+	}
+}
+
+/*
+ * A stream through the fast path (8 slots: both sides keep meeting a full
+ * or empty ring and sleep in the kernel), then the same with every third
+ * send by write(2) and every fourth receive by read(2) on the same
+ * endpoints.
+ */
+TEST_F_TIMEOUT(sp, stream_fast_and_mixed, 600)
+{
+	int pass;
+
+	uint32_t mpmc;
+
+	/* Passes 2 and 3: the same on an ordinary mappable channel. */
+	ASSERT_OK(ct_create(self->dev, MSG, 8, 0600, CHAN_CREATE_MAPPABLE, 0,
+			    NULL, &mpmc));
+	for (pass = 0; pass < 4; pass++) {
+		struct sp_stream x = { .id = pass < 2 ? self->mid : mpmc,
+				       .n = STREAM_N, .mixed = pass & 1 };
+		struct chan_ep_stats rs;
+		struct chan_info info;
+		struct chan_ep *rx;
+		pthread_t t;
+
+		uint64_t t0 = ct_now_ns();
+
+		/*
+		 * Both endpoints first: a receiver that finds no sender
+		 * endpoint (the last one closed in the previous pass) and an
+		 * empty ring gets EPIPE.
+		 */
+		ASSERT_OK(chan_ep_open(&rx, x.id, CHAN_ROLE_RECV, 0));
+		ASSERT_EQ(1, chan_ep_mapped(rx));
+		ASSERT_OK(chan_ep_open(&x.tx, x.id, CHAN_ROLE_SEND, 0));
+		ASSERT_EQ(1, chan_ep_mapped(x.tx));
+		ASSERT_OK(pthread_create(&t, NULL, sp_sender, &x));
+		sp_receive(&x, rx);
+		pthread_join(t, NULL);
+		TH_LOG("pass %d: %llu messages in %.2f s", pass,
+		       (unsigned long long)STREAM_N,
+		       (ct_now_ns() - t0) / 1e9);
+		EXPECT_OK(x.err);
+		if (x.err) {
+			struct chan_info ii;
+
+			ct_info(self->dev, x.id, 0, &ii);
+			TH_LOG("pass %d: failed at %llu (sender at %llu); depth %u sent %llu received %llu",
+			       pass, (unsigned long long)x.at,
+			       (unsigned long long)x.sent_at, ii.depth,
+			       (unsigned long long)ii.sent,
+			       (unsigned long long)ii.received);
+		}
+		EXPECT_EQ(0ULL, x.bad) TH_LOG("pass %d: message %llu out of order",
+					      pass, (unsigned long long)x.bad - 1);
+		ASSERT_OK(chan_ep_get_stats(rx, &rs, sizeof(rs)));
+		EXPECT_EQ(STREAM_N, x.st.fast_sent + x.st.kernel_sent +
+			  (x.mixed ? STREAM_N / 3 + (STREAM_N % 3 > 1) : 0));
+		EXPECT_LT(0ULL, x.st.fast_sent);
+		EXPECT_LT(0ULL, rs.fast_received);
+		ASSERT_OK(ct_info(self->dev, x.id, 0, &info));
+		EXPECT_EQ(0U, info.depth);
+		EXPECT_EQ(0ULL, info.dropped);
+		EXPECT_EQ((pass % 2 + 1) * STREAM_N, info.sent);
+		EXPECT_TRUE(ct_info_balanced(&info)) CT_LOG_INFO("stream", &info);
+		EXPECT_OK(chan_ep_close(rx));
+	}
+	EXPECT_OK(ct_destroy(self->dev, mpmc));
+}
+
+/* A poller of the receiver wakes for a fast-path send. */
+TEST_F(sp, poll_wakes_for_fast_send)
+{
+	struct pollfd p;
+	struct chan_ep *tx, *rx;
+	uint64_t v = 42;
+	pid_t pid;
+
+	ASSERT_OK(chan_ep_open(&rx, self->mid, CHAN_ROLE_RECV, 0));
+	p.fd = chan_ep_fd(rx);
+	p.events = POLLIN;
+	ASSERT_EQ(0, poll(&p, 1, 0));
+	pid = ct_fork_slot(0);
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		ct_sleep_ms(200);
+		CF_TRUE(!chan_ep_open(&tx, self->mid, CHAN_ROLE_SEND, 0), "open");
+		CF_TRUE(chan_ep_mapped(tx) == 1, "mapped");
+		CF_TRUE(!chan_ep_send(tx, &v, sizeof(v)), "send");
+		_exit(0);
+	}
+	self->pid[0] = pid;
+	ASSERT_EQ(1, poll(&p, 1, WAIT_MS));
+	EXPECT_TRUE(p.revents & POLLIN);
+	EXPECT_EQ(0, CT_CHILD(&self->pid[0], 0, WAIT_MS, "sender"));
+	v = 0;
+	EXPECT_EQ((ssize_t)sizeof(v), chan_ep_try_recv(rx, &v, sizeof(v)));
+	EXPECT_EQ(42U, v);
+	EXPECT_OK(chan_ep_close(rx));
+}
+
+/*
+ * A mapped producer killed while it streams: what it published arrives in
+ * order, nothing is dropped or counted twice, and a new producer goes on.
+ */
+TEST_F(sp, killed_producer)
+{
+	volatile uint64_t *sent = ct_shared_alloc(sizeof(uint64_t));
+	struct chan_info info;
+	struct chan_ep *rx, *tx;
+	uint64_t want = 0, v;
+	ssize_t n;
+	pid_t pid;
+	int round;
+
+	ASSERT_NE(NULL, sent);
+	*sent = 0;
+	ASSERT_OK(chan_ep_open(&rx, self->mid, CHAN_ROLE_RECV, 0));
+	pid = ct_fork_slot(0);
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		uint64_t i;
+
+		CF_TRUE(!chan_ep_open(&tx, self->mid, CHAN_ROLE_SEND, 0), "open");
+		CF_TRUE(chan_ep_mapped(tx) == 1, "mapped");
+		for (i = 0;; i++) {
+			while (chan_ep_try_send(tx, &i, sizeof(i)) == -EAGAIN)
+				;
+			*sent = i + 1;
+		}
+	}
+	self->pid[0] = pid;
+	/* Take some, then kill it mid-stream (it spins on a full ring too). */
+	for (round = 0; round < 3000; round++) {
+		n = chan_ep_recv_timeout(rx, &v, sizeof(v), 5000000000ULL);
+		ASSERT_EQ((ssize_t)sizeof(v), n);
+		ASSERT_EQ(want, v);
+		want++;
+	}
+	kill(pid, SIGKILL);
+	EXPECT_EQ(128 + SIGKILL, ct_reap(&self->pid[0], WAIT_MS));
+	/* The rest of what it published, in order. */
+	while ((n = chan_ep_try_recv(rx, &v, sizeof(v))) == sizeof(v)) {
+		ASSERT_EQ(want, v);
+		want++;
+	}
+	EXPECT_EQ(-EPIPE, n);
+	EXPECT_LE(*sent, want);
+	EXPECT_LE(want, *sent + 1);
+	ASSERT_OK(ct_info(self->dev, self->mid, 0, &info));
+	EXPECT_EQ(want, info.sent);
+	EXPECT_EQ(want, info.received);
+	EXPECT_EQ(0ULL, info.dropped);
+	EXPECT_EQ(0U, info.depth);
+	EXPECT_EQ(1U, info.mappers);
+	/* A new producer takes over the role. */
+	ASSERT_OK(chan_ep_open(&tx, self->mid, CHAN_ROLE_SEND, 0));
+	ASSERT_OK(chan_ep_send(tx, &want, sizeof(want)));
+	EXPECT_EQ((ssize_t)sizeof(v), chan_ep_try_recv(rx, &v, sizeof(v)));
+	EXPECT_EQ(want, v);
+	EXPECT_OK(chan_ep_close(tx));
+	EXPECT_OK(chan_ep_close(rx));
+}
+
+/*
+ * A mapped consumer killed while it takes a stream: the next consumer
+ * goes on where it stopped (at most the one message the dead one took and
+ * had no time to note), in order, and nothing is dropped.
+ */
+TEST_F(sp, killed_consumer)
+{
+	volatile uint64_t *got = ct_shared_alloc(sizeof(uint64_t));
+	struct chan_info info;
+	struct chan_ep *rx, *tx;
+	uint64_t i, v;
+	ssize_t n;
+	pid_t pid;
+
+	ASSERT_NE(NULL, got);
+	*got = 0;
+	ASSERT_OK(chan_ep_open(&tx, self->mid, CHAN_ROLE_SEND, 0));
+	ASSERT_EQ(1, chan_ep_mapped(tx));
+	pid = ct_fork_slot(0);
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		chan_ep_close(tx);
+		CF_TRUE(!chan_ep_open(&rx, self->mid, CHAN_ROLE_RECV, 0), "open");
+		CF_TRUE(chan_ep_mapped(rx) == 1, "mapped");
+		for (i = 0;; i++) {
+			do
+				n = chan_ep_try_recv(rx, &v, sizeof(v));
+			while (n == -EAGAIN);
+			CF_TRUE(n == sizeof(v) && v == i, "got %llu, want %llu",
+				(unsigned long long)v, (unsigned long long)i);
+			*got = i + 1;
+		}
+	}
+	self->pid[0] = pid;
+	/* The ring holds 8: most of these wait for the consumer. */
+	for (i = 0; i < KILL_N; i++)
+		ASSERT_OK(chan_ep_send_timeout(tx, &i, sizeof(i),
+					       5000000000ULL));
+	kill(pid, SIGKILL);
+	EXPECT_EQ(128 + SIGKILL, ct_reap(&self->pid[0], WAIT_MS));
+	ASSERT_OK(chan_ep_open(&rx, self->mid, CHAN_ROLE_RECV, 0));
+	ASSERT_EQ(1, chan_ep_mapped(rx));
+	i = *got;
+	n = chan_ep_try_recv(rx, &v, sizeof(v));
+	if (n == sizeof(v)) {
+		/* Taken and killed before it noted it: counted received. */
+		if (v == i + 1)
+			i++;
+		for (; n == sizeof(v); n = chan_ep_try_recv(rx, &v, sizeof(v)))
+			ASSERT_EQ(i++, v);
+	}
+	EXPECT_EQ(-EAGAIN, n);
+	EXPECT_LE(KILL_N - 1, *got);
+	EXPECT_EQ(KILL_N, i);
+	ASSERT_OK(ct_info(self->dev, self->mid, 0, &info));
+	EXPECT_EQ(KILL_N, info.sent);
+	EXPECT_EQ(KILL_N, info.received);
+	EXPECT_EQ(0ULL, info.dropped);
+	EXPECT_EQ(0U, info.depth);
+	EXPECT_EQ(2U, info.mappers);
+	EXPECT_OK(chan_ep_close(tx));
+	EXPECT_OK(chan_ep_close(rx));
+}
+
+/*
+ * A hostile mapper (the channel's one RW endpoint) writes anything into
+ * the cursors, slot states and lengths between the kernel's calls: every
+ * call returns, INFO stays within the capacity, unmapping repairs and
+ * ends.
+ */
+TEST_F(sp, hostile_mapper)
+{
+	struct chan_create c;
+	struct chan_info info;
+	struct ct_ring r;
+	uint64_t seed = 0x5eed, v, buf[4];
+	uint32_t token = 0, id, len, i, k;
+	struct pollfd p;
+	int fd;
+
+	ASSERT_OK(ct_create_mappable(self->dev, MSG, 8, 0600, CHAN_CREATE_SPSC,
+				     &id, &c));
+	fd = ct_open_token(self->dev, id, RW, CHAN_OPEN_NONBLOCK, &token);
+	ASSERT_LE(0, fd);
+	ASSERT_OK(ct_ring_map(fd, &c.out_ring, token, &r));
+	for (i = 0; i < 4000; i++) {
+		struct chan_slot *s = (struct chan_slot *)
+			(r.v.slots + (ct_rand(&seed) & r.v.mask) * r.v.slot_size);
+
+		switch (ct_rand(&seed) % 6) {
+		case 0:
+			r.v.hdr->tail = ct_rand(&seed);
+			break;
+		case 1:
+			r.v.hdr->head = ct_rand(&seed);
+			break;
+		case 2:
+			s->state = ct_rand(&seed);
+			break;
+		case 3:
+			s->len = (uint32_t)ct_rand(&seed);
+			s->flags = (uint32_t)ct_rand(&seed);
+			break;
+		case 4:
+			/* Plausible: near each other, a valid state. */
+			r.v.hdr->head = r.v.hdr->tail - (ct_rand(&seed) % 12);
+			s->state = chan_slot_state(ct_rand(&seed) % 3,
+						   ct_rand(&seed) & 3,
+						   (uint32_t)ct_rand(&seed));
+			break;
+		default:
+			break;
+		}
+		for (k = 0; k < 3; k++) {
+			v = i;
+			ct_send(fd, 0, &v, sizeof(v), CHAN_MSG_NONBLOCK, 0);
+			len = sizeof(buf);
+			ct_recv(fd, 0, buf, &len, CHAN_MSG_NONBLOCK, 0);
+		}
+		p.fd = fd;
+		p.events = POLLIN | POLLOUT;
+		poll(&p, 1, 0);
+		ASSERT_OK(ct_info(fd, 0, 0, &info));
+		ASSERT_GE(8U, info.depth);
+		ASSERT_GE(8U, info.max_depth);
+	}
+	ct_ring_unmap(&r);
+	ASSERT_OK(ct_info(fd, 0, 0, &info));
+	EXPECT_GE(8U, info.depth);
+	close(fd);
+	EXPECT_OK(ct_destroy(self->dev, id));
+}
+
+/* An unprivileged uid meets the same rules; without permission, EACCES. */
+TEST_F(sp, unprivileged)
+{
+	pid_t pid;
+
+	pid = ct_fork_slot(0);
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		uint64_t v = 3;
+		uint32_t len = sizeof(v), own;
+		int dev, s, r;
+
+		close(self->dev);
+		CF_TRUE(!ct_drop_privs(NULL, 0), "drop");
+		dev = CF_OK(ct_dev_open());
+		s = CF_OK(ct_open(dev, self->id, CHAN_ROLE_SEND, 0, 0));
+		CF_ERRNO(EBUSY, ct_open(dev, self->id, CHAN_ROLE_SEND, 0, 0));
+		r = CF_OK(ct_open(dev, self->id, CHAN_ROLE_RECV, 0, 0));
+		CF_ERRNO(EBUSY, ct_send(dev, self->id, &v, sizeof(v),
+					CHAN_MSG_NONBLOCK, 0));
+		CF_OK(ct_send(s, 0, &v, sizeof(v), 0, 0));
+		CF_OK(ct_recv(r, 0, &v, &len, 0, 0));
+		CF_TRUE(v == 3, "v %llu", (unsigned long long)v);
+		/* Root's 0600 channel: no permission comes before EBUSY. */
+		CF_ERRNO(EACCES, ct_send(dev, self->mid, &v, sizeof(v),
+					 CHAN_MSG_NONBLOCK, 0));
+		CF_ERRNO(EACCES, ct_open(dev, self->mid, CHAN_ROLE_SEND, 0, 0));
+		/* Its own SPSC channel. */
+		CF_OK(ct_create(dev, MSG, 4, 0600, CHAN_CREATE_SPSC, 0, NULL,
+				&own));
+		close(s);
+		close(r);
+		s = CF_OK(ct_open(dev, own, RW, 0, 0));
+		CF_ERRNO(EBUSY, ct_open(dev, own, CHAN_ROLE_RECV, 0, 0));
+		close(s);
+		CF_OK(ct_destroy(dev, own));
+		_exit(0);
+	}
+	self->pid[0] = pid;
+	EXPECT_EQ(0, CT_CHILD(&self->pid[0], 0, WAIT_MS, "nobody"));
+}
+
+TEST_HARNESS_MAIN
