@@ -595,7 +595,6 @@ static inline bool chan_is_bcast(const struct chan *ch)
 	return ch->flags & CHAN_CREATE_BROADCAST;
 }
 
-void chan_peer_barrier(struct chan *ch);
 void chan_note_depth(struct chan *ch, u32 depth);
 u32 chan_max_depth(struct chan *ch);
 void chan_reset_stats(struct chan *ch);

@@ -173,11 +173,8 @@ static void chan_endpoint_poll_wait(struct file *file, struct chan_endpoint *ep,
 
 	poll_wait(file, &ch->wq[dir], pt);
 	if (ch->ring.mappable && !poll_does_not_wait(pt) &&
-	    !test_and_set_bit(bit, &ep->flags)) {
+	    !test_and_set_bit(bit, &ep->flags))
 		atomic_inc(chan_ring_waiters(ch, dir));
-		/* An SPSC fast path reads the count without a fence (io.c). */
-		chan_peer_barrier(ch);
-	}
 }
 
 static __poll_t chan_endpoint_poll(struct file *file, poll_table *pt)

@@ -440,54 +440,6 @@ static int chan_yield(const struct chan_deadline *dl)
 	return 0;
 }
 
-/*
- * The asymmetric barrier of an SPSC mapped ring (as sys_membarrier's).
- * libchan's SPSC fast path publishes (retires) a slot and then reads the
- * other side's waiter count with no fence between (kmod/chan_spsc.h), so
- * on its own it could read a stale count while its slot store still sits
- * in its CPU's store buffer, and miss a sleeper that misses the slot. The
- * sleeper pays instead, once each time it counts itself: after the count
- * and a full barrier, every online CPU runs a full barrier in an IPI
- * before the sleeper looks at the ring again. For the CPU the peer runs
- * on, that barrier comes either after the peer's slot store (which is
- * then visible to the sleeper's look) or before it, and so before the
- * peer's read of the count, which then sees the sleeper (the count was
- * stored, with a barrier, before the IPI was sent). A peer not running
- * passed a context switch, a full barrier, since its last store. Cost: an
- * IPI broadcast each time a waiter of such a ring goes to sleep.
- */
-static void chan_ipi_mb(void *unused)
-{
-	/* Orders this CPU's earlier stores (a peer's publish) before our return. */
-	smp_mb();
-}
-
-static bool chan_needs_peer_barrier(const struct chan *ch)
-{
-	return (ch->flags & (CHAN_CREATE_SPSC | CHAN_CREATE_MAPPABLE)) ==
-	       (CHAN_CREATE_SPSC | CHAN_CREATE_MAPPABLE);
-}
-
-/**
- * chan_peer_barrier() - make the fast-path peers' stores and our count
- *	agree, after counting a waiter
- * @ch: the channel
- *
- * Called in process context with interrupts enabled, after the waiter's
- * count (and a full barrier) and before its next look at the ring. Does
- * not sleep, so a waiter's task state is kept.
- */
-void chan_peer_barrier(struct chan *ch)
-{
-	if (!chan_needs_peer_barrier(ch))
-		return;
-	/* The waiter's count before the IPIs are sent. */
-	smp_mb();
-	on_each_cpu(chan_ipi_mb, NULL, 1);
-	/* Every CPU's barrier before the waiter's next look at the ring. */
-	smp_mb();
-}
-
 /**
  * struct chan_waiter - a task waiting on one of a channel's queues
  * @entry: its entry in the queue, exclusive
@@ -523,25 +475,21 @@ static int chan_waiter_wake(struct wait_queue_entry *entry, unsigned int mode,
  * the ring. set_current_state() is a full barrier: it orders the count
  * before that look, pairing with the barrier between a waker's publish
  * and its check for waiters (wq_has_sleeper() in the kernel, a fence in
- * user space, or chan_peer_barrier() for an SPSC fast path). Returns
- * true if it counted the waiter now.
+ * user space).
  */
-static bool chan_waiter_prepare(wait_queue_head_t *wq, struct chan_waiter *w)
+static void chan_waiter_prepare(wait_queue_head_t *wq, struct chan_waiter *w)
 {
 	unsigned long flags;
-	bool counted = false;
 
 	spin_lock_irqsave(&wq->lock, flags);
 	if (!w->counted) {
 		w->counted = true;
 		atomic_inc(w->count);
-		counted = true;
 	}
 	if (list_empty(&w->entry.entry))
 		__add_wait_queue_entry_tail(wq, &w->entry);
 	set_current_state(TASK_INTERRUPTIBLE);
 	spin_unlock_irqrestore(&wq->lock, flags);
-	return counted;
 }
 
 /* Leave the queue and the count, if a wake-up did not already. */
@@ -589,8 +537,8 @@ int chan_xfer(struct chan_xfer *x, enum chan_dir dir,
 	init_wait_entry(&w.entry, WQ_FLAG_EXCLUSIVE);
 	w.entry.func = chan_waiter_wake;
 	for (;;) {
-		if (queued && chan_waiter_prepare(wq, &w))
-			chan_peer_barrier(ch);
+		if (queued)
+			chan_waiter_prepare(wq, &w);
 		ret = dir == CHAN_DIR_SEND ? chan_try_send(x) : chan_try_recv(x);
 		if (ret > 0) {
 			/*

@@ -385,6 +385,60 @@ TEST_F(sp, poll_wakes_for_fast_send)
 	EXPECT_OK(chan_ep_close(rx));
 }
 
+/* The function-call IPIs every CPU took so far (x86's "CAL" line). */
+static long long call_ipis(void)
+{
+	char line[4096], *p, *end;
+	long long sum = -1, v;
+	FILE *f = fopen("/proc/interrupts", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		p = line + strspn(line, " ");
+		if (strncmp(p, "CAL:", 4))
+			continue;
+		sum = 0;
+		for (p += 4;; p = end) {
+			v = strtoll(p, &end, 10);
+			if (end == p)
+				break;
+			sum += v;
+		}
+		break;
+	}
+	fclose(f);
+	return sum;
+}
+
+/*
+ * A receiver that sleeps on an empty mapped SPSC ring interrupts no other
+ * CPU: the fast path keeps its fence, so a sleeper has no barrier to
+ * force on the peer's CPU. (A version that sent every CPU an IPI at each
+ * sleep let any user interrupt the whole machine at its syscall rate.)
+ */
+TEST_F(sp, sleeping_sends_no_ipis)
+{
+	struct chan_ep *rx;
+	long long before, after;
+	uint64_t v;
+	int i;
+
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2 || call_ipis() < 0)
+		SKIP(return, "needs 2 CPUs and a CAL line in /proc/interrupts");
+	ASSERT_OK(chan_ep_open(&rx, self->mid, CHAN_ROLE_RECV, 0));
+	ASSERT_EQ(1, chan_ep_mapped(rx));
+	before = call_ipis();
+	for (i = 0; i < 200; i++)
+		ASSERT_EQ(-ETIMEDOUT, chan_ep_recv_timeout(rx, &v, sizeof(v),
+							   1000000));
+	after = call_ipis();
+	/* Other work of the kernel sends a few; 200 sleeps sent 200 more. */
+	EXPECT_GT(50, after - before)
+		TH_LOG("%lld call IPIs during 200 sleeps", after - before);
+	EXPECT_OK(chan_ep_close(rx));
+}
+
 /*
  * A mapped producer killed while it streams: what it published arrives in
  * order, nothing is dropped or counted twice, and a new producer goes on.

@@ -35,7 +35,7 @@
 #include "ring_bench.h"
 
 static const struct rb_impl *const impls[] = {
-	&rb_chan, &rb_chan_fp, &rb_chan_spsc, &rb_chan_spsc_fenced,
+	&rb_chan, &rb_chan_fp, &rb_chan_spsc, &rb_chan_spsc_nofence,
 	&rb_ck, &rb_dpdk, &rb_boost_queue, &rb_boost_spsc,
 	&rb_moodycamel, &rb_urcu, &rb_mutex, &rb_vyukov,
 };

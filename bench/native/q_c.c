@@ -221,23 +221,23 @@ static void *fpsq_create_f(int mode, unsigned int size, unsigned int cap,
 
 static void *fpsq_create(int mode, unsigned int size, unsigned int cap)
 {
-	return fpsq_create_f(mode, size, cap, false);
-}
-
-static void *fpsfq_create(int mode, unsigned int size, unsigned int cap)
-{
 	return fpsq_create_f(mode, size, cap, true);
 }
 
+static void *fpsnq_create(int mode, unsigned int size, unsigned int cap)
+{
+	return fpsq_create_f(mode, size, cap, false);
+}
+
 const struct rb_impl rb_chan_spsc = {
-	"libchan-spsc", "libchan's SPSC fast path (a CHAN_CREATE_SPSC channel's handles: kmod/chan_spsc.h, no CAS, own cursor stored with release, plain counters; slot states, state word and waiter count as libchan-fp, no fence before the count: the kernel's sleeper makes the barrier asymmetric)",
+	"libchan-spsc", "libchan's SPSC fast path (a CHAN_CREATE_SPSC channel's handles: kmod/chan_spsc.h, no CAS, own cursor stored with release, plain counters; slot states, state word, full barrier and waiter count as libchan-fp)",
 	RB_MODE_BIT(RB_SPSC), 0, fpsq_create, fpq_destroy, fpq_produce,
 	fpq_consume,
 };
 
-const struct rb_impl rb_chan_spsc_fenced = {
-	"libchan-spsc-fenced", "libchan-spsc with the full barrier before the waiter count kept (what the asymmetric barrier saves)",
-	RB_MODE_BIT(RB_SPSC), 0, fpsfq_create, fpq_destroy, fpq_produce,
+const struct rb_impl rb_chan_spsc_nofence = {
+	"libchan-spsc-nofence", "libchan-spsc without the full barrier before the waiter count: not correct against a sleeping peer, not shipped; what that barrier costs",
+	RB_MODE_BIT(RB_SPSC), 0, fpsnq_create, fpq_destroy, fpq_produce,
 	fpq_consume,
 };
 

@@ -142,12 +142,11 @@ static void chan_ep_wake_if_waiting(struct chan_ep *ep, uint32_t *waiters,
 				    uint32_t roles)
 {
 	/*
-	 * On an SPSC ring the kernel makes the barrier asymmetric, as
-	 * sys_membarrier does: a sleeper, after counting itself, has every
-	 * CPU run a full barrier before its last look at the ring (io.c,
-	 * chan_peer_barrier()). So either our publish is visible to that
-	 * look or our read of the count comes after the sleeper's count;
-	 * only the compiler must keep the read after the publish.
+	 * Every real handle keeps the fence, SPSC ones too: without it the
+	 * count could be read while the publish still sits in this CPU's
+	 * store buffer, and a sleeper that missed the publish would be
+	 * missed too. Only ring_bench's unfenced row (libchan_bench.h)
+	 * leaves it out, to show what it costs.
 	 */
 	if (ep->fence)
 		atomic_thread_fence(memory_order_seq_cst);
@@ -799,8 +798,7 @@ int chan_ep_open_typed(struct chan_ep **epp, uint32_t id, unsigned int roles,
 	if (info.chan_flags & CHAN_CREATE_CRC32C)
 		ep->crc = CHAN_CRC_SIZE;
 	ep->spsc = info.chan_flags & CHAN_CREATE_SPSC;
-	/* The kernel that made an SPSC channel does the other half. */
-	ep->fence = !ep->spsc;
+	ep->fence = true;
 	if ((info.chan_flags & CHAN_CREATE_MAPPABLE) &&
 	    !(flags & CHAN_EP_NO_MAP) && ep->token > CHAN_OWNER_KERNEL)
 		chan_ep_map(ep, &info);

@@ -25,8 +25,9 @@ int chan_ep_attach_ring(struct chan_ep **epp, void *mem, uint32_t msg_size,
 
 /*
  * The same, for the one sender or receiver of a CHAN_CREATE_SPSC ring;
- * @fenced keeps the full barrier before the waiter count that the kernel's
- * asymmetric barrier makes unnecessary (for comparison).
+ * @fenced false leaves out the full barrier before the waiter count, which
+ * every real handle has: not correct against a sleeping peer, only a
+ * measure of what that barrier costs.
  */
 int chan_ep_attach_ring_spsc(struct chan_ep **epp, void *mem,
 			     uint32_t msg_size, uint32_t capacity,
