@@ -81,10 +81,15 @@ TEST_F(sp, create_and_info)
 	EXPECT_OK(ct_destroy(self->dev, c.out_id));
 	/* A CREATE bit this module does not know is EOPNOTSUPP. */
 	memset(&c, 0, sizeof(c));
-	c.flags = CHAN_CREATE_SPSC | (1U << 4);
+	c.flags = CHAN_CREATE_SPSC | (1U << 31);
 	c.msg_size = MSG;
 	c.capacity = 2;
 	EXPECT_ERRNO(EOPNOTSUPP, ct_create_raw(self->dev, &c));
+	/* Another mode with it is EINVAL: one mode per channel. */
+	c.flags = CHAN_CREATE_SPSC | CHAN_CREATE_BROADCAST;
+	EXPECT_ERRNO(EINVAL, ct_create_raw(self->dev, &c));
+	c.flags = CHAN_CREATE_SPSC | CHAN_CREATE_STREAM;
+	EXPECT_ERRNO(EINVAL, ct_create_raw(self->dev, &c));
 	ASSERT_OK(ct_info(self->dev, self->id, 0, &info));
 	EXPECT_EQ(CHAN_CREATE_SPSC, info.chan_flags);
 	ASSERT_OK(ct_info(self->dev, self->mid, 0, &info));
