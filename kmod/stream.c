@@ -91,8 +91,13 @@ static u32 chan_stream_copy(void __user *ubuf, struct iov_iter *iter,
  * the mutex. *@donep is set to the bytes copied. Bounded by @cap: each
  * pass copies at least a byte, or retires a slot that had none left.
  *
+ * A destroy discards what is queued: a copy in progress when it came
+ * (perhaps stalled in a fault) is finished, but no other is started, so
+ * a reader that gets the mutex after the destroy takes nothing, and the
+ * writes INFO counts as discarded are not received after all.
+ *
  * Return: 0, or -EFAULT (the buffer faulted after *@donep bytes; the rest
- * stays queued) or -EIO.
+ * stays queued), -EIDRM (destroyed) or -EIO.
  */
 static int chan_stream_take(struct chan *ch, void __user *ubuf,
 			    struct iov_iter *iter, u32 cap, u32 *donep)
@@ -104,6 +109,10 @@ static int chan_stream_take(struct chan *ch, void __user *ubuf,
 	int ret = 0;
 
 	while (done < cap && (s = chan_stream_head(v, &len))) {
+		if (chan_state(ch) & CHAN_STATE_DESTROYED) {
+			ret = -EIDRM;
+			break;
+		}
 		if (st->off < len) {
 			n = min(len - st->off, cap - done);
 			got = chan_stream_copy(ubuf, iter, done,
