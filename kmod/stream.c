@@ -253,7 +253,8 @@ ssize_t chan_stream_write(struct chan *ch, struct chan_bounce *b,
  * Without the readers' mutex, so that a stalled reader cannot hold it
  * up: a snapshot, which a read in progress may leave off by the bytes it
  * is taking (never negative, never more than the ring holds). Walks at
- * most the capacity.
+ * most the capacity. A destroyed stream holds nothing to read (its bytes
+ * are discarded, as INFO says): 0.
  *
  * Return: 0.
  */
@@ -264,6 +265,9 @@ int chan_stream_queued(struct chan *ch, u64 *bytes)
 	struct chan_slot *s;
 	u32 n, off;
 
+	*bytes = 0;
+	if (chan_state(ch) & CHAN_STATE_DESTROYED)
+		return 0;
 	off = READ_ONCE(ch->stream.off);
 	/* Acquire: pairs with the cursor CAS of the last claim. */
 	pos = smp_load_acquire(&v->hdr->head);
