@@ -30,6 +30,11 @@
  *    every other byte stays queued, in order.
  *  - signal_while_waiting_for_turn: a reader waiting for the turn is
  *    interrupted by a signal (EINTR without SA_RESTART) and loses nothing.
+ *  - stalled_writer_holds_up_no_one: a writer stalled in its copy-in
+ *    (writes larger than the kernel's stack buffer, so the endpoint's
+ *    bounce buffer is held) holds no slot and no lock: another write on
+ *    the same fd and reads go on, a DESTROY meanwhile fails the stalled
+ *    write with EIDRM once its page comes, and it publishes nothing.
  */
 #include "chan_test_util.h"
 #include <pthread.h>
@@ -396,6 +401,71 @@ TEST_F(rv, signal_while_waiting_for_turn)
 	ASSERT_EQ(4, read(self->rfd, buf2, sizeof(buf2)));
 	EXPECT_EQ(0, memcmp(buf2, "tail", 4));
 	signal(SIGUSR1, SIG_DFL);
+	stall_free(&s);
+}
+
+/* ---- a writer stalled in its copy-in ---- */
+
+struct writer {
+	int fd;
+	const void *buf;
+	size_t len;
+	ssize_t got;
+	int err;
+	atomic_int done;
+};
+
+static void *writer_fn(void *p)
+{
+	struct writer *w = p;
+
+	w->got = write(w->fd, w->buf, w->len);
+	w->err = w->got < 0 ? errno : 0;
+	atomic_store(&w->done, 1);
+	return NULL;
+}
+
+TEST_F(rv, stalled_writer_holds_up_no_one)
+{
+	enum { BIG = 1024, PIECE = 512 };
+	struct writer w = { .len = PIECE };
+	unsigned char out[PIECE], in[BIG];
+	struct chan_info info;
+	int s2, r2, i;
+	uint32_t id2;
+	struct stall s;
+	pthread_t t;
+
+	if (stall_setup(&s))
+		SKIP(return, "no userfaultfd (%s)", strerror(errno));
+	ASSERT_OK(ct_create(self->dev, BIG, 4, 0600, CHAN_CREATE_STREAM, 0,
+			    NULL, &id2));
+	ASSERT_OK(ct_open_pair(self->dev, id2, &s2, &r2));
+	w.fd = s2;
+	w.buf = s.page;
+	ASSERT_EQ(0, pthread_create(&t, NULL, writer_fn, &w));
+	ASSERT_OK(stall_wait(&s));
+
+	/* Same fd, same size: the bounce buffer is busy, not a lock. */
+	for (i = 0; i < PIECE; i++)
+		out[i] = pat(i);
+	ASSERT_EQ(PIECE, write(s2, out, PIECE));
+	ASSERT_EQ(PIECE, read(r2, in, sizeof(in)));
+	EXPECT_EQ(0, memcmp(out, in, PIECE));
+	EXPECT_FALSE(atomic_load(&w.done));
+
+	ASSERT_OK(ct_destroy(self->dev, id2));
+	ASSERT_OK(stall_release(&s));
+	pthread_join(t, NULL);
+	EXPECT_EQ(-1, w.got);
+	EXPECT_EQ(EIDRM, w.err);
+	memset(&info, 0, sizeof(info));
+	ASSERT_OK(ct_info(r2, 0, 0, &info));
+	EXPECT_EQ(1U, info.sent);
+	EXPECT_EQ(1U, info.received);
+	EXPECT_EQ(0U, info.discarded);
+	close(s2);
+	close(r2);
 	stall_free(&s);
 }
 
