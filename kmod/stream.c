@@ -91,8 +91,13 @@ static u32 chan_stream_copy(void __user *ubuf, struct iov_iter *iter,
  * the mutex. *@donep is set to the bytes copied. Bounded by @cap: each
  * pass copies at least a byte, or retires a slot that had none left.
  *
+ * A destroy discards what is queued: a copy in progress when it came
+ * (perhaps stalled in a fault) is finished, but no other is started, so
+ * a reader that gets the mutex after the destroy takes nothing, and the
+ * writes INFO counts as discarded are not received after all.
+ *
  * Return: 0, or -EFAULT (the buffer faulted after *@donep bytes; the rest
- * stays queued) or -EIO.
+ * stays queued), -EIDRM (destroyed) or -EIO.
  */
 static int chan_stream_take(struct chan *ch, void __user *ubuf,
 			    struct iov_iter *iter, u32 cap, u32 *donep)
@@ -104,6 +109,10 @@ static int chan_stream_take(struct chan *ch, void __user *ubuf,
 	int ret = 0;
 
 	while (done < cap && (s = chan_stream_head(v, &len))) {
+		if (chan_state(ch) & CHAN_STATE_DESTROYED) {
+			ret = -EIDRM;
+			break;
+		}
 		if (st->off < len) {
 			n = min(len - st->off, cap - done);
 			got = chan_stream_copy(ubuf, iter, done,
@@ -244,7 +253,8 @@ ssize_t chan_stream_write(struct chan *ch, struct chan_bounce *b,
  * Without the readers' mutex, so that a stalled reader cannot hold it
  * up: a snapshot, which a read in progress may leave off by the bytes it
  * is taking (never negative, never more than the ring holds). Walks at
- * most the capacity.
+ * most the capacity. A destroyed stream holds nothing to read (its bytes
+ * are discarded, as INFO says): 0.
  *
  * Return: 0.
  */
@@ -255,6 +265,9 @@ int chan_stream_queued(struct chan *ch, u64 *bytes)
 	struct chan_slot *s;
 	u32 n, off;
 
+	*bytes = 0;
+	if (chan_state(ch) & CHAN_STATE_DESTROYED)
+		return 0;
 	off = READ_ONCE(ch->stream.off);
 	/* Acquire: pairs with the cursor CAS of the last claim. */
 	pos = smp_load_acquire(&v->hdr->head);
