@@ -32,6 +32,11 @@ ring-2p2c-deaths ring pass -DNP=2 -DNC=2 -DK=2 -DC=2 -DDIE_P -DDIE_C
 ring-2p1c-deaths ring pass -DNP=2 -DNC=1 -DK=3 -DC=2 -DDIE_P -DDIE_C
 ring-1p2c-deaths ring pass -DNP=1 -DNC=2 -DK=4 -DC=2 -DDIE_P -DDIE_C
 ring-no-repair-help ring fail=(tail==claims) -DNP=2 -DNC=2 -DK=2 -DC=2 -DDIE_P -DDIE_C -DNO_REPAIR_HELP
+stream-1p2c-deaths stream pass -DNP=1 -DNC=2 -DK=3 -DC=2 -DDIE_P -DDIE_C
+stream-2p1c-deaths stream pass -DNP=2 -DNC=1 -DK=2 -DC=2 -DDIE_P -DDIE_C
+stream-1p3c-die-c stream pass -DNP=1 -DNC=3 -DK=2 -DC=2 -DDIE_C
+stream-help-reading stream fail=(head==retired) -DNP=1 -DNC=2 -DK=2 -DC=2 -DHELP_READING
+stream-repair-frees stream fail=taken[i] -DNP=1 -DNC=2 -DK=2 -DC=2 -DDIE_C -DREPAIR_FREES
 wake-fastsend wake pass -DUSEND=1 -DKRECV=2 -DK=3 -DC=2 -DTIMEOUTS=1
 wake-fastrecv wake pass -DUSEND=0 -DURECV=1 -DKSEND=2 -DKRECV=0 -DK=2 -DC=2 -DTIMEOUTS=1
 wake-fastrecv-1slot wake pass -DUSEND=0 -DURECV=1 -DKSEND=2 -DKRECV=0 -DK=2 -DC=1 -DTIMEOUTS=1
