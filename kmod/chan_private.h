@@ -190,21 +190,24 @@ struct chan_user;
 
 /**
  * struct chan_stream - the reading side of a CHAN_CREATE_STREAM channel
- * @rlock: serializes the readers (as a pipe's mutex does); held while
- *	bytes are copied out of the head slot, never while waiting for them
- * @off: bytes already read of the head slot's write (written under
- *	@rlock, read locklessly for FIONREAD)
- * @rx_bytes: bytes read, written under @rlock
+ * @busy: bit CHAN_STREAM_BUSY: a reader has the readers' turn (they take
+ *	turns, as a pipe's do on its mutex); held while bytes are copied out
+ *	of the head slot, never while waiting for them
+ * @turn_wq: readers waiting for the turn, as long as their deadline allows
+ * @off: bytes already read of the head slot's write (written by the
+ *	turn's holder, read locklessly for FIONREAD)
+ * @rx_bytes: bytes read, written by the turn's holder
  * @tx_bytes: bytes written, counted before each write is published
  *
  * A stream is never mapped: only the kernel touches its ring, and its
- * readers, holding @rlock, are the only ones to claim from it. So a reader
+ * readers, holding the turn, are the only ones to claim from it. So a reader
  * may copy from the head slot while it is FULL (no writer may touch a FULL
  * slot), fault on the user's buffer meanwhile, and claim and retire the
  * slot only once its last byte is read.
  */
 struct chan_stream {
-	struct mutex rlock;	/* see above */
+	unsigned long busy;
+	wait_queue_head_t turn_wq;
 	u32 off;
 	u64 rx_bytes;
 	atomic64_t tx_bytes;
@@ -560,6 +563,7 @@ int chan_xfer(struct chan_xfer *x, enum chan_dir dir,
 	      const struct chan_deadline *dl);
 void chan_wake_all(struct chan *ch);
 void chan_wake_dir(struct chan *ch, enum chan_dir dir);
+int chan_sleep(const struct chan_deadline *dl);
 int chan_wait_ready(struct chan *ch, enum chan_dir dir, bool peer,
 		    const struct chan_deadline *dl);
 

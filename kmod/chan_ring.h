@@ -5,8 +5,8 @@
  * below differs between the two: kernel primitives on one side, the
  * compiler's __atomic builtins on the other.
  *
- * The model in shared/models/ring.pml checks this protocol; the names of
- * the branches below follow it.
+ * The models in models/ (ring.pml; stream.pml for the stream claim) check
+ * this protocol; the names of the branches below follow them.
  *
  * Memory that another party can write (a mapped ring) is never trusted:
  * every shared word is loaded once per decision, every index is masked,
@@ -349,6 +349,163 @@ static inline void chan_ring_retire(const struct chan_ring_view *v,
 					   CHAN_SLOT_EMPTY, CHAN_OWNER_NONE));
 }
 
+/*
+ * Byte streams (CHAN_CREATE_STREAM): the stream claim. models/stream.pml
+ * checks it.
+ *
+ * Writers send as above: one slot per atomic write. Readers take bytes
+ * from the slot at the head, and may leave the rest of it for the next
+ * reader, so a stream reader claims the head slot (FULL to READING)
+ * WITHOUT moving the head, and either hands it back FULL of the same lap
+ * with the bytes read so far stored in its flags (above the tombstone
+ * bit), or, read to its end, retires it and only then helps the head on.
+ * READING at the head thus means "another reader is in it": stream
+ * readers wait for it (-EBUSY), never help the head past it. Message and
+ * stream claims never meet on one ring.
+ */
+#define CHAN_SLOT_STREAM_OFF_SHIFT	1
+
+/**
+ * chan_ring_claim_stream() - claim the head slot of a stream for reading
+ * @v: the ring
+ * @owner: the claimant's owner token
+ * @posp: set to the claimed position, or to a negative errno
+ * @lenp: set to the write's length, clamped to the slot (0: a tombstone)
+ * @offp: set to the bytes of it already read, clamped to *@lenp
+ *
+ * The head does not move. The length and the offset are read once, here,
+ * while the slot is FULL, and clamped, so whatever a mapper wrote there
+ * the caller copies at most *@lenp - *@offp bytes from inside the slot.
+ * A claimed slot with *@offp == *@lenp has nothing left: retire it.
+ *
+ * Return: the slot, now READING(lap, owner); or NULL with *posp set to
+ * -EAGAIN when the stream is empty, -EBUSY when another reader holds the
+ * head slot, or -EIO on the retry bound.
+ */
+static inline struct chan_slot *
+chan_ring_claim_stream(const struct chan_ring_view *v, __u32 owner,
+		       __s64 *posp, __u32 *lenp, __u32 *offp)
+{
+	__u32 n;
+
+	for (n = 0; n < CHAN_RING_RETRY_MAX; n++) {
+		/* Acquire: pairs with the cursor CAS (see claim_send). */
+		__u64 pos = chan_load_acquire(&v->hdr->head);
+		struct chan_slot *s = chan_ring_slot(v, pos);
+		/* Acquire: pairs with the release in chan_ring_publish() and
+		 * chan_ring_stream_hand_back().
+		 */
+		__u64 st = chan_load_acquire(&s->state);
+		__u64 lap = chan_ring_lap(v, pos);
+		__s64 d = chan_lap_diff(chan_slot_lap(st), lap);
+		__u32 phase = chan_slot_phase(st);
+
+		if (d == 0 && phase == CHAN_SLOT_FULL) {
+			__u32 flags = chan_load_acquire(&s->flags);
+			__u32 len = chan_load_acquire(&s->len);
+			__u32 off = flags >> CHAN_SLOT_STREAM_OFF_SHIFT;
+
+			if (len > v->msg_size)
+				len = v->msg_size;
+			if (flags & CHAN_SLOT_TOMBSTONE)
+				len = 0;
+			if (off > len)
+				off = len;
+			if (chan_cas(&s->state, &st,
+				     chan_slot_state(lap, CHAN_SLOT_READING,
+						     owner))) {
+				*lenp = len;
+				*offp = off;
+				*posp = (__s64)pos;
+				return s;
+			}
+		} else if (d == 0 && phase == CHAN_SLOT_READING) {
+			*posp = -EBUSY;
+			return NULL;
+		} else if (d > 0) {
+			/* Retired for this lap: the head is stale, maybe left
+			 * behind by a reader that died before helping it.
+			 */
+			chan_ring_help(&v->hdr->head, pos);
+		} else {
+			/* EMPTY or WRITING for this lap, or an older lap. */
+			*posp = -EAGAIN;
+			return NULL;
+		}
+	}
+	*posp = -EIO;
+	return NULL;
+}
+
+/**
+ * chan_ring_stream_hand_back() - give a partly read stream slot back
+ * @v: the ring
+ * @s: the slot returned by chan_ring_claim_stream()
+ * @pos: its position
+ * @off: the bytes of its write read so far (less than its length)
+ * @owner: the claimant's owner token
+ *
+ * The slot goes back to FULL of the same lap, the head stays: the next
+ * reader goes on at @off. Wake the readers waiting for it (-EBUSY).
+ */
+static inline void chan_ring_stream_hand_back(const struct chan_ring_view *v,
+					      struct chan_slot *s, __u64 pos,
+					      __u32 off, __u32 owner)
+{
+	chan_store(&s->flags, off << CHAN_SLOT_STREAM_OFF_SHIFT);
+	/* Release: pairs with the acquire in chan_ring_claim_stream(), so
+	 * the next reader sees the offset.
+	 */
+	chan_store_release(&s->state,
+			   chan_slot_state(chan_ring_lap(v, pos),
+					   CHAN_SLOT_FULL, owner));
+}
+
+/**
+ * chan_ring_stream_retire() - retire a stream slot read to its end
+ * @v: the ring
+ * @s: the slot returned by chan_ring_claim_stream()
+ * @pos: its position
+ *
+ * EMPTY for the next lap, then the head moves past it.
+ */
+static inline void chan_ring_stream_retire(const struct chan_ring_view *v,
+					   struct chan_slot *s, __u64 pos)
+{
+	chan_ring_retire(v, s, pos);
+	chan_ring_help(&v->hdr->head, pos);
+}
+
+/**
+ * chan_ring_stream_can_recv() - has a stream bytes at its head?
+ * @v: the ring
+ *
+ * A FULL head slot, or a READING one (another reader is in it: its rest,
+ * or the writes behind it, are for the readers after it). Walks past
+ * slots retired for their lap (a stale head). Bounded by the capacity.
+ *
+ * Return: true if so.
+ */
+static inline bool chan_ring_stream_can_recv(const struct chan_ring_view *v)
+{
+	__u64 pos = chan_load_acquire(&v->hdr->head);
+	__u32 n;
+
+	for (n = 0; n <= v->mask + 1; n++, pos++) {
+		__u64 st = chan_load_acquire(&chan_ring_slot(v, pos)->state);
+		__s64 d = chan_lap_diff(chan_slot_lap(st),
+					chan_ring_lap(v, pos));
+		__u32 phase = chan_slot_phase(st);
+
+		if (d == 0)
+			return phase == CHAN_SLOT_FULL ||
+			       phase == CHAN_SLOT_READING;
+		if (d < 0)
+			return false;
+	}
+	return false;
+}
+
 /**
  * chan_ring_can_send() - would chan_ring_claim_send() find a free slot?
  * @v: the ring
@@ -439,11 +596,13 @@ static inline __u32 chan_ring_depth(const struct chan_ring_view *v)
  * @reader_drops: READING slots holding a real message, returned EMPTY
  *	(the message is lost with its reader)
  * @skipped: READING slots holding a tombstone, returned EMPTY
+ * @handed_back: (streams) READING slots returned FULL, their offset kept
  */
 struct chan_ring_repair_counts {
 	__u32 tombstoned;
 	__u32 reader_drops;
 	__u32 skipped;
+	__u32 handed_back;
 };
 
 /*
@@ -517,6 +676,57 @@ static inline void chan_ring_repair_range(const struct chan_ring_view *v,
 			}
 		}
 	}
+}
+
+/**
+ * chan_ring_repair_stream() - release every slot a dead endpoint holds in
+ *	a stream's ring
+ * @v: the ring (CHAN_CREATE_STREAM)
+ * @owner: the dead endpoint's token (never CHAN_OWNER_NONE or _KERNEL)
+ * @c: counts of what was done, added to (@handed_back for READING slots)
+ *
+ * WRITING slots become FULL tombstones, as on a message ring. A READING
+ * slot goes back to FULL of its lap with the offset as stored: the bytes
+ * the dead reader took and did not record come out again, none is lost,
+ * and the head is not moved. Then the head is helped past a slot retired
+ * for its lap, since the dead reader may have retired the head slot and
+ * died before it helped the head on.
+ */
+static inline void chan_ring_repair_stream(const struct chan_ring_view *v,
+					   __u32 owner,
+					   struct chan_ring_repair_counts *c)
+{
+	__u64 pos, hst;
+	__u32 i;
+
+	for (i = 0; i <= v->mask; i++) {
+		struct chan_slot *s = chan_ring_slot(v, i);
+		__u64 st = chan_load_acquire(&s->state);
+		__u64 lap = chan_slot_lap(st);
+
+		if (chan_slot_owner(st) != owner)
+			continue;
+		if (chan_slot_phase(st) == CHAN_SLOT_WRITING) {
+			chan_store(&s->len, 0U);
+			chan_store(&s->flags, CHAN_SLOT_TOMBSTONE);
+			if (chan_cas(&s->state, &st,
+				     chan_slot_state(lap, CHAN_SLOT_FULL,
+						     owner))) {
+				c->tombstoned++;
+				chan_ring_repair_help(v, &v->hdr->tail, lap, i);
+			}
+		} else if (chan_slot_phase(st) == CHAN_SLOT_READING) {
+			/* Full barrier CAS: the flags stay as stored. */
+			if (chan_cas(&s->state, &st,
+				     chan_slot_state(lap, CHAN_SLOT_FULL,
+						     owner)))
+				c->handed_back++;
+		}
+	}
+	pos = chan_load_acquire(&v->hdr->head);
+	hst = chan_load_acquire(&chan_ring_slot(v, pos)->state);
+	if (chan_lap_diff(chan_slot_lap(hst), chan_ring_lap(v, pos)) > 0)
+		chan_ring_help(&v->hdr->head, pos);
 }
 
 /**

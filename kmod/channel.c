@@ -91,7 +91,7 @@ struct chan *chan_alloc(struct chan_ns *ns, const struct chan_create *c,
 	init_waitqueue_head(&ch->wq[CHAN_DIR_RECV]);
 	spin_lock_init(&ch->lock);
 	ida_init(&ch->tokens);
-	mutex_init(&ch->stream.rlock);
+	init_waitqueue_head(&ch->stream.turn_wq);
 	atomic64_set(&ch->stream.tx_bytes, 0);
 	chan_obj_created(CHAN_OBJ_CHANNEL);
 	return ch;
@@ -185,7 +185,6 @@ static void chan_release(struct kref *ref)
 	chan_ring_free(&ch->ring);
 	free_percpu(ch->stats);
 	ida_destroy(&ch->tokens);
-	mutex_destroy(&ch->stream.rlock);
 	chan_uncharge(ch);
 	chan_obj_destroyed(CHAN_OBJ_CHANNEL);
 	/* Lookups under RCU may still be looking at the count. */

@@ -400,9 +400,15 @@ static int chan_interrupted(const struct chan_deadline *dl)
 	return 0;
 }
 
-/*
- * Sleep until woken, the deadline passes or a signal arrives. Called after
- * chan_waiter_prepare() and a failed attempt.
+/**
+ * chan_sleep() - sleep until woken, the deadline passes or a signal arrives
+ * @dl: the deadline
+ *
+ * Called queued and in a sleeping state (chan_waiter_prepare(), or
+ * prepare_to_wait() for a stream's readers' turn), after a failed attempt.
+ *
+ * Return: 0 (woken, or a spurious wake-up), -ETIMEDOUT, -ERESTARTSYS, or
+ * what a kernel caller's stop gives (kapi.c).
  */
 int chan_sleep(const struct chan_deadline *dl)
 {

@@ -11,20 +11,22 @@
  * pipe write beyond PIPE_BUF.
  *
  * Reading differs: a read takes bytes, from as many slots as it needs,
- * and may leave the rest of a slot for the next read. Readers serialize
- * on the stream's mutex, as a pipe's do: the holder copies straight from
- * the head slot to the user's buffer, which may fault and sleep, while the
- * slot stays FULL (writers never touch a FULL slot, and no one else claims
- * from the ring of a channel that cannot be mapped); the offset of the
- * part already read is kept under the mutex, and the slot is claimed and
- * retired only once its last byte is read. So a read that faults loses
- * nothing: what was not copied stays queued. Nobody waits for data while
- * holding the mutex (chan_wait_ready() is called without it), and nothing
- * but the stream's own readers ever takes it, so a reader that stalls in
- * a fault (a slow or hostile filesystem, userfaultfd) holds up only the
- * other readers of that stream: a blocking one waits for the mutex
- * (killable, and interruptible by a signal), a non-blocking one gets
- * -EAGAIN instead. FIONREAD and fdinfo do not take it.
+ * and may leave the rest of a slot for the next read. Readers take turns,
+ * as a pipe's do on its mutex: the holder of the turn copies straight
+ * from the head slot to the user's buffer, which may fault and sleep,
+ * while the slot stays FULL (writers never touch a FULL slot, and no one
+ * else claims from the ring of a channel that cannot be mapped); the
+ * offset of the part already read is kept by the turn, and the slot is
+ * claimed and retired only once its last byte is read. So a read that
+ * faults loses nothing: what was not copied stays queued. Nobody waits
+ * for data while holding the turn (chan_wait_ready() is called without
+ * it), and nothing but the stream's own readers ever takes it, so a
+ * reader that stalls in a fault (a slow or hostile filesystem,
+ * userfaultfd) holds up only the other readers of that stream, and those
+ * only as long as they would wait for bytes: the turn is a bit and a
+ * wait queue rather than a mutex, so that the wait for it keeps the
+ * read's deadline, signals and NONBLOCK (-EAGAIN at once). FIONREAD and
+ * fdinfo do not take it.
  */
 #include <linux/minmax.h>
 #include <linux/sched.h>
@@ -33,9 +35,60 @@
 #include "chan_private.h"
 #include "chan_trace.h"
 
+/* The bit of chan_stream.busy held by the reader whose turn it is. */
+#define CHAN_STREAM_BUSY	0
+
+/*
+ * Take the readers' turn, waiting for it as @dl allows. The waiter is
+ * exclusive (one is woken per hand-over); one that leaves without the
+ * turn (deadline, signal) passes on a wake-up it may have taken.
+ *
+ * Return: 0 (the caller holds the turn), -EAGAIN (non-blocking),
+ * -ETIMEDOUT, -ERESTARTSYS.
+ */
+static int chan_stream_turn(struct chan_stream *st,
+			    const struct chan_deadline *dl)
+{
+	DEFINE_WAIT(w);
+	int ret = 0;
+
+	if (!test_and_set_bit_lock(CHAN_STREAM_BUSY, &st->busy))
+		return 0;
+	if (dl->nonblock)
+		return -EAGAIN;
+	for (;;) {
+		/* A full barrier: queued before the bit is tried again. */
+		prepare_to_wait_exclusive(&st->turn_wq, &w, TASK_INTERRUPTIBLE);
+		if (!test_and_set_bit_lock(CHAN_STREAM_BUSY, &st->busy))
+			break;
+		ret = chan_sleep(dl);
+		if (ret)
+			break;
+	}
+	finish_wait(&st->turn_wq, &w);
+	if (ret && !test_bit(CHAN_STREAM_BUSY, &st->busy))
+		wake_up(&st->turn_wq);
+	return ret;
+}
+
+/* Hand the turn on: wake one waiter for it. */
+static void chan_stream_turn_end(struct chan_stream *st)
+{
+	clear_bit_unlock(CHAN_STREAM_BUSY, &st->busy);
+	/*
+	 * Pairs with the barrier in prepare_to_wait_exclusive(), between a
+	 * waiter's queueing and its retry of the bit: it sees the bit clear
+	 * or waitqueue_active() below sees it queued.
+	 */
+	smp_mb__after_atomic();
+	/* Safe after the barrier above. */
+	if (waitqueue_active(&st->turn_wq))
+		wake_up(&st->turn_wq);
+}
+
 /*
  * The slot at the head if it holds a write (read or not), with its
- * length; else NULL. Called under the mutex: the head cursor is exact,
+ * length; else NULL. Called holding the turn: the head cursor is exact,
  * since only its holder claims.
  */
 static struct chan_slot *chan_stream_head(const struct chan_ring_view *v,
@@ -65,7 +118,7 @@ static int chan_stream_retire(struct chan *ch, struct chan_slot *s)
 	c = chan_ring_claim_recv(v, CHAN_OWNER_KERNEL, v->msg_size, &pos,
 				 &len);
 	if (c != s) {
-		/* Cannot happen: only the mutex's holder claims. */
+		/* Cannot happen: only the turn's holder claims. */
 		WARN_ON_ONCE(1);
 		if (c)
 			chan_ring_retire(v, c, pos);
@@ -87,8 +140,8 @@ static u32 chan_stream_copy(void __user *ubuf, struct iov_iter *iter,
 }
 
 /*
- * Take up to @cap bytes from the head of the stream, across slots, under
- * the mutex. *@donep is set to the bytes copied. Bounded by @cap: each
+ * Take up to @cap bytes from the head of the stream, across slots, holding
+ * the turn. *@donep is set to the bytes copied. Bounded by @cap: each
  * pass copies at least a byte, or retires a slot that had none left.
  *
  * A destroy discards what is queued: a copy in progress when it came
@@ -154,7 +207,8 @@ static int chan_stream_take(struct chan *ch, void __user *ubuf,
  * (drained, and closed, or with no sender endpoint left for an endpoint)
  * is -EPIPE; read(2) turns it into 0. A @cap of 0 reads nothing and
  * returns 0 at once. A non-blocking read that finds another reader
- * copying (the mutex held) does not wait for it: -EAGAIN.
+ * copying (holding the turn) does not wait for it: -EAGAIN; a blocking
+ * one waits for it as @dl allows, as it would for bytes.
  *
  * Return: 0, -EAGAIN, -ETIMEDOUT, -ERESTARTSYS, -EPIPE, -EIDRM, -EFAULT
  * (nothing could be copied) or -EIO.
@@ -178,18 +232,14 @@ int chan_stream_recv(struct chan *ch, bool peer, void __user *ubuf,
 		state = chan_state(ch);
 		if (state & CHAN_STATE_DESTROYED)
 			return -EIDRM;
-		if (dl->nonblock) {
-			if (!mutex_trylock(&st->rlock))
-				return -EAGAIN;
-		} else if (mutex_lock_interruptible(&st->rlock)) {
-			return -ERESTARTSYS;
-		}
+		ret = chan_stream_turn(st, dl);
+		if (ret)
+			return ret;
 		ret = chan_stream_take(ch, ubuf, iter, cap, &done);
-		mutex_unlock(&st->rlock);
+		chan_stream_turn_end(st);
 		/*
 		 * Bytes left behind are the next reader's: pass on a wake-up
-		 * this reader may have taken, or one a reader that found the
-		 * mutex held went to sleep without.
+		 * this reader may have taken.
 		 */
 		if (chan_ring_can_recv(&ch->ring.view))
 			chan_wake_dir(ch, CHAN_DIR_RECV);
@@ -250,7 +300,7 @@ ssize_t chan_stream_write(struct chan *ch, struct chan_bounce *b,
  * @ch: the channel, CHAN_CREATE_STREAM
  * @bytes: set to the bytes queued and not yet read
  *
- * Without the readers' mutex, so that a stalled reader cannot hold it
+ * Without the readers' turn, so that a stalled reader cannot hold it
  * up: a snapshot, which a read in progress may leave off by the bytes it
  * is taking (never negative, never more than the ring holds). Walks at
  * most the capacity. A destroyed stream holds nothing to read (its bytes

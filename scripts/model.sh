@@ -35,6 +35,11 @@ ring-no-repair-help ring fail=(tail==claims) -DNP=2 -DNC=2 -DK=2 -DC=2 -DDIE_P -
 spsc-deaths spsc pass -DK=4 -DC=2 -DDIE_P -DDIE_C
 spsc-deaths-3slots spsc pass -DK=5 -DC=3 -DDIE_P -DDIE_C
 spsc-no-settle spsc fail=(tail==published) -DK=3 -DC=2 -DDIE_P -DDIE_C -DNO_SETTLE
+stream-1p2c-deaths stream pass -DNP=1 -DNC=2 -DK=3 -DC=2 -DDIE_P -DDIE_C
+stream-2p1c-deaths stream pass -DNP=2 -DNC=1 -DK=2 -DC=2 -DDIE_P -DDIE_C
+stream-1p3c-die-c stream pass -DNP=1 -DNC=3 -DK=2 -DC=2 -DDIE_C
+stream-help-reading stream fail=(head==retired) -DNP=1 -DNC=2 -DK=2 -DC=2 -DHELP_READING
+stream-repair-frees stream fail=taken[i] -DNP=1 -DNC=2 -DK=2 -DC=2 -DDIE_C -DREPAIR_FREES
 wake-fastsend wake pass -DUSEND=1 -DKRECV=2 -DK=3 -DC=2 -DTIMEOUTS=1
 wake-fastrecv wake pass -DUSEND=0 -DURECV=1 -DKSEND=2 -DKRECV=0 -DK=2 -DC=2 -DTIMEOUTS=1
 wake-fastrecv-1slot wake pass -DUSEND=0 -DURECV=1 -DKSEND=2 -DKRECV=0 -DK=2 -DC=1 -DTIMEOUTS=1

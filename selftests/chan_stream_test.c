@@ -24,7 +24,9 @@
  *  - destroy while readers and writers are blocked: EIDRM for all;
  *  - a reader stalled inside its copy (a userfaultfd page) holds up no
  *    one but the stream's other blocking readers: non-blocking reads get
- *    EAGAIN, FIONREAD, writes, INFO and other channels go on.
+ *    EAGAIN, FIONREAD, writes, INFO and other channels go on; timed
+ *    reads (by fd and by ID) waiting for its turn end at their deadline,
+ *    a blocking one at a signal, and none takes a byte.
  */
 #include "chan_test_util.h"
 #include <pthread.h>
@@ -1014,6 +1016,140 @@ TEST_F(st, stalled_reader_blocks_only_its_readers)
 	EXPECT_EQ(0, memcmp(stl.buf, "stall-me", 8));
 	ASSERT_EQ(3, read(self->rfd, buf, sizeof(buf)));
 	EXPECT_EQ(0, memcmp(buf, "abc", 3));
+	munmap(stl.buf, 4096);
+	close(uffd);
+}
+
+/*
+ * Readers that wait for a stalled reader's turn: each runs in a thread of
+ * its own, so that one waiting past its promise is seen (the test waits
+ * for it only so long) instead of hanging the test.
+ */
+struct waiter {
+	int rfd;
+	uint32_t id;		/* nonzero: by ID on @rfd (the device) */
+	uint64_t timeout_ns;	/* 0: block until a signal */
+	ssize_t ret;		/* bytes, or -errno */
+	uint64_t took_ns;
+	volatile int done;
+};
+
+static void *waiter_main(void *p)
+{
+	struct waiter *w = p;
+	uint64_t t0 = ct_now_ns();
+	char buf[16];
+	uint32_t len = sizeof(buf);
+
+	if (w->id)
+		w->ret = ct_recv(w->rfd, w->id, buf, &len, CHAN_MSG_TIMEOUT,
+				 w->timeout_ns) ? -errno : (ssize_t)len;
+	else if (w->timeout_ns)
+		w->ret = chan_stream_read_timeout(w->rfd, buf, sizeof(buf),
+						  w->timeout_ns);
+	else
+		w->ret = chan_stream_read(w->rfd, buf, sizeof(buf));
+	w->took_ns = ct_now_ns() - t0;
+	__atomic_store_n(&w->done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/* Wait up to @ms for @w to finish; true if it did. */
+static bool waiter_wait(struct waiter *w, int ms)
+{
+	for (; ms > 0; ms -= 10) {
+		if (__atomic_load_n(&w->done, __ATOMIC_ACQUIRE))
+			return true;
+		usleep(10000);
+	}
+	return __atomic_load_n(&w->done, __ATOMIC_ACQUIRE);
+}
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+}
+
+TEST_F_TIMEOUT(st, stalled_reader_timed_readers_time_out, 120)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_MISSING };
+	struct uffdio_copy copy = { 0 };
+	struct sigaction sa = { .sa_handler = on_usr1 };	/* no SA_RESTART */
+	struct stall stl = { .rfd = self->rfd };
+	struct waiter w[3] = {
+		{ .rfd = self->rfd, .timeout_ns = 200000000ULL },
+		{ .rfd = self->dev, .id = self->id,
+		  .timeout_ns = 200000000ULL },
+		{ .rfd = self->rfd },
+	};
+	pthread_t t, wt[3];
+	struct uffd_msg msg;
+	struct pollfd pfd;
+	char page[4096];
+	int uffd, i;
+
+	uffd = (int)syscall(__NR_userfaultfd, O_CLOEXEC);
+	if (uffd < 0)
+		SKIP(return, "no userfaultfd (%s)", strerror(errno));
+	ASSERT_EQ(0, ioctl(uffd, UFFDIO_API, &api));
+	stl.buf = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, stl.buf);
+	reg.range.start = (uintptr_t)stl.buf;
+	reg.range.len = 4096;
+	ASSERT_EQ(0, ioctl(uffd, UFFDIO_REGISTER, &reg));
+	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));
+
+	ASSERT_EQ(8, write(self->sfd, "stall-me", 8));
+	ASSERT_EQ(0, pthread_create(&t, NULL, stall_reader, &stl));
+	pfd = (struct pollfd){ .fd = uffd, .events = POLLIN };
+	ASSERT_EQ(1, poll(&pfd, 1, WAIT_MS));
+	ASSERT_EQ((ssize_t)sizeof(msg), read(uffd, &msg, sizeof(msg)));
+	ASSERT_EQ(UFFD_EVENT_PAGEFAULT, msg.event);
+	ASSERT_EQ(3, write(self->sfd, "abc", 3));
+
+	/*
+	 * The reader is stalled inside its copy with bytes queued behind it.
+	 * A timed read, by fd and by ID, waits for its turn only until its
+	 * deadline (200 ms; 5 s allowed for a slow VM).
+	 */
+	for (i = 0; i < 3; i++)
+		ASSERT_EQ(0, pthread_create(&wt[i], NULL, waiter_main, &w[i]));
+	for (i = 0; i < 2; i++) {
+		EXPECT_TRUE(waiter_wait(&w[i], 5000)) {
+			TH_LOG("timed reader %d still waiting after 5 s", i);
+		}
+	}
+	/* A blocking one waits, until a signal ends its wait. */
+	usleep(100000);
+	EXPECT_FALSE(__atomic_load_n(&w[2].done, __ATOMIC_ACQUIRE));
+	pthread_kill(wt[2], SIGUSR1);
+	EXPECT_TRUE(waiter_wait(&w[2], 5000)) {
+		TH_LOG("signalled reader still waiting after 5 s");
+	}
+
+	/* The page arrives: the stalled read completes with its bytes. */
+	memset(page, 0, sizeof(page));
+	copy.dst = (uintptr_t)stl.buf;
+	copy.src = (uintptr_t)page;
+	copy.len = 4096;
+	ASSERT_EQ(0, ioctl(uffd, UFFDIO_COPY, &copy));
+	pthread_join(t, NULL);
+	for (i = 0; i < 3; i++)
+		pthread_join(wt[i], NULL);
+	EXPECT_EQ(0, stl.err);
+	ASSERT_EQ(8, stl.got);
+	EXPECT_EQ(0, memcmp(stl.buf, "stall-me", 8));
+	EXPECT_EQ(-ETIMEDOUT, w[0].ret);
+	EXPECT_EQ(-ETIMEDOUT, w[1].ret);
+	EXPECT_EQ(-EINTR, w[2].ret);
+	for (i = 0; i < 2; i++)
+		EXPECT_LT(w[i].took_ns, 5000000000ULL);
+	/* None of them took a byte: the rest is still queued, in order. */
+	EXPECT_EQ(3, chan_stream_queued(self->rfd));
+	sa.sa_handler = SIG_DFL;
+	sigaction(SIGUSR1, &sa, NULL);
 	munmap(stl.buf, 4096);
 	close(uffd);
 }

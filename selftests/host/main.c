@@ -123,4 +123,17 @@ MPMC_LAP_WRAP(2, 2, 1, 0, 20000)
 MPMC_LAP_WRAP(4, 4, 4, 2, 10000)
 MPMC_LAP_WRAP(4, 4, 8, 3, 10000)
 
+/* The stream claim: the head stays until the slot is read to its end;
+ * partial takes handed back with their offset; a busy head is -EBUSY. */
+HOST_TEST(stream_claim, test_stream_claim, NULL)
+/* A dead stream reader's slot back FULL, offset kept; its unhelped head;
+ * a dead writer's tombstone. */
+HOST_TEST(stream_repair, test_stream_repair, NULL)
+/* Garbage states, lengths and offsets: bounded, clamped, in the ring. */
+HOST_TEST(stream_garbage, test_stream_garbage, NULL)
+/* 3 writers x 3 readers, partial takes: every byte once, in order. */
+HOST_TEST(stream_threads_cap1, test_stream_threads, &(const uint32_t){ 1 })
+HOST_TEST(stream_threads_cap4, test_stream_threads, &(const uint32_t){ 4 })
+HOST_TEST(stream_threads_cap64, test_stream_threads, &(const uint32_t){ 64 })
+
 CT_HARNESS_MAIN

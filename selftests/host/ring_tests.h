@@ -61,6 +61,11 @@ bool test_garbage_single(const void *arg);
 bool test_garbage_concurrent(const void *arg);
 /* test_mpmc.c; arg: a struct mpmc_config */
 bool test_mpmc(const void *arg);
+/* test_stream.c; arg: NULL, or the capacity (uint32_t) */
+bool test_stream_claim(const void *arg);
+bool test_stream_repair(const void *arg);
+bool test_stream_garbage(const void *arg);
+bool test_stream_threads(const void *arg);
 
 /* test_basic.c: FIFO traffic at random depths from cursor position start. */
 bool ring_fifo_run(uint32_t cap, uint32_t msg_size, uint64_t start,
