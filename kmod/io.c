@@ -117,6 +117,9 @@ void chan_wake_all(struct chan *ch)
 	wake_up_all(&ch->wq[CHAN_DIR_SEND]);
 	trace_chan_wake(ch, CHAN_DIR_RECV, 0);
 	wake_up_all(&ch->wq[CHAN_DIR_RECV]);
+	/* A stream's readers waiting for their turn (stream.c). */
+	if (chan_is_stream(ch))
+		wake_up_all(&ch->stream.turn_wq);
 }
 
 /*

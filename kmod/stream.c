@@ -41,14 +41,16 @@
 /*
  * Take the readers' turn, waiting for it as @dl allows. The waiter is
  * exclusive (one is woken per hand-over); one that leaves without the
- * turn (deadline, signal) passes on a wake-up it may have taken.
+ * turn (deadline, signal, DESTROY) passes on a wake-up it may have taken.
+ * DESTROY wakes every waiter for the turn (chan_wake_all()), so a reader
+ * waiting behind one stalled in its copy ends with the channel.
  *
  * Return: 0 (the caller holds the turn), -EAGAIN (non-blocking),
- * -ETIMEDOUT, -ERESTARTSYS.
+ * -ETIMEDOUT, -ERESTARTSYS, -EIDRM.
  */
-static int chan_stream_turn(struct chan_stream *st,
-			    const struct chan_deadline *dl)
+static int chan_stream_turn(struct chan *ch, const struct chan_deadline *dl)
 {
+	struct chan_stream *st = &ch->stream;
 	DEFINE_WAIT(w);
 	int ret = 0;
 
@@ -61,6 +63,14 @@ static int chan_stream_turn(struct chan_stream *st,
 		prepare_to_wait_exclusive(&st->turn_wq, &w, TASK_INTERRUPTIBLE);
 		if (!test_and_set_bit_lock(CHAN_STREAM_BUSY, &st->busy))
 			break;
+		/*
+		 * After the barrier above: a DESTROY whose state we miss
+		 * wakes us after we are queued.
+		 */
+		if (chan_state(ch) & CHAN_STATE_DESTROYED) {
+			ret = -EIDRM;
+			break;
+		}
 		ret = chan_sleep(dl);
 		if (ret)
 			break;
@@ -232,7 +242,7 @@ int chan_stream_recv(struct chan *ch, bool peer, void __user *ubuf,
 		state = chan_state(ch);
 		if (state & CHAN_STATE_DESTROYED)
 			return -EIDRM;
-		ret = chan_stream_turn(st, dl);
+		ret = chan_stream_turn(ch, dl);
 		if (ret)
 			return ret;
 		ret = chan_stream_take(ch, ubuf, iter, cap, &done);
