@@ -16,13 +16,17 @@
  *  - N senders x M receivers, threads and processes: lossless, each
  *    receiver gets every message exactly once in per-sender order; lossy,
  *    per-sender sequences increase and gaps equal the losses reported;
- *  - destroy and close wake and fail waiters; an unprivileged user.
+ *  - destroy and close wake and fail waiters; an unprivileged user;
+ *  - mapped (lossy): the ring maps read-only only (no write, no
+ *    mprotect to writable), a receiver's cursor page is its cursor for
+ *    every path and may be scribbled on.
  */
 #define CT_WANT_RING
 #include "chan_test_util.h"
 #include <pthread.h>
 #include <sys/syscall.h>
 #include <libchan.h>
+#include <setjmp.h>
 
 #define RW		(CHAN_ROLE_SEND | CHAN_ROLE_RECV)
 #define BC		CHAN_CREATE_BROADCAST
@@ -121,9 +125,10 @@ TEST_F(bc, create_flags)
 
 	EXPECT_ERRNO(EINVAL, ct_create(self->dev, 8, 4, 0,
 				       CHAN_CREATE_LOSSLESS, 0, NULL, &id));
-	EXPECT_ERRNO(EINVAL, ct_create(self->dev, 8, 4, 0,
-				       BC | CHAN_CREATE_MAPPABLE, 0, NULL,
-				       &id));
+	/* Mappable: lossy yes, lossless not yet. */
+	id = bc_create(_metadata, self, 4, BC | CHAN_CREATE_MAPPABLE, 0);
+	ASSERT_OK(ct_info(self->dev, id, 0, &info));
+	EXPECT_EQ((uint32_t)(BC | CHAN_CREATE_MAPPABLE), info.chan_flags);
 	EXPECT_ERRNO(EINVAL, ct_create(self->dev, 8, 4, 0,
 				       BCL | CHAN_CREATE_MAPPABLE, 0, NULL,
 				       &id));
@@ -973,6 +978,132 @@ TEST_F(bc, lossy_sleeper_exact)
 		ASSERT_OK(recv_lost(r, &v, CHAN_MSG_NONBLOCK, 0, &lost));
 	EXPECT_ERRNO(EPIPE, recv_lost(r, &v, CHAN_MSG_NONBLOCK, 0, &lost));
 	close(r);
+}
+
+/* ---- mapped (CHAN_CREATE_MAPPABLE, lossy) ---- */
+
+static sigjmp_buf segv_jmp;
+
+static void segv_handler(int sig)
+{
+	(void)sig;
+	siglongjmp(segv_jmp, 1);
+}
+
+/* Does a one-byte store at @p fault (SIGSEGV)? The byte is unchanged. */
+static bool store_faults(volatile unsigned char *p)
+{
+	struct sigaction sa = { .sa_handler = segv_handler }, old;
+	bool faulted = false;
+
+	sigaction(SIGSEGV, &sa, &old);
+	if (sigsetjmp(segv_jmp, 1) == 0)
+		*p = (unsigned char)(*p + 1);
+	else
+		faulted = true;
+	sigaction(SIGSEGV, &old, NULL);
+	return faulted;
+}
+
+/*
+ * The ring maps read-only only; a receiver's cursor page is its cursor
+ * for the kernel paths too, and a scribbled one is clamped.
+ */
+TEST_F(bc, mapped_ring_and_cursor)
+{
+	struct chan_create c = { .size = sizeof(c), .msg_size = 8,
+				 .capacity = 4,
+				 .flags = BC | CHAN_CREATE_MAPPABLE };
+	const struct chan_ring_hdr *hdr;
+	struct chan_bcast_cursor *cur;
+	struct chan_info info;
+	size_t size;
+	uint64_t v, lost, k;
+	void *ring, *p;
+	int s, r;
+
+	ASSERT_OK(ct_create_raw(self->dev, &c));
+	self->ids[self->nids++] = c.out_id;
+	size = c.out_ring.map_size;
+	s = ct_open(self->dev, c.out_id, CHAN_ROLE_SEND, 0, 0);
+	r = ct_open(self->dev, c.out_id, CHAN_ROLE_RECV, 0, 0);
+	ASSERT_LE(0, s);
+	ASSERT_LE(0, r);
+
+	/* Writable, private, executable: refused. */
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, r, 0);
+	EXPECT_EQ(MAP_FAILED, p);
+	EXPECT_EQ(EACCES, errno);
+	p = mmap(NULL, size, PROT_READ, MAP_PRIVATE, r, 0);
+	EXPECT_EQ(MAP_FAILED, p);
+	EXPECT_EQ(EINVAL, errno);
+	p = mmap(NULL, size, PROT_READ | PROT_EXEC, MAP_SHARED, r, 0);
+	EXPECT_EQ(MAP_FAILED, p);
+	EXPECT_EQ(EPERM, errno);
+	/* Read-only: fine, and it stays so. */
+	ring = mmap(NULL, size, PROT_READ, MAP_SHARED, r, 0);
+	ASSERT_NE(MAP_FAILED, ring);
+	hdr = ring;
+	EXPECT_EQ(CHAN_RING_MAGIC, hdr->magic);
+	EXPECT_ERRNO(EACCES, mprotect(ring, size, PROT_READ | PROT_WRITE));
+	EXPECT_TRUE(store_faults(ring));
+	EXPECT_TRUE(store_faults((unsigned char *)ring + size - 1));
+	/* A sender-only endpoint has no cursor page. */
+	p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, s, size);
+	EXPECT_EQ(MAP_FAILED, p);
+	EXPECT_EQ(EACCES, errno);
+	cur = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, r, size);
+	ASSERT_NE(MAP_FAILED, cur);
+	EXPECT_FALSE(store_faults((unsigned char *)cur + 4095));
+
+	for (k = 0; k < 3; k++)
+		ASSERT_OK(ct_send_u64(s, 0, k, 0));
+	EXPECT_EQ(3ULL, __atomic_load_n(&hdr->tail, __ATOMIC_ACQUIRE));
+	EXPECT_EQ(0ULL, cur->pos);
+	/* The kernel path reads and moves the page's cursor. */
+	ASSERT_OK(recv_lost(r, &v, CHAN_MSG_NONBLOCK, 0, &lost));
+	EXPECT_EQ(0ULL, v);
+	EXPECT_EQ(1ULL, cur->pos);
+	cur->pos = 2;
+	ASSERT_OK(recv_lost(r, &v, CHAN_MSG_NONBLOCK, 0, &lost));
+	EXPECT_EQ(2ULL, v);
+	EXPECT_EQ(3ULL, cur->pos);
+	EXPECT_EQ(0, ct_poll_now(r, POLLIN));
+	/* Ahead of the tail: clamped to it, never a loop. */
+	cur->pos = ~0ULL;
+	EXPECT_EQ(0, ct_poll_now(r, POLLIN));
+	EXPECT_ERRNO(EAGAIN, recv_lost(r, &v, CHAN_MSG_NONBLOCK, 0, &lost));
+	EXPECT_EQ(3LL, fdinfo_num(r, "cursor"));
+	/* Far behind: an overrun, as the kernel's own cursor would be. */
+	for (k = 3; k < 10; k++)
+		ASSERT_OK(ct_send_u64(s, 0, k, 0));
+	cur->pos = 0;
+	EXPECT_EQ(POLLIN, ct_poll_now(r, POLLIN));
+	EXPECT_ERRNO(ENOBUFS, recv_lost(r, &v, 0, 0, &lost));
+	EXPECT_EQ(6ULL, lost);
+	EXPECT_EQ(6ULL, cur->pos);
+	ASSERT_OK(recv_lost(r, &v, CHAN_MSG_NONBLOCK, 0, &lost));
+	EXPECT_EQ(6ULL, v);
+	/* Counts it claims are clamped to what was sent. */
+	cur->received = ~0ULL;
+	cur->lost = ~0ULL;
+	ASSERT_OK(ct_info(self->dev, c.out_id, 0, &info));
+	EXPECT_EQ(10ULL, info.sent);
+	EXPECT_EQ(3ULL + 10, info.received);
+	EXPECT_EQ(6ULL + 10, info.lost);
+	EXPECT_EQ(16LL, fdinfo_num(r, "lost"));
+	EXPECT_EQ(1LL, fdinfo_num(r, "mapped"));
+	EXPECT_EQ(0, munmap(ring, size));
+	EXPECT_EQ(0, munmap(cur, 4096));
+	EXPECT_EQ(0LL, fdinfo_num(r, "mapped"));
+	/* The page stays the cursor after its mapping went. */
+	ASSERT_OK(recv_lost(r, &v, CHAN_MSG_NONBLOCK, 0, &lost));
+	EXPECT_EQ(7ULL, v);
+	close(s);
+	close(r);
+	/* The receiver's claimed counts went with it, clamped. */
+	ASSERT_OK(ct_info(self->dev, c.out_id, 0, &info));
+	EXPECT_EQ(4ULL + 10, info.received);
 }
 
 CT_HARNESS_MAIN
