@@ -19,7 +19,11 @@
  *  - destroy and close wake and fail waiters; an unprivileged user;
  *  - mapped (lossy): the ring maps read-only only (no write, no
  *    mprotect to writable), a receiver's cursor page is its cursor for
- *    every path and may be scribbled on.
+ *    every path and may be scribbled on; libchan receives without a
+ *    system call, reports overruns as the kernel does, and waits in the
+ *    kernel at the same cursor; processes on the fast path, the kernel
+ *    path, joining and leaving, get prefixes with gaps equal to their
+ *    reported losses and never a torn message; an unprivileged receiver.
  */
 #define CT_WANT_RING
 #include "chan_test_util.h"
@@ -1104,6 +1108,315 @@ TEST_F(bc, mapped_ring_and_cursor)
 	/* The receiver's claimed counts went with it, clamped. */
 	ASSERT_OK(ct_info(self->dev, c.out_id, 0, &info));
 	EXPECT_EQ(4ULL + 10, info.received);
+}
+
+struct late_send {
+	struct chan_ep *ep;
+	uint64_t v;
+	int ret;
+};
+
+static void *late_send_thread(void *p)
+{
+	struct late_send *ls = p;
+
+	ct_sleep_ms(100);
+	ls->ret = chan_ep_send(ls->ep, &ls->v, sizeof(ls->v));
+	return NULL;
+}
+
+/*
+ * libchan on a mapped channel: receivers read without a system call,
+ * beside a kernel-path receiver; an overrun is reported as the kernel
+ * would; a receiver waits in the kernel at the same cursor.
+ */
+TEST_F(bc, mapped_libchan)
+{
+	uint32_t id = bc_create(_metadata, self, 4, BC | CHAN_CREATE_MAPPABLE,
+				0);
+	struct chan_ep *s = NULL, *r1 = NULL, *r2 = NULL;
+	struct chan_ep_stats st;
+	struct late_send ls;
+	struct chan_info info;
+	pthread_t t;
+	uint64_t v, lost, k;
+	int kr;
+
+	ASSERT_OK(chan_ep_open(&s, id, CHAN_ROLE_SEND, 0));
+	ASSERT_OK(chan_ep_open(&r1, id, CHAN_ROLE_RECV, 0));
+	ASSERT_OK(chan_ep_open(&r2, id, RW, 0));
+	kr = ct_open(self->dev, id, CHAN_ROLE_RECV, 0, 0);
+	ASSERT_LE(0, kr);
+	EXPECT_EQ(0, chan_ep_mapped(s));	/* sends go to the kernel */
+	EXPECT_EQ(1, chan_ep_mapped(r1));
+	EXPECT_EQ(1, chan_ep_mapped(r2));
+
+	for (k = 0; k < 3; k++)
+		ASSERT_OK(chan_ep_send(s, &k, sizeof(k)));
+	for (k = 0; k < 3; k++) {
+		ASSERT_EQ(8, chan_ep_try_recv(r1, &v, sizeof(v)));
+		EXPECT_EQ(k, v);
+		ASSERT_OK(recv_lost(kr, &v, CHAN_MSG_NONBLOCK, 0, &lost));
+		EXPECT_EQ(k, v);
+	}
+	EXPECT_EQ(-EAGAIN, chan_ep_try_recv(r1, &v, sizeof(v)));
+	ASSERT_OK(chan_ep_get_stats(r1, &st, sizeof(st)));
+	EXPECT_EQ(3ULL, st.fast_received);
+	EXPECT_EQ(0ULL, st.kernel_received);
+	/* Too small a buffer: EMSGSIZE, and the message stays. */
+	ASSERT_OK(chan_ep_send(s, &k, sizeof(k)));
+	EXPECT_EQ(-EMSGSIZE, chan_ep_try_recv(r1, &v, 4));
+	ASSERT_EQ(8, chan_ep_try_recv(r1, &v, sizeof(v)));
+	EXPECT_EQ(3ULL, v);
+
+	/* r1 at 4, tail 11: 3 lost, then the oldest held (7). */
+	for (k = 4; k < 11; k++)
+		ASSERT_OK(chan_ep_send(s, &k, sizeof(k)));
+	EXPECT_EQ(-ENOBUFS, chan_ep_try_recv(r1, &v, sizeof(v)));
+	EXPECT_EQ(3ULL, chan_ep_lost(r1));
+	for (k = 7; k < 11; k++) {
+		ASSERT_EQ(8, chan_ep_try_recv(r1, &v, sizeof(v)));
+		EXPECT_EQ(k, v);
+	}
+	EXPECT_EQ(3LL, fdinfo_num(chan_ep_fd(r1), "lost"));
+	EXPECT_EQ(11LL, fdinfo_num(chan_ep_fd(r1), "cursor"));
+	/* The kernel-path receiver is told the same way. */
+	EXPECT_ERRNO(ENOBUFS, recv_lost(kr, &v, 0, 0, &lost));
+	EXPECT_EQ(4ULL, lost);		/* at 3, tail 11 */
+	/* r2 read nothing: its own 7 lost when it asks; depth clamped. */
+	ASSERT_OK(ct_info(self->dev, id, 0, &info));
+	EXPECT_EQ(4U, info.depth);
+	EXPECT_EQ(3ULL + 4, info.lost);
+	EXPECT_EQ(3ULL + 8, info.received);	/* kr 3, r1 3 + 1 + 4 */
+
+	/* Nothing to read: the wait is in the kernel, at the same cursor. */
+	ls = (struct late_send){ .ep = s, .v = 42 };
+	ASSERT_EQ(0, pthread_create(&t, NULL, late_send_thread, &ls));
+	ASSERT_EQ(8, chan_ep_recv(r1, &v, sizeof(v)));
+	EXPECT_EQ(42ULL, v);
+	ASSERT_EQ(0, pthread_join(t, NULL));
+	EXPECT_EQ(0, ls.ret);
+	EXPECT_EQ(-EAGAIN, chan_ep_try_recv(r1, &v, sizeof(v)));
+	ASSERT_OK(chan_ep_get_stats(r1, &st, sizeof(st)));
+	EXPECT_EQ(8ULL, st.fast_received);
+	EXPECT_EQ(1ULL, st.kernel_received);
+
+	/* A mapped receiver's sends go through the kernel; it gets its own. */
+	v = 43;
+	ASSERT_OK(chan_ep_send(r2, &v, sizeof(v)));
+	ASSERT_EQ(8, chan_ep_try_recv(r1, &v, sizeof(v)));
+	EXPECT_EQ(43ULL, v);
+	EXPECT_EQ(-ENOBUFS, chan_ep_try_recv(r2, &v, sizeof(v)));
+	EXPECT_EQ(9ULL, chan_ep_lost(r2));	/* at 0, tail 13 */
+	for (k = 9; k < 13; k++)
+		ASSERT_EQ(8, chan_ep_try_recv(r2, &v, sizeof(v)));
+	EXPECT_EQ(43ULL, v);
+	/* No sender left: drained, then EPIPE (from the kernel). */
+	chan_ep_close(s);
+	chan_ep_close(r2);
+	EXPECT_EQ(-EPIPE, chan_ep_try_recv(r1, &v, sizeof(v)));
+	EXPECT_EQ(-EPIPE, chan_ep_recv(r1, &v, sizeof(v)));
+	chan_ep_close(r1);
+	close(kr);
+}
+
+#define MP_MSGS		20000U
+#define MP_WORDS	8		/* 64-byte messages */
+#define MP_RX		5
+
+/*
+ * A receiver process: mapped or not, maybe slow, maybe leaving early or
+ * joining late. Every message is MP_WORDS copies of its sequence number,
+ * so a torn copy shows; sequence numbers increase and their gaps add up
+ * to the losses reported.
+ */
+static void mp_receiver(uint32_t id, int kind, int ready, int go)
+{
+	struct chan_ep *r = NULL;
+	struct chan_ep_stats st;
+	uint64_t m[MP_WORDS], last = 0, gaps = 0, n = 0, base = 0, spin;
+	bool first = true;
+	ssize_t ret;
+	int i;
+
+	if (kind == 4 && ct_await(go, 10000) != 'h')	/* joins late */
+		_exit(CT_EXIT_SETUP);
+	CF_TRUE(chan_ep_open(&r, id, CHAN_ROLE_RECV,
+			     kind == 1 ? CHAN_EP_NO_MAP : 0) == 0, "open");
+	CF_TRUE(chan_ep_mapped(r) == (kind != 1), "mapped %d",
+		chan_ep_mapped(r));
+	ct_post(ready, 'r');
+	for (;;) {
+		ret = chan_ep_recv(r, m, sizeof(m));
+		if (ret == -EPIPE)
+			break;
+		if (ret == -ENOBUFS)
+			continue;
+		CF_TRUE(ret == sizeof(m), "recv %zd", ret);
+		for (i = 1; i < MP_WORDS; i++)
+			CF_TRUE(m[i] == m[0], "torn: %llu/%llu",
+				(unsigned long long)m[0],
+				(unsigned long long)m[i]);
+		if (!first) {
+			CF_TRUE(m[0] > last, "%llu after %llu",
+				(unsigned long long)m[0],
+				(unsigned long long)last);
+			gaps += m[0] - last - 1;
+		} else {
+			/*
+			 * Losses before the first message: from 0, where all
+			 * but the joiner started, to it.
+			 */
+			base = chan_ep_lost(r);
+			if (kind != 4)
+				CF_TRUE(m[0] == base, "first %llu, lost %llu",
+					(unsigned long long)m[0],
+					(unsigned long long)base);
+		}
+		first = false;
+		last = m[0];
+		n++;
+		if (kind == 2 && n % 64 == 0)	/* slow: overruns */
+			for (spin = 0; spin < 200000; spin++)
+				__asm__ volatile("" ::: "memory");
+		if (kind == 3 && n == 1000)	/* leaves */
+			break;
+	}
+	CF_TRUE(gaps == chan_ep_lost(r) - base, "gaps %llu, lost %llu - %llu",
+		(unsigned long long)gaps,
+		(unsigned long long)chan_ep_lost(r),
+		(unsigned long long)base);
+	if (kind != 3)
+		CF_TRUE(last == MP_MSGS - 1, "last %llu",
+			(unsigned long long)last);
+	CF_TRUE(chan_ep_get_stats(r, &st, sizeof(st)) == 0, "stats");
+	if (kind == 1)
+		CF_TRUE(st.fast_received == 0, "fast %llu",
+			(unsigned long long)st.fast_received);
+	else
+		CF_TRUE(st.fast_received > 0, "no fast receive");
+	CF_TRUE(st.fast_received + st.kernel_received == n, "counts");
+	chan_ep_close(r);
+	_exit(0);
+}
+
+/*
+ * Processes: two mapped receivers (one slow), a kernel-path one, one that
+ * leaves after 1000 and one that joins halfway, against a sender through
+ * the kernel.
+ */
+TEST_F_TIMEOUT(bc, mapped_processes, 300)
+{
+	struct chan_create c = { .size = sizeof(c),
+				 .msg_size = MP_WORDS * 8, .capacity = 16,
+				 .flags = BC | CHAN_CREATE_MAPPABLE };
+	static const char *what[MP_RX] = { "mapped", "kernel", "slow",
+					   "leaver", "joiner" };
+	uint64_t m[MP_WORDS], k;
+	struct chan_info info;
+	int ready[2], half[2], s, i, j;
+
+	ASSERT_OK(ct_create_raw(self->dev, &c));
+	self->ids[self->nids++] = c.out_id;
+	ASSERT_OK(pipe(ready));
+	ASSERT_OK(pipe(half));
+	for (i = 0; i < MP_RX; i++) {
+		self->pid[i] = ct_fork_slot(i);
+		ASSERT_LE(0, self->pid[i]);
+		if (self->pid[i] == 0)
+			mp_receiver(c.out_id, i, ready[1], half[0]);
+	}
+	for (i = 0; i < MP_RX - 1; i++)
+		ASSERT_EQ('r', ct_await(ready[0], 10000));
+	s = ct_open(self->dev, c.out_id, CHAN_ROLE_SEND, 0, 0);
+	ASSERT_LE(0, s);
+	for (k = 0; k < MP_MSGS; k++) {
+		if (k == MP_MSGS / 2) {
+			ct_post(half[1], 'h');
+			ASSERT_EQ('r', ct_await(ready[0], 10000));
+		}
+		for (j = 0; j < MP_WORDS; j++)
+			m[j] = k;
+		ASSERT_OK(ct_send(s, 0, m, sizeof(m), 0, 0));
+		if (k % 256 == 0)
+			sched_yield();
+	}
+	ASSERT_OK(ct_info(self->dev, c.out_id, 0, &info));
+	EXPECT_EQ((uint64_t)MP_MSGS, info.sent);
+	close(s);
+	for (i = 0; i < MP_RX; i++)
+		EXPECT_EQ(0, CT_CHILD(&self->pid[i], i, 60000, what[i]));
+	ASSERT_OK(ct_info(self->dev, c.out_id, 0, &info));
+	TH_LOG("sent %llu received %llu lost %llu",
+	       (unsigned long long)info.sent,
+	       (unsigned long long)info.received,
+	       (unsigned long long)info.lost);
+	EXPECT_EQ(0U, info.receivers);
+	close(ready[0]);
+	close(ready[1]);
+	close(half[0]);
+	close(half[1]);
+}
+
+/* An unprivileged receiver with read permission alone maps and reads. */
+TEST_F(bc, mapped_unprivileged)
+{
+	uint32_t id = bc_create(_metadata, self, 4, BC | CHAN_CREATE_MAPPABLE,
+				0604);
+	mode_t saved = ct_dev_allow_all();
+	int ready[2], go[2], s;
+	uint64_t k;
+
+	ASSERT_OK(pipe(ready));
+	ASSERT_OK(pipe(go));
+	self->pid[0] = ct_fork_slot(0);
+	ASSERT_LE(0, self->pid[0]);
+	if (self->pid[0] == 0) {
+		struct chan_ep *r = NULL;
+		struct chan_ep_stats st;
+		uint64_t v, k;
+		int dev, fd;
+		void *p;
+
+		if (ct_drop_privs(NULL, 0))
+			_exit(CT_EXIT_SETUP);
+		dev = ct_dev_open();
+		if (dev < 0)
+			_exit(CT_EXIT_SETUP);
+		CF_ERRNO(EACCES, ct_open(dev, id, CHAN_ROLE_SEND, 0, 0));
+		CF_TRUE(chan_ep_open(&r, id, CHAN_ROLE_RECV, 0) == 0, "open");
+		CF_TRUE(chan_ep_mapped(r) == 1, "not mapped");
+		fd = ct_open(dev, id, CHAN_ROLE_RECV, 0, 0);
+		CF_OK(fd);
+		p = mmap(NULL, 4096 * 2, PROT_READ | PROT_WRITE, MAP_SHARED,
+			 fd, 0);
+		CF_TRUE(p == MAP_FAILED && errno == EACCES, "mapped rw");
+		ct_post(ready[1], 'r');
+		if (ct_await(go[0], 5000) != 'g')
+			_exit(CT_EXIT_SETUP);
+		for (k = 0; k < 4; k++) {
+			CF_TRUE(chan_ep_try_recv(r, &v, sizeof(v)) == 8,
+				"recv %llu", (unsigned long long)k);
+			CF_TRUE(v == k, "got %llu", (unsigned long long)v);
+		}
+		CF_TRUE(chan_ep_get_stats(r, &st, sizeof(st)) == 0, "st");
+		CF_TRUE(st.fast_received == 4 && st.kernel_received == 0,
+			"fast %llu", (unsigned long long)st.fast_received);
+		_exit(0);
+	}
+	ASSERT_EQ('r', ct_await(ready[0], 5000));
+	s = ct_open(self->dev, id, CHAN_ROLE_SEND, 0, 0);
+	ASSERT_LE(0, s);
+	for (k = 0; k < 4; k++)
+		ASSERT_OK(ct_send_u64(s, 0, k, 0));
+	ct_post(go[1], 'g');
+	EXPECT_EQ(0, CT_CHILD(&self->pid[0], 0, 10000, "nobody"));
+	close(s);
+	ct_dev_restore(saved);
+	close(ready[0]);
+	close(ready[1]);
+	close(go[0]);
+	close(go[1]);
 }
 
 CT_HARNESS_MAIN
