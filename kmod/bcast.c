@@ -28,7 +28,7 @@
  * only if it has not moved since (a full barrier between its queueing and
  * that look, and between the bump and the receiver's look at the queue).
  *
- * Mapped (CHAN_CREATE_MAPPABLE, lossy only for now): receivers map the
+ * Mapped (CHAN_CREATE_MAPPABLE): receivers map the
  * ring read-only and read it without a system call, each at a cursor in
  * a page of its own (its cursor page, mapped writable by that endpoint
  * alone), which then is the receiver's cursor for the kernel paths too.
@@ -39,7 +39,10 @@
  * overwrote it, an overrun (docs/fast-path.md). The cursor page is the
  * process's to scribble on: the kernel reads it once per decision,
  * clamps it to the tail and moves it by cmpxchg, a bounded number of
- * times.
+ * times. Lossless: a sender that will wait counts itself in the shared
+ * kstate.send_waiters; a fast-path receiver that moved its cursor and
+ * sees the count rings CHAN_IOC_WAKE, which bumps @gen
+ * (chan_bcast_doorbell()).
  *
  * Every wake-up here is wake_up_all(): a message is for every receiver,
  * and room made by the slowest receiver may be for any sender.
@@ -322,10 +325,16 @@ static int chan_bcast_try_send(struct chan_xfer *x, int *gen)
 		return -EPIPE;
 	down_write(&b->lock);
 	tail = b->tail;
+	/*
+	 * Before the cursors (read barrier): a fast-path receiver moves its
+	 * cursor, then rings the doorbell that bumps @gen, so a bump seen
+	 * here means its move is seen below. Kernel receivers do not move
+	 * while we hold the lock.
+	 */
+	*gen = atomic_read(&b->gen);
+	smp_rmb();	/* @gen before the cursors: see above */
 	if (b->lossless &&
 	    tail - chan_bcast_min(b, tail) >= chan_bcast_capacity(ch)) {
-		/* Under the lock: no receiver moves meanwhile. */
-		*gen = atomic_read(&b->gen);
 		up_write(&b->lock);
 		return -EAGAIN;
 	}
@@ -455,6 +464,20 @@ bool chan_bcast_can_recv(struct chan *ch, struct chan_bcast_rx *rx)
 }
 
 /**
+ * chan_bcast_doorbell() - CHAN_IOC_WAKE of senders on a broadcast channel
+ * @ch: a broadcast channel
+ *
+ * A fast-path receiver of a lossless channel moved its cursor and saw a
+ * sender counted in kstate.send_waiters: the senders look again.
+ */
+void chan_bcast_doorbell(struct chan *ch)
+{
+	/* The receiver's cursor move (before its syscall) before the bump. */
+	smp_mb__before_atomic();
+	chan_bcast_room(ch);
+}
+
+/**
  * chan_bcast_can_send() - would a send find room?
  * @ch: a broadcast channel
  *
@@ -509,7 +532,7 @@ int chan_bcast_xfer(struct chan_xfer *x, enum chan_dir dir,
 {
 	struct chan *ch = x->ch;
 	wait_queue_head_t *wq = &ch->wq[dir];
-	bool counted = false;
+	bool counted = false, waiter = false;
 	int ret, gen = 0;
 	DEFINE_WAIT(wait);
 
@@ -530,6 +553,18 @@ int chan_bcast_xfer(struct chan_xfer *x, enum chan_dir dir,
 			counted = true;
 			this_cpu_inc(ch->stats->waits[dir]);
 		}
+		/*
+		 * A lossless sender that will wait counts itself where mapped
+		 * receivers look after each move (kstate.send_waiters), then
+		 * (full barrier) tries again: a receiver either sees the count
+		 * and rings the doorbell, or its move is seen by that try.
+		 */
+		if (dir == CHAN_DIR_SEND && ch->ring.mappable && !waiter) {
+			waiter = true;
+			atomic_inc(chan_ring_waiters(ch, CHAN_DIR_SEND));
+			smp_mb__after_atomic();	/* the count before the try */
+			continue;
+		}
 		/* A full barrier between the queueing and the look. */
 		prepare_to_wait(wq, &wait, TASK_INTERRUPTIBLE);
 		if (chan_bcast_ready(x, dir, gen)) {
@@ -542,6 +577,8 @@ int chan_bcast_xfer(struct chan_xfer *x, enum chan_dir dir,
 		if (ret)
 			break;
 	}
+	if (waiter)
+		atomic_dec(chan_ring_waiters(ch, CHAN_DIR_SEND));
 	return ret;
 }
 

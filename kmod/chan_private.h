@@ -546,7 +546,7 @@ bool chan_bcast_can_recv(struct chan *ch, struct chan_bcast_rx *rx);
 bool chan_bcast_can_send(struct chan *ch);
 void chan_bcast_fill_info(struct chan *ch, struct chan_info *info);
 void chan_bcast_destroyed(struct chan *ch);
-void chan_bcast_publish(struct chan *ch, u64 tail);
+void chan_bcast_doorbell(struct chan *ch);
 struct page *chan_bcast_cursor_page(struct chan *ch, struct chan_bcast_rx *rx);
 void chan_bcast_rx_free(struct chan_bcast_rx *rx);
 u64 chan_bcast_rx_pos(struct chan *ch, struct chan_bcast_rx *rx);

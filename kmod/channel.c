@@ -130,17 +130,13 @@ struct chan *chan_new(struct chan_ns *ns, const struct chan_create *c)
 		return ERR_PTR(-EINVAL);
 	/*
 	 * LOSSLESS is a policy of broadcast; a broadcast channel is not
-	 * CRC32C-checked yet, and a lossless one is not mappable yet (its
-	 * mapped receivers have no gating line: docs/fast-path.md).
+	 * CRC32C-checked yet (its ring is the kernel's to write).
 	 */
 	if ((c->flags & CHAN_CREATE_LOSSLESS) &&
 	    !(c->flags & CHAN_CREATE_BROADCAST))
 		return ERR_PTR(-EINVAL);
 	if ((c->flags & CHAN_CREATE_BROADCAST) &&
 	    (c->flags & ~CHAN_CREATE_BCAST_OK))
-		return ERR_PTR(-EINVAL);
-	if ((c->flags & CHAN_CREATE_LOSSLESS) &&
-	    (c->flags & CHAN_CREATE_MAPPABLE))
 		return ERR_PTR(-EINVAL);
 	if (!c->msg_size || c->msg_size > CHAN_MSG_SIZE_MAX)
 		return ERR_PTR(-EINVAL);

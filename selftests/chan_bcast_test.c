@@ -129,13 +129,13 @@ TEST_F(bc, create_flags)
 
 	EXPECT_ERRNO(EINVAL, ct_create(self->dev, 8, 4, 0,
 				       CHAN_CREATE_LOSSLESS, 0, NULL, &id));
-	/* Mappable: lossy yes, lossless not yet. */
+	/* Mappable, lossy and lossless. */
 	id = bc_create(_metadata, self, 4, BC | CHAN_CREATE_MAPPABLE, 0);
 	ASSERT_OK(ct_info(self->dev, id, 0, &info));
 	EXPECT_EQ((uint32_t)(BC | CHAN_CREATE_MAPPABLE), info.chan_flags);
-	EXPECT_ERRNO(EINVAL, ct_create(self->dev, 8, 4, 0,
-				       BCL | CHAN_CREATE_MAPPABLE, 0, NULL,
-				       &id));
+	id = bc_create(_metadata, self, 4, BCL | CHAN_CREATE_MAPPABLE, 0);
+	ASSERT_OK(ct_info(self->dev, id, 0, &info));
+	EXPECT_EQ((uint32_t)(BCL | CHAN_CREATE_MAPPABLE), info.chan_flags);
 	EXPECT_ERRNO(EINVAL, ct_create(self->dev, 8, 4, 0,
 				       BC | CHAN_CREATE_CRC32C, 0, NULL, &id));
 	EXPECT_ERRNO(EOPNOTSUPP, ct_create(self->dev, 8, 4, 0,
@@ -1230,7 +1230,8 @@ TEST_F(bc, mapped_libchan)
  * so a torn copy shows; sequence numbers increase and their gaps add up
  * to the losses reported.
  */
-static void mp_receiver(uint32_t id, int kind, int ready, int go)
+static void mp_receiver(uint32_t id, int kind, int ready, int go,
+			bool lossless, uint64_t nmsgs)
 {
 	struct chan_ep *r = NULL;
 	struct chan_ep_stats st;
@@ -1287,8 +1288,14 @@ static void mp_receiver(uint32_t id, int kind, int ready, int go)
 		(unsigned long long)chan_ep_lost(r),
 		(unsigned long long)base);
 	if (kind != 3)
-		CF_TRUE(last == MP_MSGS - 1, "last %llu",
+		CF_TRUE(last == nmsgs - 1, "last %llu",
 			(unsigned long long)last);
+	if (lossless) {
+		CF_TRUE(chan_ep_lost(r) == 0 && gaps == 0, "lost %llu",
+			(unsigned long long)chan_ep_lost(r));
+		if (kind != 3 && kind != 4)
+			CF_TRUE(n == nmsgs, "got %llu", (unsigned long long)n);
+	}
 	CF_TRUE(chan_ep_get_stats(r, &st, sizeof(st)) == 0, "stats");
 	if (kind == 1)
 		CF_TRUE(st.fast_received == 0, "fast %llu",
@@ -1305,11 +1312,14 @@ static void mp_receiver(uint32_t id, int kind, int ready, int go)
  * leaves after 1000 and one that joins halfway, against a sender through
  * the kernel.
  */
-TEST_F_TIMEOUT(bc, mapped_processes, 300)
+static void mapped_processes(struct __test_metadata *_metadata,
+			     FIXTURE_DATA(bc) *self, bool lossless,
+			     uint64_t nmsgs)
 {
 	struct chan_create c = { .size = sizeof(c),
 				 .msg_size = MP_WORDS * 8, .capacity = 16,
-				 .flags = BC | CHAN_CREATE_MAPPABLE };
+				 .flags = BC | CHAN_CREATE_MAPPABLE |
+					  (lossless ? CHAN_CREATE_LOSSLESS : 0) };
 	static const char *what[MP_RX] = { "mapped", "kernel", "slow",
 					   "leaver", "joiner" };
 	uint64_t m[MP_WORDS], k;
@@ -1324,14 +1334,15 @@ TEST_F_TIMEOUT(bc, mapped_processes, 300)
 		self->pid[i] = ct_fork_slot(i);
 		ASSERT_LE(0, self->pid[i]);
 		if (self->pid[i] == 0)
-			mp_receiver(c.out_id, i, ready[1], half[0]);
+			mp_receiver(c.out_id, i, ready[1], half[0], lossless,
+				    nmsgs);
 	}
 	for (i = 0; i < MP_RX - 1; i++)
 		ASSERT_EQ('r', ct_await(ready[0], 10000));
 	s = ct_open(self->dev, c.out_id, CHAN_ROLE_SEND, 0, 0);
 	ASSERT_LE(0, s);
-	for (k = 0; k < MP_MSGS; k++) {
-		if (k == MP_MSGS / 2) {
+	for (k = 0; k < nmsgs; k++) {
+		if (k == nmsgs / 2) {
 			ct_post(half[1], 'h');
 			ASSERT_EQ('r', ct_await(ready[0], 10000));
 		}
@@ -1342,7 +1353,7 @@ TEST_F_TIMEOUT(bc, mapped_processes, 300)
 			sched_yield();
 	}
 	ASSERT_OK(ct_info(self->dev, c.out_id, 0, &info));
-	EXPECT_EQ((uint64_t)MP_MSGS, info.sent);
+	EXPECT_EQ(nmsgs, info.sent);
 	close(s);
 	for (i = 0; i < MP_RX; i++)
 		EXPECT_EQ(0, CT_CHILD(&self->pid[i], i, 60000, what[i]));
@@ -1352,11 +1363,25 @@ TEST_F_TIMEOUT(bc, mapped_processes, 300)
 	       (unsigned long long)info.received,
 	       (unsigned long long)info.lost);
 	EXPECT_EQ(0U, info.receivers);
+	if (lossless)
+		EXPECT_EQ(0ULL, info.lost);
 	close(ready[0]);
 	close(ready[1]);
 	close(half[0]);
 	close(half[1]);
 }
+
+TEST_F_TIMEOUT(bc, mapped_processes, 300)
+{
+	mapped_processes(_metadata, self, false, MP_MSGS);
+}
+
+/* Lossless: every receiver gets every message from its start, in order. */
+TEST_F_TIMEOUT(bc, mapped_lossless_processes, 300)
+{
+	mapped_processes(_metadata, self, true, MP_MSGS / 4);
+}
+
 
 /* An unprivileged receiver with read permission alone maps and reads. */
 TEST_F(bc, mapped_unprivileged)
@@ -1417,6 +1442,126 @@ TEST_F(bc, mapped_unprivileged)
 	close(ready[1]);
 	close(go[0]);
 	close(go[1]);
+}
+
+/*
+ * Lossless and mapped: a sender waiting for a fast-path receiver is woken
+ * by its doorbell; a receiver scribbling its cursor back only stalls the
+ * senders (the kernel neither loops nor reads out of the ring), one
+ * scribbling it forward only stops gating; a mapped receiver killed
+ * with SIGKILL stops gating when its endpoint is released.
+ */
+TEST_F(bc, mapped_lossless_gating)
+{
+	struct chan_create c = { .size = sizeof(c), .msg_size = 8,
+				 .capacity = 4,
+				 .flags = BCL | CHAN_CREATE_MAPPABLE };
+	struct chan_bcast_cursor *cur;
+	struct chan_ep *r = NULL;
+	struct chan_ep_stats st;
+	struct blocked_send b = { .v = 99 };
+	int s, raw, ready[2], k;
+	pthread_t t;
+	uint64_t v;
+
+	ASSERT_OK(ct_create_raw(self->dev, &c));
+	self->ids[self->nids++] = c.out_id;
+	s = ct_open(self->dev, c.out_id, CHAN_ROLE_SEND, 0, 0);
+	ASSERT_LE(0, s);
+	ASSERT_OK(chan_ep_open(&r, c.out_id, CHAN_ROLE_RECV, 0));
+	ASSERT_EQ(1, chan_ep_mapped(r));
+	for (k = 0; k < 4; k++)
+		ASSERT_OK(ct_send_u64(s, 0, k, CHAN_MSG_NONBLOCK));
+	EXPECT_ERRNO(EAGAIN, ct_send_u64(s, 0, 4, CHAN_MSG_NONBLOCK));
+	/* A blocked sender; the fast path's read rings it awake. */
+	b.fd = s;
+	ASSERT_EQ(0, pthread_create(&t, NULL, blocked_send_thread, &b));
+	while (!__atomic_load_n(&b.tid, __ATOMIC_ACQUIRE))
+		ct_sleep_ms(1);
+	EXPECT_TRUE(ct_wait_thread_blocked(b.tid, SYS_ioctl, 5000));
+	ASSERT_EQ(8, chan_ep_try_recv(r, &v, sizeof(v)));
+	EXPECT_EQ(0ULL, v);
+	ASSERT_EQ(0, pthread_join(t, NULL));
+	EXPECT_EQ(0, b.ret);
+	ASSERT_OK(chan_ep_get_stats(r, &st, sizeof(st)));
+	EXPECT_EQ(1ULL, st.fast_received);
+	EXPECT_LE(1ULL, st.wakes);
+	for (k = 1; k < 4; k++) {
+		ASSERT_EQ(8, chan_ep_try_recv(r, &v, sizeof(v)));
+		EXPECT_EQ((uint64_t)k, v);
+	}
+	ASSERT_EQ(8, chan_ep_try_recv(r, &v, sizeof(v)));
+	EXPECT_EQ(99ULL, v);
+	EXPECT_EQ(0ULL, chan_ep_lost(r));
+
+	/* Scribbled back: senders stall, nothing worse. */
+	raw = ct_open(self->dev, c.out_id, CHAN_ROLE_RECV, 0, 0);
+	ASSERT_LE(0, raw);
+	cur = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, raw,
+		   c.out_ring.map_size);
+	ASSERT_NE(MAP_FAILED, cur);
+	for (k = 0; k < 4; k++)
+		ASSERT_OK(ct_send_u64(s, 0, k, CHAN_MSG_NONBLOCK));
+	ASSERT_EQ(8, chan_ep_try_recv(r, &v, sizeof(v)));
+	ASSERT_OK(ct_recv_u64(raw, 0, &v, CHAN_MSG_NONBLOCK));
+	EXPECT_EQ(0ULL, v);
+	cur->pos = 0;		/* tail 9: "9 behind", more than capacity */
+	EXPECT_ERRNO(EAGAIN, ct_send_u64(s, 0, 4, CHAN_MSG_NONBLOCK));
+	EXPECT_EQ(0, ct_poll_now(s, POLLOUT));
+	/* Its own receive sees an overrun; the others are untouched. */
+	EXPECT_ERRNO(ENOBUFS, read(raw, &v, 8));
+	EXPECT_EQ(5ULL, cur->pos);
+	/* Scribbled forward: clamped to the tail, it gates no more. */
+	cur->pos = ~0ULL;
+	ASSERT_EQ(8, chan_ep_try_recv(r, &v, sizeof(v)));
+	EXPECT_EQ(POLLOUT, ct_poll_now(s, POLLOUT));
+	ASSERT_OK(ct_send_u64(s, 0, 4, CHAN_MSG_NONBLOCK));
+	EXPECT_ERRNO(EAGAIN, ct_recv_u64(raw, 0, &v, CHAN_MSG_NONBLOCK));
+	EXPECT_EQ(0, munmap(cur, 4096));
+	close(raw);
+	while (chan_ep_try_recv(r, &v, sizeof(v)) == 8)
+		;
+
+	/* A mapped receiver killed mid-stream stops gating. */
+	ASSERT_OK(pipe(ready));
+	self->pid[0] = ct_fork_slot(0);
+	ASSERT_LE(0, self->pid[0]);
+	if (self->pid[0] == 0) {
+		struct chan_ep *kr = NULL;
+
+		CF_TRUE(chan_ep_open(&kr, c.out_id, CHAN_ROLE_RECV, 0) == 0,
+			"open");
+		CF_TRUE(chan_ep_mapped(kr) == 1, "not mapped");
+		ct_post(ready[1], 'r');
+		CF_TRUE(chan_ep_recv(kr, &v, sizeof(v)) == 8, "recv");
+		ct_post(ready[1], 'g');
+		pause();
+		_exit(0);
+	}
+	ASSERT_EQ('r', ct_await(ready[0], 5000));
+	ASSERT_OK(ct_send_u64(s, 0, 100, CHAN_MSG_NONBLOCK));
+	ASSERT_EQ('g', ct_await(ready[0], 5000));
+	while (chan_ep_try_recv(r, &v, sizeof(v)) == 8)
+		;
+	/* Only the child, one message in and never again, holds them. */
+	for (k = 1; k < 5; k++)
+		ASSERT_OK(ct_send_u64(s, 0, 100 + k, CHAN_MSG_NONBLOCK));
+	EXPECT_ERRNO(EAGAIN, ct_send_u64(s, 0, 200, CHAN_MSG_NONBLOCK));
+	while (chan_ep_try_recv(r, &v, sizeof(v)) == 8)
+		;
+	b = (struct blocked_send){ .fd = s, .v = 201 };
+	ASSERT_EQ(0, pthread_create(&t, NULL, blocked_send_thread, &b));
+	while (!__atomic_load_n(&b.tid, __ATOMIC_ACQUIRE))
+		ct_sleep_ms(1);
+	EXPECT_TRUE(ct_wait_thread_blocked(b.tid, SYS_ioctl, 5000));
+	kill(self->pid[0], SIGKILL);
+	ASSERT_EQ(0, pthread_join(t, NULL));
+	EXPECT_EQ(0, b.ret);
+	ct_reap(&self->pid[0], 5000);
+	close(ready[0]);
+	close(ready[1]);
+	close(s);
+	chan_ep_close(r);
 }
 
 CT_HARNESS_MAIN

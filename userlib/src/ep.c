@@ -70,6 +70,8 @@ struct chan_ep {
 	 */
 	void *bmap;
 	struct chan_bcast_cursor *bcur;
+	/* Lossless: a cursor move may let a waiting sender go. */
+	bool blossless;
 };
 
 /* Moves in every child of fork(): mappings of older generations are gone. */
@@ -336,6 +338,14 @@ ssize_t chan_ep_recvmsg(struct chan_ep *ep, void *buf, size_t cap,
 	if (chan_ep_bfast(ep) && chan_msg_flags_ok(flags, timeout_ns)) {
 		ret = chan__bcast_recv(&ep->v, ep->bcur, buf, cap, &len,
 				       &lost);
+		/*
+		 * Moved the cursor: after a full barrier, a sender counted
+		 * as waiting (kstate.send_waiters) gets the doorbell (pairs
+		 * with its count, barrier, look at the cursors).
+		 */
+		if (ep->blossless && (!ret || ret == -ENOBUFS))
+			chan_ep_wake_if_waiting(ep, &ep->ks->send_waiters,
+						CHAN_ROLE_SEND);
 		if (ret == -ENOBUFS) {
 			atomic_fetch_add_explicit(&ep->lost, lost,
 						  memory_order_relaxed);
@@ -669,6 +679,7 @@ static void chan_ep_map(struct chan_ep *ep, const struct chan_info *info)
 		return;
 	}
 	if (info->chan_flags & CHAN_CREATE_BROADCAST) {
+		ep->blossless = info->chan_flags & CHAN_CREATE_LOSSLESS;
 		chan_ep_map_bcast(ep, map, size, ring_msg, info->capacity);
 		errno = saved;
 		return;
