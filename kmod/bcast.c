@@ -4,8 +4,7 @@
  * gets every message sent after it was opened.
  *
  * The messages live in the channel's ring memory, one per slot, at
- * position & mask; the kernel alone touches them (a broadcast channel is
- * not mappable yet). Senders write a slot and move the tail under the
+ * position & mask; the kernel alone writes them. Senders write a slot and move the tail under the
  * channel's broadcast lock, taken for writing. Each receiver (an endpoint,
  * or a kernel handle) has a cursor of its own, struct chan_bcast_rx: it
  * copies the slot at its cursor into kernel memory under the lock taken
@@ -29,9 +28,26 @@
  * only if it has not moved since (a full barrier between its queueing and
  * that look, and between the bump and the receiver's look at the queue).
  *
+ * Mapped (CHAN_CREATE_MAPPABLE): receivers map the
+ * ring read-only and read it without a system call, each at a cursor in
+ * a page of its own (its cursor page, mapped writable by that endpoint
+ * alone), which then is the receiver's cursor for the kernel paths too.
+ * A sender writes a slot seqlock-style: WRITING of the position's lap,
+ * the payload, FULL of that lap (release), then the shared tail
+ * (release). A fast-path receiver copies a slot it saw FULL of its
+ * cursor's lap and checks the state again; any change means a sender
+ * overwrote it, an overrun (docs/fast-path.md). The cursor page is the
+ * process's to scribble on: the kernel reads it once per decision,
+ * clamps it to the tail and moves it by cmpxchg, a bounded number of
+ * times. Lossless: a sender that will wait counts itself in the shared
+ * kstate.send_waiters; a fast-path receiver that moved its cursor and
+ * sees the count rings CHAN_IOC_WAKE, which bumps @gen
+ * (chan_bcast_doorbell()).
+ *
  * Every wake-up here is wake_up_all(): a message is for every receiver,
  * and room made by the slowest receiver may be for any sender.
  */
+#include <linux/mm.h>
 #include <linux/rwsem.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
@@ -41,6 +57,9 @@
 
 /* A try found a message longer than what is known to be writable. */
 #define CHAN_BCAST_FAULT_IN	1
+
+/* Retries of one receive, so that a scribbled cursor cannot spin us. */
+#define CHAN_BCAST_RETRY_MAX	1024
 
 /**
  * chan_bcast_init() - give a new broadcast channel its state
@@ -85,6 +104,31 @@ static u64 chan_bcast_tail(struct chan_bcast *b)
 	return smp_load_acquire(&b->tail);
 }
 
+/*
+ * A receiver's cursor, read once: its own word, or the word its process
+ * may write (then clamped to @tail: it cannot be ahead of the senders).
+ */
+static u64 chan_bcast_pos(struct chan_bcast_rx *rx, u64 tail)
+{
+	u64 pos = READ_ONCE(*READ_ONCE(rx->cur));
+
+	return pos > tail ? tail : pos;
+}
+
+/**
+ * chan_bcast_rx_pos() - a receiver's cursor, for fdinfo
+ * @ch: a broadcast channel
+ * @rx: the receiver's cursor
+ *
+ * Return: where it reads next (at most the tail).
+ */
+u64 chan_bcast_rx_pos(struct chan *ch, struct chan_bcast_rx *rx)
+{
+	if (!rx->cur)
+		return 0;
+	return chan_bcast_pos(rx, chan_bcast_tail(ch->bcast));
+}
+
 /* The slowest receiver's cursor (@tail with none); lock held. */
 static u64 chan_bcast_min(struct chan_bcast *b, u64 tail)
 {
@@ -92,7 +136,7 @@ static u64 chan_bcast_min(struct chan_bcast *b, u64 tail)
 	u64 min = tail;
 
 	list_for_each_entry(rx, &b->rxs, node) {
-		u64 pos = READ_ONCE(rx->pos);
+		u64 pos = chan_bcast_pos(rx, tail);
 
 		if (pos < min)
 			min = pos;
@@ -109,6 +153,42 @@ static void chan_bcast_wake(struct chan *ch, enum chan_dir dir)
 		trace_chan_wake(ch, dir, 0);
 		wake_up_all(wq);
 	}
+}
+
+/*
+ * What a receiver's fast path says it took and missed, read once each and
+ * clamped to the tail (a process can only misstate its own counts, and
+ * not beyond what was sent). Zero without a cursor page.
+ */
+static void chan_bcast_fast_counts(struct chan_bcast_rx *rx, u64 tail,
+				   u64 *received, u64 *lost)
+{
+	struct chan_bcast_cursor *bc;
+	struct page *page = READ_ONCE(rx->cpage);
+
+	*received = *lost = 0;
+	if (!page)
+		return;
+	bc = page_address(page);
+	*received = min(READ_ONCE(bc->received), tail);
+	*lost = min(READ_ONCE(bc->lost), tail);
+}
+
+/**
+ * chan_bcast_rx_lost() - what a receiver missed, both paths, for fdinfo
+ * @ch: a broadcast channel
+ * @rx: the receiver's cursor
+ *
+ * Return: its losses reported by the kernel plus those its fast path
+ * reported (clamped).
+ */
+u64 chan_bcast_rx_lost(struct chan *ch, struct chan_bcast_rx *rx)
+{
+	u64 received, lost;
+
+	chan_bcast_fast_counts(rx, chan_bcast_tail(ch->bcast), &received,
+			       &lost);
+	return atomic64_read(&rx->lost) + lost;
 }
 
 /* A lossless sender may have room now: tell it. */
@@ -128,8 +208,10 @@ void chan_bcast_attach(struct chan *ch, struct chan_bcast_rx *rx)
 	struct chan_bcast *b = ch->bcast;
 
 	atomic64_set(&rx->lost, 0);
+	rx->cpage = NULL;
 	down_write(&b->lock);
 	rx->pos = b->tail;
+	rx->cur = &rx->pos;
 	list_add_tail(&rx->node, &b->rxs);
 	rx->attached = true;
 	up_write(&b->lock);
@@ -144,14 +226,72 @@ void chan_bcast_detach(struct chan *ch, struct chan_bcast_rx *rx)
 {
 	struct chan_bcast *b = ch->bcast;
 
+	u64 received, lost;
+
 	if (!rx->attached)
 		return;
 	down_write(&b->lock);
 	list_del(&rx->node);
 	rx->attached = false;
+	/* The fast path's counts stay in the channel's. */
+	chan_bcast_fast_counts(rx, b->tail, &received, &lost);
+	atomic64_add(received, &b->delivered);
+	atomic64_add(lost, &b->lost);
 	up_write(&b->lock);
 	if (b->lossless)
 		chan_bcast_room(ch);
+}
+
+/**
+ * chan_bcast_cursor_page() - give a receiver its cursor page
+ * @ch: a mappable broadcast channel
+ * @rx: the receiver's cursor, attached
+ *
+ * The first call moves the cursor into a zeroed page of its own, which
+ * the receiver's process maps writable; later calls return the same page.
+ * It stays the cursor (and allocated) until chan_bcast_rx_free().
+ *
+ * Return: the page, or NULL (no memory).
+ */
+struct page *chan_bcast_cursor_page(struct chan *ch, struct chan_bcast_rx *rx)
+{
+	struct chan_bcast *b = ch->bcast;
+	struct page *page;
+
+	if (READ_ONCE(rx->cpage))
+		return rx->cpage;
+	page = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
+	if (!page)
+		return NULL;
+	down_write(&b->lock);
+	if (rx->cpage) {
+		__free_page(page);
+	} else {
+		struct chan_bcast_cursor *bc = page_address(page);
+		u64 *cur = &bc->pos;
+
+		*cur = rx->pos;
+		/* Under the lock: no receive is between its read and cmpxchg. */
+		WRITE_ONCE(rx->cpage, page);
+		WRITE_ONCE(rx->cur, cur);
+	}
+	page = rx->cpage;
+	up_write(&b->lock);
+	return page;
+}
+
+/**
+ * chan_bcast_rx_free() - free a detached receiver's cursor page, if any
+ * @rx: the receiver's cursor
+ *
+ * Every mapping of the page holds a reference of its own.
+ */
+void chan_bcast_rx_free(struct chan_bcast_rx *rx)
+{
+	if (rx->cpage)
+		put_page(rx->cpage);
+	rx->cpage = NULL;
+	rx->cur = &rx->pos;
 }
 
 /**
@@ -185,20 +325,45 @@ static int chan_bcast_try_send(struct chan_xfer *x, int *gen)
 		return -EPIPE;
 	down_write(&b->lock);
 	tail = b->tail;
+	/*
+	 * Before the cursors (read barrier): a fast-path receiver moves its
+	 * cursor, then rings the doorbell that bumps @gen, so a bump seen
+	 * here means its move is seen below. Kernel receivers do not move
+	 * while we hold the lock.
+	 */
+	*gen = atomic_read(&b->gen);
+	smp_rmb();	/* @gen before the cursors: see above */
 	/* The slowest receiver after this send (tail + 1 with none). */
 	min = chan_bcast_min(b, tail + 1);
 	if (b->lossless && tail + 1 - min > chan_bcast_capacity(ch)) {
-		/* Under the lock: no receiver moves meanwhile. */
-		*gen = atomic_read(&b->gen);
 		up_write(&b->lock);
 		return -EAGAIN;
 	}
 	s = chan_ring_slot(&ch->ring.view, tail);
+	/*
+	 * Seqlock-style, for mapped receivers (the kernel's hold the lock):
+	 * WRITING before the payload, FULL after it. Release: the tail store
+	 * of the previous send is before WRITING, so a receiver that sees
+	 * WRITING of this lap and then loads the tail finds this position
+	 * claimed.
+	 */
+	smp_store_release(&s->state,
+			  chan_slot_state(chan_ring_lap(&ch->ring.view, tail),
+					  CHAN_SLOT_WRITING, CHAN_OWNER_KERNEL));
+	smp_wmb();	/* WRITING before the payload */
 	s->len = x->len;
 	s->flags = 0;
 	memcpy(s->data, x->kbuf, x->len);
+	/* Release: the payload before FULL (pairs with the acquire load). */
+	smp_store_release(&s->state,
+			  chan_slot_state(chan_ring_lap(&ch->ring.view, tail),
+					  CHAN_SLOT_FULL, CHAN_OWNER_KERNEL));
 	/* Release: the slot before the tail, for lockless looks at it. */
 	smp_store_release(&b->tail, tail + 1);
+	if (ch->ring.mappable) {
+		/* Release: FULL before the shared tail, for the fast path. */
+		smp_store_release(&ch->ring.view.hdr->tail, tail + 1);
+	}
 	up_write(&b->lock);
 	/* The high-water depth: how far the slowest receiver is behind. */
 	chan_note_depth(ch, min_t(u64, tail + 1 - min,
@@ -218,8 +383,8 @@ static int chan_bcast_try_recv(struct chan_xfer *x)
 	u32 state = chan_state(ch);
 	bool room = false;
 	struct chan_slot *s;
-	u64 tail, pos;
-	u32 len;
+	u64 tail, pos, *cur;
+	u32 len, n = 0;
 	int ret;
 
 	if (state & CHAN_STATE_DESTROYED)
@@ -227,15 +392,22 @@ static int chan_bcast_try_recv(struct chan_xfer *x)
 	down_read(&b->lock);
 	/* The tail stands still while we hold the lock. */
 	tail = b->tail;
+	/* Stands still too: changed only under the lock, written. */
+	cur = rx->cur;
 	for (;;) {
-		pos = READ_ONCE(rx->pos);
+		if (++n > CHAN_BCAST_RETRY_MAX) {
+			/* Only a process scribbling its own cursor gets here. */
+			ret = -EIO;
+			break;
+		}
+		pos = chan_bcast_pos(rx, tail);
 		if (tail - pos > cap) {
 			/* Overrun: the oldest cap messages are all there is. */
 			x->lost = tail - cap - pos;
 			ret = -ENOBUFS;
 			if (!x->take_overrun)
 				break;
-			if (cmpxchg64(&rx->pos, pos, tail - cap) != pos)
+			if (cmpxchg64(cur, pos, tail - cap) != pos)
 				continue;
 			atomic64_add(x->lost, &rx->lost);
 			atomic64_add(x->lost, &b->lost);
@@ -264,7 +436,7 @@ static int chan_bcast_try_recv(struct chan_xfer *x)
 		}
 		memcpy(x->kbuf, s->data, len);
 		/* Another thread of this receiver took it first: again. */
-		if (cmpxchg64(&rx->pos, pos, pos + 1) != pos)
+		if (cmpxchg64(cur, pos, pos + 1) != pos)
 			continue;
 		atomic64_inc(&b->delivered);
 		/* It was the one (or one of those) holding senders back. */
@@ -289,7 +461,24 @@ static int chan_bcast_try_recv(struct chan_xfer *x)
  */
 bool chan_bcast_can_recv(struct chan *ch, struct chan_bcast_rx *rx)
 {
-	return READ_ONCE(rx->pos) != chan_bcast_tail(ch->bcast);
+	struct chan_bcast *b = ch->bcast;
+	u64 tail = chan_bcast_tail(b);
+
+	return chan_bcast_pos(rx, tail) != tail;
+}
+
+/**
+ * chan_bcast_doorbell() - CHAN_IOC_WAKE of senders on a broadcast channel
+ * @ch: a broadcast channel
+ *
+ * A fast-path receiver of a lossless channel moved its cursor and saw a
+ * sender counted in kstate.send_waiters: the senders look again.
+ */
+void chan_bcast_doorbell(struct chan *ch)
+{
+	/* The receiver's cursor move (before its syscall) before the bump. */
+	smp_mb__before_atomic();
+	chan_bcast_room(ch);
 }
 
 /**
@@ -347,7 +536,7 @@ int chan_bcast_xfer(struct chan_xfer *x, enum chan_dir dir,
 {
 	struct chan *ch = x->ch;
 	wait_queue_head_t *wq = &ch->wq[dir];
-	bool counted = false;
+	bool counted = false, waiter = false;
 	int ret, gen = 0;
 	DEFINE_WAIT(wait);
 
@@ -368,6 +557,18 @@ int chan_bcast_xfer(struct chan_xfer *x, enum chan_dir dir,
 			counted = true;
 			this_cpu_inc(ch->stats->waits[dir]);
 		}
+		/*
+		 * A lossless sender that will wait counts itself where mapped
+		 * receivers look after each move (kstate.send_waiters), then
+		 * (full barrier) tries again: a receiver either sees the count
+		 * and rings the doorbell, or its move is seen by that try.
+		 */
+		if (dir == CHAN_DIR_SEND && ch->ring.mappable && !waiter) {
+			waiter = true;
+			atomic_inc(chan_ring_waiters(ch, CHAN_DIR_SEND));
+			smp_mb__after_atomic();	/* the count before the try */
+			continue;
+		}
 		/* A full barrier between the queueing and the look. */
 		prepare_to_wait(wq, &wait, TASK_INTERRUPTIBLE);
 		if (chan_bcast_ready(x, dir, gen)) {
@@ -380,6 +581,8 @@ int chan_bcast_xfer(struct chan_xfer *x, enum chan_dir dir,
 		if (ret)
 			break;
 	}
+	if (waiter)
+		atomic_dec(chan_ring_waiters(ch, CHAN_DIR_SEND));
 	return ret;
 }
 
@@ -392,19 +595,28 @@ int chan_bcast_xfer(struct chan_xfer *x, enum chan_dir dir,
 void chan_bcast_fill_info(struct chan *ch, struct chan_info *info)
 {
 	struct chan_bcast *b = ch->bcast;
-	u64 tail, min, delivered;
+	u64 tail, min, delivered, lost, fast_rx = 0, fast_lost = 0;
+	struct chan_bcast_rx *rx;
 
-	/* Before the tail: every message delivered was sent. */
-	delivered = atomic64_read(&b->delivered);
 	down_read(&b->lock);
+	/* Under the lock: a receiver leaving moves its counts atomically. */
+	delivered = atomic64_read(&b->delivered);
+	lost = atomic64_read(&b->lost);
 	tail = b->tail;
 	min = chan_bcast_min(b, tail);
+	list_for_each_entry(rx, &b->rxs, node) {
+		u64 r, l;
+
+		chan_bcast_fast_counts(rx, tail, &r, &l);
+		fast_rx += r;
+		fast_lost += l;
+	}
 	up_read(&b->lock);
 	info->sent = tail;
 	if (info->dropped > delivered)
 		info->dropped = delivered;
-	info->received = delivered - info->dropped;
-	info->lost = atomic64_read(&b->lost);
+	info->received = delivered - info->dropped + fast_rx;
+	info->lost = lost + fast_lost;
 	if (info->state & CHAN_STATE_DESTROYED) {
 		info->depth = 0;
 		info->discarded = READ_ONCE(b->discarded);

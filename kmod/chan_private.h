@@ -65,7 +65,8 @@
 
 /* What a broadcast channel may be combined with (EINVAL otherwise). */
 #define CHAN_CREATE_BCAST_OK	(CHAN_CREATE_AUTODESTROY | \
-				 CHAN_CREATE_BROADCAST | CHAN_CREATE_LOSSLESS)
+				 CHAN_CREATE_BROADCAST | CHAN_CREATE_LOSSLESS | \
+				 CHAN_CREATE_MAPPABLE)
 
 /* Objects the module counts, so that unload can prove none leaked. */
 enum chan_obj {
@@ -221,12 +222,18 @@ struct chan_stream {
  *	message once between them
  * @lost: messages this receiver missed (lossy overruns), in total
  * @attached: on the list
+ * @cpage: the receiver's cursor page on a mapped channel (bcast.c), or
+ *	NULL; once set, the cursor is its first word, not @pos
+ * @cur: the cursor word itself: &@pos, or the start of @cpage; changed
+ *	only under chan_bcast.lock (written)
  */
 struct chan_bcast_rx {
 	struct list_head node;
 	u64 pos;
 	atomic64_t lost;
 	bool attached;
+	struct page *cpage;
+	u64 *cur;
 };
 
 /**
@@ -593,6 +600,11 @@ bool chan_bcast_can_recv(struct chan *ch, struct chan_bcast_rx *rx);
 bool chan_bcast_can_send(struct chan *ch);
 void chan_bcast_fill_info(struct chan *ch, struct chan_info *info);
 void chan_bcast_destroyed(struct chan *ch);
+void chan_bcast_doorbell(struct chan *ch);
+struct page *chan_bcast_cursor_page(struct chan *ch, struct chan_bcast_rx *rx);
+void chan_bcast_rx_free(struct chan_bcast_rx *rx);
+u64 chan_bcast_rx_pos(struct chan *ch, struct chan_bcast_rx *rx);
+u64 chan_bcast_rx_lost(struct chan *ch, struct chan_bcast_rx *rx);
 
 static inline bool chan_is_bcast(const struct chan *ch)
 {

@@ -135,8 +135,8 @@ struct chan *chan_new(struct chan_ns *ns, const struct chan_create *c)
 	if ((c->flags & CHAN_CREATE_STREAM) && (c->flags & ~CHAN_STREAM_FLAGS))
 		return ERR_PTR(-EINVAL);
 	/*
-	 * LOSSLESS is a policy of broadcast; a broadcast channel is neither
-	 * mappable nor CRC32C-checked yet (its ring is the kernel's alone).
+	 * LOSSLESS is a policy of broadcast; a broadcast channel is not
+	 * CRC32C-checked yet (its ring is the kernel's to write).
 	 */
 	if ((c->flags & CHAN_CREATE_LOSSLESS) &&
 	    !(c->flags & CHAN_CREATE_BROADCAST))

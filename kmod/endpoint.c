@@ -33,8 +33,10 @@ static int chan_endpoint_release(struct inode *inode, struct file *file)
 		atomic_dec(chan_ring_waiters(ch, CHAN_DIR_SEND));
 	if (test_bit(CHAN_EP_POLLED_RECV, &ep->flags))
 		atomic_dec(chan_ring_waiters(ch, CHAN_DIR_RECV));
-	if (chan_is_bcast(ch))
+	if (chan_is_bcast(ch)) {
 		chan_bcast_detach(ch, &ep->rx);
+		chan_bcast_rx_free(&ep->rx);
+	}
 	if (ep->attached)
 		chan_detach(ch, ep->roles);
 	if (ep->token)
@@ -288,9 +290,9 @@ static void chan_endpoint_show_fdinfo(struct seq_file *m, struct file *file)
 		seq_printf(m, "chan_lost:\t%llu\n", info.lost);
 		/* This receiver's own: where it reads next, what it missed. */
 		if (ep->roles & CHAN_ROLE_RECV) {
-			seq_printf(m, "cursor:\t%llu\n", READ_ONCE(ep->rx.pos));
-			seq_printf(m, "lost:\t%lld\n",
-				   atomic64_read(&ep->rx.lost));
+			seq_printf(m, "cursor:\t%llu\n", chan_bcast_rx_pos(ch, &ep->rx));
+			seq_printf(m, "lost:\t%llu\n",
+				   chan_bcast_rx_lost(ch, &ep->rx));
 		}
 	}
 }

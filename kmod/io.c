@@ -107,7 +107,10 @@ static void chan_wake(struct chan *ch, enum chan_dir dir)
  */
 void chan_wake_dir(struct chan *ch, enum chan_dir dir)
 {
-	chan_wake(ch, dir);
+	if (chan_is_bcast(ch) && dir == CHAN_DIR_SEND)
+		chan_bcast_doorbell(ch);
+	else
+		chan_wake(ch, dir);
 }
 
 /* Wake everyone: the channel's state changed. */

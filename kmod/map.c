@@ -19,6 +19,12 @@
  * does not copy it; a process that clears that with MADV_DOFORK gets a
  * child whose VMA is counted too, and the repair then waits for both. Each
  * VMA holds the endpoint's file, so the endpoint outlives its mapping.
+ *
+ * A broadcast channel's ring is written by the kernel alone: it is mapped
+ * read-only (VM_MAYWRITE cleared, so mprotect() cannot make it writable)
+ * by any endpoint allowed to receive, and nothing needs repair when the
+ * mapping goes. A receiver endpoint also maps its cursor page, writable,
+ * at the offset that follows the ring (bcast.c).
  */
 #include <linux/mm.h>
 #include <linux/sched.h>
@@ -128,7 +134,9 @@ static void chan_vma_close(struct vm_area_struct *vma)
 
 	if (!atomic_dec_and_test(&ep->map_vmas))
 		return;
-	chan_map_repair(ep);
+	/* Broadcast mappers never claim a slot: nothing to repair. */
+	if (!chan_is_bcast(ep->ch))
+		chan_map_repair(ep);
 	chan_count_mapper(ep->ch, -1);
 	/*
 	 * Release: the repair is done before another mapping of the endpoint
@@ -161,6 +169,70 @@ static const struct vm_operations_struct chan_vm_ops = {
 	.fault = chan_vma_fault,
 };
 
+/* A broadcast receiver's cursor page, back after MADV_DONTNEED. */
+static vm_fault_t chan_cursor_fault(struct vm_fault *vmf)
+{
+	struct chan_endpoint *ep = vmf->vma->vm_private_data;
+
+	if (vmf->pgoff != vmf->vma->vm_pgoff || !ep->rx.cpage)
+		return VM_FAULT_SIGBUS;
+	vmf->page = ep->rx.cpage;
+	get_page(vmf->page);
+	return 0;
+}
+
+static const struct vm_operations_struct chan_cursor_vm_ops = {
+	.fault = chan_cursor_fault,
+};
+
+/*
+ * Map @ep's cursor page: a receiver endpoint of a mappable broadcast
+ * channel, once or more (each mapping shows the same cursor).
+ */
+static int chan_map_cursor(struct chan_endpoint *ep, struct vm_area_struct *vma)
+{
+	struct page *page;
+
+	if (!(ep->roles & CHAN_ROLE_RECV))
+		return -EACCES;
+	page = chan_bcast_cursor_page(ep->ch, &ep->rx);
+	if (!page)
+		return -ENOMEM;
+	vm_flags_set(vma, VM_DONTEXPAND | VM_DONTCOPY | VM_DONTDUMP);
+	vm_flags_clear(vma, VM_MAYEXEC);
+	vma->vm_private_data = ep;
+	vma->vm_ops = &chan_cursor_vm_ops;
+	return vm_insert_page(vma, vma->vm_start, page);
+}
+
+/* Check a request to map a broadcast channel; 0 or -errno. */
+static int chan_map_check_bcast(struct chan_endpoint *ep,
+				struct vm_area_struct *vma)
+{
+	struct chan *ch = ep->ch;
+
+	if (!ch->ring.mappable)
+		return -ENODEV;
+	if (chan_state(ch) & CHAN_STATE_DESTROYED)
+		return -EIDRM;
+	if (!chan_permitted(ch, CHAN_ROLE_RECV, true))
+		return -EACCES;
+	if (!(vma->vm_flags & VM_SHARED))
+		return -EINVAL;
+	if (vma->vm_flags & VM_EXEC)
+		return -EPERM;
+	if (vma->vm_pgoff == ch->ring.size >> PAGE_SHIFT &&
+	    vma->vm_end - vma->vm_start == PAGE_SIZE)
+		return 1;	/* the cursor page */
+	if (vma->vm_pgoff || vma->vm_end - vma->vm_start != ch->ring.size)
+		return -EINVAL;
+	/* The ring: read-only, now and after any mprotect(). */
+	if (vma->vm_flags & VM_WRITE)
+		return -EACCES;
+	vm_flags_clear(vma, VM_MAYWRITE);
+	return 0;
+}
+
 /* Check a request to map @ep's channel; 0 or -errno. */
 static int chan_map_check(struct chan_endpoint *ep, struct vm_area_struct *vma)
 {
@@ -192,7 +264,9 @@ static int chan_map_check(struct chan_endpoint *ep, struct vm_area_struct *vma)
  * @vma: the new mapping (mmap_lock held for writing)
  *
  * Return: 0, -ENODEV (not mappable), -EIDRM, -EACCES (the caller, or the
- * endpoint's opener, lacks read or write permission), -EINVAL (private,
+ * endpoint's opener, lacks read or write permission; on a broadcast
+ * channel: lacks read permission, asks for a writable ring, or asks for
+ * a cursor page without the receive role), -EINVAL (private,
  * wrong size or offset), -EPERM (executable), -EBUSY (the endpoint is
  * mapped already, or its last mapping is being repaired), or an error
  * inserting the pages.
@@ -204,7 +278,13 @@ int chan_endpoint_mmap(struct file *file, struct vm_area_struct *vma)
 	unsigned long off;
 	int ret;
 
-	ret = chan_map_check(ep, vma);
+	if (chan_is_bcast(ch)) {
+		ret = chan_map_check_bcast(ep, vma);
+		if (ret > 0)
+			return chan_map_cursor(ep, vma);
+	} else {
+		ret = chan_map_check(ep, vma);
+	}
 	if (ret)
 		return ret;
 	/* Acquire: pairs with clear_bit_unlock() after a repair. */

@@ -51,6 +51,11 @@ wake-no-passon wake fail=&&recv_ok) -DUSEND=1 -DKRECV=2 -DK=3 -DC=2 -DTIMEOUTS=0
 wake-repair-nowake wake fail=&&recv_ok) -DUSEND=1 -DKRECV=2 -DK=3 -DC=2 -DTIMEOUTS=0 -DDIE -DREPAIR_NOWAKE
 wake-late-recount wake fail=&&recv_ok) -DUSEND=1 -DKRECV=2 -DK=3 -DC=2 -DTIMEOUTS=0 -DLATE_RECOUNT
 wake-no-recount wake fail=&&recv_ok) -DUSEND=1 -DKRECV=2 -DK=3 -DC=2 -DTIMEOUTS=0 -DNO_RECOUNT
+bcast-lossless-1slot bcast pass -DNR=2 -DK=3 -DC=1
+bcast-lossless-2slot bcast pass -DNR=2 -DK=4 -DC=2
+bcast-lossless-3rx bcast pass -DNR=3 -DK=3 -DC=1
+bcast-gen-after bcast fail=invalid -DNR=2 -DK=3 -DC=1 -DGEN_AFTER
+bcast-late-count bcast fail=invalid -DNR=2 -DK=3 -DC=1 -DLATE_COUNT
 "
 
 mkdir -p "$OUT" || exit 1

@@ -16,13 +16,21 @@
  *  - N senders x M receivers, threads and processes: lossless, each
  *    receiver gets every message exactly once in per-sender order; lossy,
  *    per-sender sequences increase and gaps equal the losses reported;
- *  - destroy and close wake and fail waiters; an unprivileged user.
+ *  - destroy and close wake and fail waiters; an unprivileged user;
+ *  - mapped (lossy): the ring maps read-only only (no write, no
+ *    mprotect to writable), a receiver's cursor page is its cursor for
+ *    every path and may be scribbled on; libchan receives without a
+ *    system call, reports overruns as the kernel does, and waits in the
+ *    kernel at the same cursor; processes on the fast path, the kernel
+ *    path, joining and leaving, get prefixes with gaps equal to their
+ *    reported losses and never a torn message; an unprivileged receiver.
  */
 #define CT_WANT_RING
 #include "chan_test_util.h"
 #include <pthread.h>
 #include <sys/syscall.h>
 #include <libchan.h>
+#include <setjmp.h>
 
 #define RW		(CHAN_ROLE_SEND | CHAN_ROLE_RECV)
 #define BC		CHAN_CREATE_BROADCAST
@@ -121,12 +129,13 @@ TEST_F(bc, create_flags)
 
 	EXPECT_ERRNO(EINVAL, ct_create(self->dev, 8, 4, 0,
 				       CHAN_CREATE_LOSSLESS, 0, NULL, &id));
-	EXPECT_ERRNO(EINVAL, ct_create(self->dev, 8, 4, 0,
-				       BC | CHAN_CREATE_MAPPABLE, 0, NULL,
-				       &id));
-	EXPECT_ERRNO(EINVAL, ct_create(self->dev, 8, 4, 0,
-				       BCL | CHAN_CREATE_MAPPABLE, 0, NULL,
-				       &id));
+	/* Mappable, lossy and lossless. */
+	id = bc_create(_metadata, self, 4, BC | CHAN_CREATE_MAPPABLE, 0);
+	ASSERT_OK(ct_info(self->dev, id, 0, &info));
+	EXPECT_EQ((uint32_t)(BC | CHAN_CREATE_MAPPABLE), info.chan_flags);
+	id = bc_create(_metadata, self, 4, BCL | CHAN_CREATE_MAPPABLE, 0);
+	ASSERT_OK(ct_info(self->dev, id, 0, &info));
+	EXPECT_EQ((uint32_t)(BCL | CHAN_CREATE_MAPPABLE), info.chan_flags);
 	EXPECT_ERRNO(EINVAL, ct_create(self->dev, 8, 4, 0,
 				       BC | CHAN_CREATE_CRC32C, 0, NULL, &id));
 	EXPECT_ERRNO(EOPNOTSUPP, ct_create(self->dev, 8, 4, 0,
@@ -973,6 +982,586 @@ TEST_F(bc, lossy_sleeper_exact)
 		ASSERT_OK(recv_lost(r, &v, CHAN_MSG_NONBLOCK, 0, &lost));
 	EXPECT_ERRNO(EPIPE, recv_lost(r, &v, CHAN_MSG_NONBLOCK, 0, &lost));
 	close(r);
+}
+
+/* ---- mapped (CHAN_CREATE_MAPPABLE, lossy) ---- */
+
+static sigjmp_buf segv_jmp;
+
+static void segv_handler(int sig)
+{
+	(void)sig;
+	siglongjmp(segv_jmp, 1);
+}
+
+/* Does a one-byte store at @p fault (SIGSEGV)? The byte is unchanged. */
+static bool store_faults(volatile unsigned char *p)
+{
+	struct sigaction sa = { .sa_handler = segv_handler }, old;
+	bool faulted = false;
+
+	sigaction(SIGSEGV, &sa, &old);
+	if (sigsetjmp(segv_jmp, 1) == 0)
+		*p = (unsigned char)(*p + 1);
+	else
+		faulted = true;
+	sigaction(SIGSEGV, &old, NULL);
+	return faulted;
+}
+
+/*
+ * The ring maps read-only only; a receiver's cursor page is its cursor
+ * for the kernel paths too, and a scribbled one is clamped.
+ */
+TEST_F(bc, mapped_ring_and_cursor)
+{
+	struct chan_create c = { .size = sizeof(c), .msg_size = 8,
+				 .capacity = 4,
+				 .flags = BC | CHAN_CREATE_MAPPABLE };
+	const struct chan_ring_hdr *hdr;
+	struct chan_bcast_cursor *cur;
+	struct chan_info info;
+	size_t size;
+	uint64_t v, lost, k;
+	void *ring, *p;
+	int s, r;
+
+	ASSERT_OK(ct_create_raw(self->dev, &c));
+	self->ids[self->nids++] = c.out_id;
+	size = c.out_ring.map_size;
+	s = ct_open(self->dev, c.out_id, CHAN_ROLE_SEND, 0, 0);
+	r = ct_open(self->dev, c.out_id, CHAN_ROLE_RECV, 0, 0);
+	ASSERT_LE(0, s);
+	ASSERT_LE(0, r);
+
+	/* Writable, private, executable: refused. */
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, r, 0);
+	EXPECT_EQ(MAP_FAILED, p);
+	EXPECT_EQ(EACCES, errno);
+	p = mmap(NULL, size, PROT_READ, MAP_PRIVATE, r, 0);
+	EXPECT_EQ(MAP_FAILED, p);
+	EXPECT_EQ(EINVAL, errno);
+	p = mmap(NULL, size, PROT_READ | PROT_EXEC, MAP_SHARED, r, 0);
+	EXPECT_EQ(MAP_FAILED, p);
+	EXPECT_EQ(EPERM, errno);
+	/* Read-only: fine, and it stays so. */
+	ring = mmap(NULL, size, PROT_READ, MAP_SHARED, r, 0);
+	ASSERT_NE(MAP_FAILED, ring);
+	hdr = ring;
+	EXPECT_EQ(CHAN_RING_MAGIC, hdr->magic);
+	EXPECT_ERRNO(EACCES, mprotect(ring, size, PROT_READ | PROT_WRITE));
+	EXPECT_TRUE(store_faults(ring));
+	EXPECT_TRUE(store_faults((unsigned char *)ring + size - 1));
+	/* A sender-only endpoint has no cursor page. */
+	p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, s, size);
+	EXPECT_EQ(MAP_FAILED, p);
+	EXPECT_EQ(EACCES, errno);
+	cur = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, r, size);
+	ASSERT_NE(MAP_FAILED, cur);
+	EXPECT_FALSE(store_faults((unsigned char *)cur + 4095));
+
+	for (k = 0; k < 3; k++)
+		ASSERT_OK(ct_send_u64(s, 0, k, 0));
+	EXPECT_EQ(3ULL, __atomic_load_n(&hdr->tail, __ATOMIC_ACQUIRE));
+	EXPECT_EQ(0ULL, cur->pos);
+	/* The kernel path reads and moves the page's cursor. */
+	ASSERT_OK(recv_lost(r, &v, CHAN_MSG_NONBLOCK, 0, &lost));
+	EXPECT_EQ(0ULL, v);
+	EXPECT_EQ(1ULL, cur->pos);
+	cur->pos = 2;
+	ASSERT_OK(recv_lost(r, &v, CHAN_MSG_NONBLOCK, 0, &lost));
+	EXPECT_EQ(2ULL, v);
+	EXPECT_EQ(3ULL, cur->pos);
+	EXPECT_EQ(0, ct_poll_now(r, POLLIN));
+	/* Ahead of the tail: clamped to it, never a loop. */
+	cur->pos = ~0ULL;
+	EXPECT_EQ(0, ct_poll_now(r, POLLIN));
+	EXPECT_ERRNO(EAGAIN, recv_lost(r, &v, CHAN_MSG_NONBLOCK, 0, &lost));
+	EXPECT_EQ(3LL, fdinfo_num(r, "cursor"));
+	/* Far behind: an overrun, as the kernel's own cursor would be. */
+	for (k = 3; k < 10; k++)
+		ASSERT_OK(ct_send_u64(s, 0, k, 0));
+	cur->pos = 0;
+	EXPECT_EQ(POLLIN, ct_poll_now(r, POLLIN));
+	EXPECT_ERRNO(ENOBUFS, recv_lost(r, &v, 0, 0, &lost));
+	EXPECT_EQ(6ULL, lost);
+	EXPECT_EQ(6ULL, cur->pos);
+	ASSERT_OK(recv_lost(r, &v, CHAN_MSG_NONBLOCK, 0, &lost));
+	EXPECT_EQ(6ULL, v);
+	/* Counts it claims are clamped to what was sent. */
+	cur->received = ~0ULL;
+	cur->lost = ~0ULL;
+	ASSERT_OK(ct_info(self->dev, c.out_id, 0, &info));
+	EXPECT_EQ(10ULL, info.sent);
+	EXPECT_EQ(3ULL + 10, info.received);
+	EXPECT_EQ(6ULL + 10, info.lost);
+	EXPECT_EQ(16LL, fdinfo_num(r, "lost"));
+	EXPECT_EQ(1LL, fdinfo_num(r, "mapped"));
+	EXPECT_EQ(0, munmap(ring, size));
+	EXPECT_EQ(0, munmap(cur, 4096));
+	EXPECT_EQ(0LL, fdinfo_num(r, "mapped"));
+	/* The page stays the cursor after its mapping went. */
+	ASSERT_OK(recv_lost(r, &v, CHAN_MSG_NONBLOCK, 0, &lost));
+	EXPECT_EQ(7ULL, v);
+	close(s);
+	close(r);
+	/* The receiver's claimed counts went with it, clamped. */
+	ASSERT_OK(ct_info(self->dev, c.out_id, 0, &info));
+	EXPECT_EQ(4ULL + 10, info.received);
+}
+
+struct late_send {
+	struct chan_ep *ep;
+	uint64_t v;
+	int ret;
+};
+
+static void *late_send_thread(void *p)
+{
+	struct late_send *ls = p;
+
+	ct_sleep_ms(100);
+	ls->ret = chan_ep_send(ls->ep, &ls->v, sizeof(ls->v));
+	return NULL;
+}
+
+/*
+ * libchan on a mapped channel: receivers read without a system call,
+ * beside a kernel-path receiver; an overrun is reported as the kernel
+ * would; a receiver waits in the kernel at the same cursor.
+ */
+TEST_F(bc, mapped_libchan)
+{
+	uint32_t id = bc_create(_metadata, self, 4, BC | CHAN_CREATE_MAPPABLE,
+				0);
+	struct chan_ep *s = NULL, *r1 = NULL, *r2 = NULL;
+	struct chan_ep_stats st;
+	struct late_send ls;
+	struct chan_info info;
+	pthread_t t;
+	uint64_t v, lost, k;
+	int kr;
+
+	ASSERT_OK(chan_ep_open(&s, id, CHAN_ROLE_SEND, 0));
+	ASSERT_OK(chan_ep_open(&r1, id, CHAN_ROLE_RECV, 0));
+	ASSERT_OK(chan_ep_open(&r2, id, RW, 0));
+	kr = ct_open(self->dev, id, CHAN_ROLE_RECV, 0, 0);
+	ASSERT_LE(0, kr);
+	EXPECT_EQ(0, chan_ep_mapped(s));	/* sends go to the kernel */
+	EXPECT_EQ(1, chan_ep_mapped(r1));
+	EXPECT_EQ(1, chan_ep_mapped(r2));
+
+	for (k = 0; k < 3; k++)
+		ASSERT_OK(chan_ep_send(s, &k, sizeof(k)));
+	for (k = 0; k < 3; k++) {
+		ASSERT_EQ(8, chan_ep_try_recv(r1, &v, sizeof(v)));
+		EXPECT_EQ(k, v);
+		ASSERT_OK(recv_lost(kr, &v, CHAN_MSG_NONBLOCK, 0, &lost));
+		EXPECT_EQ(k, v);
+	}
+	EXPECT_EQ(-EAGAIN, chan_ep_try_recv(r1, &v, sizeof(v)));
+	ASSERT_OK(chan_ep_get_stats(r1, &st, sizeof(st)));
+	EXPECT_EQ(3ULL, st.fast_received);
+	EXPECT_EQ(0ULL, st.kernel_received);
+	/* Too small a buffer: EMSGSIZE, and the message stays. */
+	ASSERT_OK(chan_ep_send(s, &k, sizeof(k)));
+	EXPECT_EQ(-EMSGSIZE, chan_ep_try_recv(r1, &v, 4));
+	ASSERT_EQ(8, chan_ep_try_recv(r1, &v, sizeof(v)));
+	EXPECT_EQ(3ULL, v);
+
+	/* r1 at 4, tail 11: 3 lost, then the oldest held (7). */
+	for (k = 4; k < 11; k++)
+		ASSERT_OK(chan_ep_send(s, &k, sizeof(k)));
+	EXPECT_EQ(-ENOBUFS, chan_ep_try_recv(r1, &v, sizeof(v)));
+	EXPECT_EQ(3ULL, chan_ep_lost(r1));
+	for (k = 7; k < 11; k++) {
+		ASSERT_EQ(8, chan_ep_try_recv(r1, &v, sizeof(v)));
+		EXPECT_EQ(k, v);
+	}
+	EXPECT_EQ(3LL, fdinfo_num(chan_ep_fd(r1), "lost"));
+	EXPECT_EQ(11LL, fdinfo_num(chan_ep_fd(r1), "cursor"));
+	/* The kernel-path receiver is told the same way. */
+	EXPECT_ERRNO(ENOBUFS, recv_lost(kr, &v, 0, 0, &lost));
+	EXPECT_EQ(4ULL, lost);		/* at 3, tail 11 */
+	/* r2 read nothing: its own 7 lost when it asks; depth clamped. */
+	ASSERT_OK(ct_info(self->dev, id, 0, &info));
+	EXPECT_EQ(4U, info.depth);
+	EXPECT_EQ(3ULL + 4, info.lost);
+	EXPECT_EQ(3ULL + 8, info.received);	/* kr 3, r1 3 + 1 + 4 */
+
+	/* Nothing to read: the wait is in the kernel, at the same cursor. */
+	ls = (struct late_send){ .ep = s, .v = 42 };
+	ASSERT_EQ(0, pthread_create(&t, NULL, late_send_thread, &ls));
+	ASSERT_EQ(8, chan_ep_recv(r1, &v, sizeof(v)));
+	EXPECT_EQ(42ULL, v);
+	ASSERT_EQ(0, pthread_join(t, NULL));
+	EXPECT_EQ(0, ls.ret);
+	EXPECT_EQ(-EAGAIN, chan_ep_try_recv(r1, &v, sizeof(v)));
+	ASSERT_OK(chan_ep_get_stats(r1, &st, sizeof(st)));
+	EXPECT_EQ(8ULL, st.fast_received);
+	EXPECT_EQ(1ULL, st.kernel_received);
+
+	/* A mapped receiver's sends go through the kernel; it gets its own. */
+	v = 43;
+	ASSERT_OK(chan_ep_send(r2, &v, sizeof(v)));
+	ASSERT_EQ(8, chan_ep_try_recv(r1, &v, sizeof(v)));
+	EXPECT_EQ(43ULL, v);
+	EXPECT_EQ(-ENOBUFS, chan_ep_try_recv(r2, &v, sizeof(v)));
+	EXPECT_EQ(9ULL, chan_ep_lost(r2));	/* at 0, tail 13 */
+	for (k = 9; k < 13; k++)
+		ASSERT_EQ(8, chan_ep_try_recv(r2, &v, sizeof(v)));
+	EXPECT_EQ(43ULL, v);
+	/* No sender left: drained, then EPIPE (from the kernel). */
+	chan_ep_close(s);
+	chan_ep_close(r2);
+	EXPECT_EQ(-EPIPE, chan_ep_try_recv(r1, &v, sizeof(v)));
+	EXPECT_EQ(-EPIPE, chan_ep_recv(r1, &v, sizeof(v)));
+	chan_ep_close(r1);
+	close(kr);
+}
+
+#define MP_MSGS		20000U
+#define MP_WORDS	8		/* 64-byte messages */
+#define MP_RX		5
+
+/*
+ * A receiver process: mapped or not, maybe slow, maybe leaving early or
+ * joining late. Every message is MP_WORDS copies of its sequence number,
+ * so a torn copy shows; sequence numbers increase and their gaps add up
+ * to the losses reported.
+ */
+static void mp_receiver(uint32_t id, int kind, int ready, int go,
+			bool lossless, uint64_t nmsgs)
+{
+	struct chan_ep *r = NULL;
+	struct chan_ep_stats st;
+	uint64_t m[MP_WORDS], last = 0, gaps = 0, n = 0, base = 0, spin;
+	bool first = true;
+	ssize_t ret;
+	int i;
+
+	if (kind == 4 && ct_await(go, 10000) != 'h')	/* joins late */
+		_exit(CT_EXIT_SETUP);
+	CF_TRUE(chan_ep_open(&r, id, CHAN_ROLE_RECV,
+			     kind == 1 ? CHAN_EP_NO_MAP : 0) == 0, "open");
+	CF_TRUE(chan_ep_mapped(r) == (kind != 1), "mapped %d",
+		chan_ep_mapped(r));
+	ct_post(ready, 'r');
+	for (;;) {
+		ret = chan_ep_recv(r, m, sizeof(m));
+		if (ret == -EPIPE)
+			break;
+		if (ret == -ENOBUFS)
+			continue;
+		CF_TRUE(ret == sizeof(m), "recv %zd", ret);
+		for (i = 1; i < MP_WORDS; i++)
+			CF_TRUE(m[i] == m[0], "torn: %llu/%llu",
+				(unsigned long long)m[0],
+				(unsigned long long)m[i]);
+		if (!first) {
+			CF_TRUE(m[0] > last, "%llu after %llu",
+				(unsigned long long)m[0],
+				(unsigned long long)last);
+			gaps += m[0] - last - 1;
+		} else {
+			/*
+			 * Losses before the first message: from 0, where all
+			 * but the joiner started, to it.
+			 */
+			base = chan_ep_lost(r);
+			if (kind != 4)
+				CF_TRUE(m[0] == base, "first %llu, lost %llu",
+					(unsigned long long)m[0],
+					(unsigned long long)base);
+		}
+		first = false;
+		last = m[0];
+		n++;
+		if (kind == 2 && n % 64 == 0)	/* slow: overruns */
+			for (spin = 0; spin < 200000; spin++)
+				__asm__ volatile("" ::: "memory");
+		if (kind == 3 && n == 1000)	/* leaves */
+			break;
+	}
+	CF_TRUE(gaps == chan_ep_lost(r) - base, "gaps %llu, lost %llu - %llu",
+		(unsigned long long)gaps,
+		(unsigned long long)chan_ep_lost(r),
+		(unsigned long long)base);
+	if (kind != 3)
+		CF_TRUE(last == nmsgs - 1, "last %llu",
+			(unsigned long long)last);
+	if (lossless) {
+		CF_TRUE(chan_ep_lost(r) == 0 && gaps == 0, "lost %llu",
+			(unsigned long long)chan_ep_lost(r));
+		if (kind != 3 && kind != 4)
+			CF_TRUE(n == nmsgs, "got %llu", (unsigned long long)n);
+	}
+	CF_TRUE(chan_ep_get_stats(r, &st, sizeof(st)) == 0, "stats");
+	if (kind == 1)
+		CF_TRUE(st.fast_received == 0, "fast %llu",
+			(unsigned long long)st.fast_received);
+	else
+		CF_TRUE(st.fast_received > 0, "no fast receive");
+	CF_TRUE(st.fast_received + st.kernel_received == n, "counts");
+	chan_ep_close(r);
+	_exit(0);
+}
+
+/*
+ * Processes: two mapped receivers (one slow), a kernel-path one, one that
+ * leaves after 1000 and one that joins halfway, against a sender through
+ * the kernel.
+ */
+static void mapped_processes(struct __test_metadata *_metadata,
+			     FIXTURE_DATA(bc) *self, bool lossless,
+			     uint64_t nmsgs)
+{
+	struct chan_create c = { .size = sizeof(c),
+				 .msg_size = MP_WORDS * 8, .capacity = 16,
+				 .flags = BC | CHAN_CREATE_MAPPABLE |
+					  (lossless ? CHAN_CREATE_LOSSLESS : 0) };
+	static const char *what[MP_RX] = { "mapped", "kernel", "slow",
+					   "leaver", "joiner" };
+	uint64_t m[MP_WORDS], k;
+	struct chan_info info;
+	int ready[2], half[2], s, i, j;
+
+	ASSERT_OK(ct_create_raw(self->dev, &c));
+	self->ids[self->nids++] = c.out_id;
+	ASSERT_OK(pipe(ready));
+	ASSERT_OK(pipe(half));
+	for (i = 0; i < MP_RX; i++) {
+		self->pid[i] = ct_fork_slot(i);
+		ASSERT_LE(0, self->pid[i]);
+		if (self->pid[i] == 0)
+			mp_receiver(c.out_id, i, ready[1], half[0], lossless,
+				    nmsgs);
+	}
+	for (i = 0; i < MP_RX - 1; i++)
+		ASSERT_EQ('r', ct_await(ready[0], 10000));
+	s = ct_open(self->dev, c.out_id, CHAN_ROLE_SEND, 0, 0);
+	ASSERT_LE(0, s);
+	for (k = 0; k < nmsgs; k++) {
+		if (k == nmsgs / 2) {
+			ct_post(half[1], 'h');
+			ASSERT_EQ('r', ct_await(ready[0], 10000));
+		}
+		for (j = 0; j < MP_WORDS; j++)
+			m[j] = k;
+		ASSERT_OK(ct_send(s, 0, m, sizeof(m), 0, 0));
+		if (k % 256 == 0)
+			sched_yield();
+	}
+	ASSERT_OK(ct_info(self->dev, c.out_id, 0, &info));
+	EXPECT_EQ(nmsgs, info.sent);
+	close(s);
+	for (i = 0; i < MP_RX; i++)
+		EXPECT_EQ(0, CT_CHILD(&self->pid[i], i, 60000, what[i]));
+	ASSERT_OK(ct_info(self->dev, c.out_id, 0, &info));
+	TH_LOG("sent %llu received %llu lost %llu",
+	       (unsigned long long)info.sent,
+	       (unsigned long long)info.received,
+	       (unsigned long long)info.lost);
+	EXPECT_EQ(0U, info.receivers);
+	if (lossless)
+		EXPECT_EQ(0ULL, info.lost);
+	close(ready[0]);
+	close(ready[1]);
+	close(half[0]);
+	close(half[1]);
+}
+
+TEST_F_TIMEOUT(bc, mapped_processes, 300)
+{
+	mapped_processes(_metadata, self, false, MP_MSGS);
+}
+
+/* Lossless: every receiver gets every message from its start, in order. */
+TEST_F_TIMEOUT(bc, mapped_lossless_processes, 300)
+{
+	mapped_processes(_metadata, self, true, MP_MSGS / 4);
+}
+
+
+/* An unprivileged receiver with read permission alone maps and reads. */
+TEST_F(bc, mapped_unprivileged)
+{
+	uint32_t id = bc_create(_metadata, self, 4, BC | CHAN_CREATE_MAPPABLE,
+				0604);
+	mode_t saved = ct_dev_allow_all();
+	int ready[2], go[2], s;
+	uint64_t k;
+
+	ASSERT_OK(pipe(ready));
+	ASSERT_OK(pipe(go));
+	self->pid[0] = ct_fork_slot(0);
+	ASSERT_LE(0, self->pid[0]);
+	if (self->pid[0] == 0) {
+		struct chan_ep *r = NULL;
+		struct chan_ep_stats st;
+		uint64_t v, k;
+		int dev, fd;
+		void *p;
+
+		if (ct_drop_privs(NULL, 0))
+			_exit(CT_EXIT_SETUP);
+		dev = ct_dev_open();
+		if (dev < 0)
+			_exit(CT_EXIT_SETUP);
+		CF_ERRNO(EACCES, ct_open(dev, id, CHAN_ROLE_SEND, 0, 0));
+		CF_TRUE(chan_ep_open(&r, id, CHAN_ROLE_RECV, 0) == 0, "open");
+		CF_TRUE(chan_ep_mapped(r) == 1, "not mapped");
+		fd = ct_open(dev, id, CHAN_ROLE_RECV, 0, 0);
+		CF_OK(fd);
+		p = mmap(NULL, 4096 * 2, PROT_READ | PROT_WRITE, MAP_SHARED,
+			 fd, 0);
+		CF_TRUE(p == MAP_FAILED && errno == EACCES, "mapped rw");
+		ct_post(ready[1], 'r');
+		if (ct_await(go[0], 5000) != 'g')
+			_exit(CT_EXIT_SETUP);
+		for (k = 0; k < 4; k++) {
+			CF_TRUE(chan_ep_try_recv(r, &v, sizeof(v)) == 8,
+				"recv %llu", (unsigned long long)k);
+			CF_TRUE(v == k, "got %llu", (unsigned long long)v);
+		}
+		CF_TRUE(chan_ep_get_stats(r, &st, sizeof(st)) == 0, "st");
+		CF_TRUE(st.fast_received == 4 && st.kernel_received == 0,
+			"fast %llu", (unsigned long long)st.fast_received);
+		_exit(0);
+	}
+	ASSERT_EQ('r', ct_await(ready[0], 5000));
+	s = ct_open(self->dev, id, CHAN_ROLE_SEND, 0, 0);
+	ASSERT_LE(0, s);
+	for (k = 0; k < 4; k++)
+		ASSERT_OK(ct_send_u64(s, 0, k, 0));
+	ct_post(go[1], 'g');
+	EXPECT_EQ(0, CT_CHILD(&self->pid[0], 0, 10000, "nobody"));
+	close(s);
+	ct_dev_restore(saved);
+	close(ready[0]);
+	close(ready[1]);
+	close(go[0]);
+	close(go[1]);
+}
+
+/*
+ * Lossless and mapped: a sender waiting for a fast-path receiver is woken
+ * by its doorbell; a receiver scribbling its cursor back only stalls the
+ * senders (the kernel neither loops nor reads out of the ring), one
+ * scribbling it forward only stops gating; a mapped receiver killed
+ * with SIGKILL stops gating when its endpoint is released.
+ */
+TEST_F(bc, mapped_lossless_gating)
+{
+	struct chan_create c = { .size = sizeof(c), .msg_size = 8,
+				 .capacity = 4,
+				 .flags = BCL | CHAN_CREATE_MAPPABLE };
+	struct chan_bcast_cursor *cur;
+	struct chan_ep *r = NULL;
+	struct chan_ep_stats st;
+	struct blocked_send b = { .v = 99 };
+	int s, raw, ready[2], k;
+	pthread_t t;
+	uint64_t v;
+
+	ASSERT_OK(ct_create_raw(self->dev, &c));
+	self->ids[self->nids++] = c.out_id;
+	s = ct_open(self->dev, c.out_id, CHAN_ROLE_SEND, 0, 0);
+	ASSERT_LE(0, s);
+	ASSERT_OK(chan_ep_open(&r, c.out_id, CHAN_ROLE_RECV, 0));
+	ASSERT_EQ(1, chan_ep_mapped(r));
+	for (k = 0; k < 4; k++)
+		ASSERT_OK(ct_send_u64(s, 0, k, CHAN_MSG_NONBLOCK));
+	EXPECT_ERRNO(EAGAIN, ct_send_u64(s, 0, 4, CHAN_MSG_NONBLOCK));
+	/* A blocked sender; the fast path's read rings it awake. */
+	b.fd = s;
+	ASSERT_EQ(0, pthread_create(&t, NULL, blocked_send_thread, &b));
+	while (!__atomic_load_n(&b.tid, __ATOMIC_ACQUIRE))
+		ct_sleep_ms(1);
+	EXPECT_TRUE(ct_wait_thread_blocked(b.tid, SYS_ioctl, 5000));
+	ASSERT_EQ(8, chan_ep_try_recv(r, &v, sizeof(v)));
+	EXPECT_EQ(0ULL, v);
+	ASSERT_EQ(0, pthread_join(t, NULL));
+	EXPECT_EQ(0, b.ret);
+	ASSERT_OK(chan_ep_get_stats(r, &st, sizeof(st)));
+	EXPECT_EQ(1ULL, st.fast_received);
+	EXPECT_LE(1ULL, st.wakes);
+	for (k = 1; k < 4; k++) {
+		ASSERT_EQ(8, chan_ep_try_recv(r, &v, sizeof(v)));
+		EXPECT_EQ((uint64_t)k, v);
+	}
+	ASSERT_EQ(8, chan_ep_try_recv(r, &v, sizeof(v)));
+	EXPECT_EQ(99ULL, v);
+	EXPECT_EQ(0ULL, chan_ep_lost(r));
+
+	/* Scribbled back: senders stall, nothing worse. */
+	raw = ct_open(self->dev, c.out_id, CHAN_ROLE_RECV, 0, 0);
+	ASSERT_LE(0, raw);
+	cur = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, raw,
+		   c.out_ring.map_size);
+	ASSERT_NE(MAP_FAILED, cur);
+	for (k = 0; k < 4; k++)
+		ASSERT_OK(ct_send_u64(s, 0, k, CHAN_MSG_NONBLOCK));
+	ASSERT_EQ(8, chan_ep_try_recv(r, &v, sizeof(v)));
+	ASSERT_OK(ct_recv_u64(raw, 0, &v, CHAN_MSG_NONBLOCK));
+	EXPECT_EQ(0ULL, v);
+	cur->pos = 0;		/* tail 9: "9 behind", more than capacity */
+	EXPECT_ERRNO(EAGAIN, ct_send_u64(s, 0, 4, CHAN_MSG_NONBLOCK));
+	EXPECT_EQ(0, ct_poll_now(s, POLLOUT));
+	/* Its own receive sees an overrun; the others are untouched. */
+	EXPECT_ERRNO(ENOBUFS, read(raw, &v, 8));
+	EXPECT_EQ(5ULL, cur->pos);
+	/* Scribbled forward: clamped to the tail, it gates no more. */
+	cur->pos = ~0ULL;
+	ASSERT_EQ(8, chan_ep_try_recv(r, &v, sizeof(v)));
+	EXPECT_EQ(POLLOUT, ct_poll_now(s, POLLOUT));
+	ASSERT_OK(ct_send_u64(s, 0, 4, CHAN_MSG_NONBLOCK));
+	EXPECT_ERRNO(EAGAIN, ct_recv_u64(raw, 0, &v, CHAN_MSG_NONBLOCK));
+	EXPECT_EQ(0, munmap(cur, 4096));
+	close(raw);
+	while (chan_ep_try_recv(r, &v, sizeof(v)) == 8)
+		;
+
+	/* A mapped receiver killed mid-stream stops gating. */
+	ASSERT_OK(pipe(ready));
+	self->pid[0] = ct_fork_slot(0);
+	ASSERT_LE(0, self->pid[0]);
+	if (self->pid[0] == 0) {
+		struct chan_ep *kr = NULL;
+
+		CF_TRUE(chan_ep_open(&kr, c.out_id, CHAN_ROLE_RECV, 0) == 0,
+			"open");
+		CF_TRUE(chan_ep_mapped(kr) == 1, "not mapped");
+		ct_post(ready[1], 'r');
+		CF_TRUE(chan_ep_recv(kr, &v, sizeof(v)) == 8, "recv");
+		ct_post(ready[1], 'g');
+		pause();
+		_exit(0);
+	}
+	ASSERT_EQ('r', ct_await(ready[0], 5000));
+	ASSERT_OK(ct_send_u64(s, 0, 100, CHAN_MSG_NONBLOCK));
+	ASSERT_EQ('g', ct_await(ready[0], 5000));
+	while (chan_ep_try_recv(r, &v, sizeof(v)) == 8)
+		;
+	/* Only the child, one message in and never again, holds them. */
+	for (k = 1; k < 5; k++)
+		ASSERT_OK(ct_send_u64(s, 0, 100 + k, CHAN_MSG_NONBLOCK));
+	EXPECT_ERRNO(EAGAIN, ct_send_u64(s, 0, 200, CHAN_MSG_NONBLOCK));
+	while (chan_ep_try_recv(r, &v, sizeof(v)) == 8)
+		;
+	b = (struct blocked_send){ .fd = s, .v = 201 };
+	ASSERT_EQ(0, pthread_create(&t, NULL, blocked_send_thread, &b));
+	while (!__atomic_load_n(&b.tid, __ATOMIC_ACQUIRE))
+		ct_sleep_ms(1);
+	EXPECT_TRUE(ct_wait_thread_blocked(b.tid, SYS_ioctl, 5000));
+	kill(self->pid[0], SIGKILL);
+	ASSERT_EQ(0, pthread_join(t, NULL));
+	EXPECT_EQ(0, b.ret);
+	ct_reap(&self->pid[0], 5000);
+	close(ready[0]);
+	close(ready[1]);
+	close(s);
+	chan_ep_close(r);
 }
 
 CT_HARNESS_MAIN

@@ -68,6 +68,15 @@ struct chan_ep {
 	atomic_uint_least64_t wakes;
 	/* Messages a broadcast receiver was told it missed (ENOBUFS). */
 	atomic_uint_least64_t lost;
+	/*
+	 * A mapped broadcast channel (map stays NULL: the generic fast
+	 * paths, which write the ring, are off): its read-only ring, seen
+	 * through v, and a receiver's cursor page; valid in map_gen.
+	 */
+	void *bmap;
+	struct chan_bcast_cursor *bcur;
+	/* Lossless: a cursor move may let a waiting sender go. */
+	bool blossless;
 };
 
 /* Moves in every child of fork(): mappings of older generations are gone. */
@@ -87,6 +96,14 @@ static void chan_atfork_register(void)
 static bool chan_ep_fast(const struct chan_ep *ep)
 {
 	return ep->map &&
+	       ep->map_gen == atomic_load_explicit(&chan_fork_gen,
+						   memory_order_relaxed);
+}
+
+/* A mapped broadcast receiver, in this fork generation? */
+static bool chan_ep_bfast(const struct chan_ep *ep)
+{
+	return ep->bcur &&
 	       ep->map_gen == atomic_load_explicit(&chan_fork_gen,
 						   memory_order_relaxed);
 }
@@ -421,7 +438,42 @@ ssize_t chan_ep_recvmsg(struct chan_ep *ep, void *buf, size_t cap,
 
 	if (!ep)
 		return -EINVAL;
-	if (chan_ep_fast(ep) && (ep->roles & CHAN_ROLE_RECV) &&
+	if (chan_ep_bfast(ep) && chan_msg_flags_ok(flags, timeout_ns)) {
+		ret = chan__bcast_recv(&ep->v, ep->bcur, buf, cap, &len,
+				       &lost);
+		/*
+		 * Moved the cursor: after a full barrier, a sender counted
+		 * as waiting (kstate.send_waiters) gets the doorbell (pairs
+		 * with its count, barrier, look at the cursors).
+		 */
+		if (ep->blossless && (!ret || ret == -ENOBUFS))
+			chan_ep_wake_if_waiting(ep, &ep->ks->send_waiters,
+						CHAN_ROLE_SEND);
+		if (ret == -ENOBUFS) {
+			atomic_fetch_add_explicit(&ep->lost, lost,
+						  memory_order_relaxed);
+			return ret;
+		}
+		if (!ret || ret == -EMSGSIZE) {
+			if (!ret) {
+				chan_stat_inc(&ep->fast_received);
+				ret = len;
+			}
+			if (msg_len)
+				*msg_len = len;
+			return ret;
+		}
+		/*
+		 * Nothing at the cursor: a caller that would not wait hears
+		 * EAGAIN unless the kernel would say EPIPE or EIDRM; any
+		 * other waits in the kernel, at the same cursor.
+		 */
+		if (ret == CHAN_BCAST_EMPTY && (flags & CHAN_MSG_NONBLOCK) &&
+		    !(chan_ep_state(ep) & (CHAN_STATE_NO_SENDERS |
+					   CHAN_STATE_CLOSED |
+					   CHAN_STATE_DESTROYED)))
+			return -EAGAIN;
+	} else if (chan_ep_fast(ep) && (ep->roles & CHAN_ROLE_RECV) &&
 	    chan_msg_flags_ok(flags & ~CHAN_MSG_BADMSG, timeout_ns)) {
 		ret = chan_ep_fast_recv(ep, buf, cap, flags, &len);
 		if (ret != CHAN_EP_SLOW) {
@@ -684,6 +736,31 @@ static void chan_ep_set_ring(struct chan_ep *ep, void *mem, uint32_t msg_size,
 }
 
 /*
+ * Map a broadcast channel: its ring read-only (the kernel refuses it
+ * writable) and, for a receiver, its cursor page, which follows the ring.
+ * A sender-only endpoint maps nothing: its sends go to the kernel.
+ */
+static void chan_ep_map_bcast(struct chan_ep *ep, void *map, size_t size,
+			      uint32_t ring_msg, uint32_t capacity)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	void *cur;
+
+	cur = mmap(NULL, (size_t)page, PROT_READ | PROT_WRITE, MAP_SHARED,
+		   ep->fd, (off_t)size);
+	if (cur == MAP_FAILED) {
+		munmap(map, size);
+		return;
+	}
+	chan_ep_set_ring(ep, map, ring_msg, capacity);
+	ep->map = NULL;
+	ep->bmap = map;
+	ep->bcur = cur;
+	ep->map_size = size;
+	ep->owns_map = true;
+}
+
+/*
  * Map the ring of a mappable channel. The geometry comes from INFO and is
  * checked against the header; the view is built from our own copy, never
  * read back from shared memory. Any failure leaves the handle on the
@@ -703,7 +780,11 @@ static void chan_ep_map(struct chan_ep *ep, const struct chan_info *info)
 		return;
 	size = CHAN_RING_HDR_SIZE + (size_t)info->capacity * slot_size;
 	size = (size + (size_t)page - 1) & ~((size_t)page - 1);
-	map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, ep->fd, 0);
+	if ((info->chan_flags & CHAN_CREATE_BROADCAST) &&
+	    !(ep->roles & CHAN_ROLE_RECV))
+		return;
+	map = mmap(NULL, size, (info->chan_flags & CHAN_CREATE_BROADCAST) ?
+		   PROT_READ : PROT_READ | PROT_WRITE, MAP_SHARED, ep->fd, 0);
 	errno = saved;
 	if (map == MAP_FAILED)
 		return;
@@ -714,6 +795,12 @@ static void chan_ep_map(struct chan_ep *ep, const struct chan_info *info)
 	    hdr->capacity != info->capacity ||
 	    hdr->slots_offset != CHAN_RING_HDR_SIZE) {
 		munmap(map, size);
+		errno = saved;
+		return;
+	}
+	if (info->chan_flags & CHAN_CREATE_BROADCAST) {
+		ep->blossless = info->chan_flags & CHAN_CREATE_LOSSLESS;
+		chan_ep_map_bcast(ep, map, size, ring_msg, info->capacity);
 		errno = saved;
 		return;
 	}
@@ -800,7 +887,9 @@ int chan_ep_open_typed(struct chan_ep **epp, uint32_t id, unsigned int roles,
 	ep->spsc = info.chan_flags & CHAN_CREATE_SPSC;
 	ep->fence = true;
 	if ((info.chan_flags & CHAN_CREATE_MAPPABLE) &&
-	    !(flags & CHAN_EP_NO_MAP) && ep->token > CHAN_OWNER_KERNEL)
+	    !(flags & CHAN_EP_NO_MAP) &&
+	    (ep->token > CHAN_OWNER_KERNEL ||
+	     (info.chan_flags & CHAN_CREATE_BROADCAST)))
 		chan_ep_map(ep, &info);
 	*epp = ep;
 	return 0;
@@ -821,6 +910,10 @@ int chan_ep_close(struct chan_ep *ep)
 	/* A child of fork() does not have its parent's mapping. */
 	if (chan_ep_fast(ep) && ep->owns_map)
 		munmap(ep->map, ep->map_size);
+	if (chan_ep_bfast(ep)) {
+		munmap(ep->bmap, ep->map_size);
+		munmap(ep->bcur, (size_t)sysconf(_SC_PAGESIZE));
+	}
 	errno = saved;
 	ret = ep->fd >= 0 ? chan_close(ep->fd) : 0;
 	free(ep);
@@ -846,7 +939,7 @@ uint64_t chan_ep_lost(const struct chan_ep *ep)
 
 int chan_ep_mapped(const struct chan_ep *ep)
 {
-	return ep && chan_ep_fast(ep);
+	return ep && (chan_ep_fast(ep) || chan_ep_bfast(ep));
 }
 
 int chan_ep_get_stats(const struct chan_ep *ep, struct chan_ep_stats *st,

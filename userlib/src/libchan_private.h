@@ -58,4 +58,23 @@ ssize_t chan__recvmsg(int fd, uint32_t id, void *buf, size_t cap,
 		      unsigned int flags, uint64_t timeout_ns,
 		      uint32_t *msg_len, uint64_t *lost);
 
+struct chan_ring_view;
+struct chan_bcast_cursor;
+
+/* chan_bcast_fast_recv() found nothing at the cursor (the tail). */
+#define CHAN_BCAST_EMPTY	1
+/* ...or something the kernel path must judge (a scribbled cursor). */
+#define CHAN_BCAST_SLOW		2
+
+/*
+ * One receive of a mapped broadcast receiver (bcast.c): from the
+ * read-only ring @v at the cursor @bc->pos (the endpoint's cursor page). 0 with the length in *msg_len, -EMSGSIZE (*msg_len set),
+ * -ENOBUFS (*lost set: the cursor jumped to the oldest held),
+ * CHAN_BCAST_EMPTY or CHAN_BCAST_SLOW.
+ */
+__attribute__((visibility("hidden")))
+int chan__bcast_recv(const struct chan_ring_view *v,
+		     struct chan_bcast_cursor *bc, void *buf, size_t cap,
+		     uint32_t *msg_len, uint64_t *lost);
+
 #endif /* LIBCHAN_PRIVATE_H */
