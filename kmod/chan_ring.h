@@ -401,24 +401,31 @@ chan_ring_claim_stream(const struct chan_ring_view *v, __u32 owner,
 		__u32 phase = chan_slot_phase(st);
 
 		if (d == 0 && phase == CHAN_SLOT_FULL) {
-			__u32 flags = chan_load_acquire(&s->flags);
-			__u32 len = chan_load_acquire(&s->len);
-			__u32 off = flags >> CHAN_SLOT_STREAM_OFF_SHIFT;
+			__u32 flags, len, off;
 
+			/* The offset and length only once the claim is ours:
+			 * read before the CAS they could be stale, since a
+			 * reader that claims and hands the slot back in
+			 * between stores the same state word (FULL, this
+			 * lap, its token) it found, and the CAS succeeds.
+			 */
+			if (!chan_cas(&s->state, &st,
+				      chan_slot_state(lap, CHAN_SLOT_READING,
+						      owner)))
+				continue;
+			flags = chan_load_acquire(&s->flags);
+			len = chan_load_acquire(&s->len);
+			off = flags >> CHAN_SLOT_STREAM_OFF_SHIFT;
 			if (len > v->msg_size)
 				len = v->msg_size;
 			if (flags & CHAN_SLOT_TOMBSTONE)
 				len = 0;
 			if (off > len)
 				off = len;
-			if (chan_cas(&s->state, &st,
-				     chan_slot_state(lap, CHAN_SLOT_READING,
-						     owner))) {
-				*lenp = len;
-				*offp = off;
-				*posp = (__s64)pos;
-				return s;
-			}
+			*lenp = len;
+			*offp = off;
+			*posp = (__s64)pos;
+			return s;
 		} else if (d == 0 && phase == CHAN_SLOT_READING) {
 			*posp = -EBUSY;
 			return NULL;

@@ -397,7 +397,7 @@ bool test_stream_threads(const void *arg)
 		pthread_join(wth[i], NULL);
 	for (i = 0; i < ST_READERS; i++)
 		pthread_join(rth[i], NULL);
-	CHECK(!host_stopped(&run->stop), "stopped");
+	CHECK(!host_stopped(&run->stop), "stopped: %s", run->stop.why);
 	for (i = 0; i < ST_WRITERS; i++)
 		CHECK(run->next_byte[i] == run->bytes, "writer %u: %llu bytes",
 		      i, (unsigned long long)run->next_byte[i]);
