@@ -236,19 +236,12 @@ out:
  */
 #define ST_WRITERS	3
 #define ST_READERS	3
-/*
- * Bytes per writer. A one-slot ring hands every write over singly among
- * six threads: under ThreadSanitizer on a loaded 2-core machine 60000
- * each outlived the test's 20 s deadline, so that ring moves fewer.
- */
-#define ST_BYTES	60000
-#define ST_BYTES_CAP1	10000
+#define ST_BYTES	60000	/* per writer */
 #define ST_MSG		24
 
 struct st_run {
 	struct ring_fixture f;
 	struct host_stop stop;
-	uint64_t bytes;		/* per writer: ST_BYTES or ST_BYTES_CAP1 */
 	/* written only by the holder of the head slot's claim */
 	uint64_t next_pos;
 	uint32_t next_off;
@@ -277,10 +270,10 @@ static void *st_writer(void *p)
 	uint32_t n, j;
 	int ret;
 
-	while (i < run->bytes && !host_stopped(&run->stop)) {
+	while (i < ST_BYTES && !host_stopped(&run->stop)) {
 		n = 1 + host_rand(&rnd) % ST_MSG;
-		if (n > run->bytes - i)
-			n = run->bytes - i;
+		if (n > ST_BYTES - i)
+			n = ST_BYTES - i;
 		/* byte 0: the writer; the rest keyed by index */
 		for (j = 0; j < n; j++)
 			buf[j] = st_byte(t->id, i + j);
@@ -306,7 +299,7 @@ static void *st_reader(void *p)
 
 	while (!host_stopped(&run->stop)) {
 		if (__atomic_load_n(&run->taken, __ATOMIC_ACQUIRE) ==
-		    (uint64_t)ST_WRITERS * run->bytes)
+		    (uint64_t)ST_WRITERS * ST_BYTES)
 			break;
 		s = chan_ring_claim_stream(&run->f.v, owner, &pos, &l, &o);
 		if (!s) {
@@ -382,7 +375,6 @@ bool test_stream_threads(const void *arg)
 		free(run);
 		return false;
 	}
-	run->bytes = cap == 1 ? ST_BYTES_CAP1 : ST_BYTES;
 	for (i = 0; i < ST_READERS; i++) {
 		rt[i] = (struct st_thread){ run, i };
 		if (pthread_create(&rth[i], NULL, st_reader, &rt[i]))
@@ -399,7 +391,7 @@ bool test_stream_threads(const void *arg)
 		pthread_join(rth[i], NULL);
 	CHECK(!host_stopped(&run->stop), "stopped: %s", run->stop.why);
 	for (i = 0; i < ST_WRITERS; i++)
-		CHECK(run->next_byte[i] == run->bytes, "writer %u: %llu bytes",
+		CHECK(run->next_byte[i] == ST_BYTES, "writer %u: %llu bytes",
 		      i, (unsigned long long)run->next_byte[i]);
 	CHECK(run->f.hdr->head == run->f.hdr->tail, "head %llu tail %llu",
 	      (unsigned long long)run->f.hdr->head,
