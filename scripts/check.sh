@@ -149,8 +149,10 @@ for kernel in ${kernels//,/ }; do
 	debian)
 		kapi_add "$BUILD/kapi"
 		vm_suite debian --timeout 1800 "${kapi[@]}"
-		# The stress and memory-pressure tests again in a VM of 128 MiB.
+		# The stress and memory-pressure tests again in a VM of 128 MiB,
+		# with only their binaries: the rootfs is unpacked into RAM.
 		SUITE_TESTS="chan_mempressure_test chan_stress_test" \
+		VM_SELFTESTS="run_vm_tests.sh chan_mempressure_test chan_stress_test" \
 			vm_suite debian-128M --timeout 900 --mem 128
 		;;
 	debug)

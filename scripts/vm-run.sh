@@ -38,7 +38,9 @@
 # VM_DETERMINISTIC=1 (benchmarks) builds the initramfs byte for byte the same
 # on every run and, with VM_ICOUNT=1, runs the RTC on the virtual clock from a
 # fixed date (VM_RTC, a QEMU -rtc value), so that two boots execute the same
-# instructions (bench/README.md, "Reproducibility").
+# instructions (bench/README.md, "Reproducibility"). VM_SELFTESTS, a list
+# of file names, copies only those of $BUILD/selftests (a VM of little
+# memory cannot unpack them all).
 #
 # Exit status:
 #   0       the command exited 0 and the kernel log is clean
@@ -183,7 +185,13 @@ if [ -n "$module" ]; then
 fi
 added=()
 for d in bin selftests; do
-	if [ -d "$BUILD/$d" ]; then
+	if [ "$d" = selftests ] && [ -n "${VM_SELFTESTS:-}" ]; then
+		# Only these (a small VM's rootfs cannot unpack every binary).
+		for f in $VM_SELFTESTS; do
+			cp -a "$BUILD/$d/$f" "$stage/opt/chan/$d/" ||
+				die "cannot copy $BUILD/$d/$f"
+		done
+	elif [ -d "$BUILD/$d" ]; then
 		cp -a "$BUILD/$d/." "$stage/opt/chan/$d/" || die "cannot copy $BUILD/$d"
 	fi
 done
