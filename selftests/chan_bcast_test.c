@@ -1308,7 +1308,13 @@ static void mp_receiver(uint32_t id, int kind, int ready, int go,
 		CF_TRUE(st.fast_received == 0, "fast %llu",
 			(unsigned long long)st.fast_received);
 	else
-		CF_TRUE(st.fast_received > 0, "no fast receive");
+		/*
+		 * Mapped; whether any receive found a message there without
+		 * waiting depends on the schedule (a receiver that always
+		 * finds the ring empty is served by the kernel when woken):
+		 * mapped_libchan checks fast receives where they are sure.
+		 */
+		CF_TRUE(chan_ep_mapped(r) == 1, "not mapped");
 	CF_TRUE(st.fast_received + st.kernel_received == n, "counts");
 	chan_ep_close(r);
 	_exit(0);
