@@ -629,6 +629,30 @@ static inline void chan_ring_repair_help(const struct chan_ring_view *v,
 		chan_ring_help(cursor, pos);
 }
 
+/*
+ * A dead writer's WRITING slot @s at position @i (state @st): a FULL
+ * tombstone of its lap, which receivers retire and skip; the tail is
+ * helped past it. Shared by the message and the stream repairs.
+ */
+static inline void
+chan_ring_repair_writing(const struct chan_ring_view *v, struct chan_slot *s,
+			 __u64 st, __u32 owner, __u32 i,
+			 struct chan_ring_repair_counts *c)
+{
+	__u64 lap = chan_slot_lap(st);
+
+	chan_store(&s->len, 0U);
+	chan_store(&s->flags, CHAN_SLOT_TOMBSTONE);
+	/* Full barrier CAS: orders the tombstone flag before FULL, pairing
+	 * with the acquire of the receivers' claims.
+	 */
+	if (chan_cas(&s->state, &st,
+		     chan_slot_state(lap, CHAN_SLOT_FULL, owner))) {
+		c->tombstoned++;
+		chan_ring_repair_help(v, &v->hdr->tail, lap, i);
+	}
+}
+
 /**
  * chan_ring_repair_range() - release the slots a dead endpoint holds in
  *	part of the ring
@@ -658,17 +682,7 @@ static inline void chan_ring_repair_range(const struct chan_ring_view *v,
 		if (chan_slot_owner(st) != owner)
 			continue;
 		if (chan_slot_phase(st) == CHAN_SLOT_WRITING) {
-			chan_store(&s->len, 0U);
-			chan_store(&s->flags, CHAN_SLOT_TOMBSTONE);
-			/* Full barrier CAS: orders the tombstone flag before
-			 * FULL, pairing with the acquire in claim_recv.
-			 */
-			if (chan_cas(&s->state, &st,
-				     chan_slot_state(lap, CHAN_SLOT_FULL,
-						     owner))) {
-				c->tombstoned++;
-				chan_ring_repair_help(v, &v->hdr->tail, lap, i);
-			}
+			chan_ring_repair_writing(v, s, st, owner, i, c);
 		} else if (chan_slot_phase(st) == CHAN_SLOT_READING) {
 			bool tomb = chan_slot_is_tombstone(s);
 
@@ -714,14 +728,7 @@ static inline void chan_ring_repair_stream(const struct chan_ring_view *v,
 		if (chan_slot_owner(st) != owner)
 			continue;
 		if (chan_slot_phase(st) == CHAN_SLOT_WRITING) {
-			chan_store(&s->len, 0U);
-			chan_store(&s->flags, CHAN_SLOT_TOMBSTONE);
-			if (chan_cas(&s->state, &st,
-				     chan_slot_state(lap, CHAN_SLOT_FULL,
-						     owner))) {
-				c->tombstoned++;
-				chan_ring_repair_help(v, &v->hdr->tail, lap, i);
-			}
+			chan_ring_repair_writing(v, s, st, owner, i, c);
 		} else if (chan_slot_phase(st) == CHAN_SLOT_READING) {
 			/* Full barrier CAS: the flags stay as stored. */
 			if (chan_cas(&s->state, &st,
