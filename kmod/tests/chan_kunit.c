@@ -454,6 +454,48 @@ static void chan_kapi_test_batch(struct kunit *test)
  * then the oldest held; a lossless sender waits for the slowest handle
  * until it is released.
  */
+/*
+ * A CHAN_CREATE_SPSC channel has one endpoint per role, kernel handles
+ * included: a second one gets -EBUSY, and the role is free again once the
+ * first is released.
+ */
+static void chan_kapi_test_spsc(struct kunit *test)
+{
+	struct chan_handle *h, *s, *r, *e;
+	u64 v = 7, out = 0;
+	u32 len, id;
+
+	h = chan_test_create(test, 8, 4, CHAN_CREATE_SPSC, 0);
+	id = chan_kernel_id(h);
+	s = chan_kernel_open(NULL, id, CHAN_ROLE_SEND, 0);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, s);
+	r = chan_kernel_open(NULL, id, CHAN_ROLE_RECV, 0);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, r);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(chan_kernel_open(NULL, id,
+						       CHAN_ROLE_SEND, 0)),
+			-EBUSY);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(chan_kernel_open(NULL, id,
+						       CHAN_ROLE_RECV, 0)),
+			-EBUSY);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(chan_kernel_open(NULL, id, CHAN_RW, 0)),
+			-EBUSY);
+	/* A handle with no role holds no endpoint. */
+	e = chan_kernel_open(NULL, id, 0, 0);
+	KUNIT_EXPECT_FALSE(test, IS_ERR_OR_NULL(e));
+	if (!IS_ERR_OR_NULL(e))
+		chan_kernel_release(e);
+	KUNIT_EXPECT_EQ(test, chan_kernel_send(s, &v, 8, 0, 0), 0);
+	KUNIT_EXPECT_EQ(test, chan_kernel_recv(r, &out, 8, &len, 0, 0), 0);
+	KUNIT_EXPECT_EQ(test, out, 7ULL);
+	chan_kernel_release(s);
+	s = chan_kernel_open(NULL, id, CHAN_ROLE_SEND, 0);
+	KUNIT_EXPECT_FALSE(test, IS_ERR_OR_NULL(s));
+	if (!IS_ERR_OR_NULL(s))
+		chan_kernel_release(s);
+	chan_kernel_release(r);
+	chan_test_drop(h);
+}
+
 static void chan_kapi_test_broadcast(struct kunit *test)
 {
 	struct chan_handle *r1, *r2, *s, *lr1, *lr2, *ls;
@@ -709,6 +751,7 @@ static struct kunit_case chan_kapi_cases[] = {
 	KUNIT_CASE(chan_kapi_test_destroy_wakes),
 	KUNIT_CASE(chan_kapi_test_disconnect_wakes),
 	KUNIT_CASE(chan_kapi_test_broadcast),
+	KUNIT_CASE(chan_kapi_test_spsc),
 	{}
 };
 
