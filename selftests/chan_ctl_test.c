@@ -968,7 +968,7 @@ TEST_F(ctl, info_ex_sizes)
 
 static const char *const ls_header[] = {
 	"ID", "NAME", "OWNER", "GROUP", "PERMS", "MSGSIZE", "CAP", "DEPTH",
-	"SEND", "RECV", "MODE", "FAST",
+	"MAXD", "SEND", "RECV", "MODE", "FAST",
 };
 
 /* The header line of ls: exactly the columns of the spec. */
@@ -992,7 +992,7 @@ static bool ls_header_ok(const char *out)
 }
 
 struct ls_want {
-	const char *name, *perms, *msgsize, *cap, *depth, *send, *recv;
+	const char *name, *perms, *msgsize, *cap, *depth, *maxd, *send, *recv;
 	const char *mode, *fast;
 };
 
@@ -1004,9 +1004,9 @@ static void check_ls_row(struct __test_metadata *_metadata, const char *out,
 
 	owner_text(geteuid(), owner, sizeof(owner));
 	group_text(getegid(), group, sizeof(group));
-	if (n != 12)
-		TH_LOG("no 12-column row for %u in:\n%s", id, out);
-	ASSERT_EQ(12, n);
+	if (n != 13)
+		TH_LOG("no 13-column row for %u in:\n%s", id, out);
+	ASSERT_EQ(13, n);
 	EXPECT_STREQ(want->name, w[1]);
 	EXPECT_STREQ(owner, w[2]);
 	EXPECT_STREQ(group, w[3]);
@@ -1014,18 +1014,19 @@ static void check_ls_row(struct __test_metadata *_metadata, const char *out,
 	EXPECT_STREQ(want->msgsize, w[5]);
 	EXPECT_STREQ(want->cap, w[6]);
 	EXPECT_STREQ(want->depth, w[7]);
-	EXPECT_STREQ(want->send, w[8]);
-	EXPECT_STREQ(want->recv, w[9]);
-	EXPECT_STREQ(want->mode, w[10]);
-	EXPECT_STREQ(want->fast, w[11]);
+	EXPECT_STREQ(want->maxd, w[8]);
+	EXPECT_STREQ(want->send, w[9]);
+	EXPECT_STREQ(want->recv, w[10]);
+	EXPECT_STREQ(want->mode, w[11]);
+	EXPECT_STREQ(want->fast, w[12]);
 }
 
 TEST_F(ctl, ls_columns)
 {
-	char name_a[CHAN_NAME_MAX], name_b[CHAN_NAME_MAX];
+	char name_a[CHAN_NAME_MAX], name_b[CHAN_NAME_MAX], msg[32];
 	struct chan_ep *ep = NULL;
 	struct ctl_run r;
-	uint32_t a, b, c;
+	uint32_t a, b, c, len;
 	int sfd;
 
 	ct_name(name_a, sizeof(name_a), "ls-a");
@@ -1051,19 +1052,23 @@ TEST_F(ctl, ls_columns)
 		TH_LOG("ls header: %s", r.out ? r.out : "");
 	}
 	check_ls_row(_metadata, r.out, a, &(struct ls_want){
-		name_a, "640", "32", "8", "3", "0", "0", "mpmc+auto", "-" });
+		name_a, "640", "32", "8", "3", "3", "0", "0", "mpmc+auto", "-" });
 	check_ls_row(_metadata, r.out, b, &(struct ls_want){
-		name_b, "600", "64", "16", "0", "1", "1", "mpmc", "mapped:1" });
+		name_b, "600", "64", "16", "0", "0", "1", "1", "mpmc", "mapped:1" });
 	check_ls_row(_metadata, r.out, c, &(struct ls_want){
-		"-", "604", "8", "2", "0", "1", "0", "mpmc", "-" });
+		"-", "604", "8", "2", "0", "0", "1", "0", "mpmc", "-" });
 	free(r.out);
 
-	/* Unmapped: mappable again. */
+	/* Unmapped: mappable again. One received: MAXD keeps the peak. */
 	chan_ep_close(ep);
+	len = sizeof(msg);
+	ASSERT_OK(ct_recv(self->dev, a, msg, &len, 0, 0));
 	CTL(&r, "ls");
 	CTL_EXPECT_STATUS(0, &r);
+	check_ls_row(_metadata, r.out, a, &(struct ls_want){
+		name_a, "640", "32", "8", "2", "3", "0", "0", "mpmc+auto", "-" });
 	check_ls_row(_metadata, r.out, b, &(struct ls_want){
-		name_b, "600", "64", "16", "0", "0", "0", "mpmc", "mappable" });
+		name_b, "600", "64", "16", "0", "0", "0", "0", "mpmc", "mappable" });
 	free(r.out);
 	close(sfd);
 }
@@ -1085,7 +1090,7 @@ TEST_F(ctl, ls_unprivileged)
 	CTL_NOBODY(&r, "ls");
 	CTL_EXPECT_STATUS(0, &r);
 	ASSERT_TRUE(r.out && ls_header_ok(r.out));
-	EXPECT_EQ(12, find_row(r.out, shown, buf, sizeof(buf), w, 16));
+	EXPECT_EQ(13, find_row(r.out, shown, buf, sizeof(buf), w, 16));
 	EXPECT_EQ(0, find_row(r.out, hidden, buf, sizeof(buf), w, 16));
 	free(r.out);
 
@@ -1102,7 +1107,7 @@ TEST_F(ctl, ls_unprivileged)
 	/* Root (CAP_IPC_OWNER) sees both. */
 	CTL(&r, "ls");
 	CTL_EXPECT_STATUS(0, &r);
-	EXPECT_EQ(12, find_row(r.out, hidden, buf, sizeof(buf), w, 16));
+	EXPECT_EQ(13, find_row(r.out, hidden, buf, sizeof(buf), w, 16));
 	free(r.out);
 
 	/* stat of what it may not read: the operation fails (1). */
@@ -1691,13 +1696,13 @@ TEST_F(ctl, broadcast)
 	CTL(&r, "ls");
 	CTL_EXPECT_STATUS(0, &r);
 	n = find_row(r.out, id, row, sizeof(row), w, 16);
-	EXPECT_EQ(12, n);
-	if (n == 12)
-		EXPECT_STREQ("bcast", w[10]);
+	EXPECT_EQ(13, n);
+	if (n == 13)
+		EXPECT_STREQ("bcast", w[11]);
 	n = find_row(r.out, lid, row, sizeof(row), w, 16);
-	EXPECT_EQ(12, n);
-	if (n == 12)
-		EXPECT_STREQ("bcast+lossless+auto", w[10]);
+	EXPECT_EQ(13, n);
+	if (n == 13)
+		EXPECT_STREQ("bcast+lossless+auto", w[11]);
 	free(r.out);
 
 	snprintf(idstr, sizeof(idstr), "%u", id);
@@ -1771,8 +1776,8 @@ TEST_F(ctl, close_and_crc)
 	CTL_EXPECT_STATUS(0, &r);
 	n = find_row(r.out, id, row, sizeof(row), w, 16);
 	free(r.out);
-	ASSERT_EQ(12, n);
-	EXPECT_STREQ("mpmc+crc", w[10]);
+	ASSERT_EQ(13, n);
+	EXPECT_STREQ("mpmc+crc", w[11]);
 
 	CTL(&r, "send", name, "one", "two");
 	CTL_EXPECT_STATUS(0, &r);
@@ -1791,8 +1796,8 @@ TEST_F(ctl, close_and_crc)
 	CTL_EXPECT_STATUS(0, &r);
 	n = find_row(r.out, id, row, sizeof(row), w, 16);
 	free(r.out);
-	ASSERT_EQ(12, n);
-	EXPECT_STREQ("mpmc+crc+closed", w[10]);
+	ASSERT_EQ(13, n);
+	EXPECT_STREQ("mpmc+crc+closed", w[11]);
 	CTL(&r, "stat", idstr);
 	CTL_EXPECT_STATUS(0, &r);
 	EXPECT_NE(NULL, strstr(r.out, "state:      closed"));
@@ -1863,8 +1868,8 @@ TEST_F(ctl, stream)
 	CTL_EXPECT_STATUS(0, &r);
 	n = find_row(r.out, id, row, sizeof(row), w, 16);
 	free(r.out);
-	ASSERT_EQ(12, n);
-	EXPECT_STREQ("stream", w[10]);
+	ASSERT_EQ(13, n);
+	EXPECT_STREQ("stream", w[11]);
 	CTL(&r, "stat", idstr);
 	CTL_EXPECT_STATUS(0, &r);
 	EXPECT_NE(NULL, strstr(r.out, " stream"));
@@ -1899,8 +1904,8 @@ TEST_F(ctl, stream)
 	CTL_EXPECT_STATUS(0, &r);
 	n = find_row(r.out, id, row, sizeof(row), w, 16);
 	free(r.out);
-	ASSERT_EQ(12, n);
-	EXPECT_STREQ("stream+closed", w[10]);
+	ASSERT_EQ(13, n);
+	EXPECT_STREQ("stream+closed", w[11]);
 
 	CTL(&r, "create", "-S", "-M");
 	CTL_EXPECT_STATUS(1, &r);		/* EINVAL */

@@ -55,8 +55,9 @@ static const char usage_text[] =
 "        (senders wait for the slowest receiver); TYPE_TAG is a number\n"
 "  ls [--json]\n"
 "        list the channels you may read: ID NAME OWNER GROUP PERMS MSGSIZE\n"
-"        CAP DEPTH SEND RECV MODE FAST; SEND and RECV count the open sender\n"
-"        and receiver endpoints, MODE is mpmc, spsc, stream, bcast or\n"
+"        CAP DEPTH MAXD SEND RECV MODE FAST; MAXD is the highest depth since\n"
+"        create or reset (stat's max_depth), SEND and RECV count the open\n"
+"        sender and receiver endpoints, MODE is mpmc, spsc, stream, bcast or\n"
 "        bcast+lossless (+crc: checked messages,\n"
 "        +auto: destroyed with its last endpoint, +closed: closed for\n"
 "        sending), FAST is - (not mappable), mappable, or mapped:N\n"
@@ -628,9 +629,9 @@ static int cmd_ls(int argc, char **argv)
 		free(l.v);
 		return flush_stdout();
 	}
-	printf("%-10s %-20s %-10s %-10s %5s %7s %7s %7s %4s %4s %-9s %s\n",
+	printf("%-10s %-20s %-10s %-10s %5s %7s %7s %7s %7s %4s %4s %-9s %s\n",
 	       "ID", "NAME", "OWNER", "GROUP", "PERMS", "MSGSIZE", "CAP",
-	       "DEPTH", "SEND", "RECV", "MODE", "FAST");
+	       "DEPTH", "MAXD", "SEND", "RECV", "MODE", "FAST");
 	for (i = 0; i < l.n; i++) {
 		const struct chan_info *info = &l.v[i];
 
@@ -639,9 +640,10 @@ static int cmd_ls(int argc, char **argv)
 		       name_text(info->name, name, sizeof(name)),
 		       user_name(info->uid));
 		printf(" %-10s %5s %7" PRIu32 " %7" PRIu32 " %7" PRIu32
-		       " %4" PRIu32 " %4" PRIu32 " %-9s %s\n",
+		       " %7" PRIu32 " %4" PRIu32 " %4" PRIu32 " %-9s %s\n",
 		       group_name(info->gid), perms, info->msg_size,
-		       info->capacity, info->depth, info->senders,
+		       info->capacity, info->depth, info->max_depth,
+		       info->senders,
 		       info->receivers, mode_text(info, mode, sizeof(mode)),
 		       fast_text(info, fast, sizeof(fast)));
 	}
