@@ -756,22 +756,4 @@ static inline void chan_ring_repair(const struct chan_ring_view *v,
 	chan_ring_repair_range(v, owner, 0, v->mask + 1, c);
 }
 
-/**
- * struct chan_bcast_cursor - the start of a mapped broadcast receiver's
- *	cursor page (kmod/bcast.c, userlib/src/bcast.c)
- * @pos: the next position the receiver reads; the kernel paths read and
- *	move it too (clamped to the tail, by compare-and-swap)
- * @received: messages taken on the fast path (added by the receiver;
- *	INFO and fdinfo add it, clamped)
- * @lost: messages the fast path reported missed (likewise)
- *
- * The page follows the ring in the endpoint's mappings (mmap offset =
- * the ring's map size, one page); only that endpoint maps it.
- */
-struct chan_bcast_cursor {
-	__u64 pos;
-	__u64 received;
-	__u64 lost;
-};
-
 #endif /* _CHAN_RING_H */

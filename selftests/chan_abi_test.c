@@ -31,6 +31,9 @@ _Static_assert(offsetofend(struct chan_info, corrupt) == 192, "INFO v2");
 _Static_assert(sizeof(struct chan_info) == 208, "INFO v3");
 _Static_assert(offsetofend(struct chan_msg, timeout_ns) == 32, "MSG v1");
 _Static_assert(sizeof(struct chan_msg) == 40, "MSG v2");
+_Static_assert(sizeof(struct chan_bcast_cursor) == 24 &&
+	       offsetof(struct chan_bcast_cursor, lost) == 16,
+	       "broadcast cursor page layout");
 
 /*
  * One variant per command and per fd it is issued on. The tests below

@@ -859,4 +859,27 @@ struct chan_ring_hdr {
 	struct chan_ring_kstate kstate;
 };
 
+/**
+ * struct chan_bcast_cursor - the start of a mapped broadcast receiver's
+ *	cursor page
+ * @pos: the next position the receiver reads; the kernel paths read and
+ *	move it too (clamped to the tail, by compare-and-swap)
+ * @received: messages taken on the fast path (added by the receiver;
+ *	INFO and fdinfo add it, clamped)
+ * @lost: messages the fast path reported missed (likewise)
+ *
+ * A receiver endpoint of a CHAN_CREATE_BROADCAST channel that maps its
+ * ring maps the slots read-only; its own cursor is this page, which
+ * follows the ring in the endpoint's mappings (mmap offset = the ring's
+ * map size, one page, writable) and which no other endpoint maps. On a
+ * CHAN_CREATE_LOSSLESS channel @pos is the receiver's gating line: the
+ * kernel reads it once per decision, clamped, and senders wait for the
+ * slowest receiver's. The rest of the page is reserved.
+ */
+struct chan_bcast_cursor {
+	__aligned_u64 pos;
+	__aligned_u64 received;
+	__aligned_u64 lost;
+};
+
 #endif /* _UAPI_LINUX_CHAN_H */
