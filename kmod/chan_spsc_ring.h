@@ -7,22 +7,24 @@
  * ring_bench's chan-spsc-compact rows run this header, as they run
  * chan_ring.h. The atomics are chan_ring.h's shim.
  *
- * The shared words are the two cursors and, per position, a length word
- * and a payload. There is no per-slot state word: who may touch a slot
- * follows from the cursors alone.
+ * The shared words are the two cursors and, per position, a slot: an
+ * 8-byte header (the length, and a word kept zero) and the payload. There
+ * is no per-slot state word: who may touch a slot follows from the
+ * cursors alone.
  *
  *  tail    written by the producer only: positions below it are sent
  *  head    written by the consumer only: positions below it are received
- *  lens[]  capacity __u32 lengths, written by the producer
- *  data    capacity payloads of stride bytes (msg_size rounded up to 8)
+ *  slots   capacity slots of stride bytes: 8 + msg_size, rounded up to 8
  *
- * Lengths live apart from the payloads so that an 8-byte message takes 8
- * bytes of a cache line (and a 64-byte one exactly one line) instead of a
- * 64-byte slot: the consumer's misses are amortised over the messages that
- * share a line, and a length line serves sixteen messages.
+ * Slots are packed, not rounded to a cache line, so that small messages
+ * share lines (four 8-byte messages per line instead of one) and the
+ * consumer's misses are amortised over them. The length sits in the line
+ * where its payload starts: keeping the lengths in an array of their own
+ * measured up to four times slower at 64 bytes in ring_bench (one more
+ * line in flight per message, docs/spsc-compact.md).
  *
  *  send: pos = tail; room unless pos - head_cache == capacity, then reload
- *        head (acquire: the consumer is done with the payload we overwrite);
+ *        head (acquire: the consumer is done with the slot we overwrite);
  *        write payload and length; tail = pos + 1 (release)
  *  recv: pos = head; data unless tail_cache == pos, then reload tail
  *        (acquire: pairs with the send's release); read length and
@@ -55,32 +57,37 @@
 
 #include "chan_ring.h"
 
-/* A payload's stride: msg_size rounded up to 8, at least 8. */
+#define CHAN_SPSC_SLOT_HDR	8U
+
+/**
+ * struct chan_spsc_slot - one slot of a compact SPSC ring
+ * @len: payload length, written by the producer before its tail store
+ * @__reserved: zero
+ * @data: payload
+ */
+struct chan_spsc_slot {
+	__u32 len;
+	__u32 __reserved;
+	unsigned char data[];
+};
+
+/* Bytes per slot: header and payload, rounded up to 8. */
 static inline __u32 chan_spsc_ring_stride(__u32 msg_size)
 {
-	return msg_size ? (msg_size + 7U) & ~7U : 8U;
+	return (CHAN_SPSC_SLOT_HDR + msg_size + 7U) & ~7U;
 }
 
-/* Bytes of the length array, whole cache lines (the payloads follow). */
-static inline __u64 chan_spsc_ring_lens_size(__u32 capacity)
-{
-	return ((__u64)capacity * sizeof(__u32) + CHAN_RING_ALIGN - 1) &
-		~(__u64)(CHAN_RING_ALIGN - 1);
-}
-
-/* Bytes after the header for @capacity messages of @msg_size. */
+/* Bytes of slots for @capacity messages of @msg_size. */
 static inline __u64 chan_spsc_ring_size(__u32 capacity, __u32 msg_size)
 {
-	return chan_spsc_ring_lens_size(capacity) +
-	       (__u64)capacity * chan_spsc_ring_stride(msg_size);
+	return (__u64)capacity * chan_spsc_ring_stride(msg_size);
 }
 
 /**
  * struct chan_spsc_ring - a private, trusted description of the ring
  * @tail: the shared producer cursor (chan_ring_hdr.tail)
  * @head: the shared consumer cursor (chan_ring_hdr.head)
- * @lens: the shared length words
- * @data: the shared payloads
+ * @slots: the shared slots
  * @mask: capacity - 1
  * @stride: chan_spsc_ring_stride(@msg_size)
  * @msg_size: largest payload
@@ -91,8 +98,7 @@ static inline __u64 chan_spsc_ring_size(__u32 capacity, __u32 msg_size)
 struct chan_spsc_ring {
 	__u64 *tail;
 	__u64 *head;
-	__u32 *lens;
-	unsigned char *data;
+	unsigned char *slots;
 	__u32 mask;
 	__u32 stride;
 	__u32 msg_size;
@@ -102,27 +108,27 @@ struct chan_spsc_ring {
  * chan_spsc_ring_init() - describe a ring laid out after a header
  * @r: the description to fill
  * @hdr: the ring's header (its tail and head)
- * @area: the length array, followed by the payloads
+ * @slots: slot 0, 8-byte aligned
  * @capacity: a power of two
  * @msg_size: largest payload
  */
 static inline void chan_spsc_ring_init(struct chan_spsc_ring *r,
-				       struct chan_ring_hdr *hdr, void *area,
+				       struct chan_ring_hdr *hdr, void *slots,
 				       __u32 capacity, __u32 msg_size)
 {
 	r->tail = &hdr->tail;
 	r->head = &hdr->head;
-	r->lens = area;
-	r->data = (unsigned char *)area + chan_spsc_ring_lens_size(capacity);
+	r->slots = slots;
 	r->mask = capacity - 1;
 	r->stride = chan_spsc_ring_stride(msg_size);
 	r->msg_size = msg_size;
 }
 
-static inline unsigned char *chan_spsc_ring_payload(const struct chan_spsc_ring *r,
-						    __u64 pos)
+static inline struct chan_spsc_slot *
+chan_spsc_ring_slot(const struct chan_spsc_ring *r, __u64 pos)
 {
-	return r->data + (size_t)(pos & r->mask) * r->stride;
+	return (struct chan_spsc_slot *)(r->slots +
+					 (size_t)(pos & r->mask) * r->stride);
 }
 
 /**
@@ -164,7 +170,7 @@ chan_spsc_ring_send_begin(const struct chan_spsc_ring *r, __u64 *head_cache,
 		}
 	}
 	*posp = (__s64)pos;
-	return chan_spsc_ring_payload(r, pos);
+	return chan_spsc_ring_slot(r, pos)->data;
 }
 
 /**
@@ -176,7 +182,7 @@ chan_spsc_ring_send_begin(const struct chan_spsc_ring *r, __u64 *head_cache,
 static inline void chan_spsc_ring_send_end(const struct chan_spsc_ring *r,
 					   __u64 pos, __u32 len)
 {
-	chan_store(&r->lens[pos & r->mask], len);
+	chan_store(&chan_spsc_ring_slot(r, pos)->len, len);
 	/* Release: the payload and length before the tail that shows them. */
 	chan_store_release(r->tail, pos + 1);
 }
@@ -203,6 +209,7 @@ chan_spsc_ring_recv_begin(const struct chan_spsc_ring *r, __u64 *tail_cache,
 	__u64 pos = chan_load(r->head);
 	__u64 cap = (__u64)r->mask + 1;
 	__u64 tail = *tail_cache;
+	struct chan_spsc_slot *s;
 	__u32 len;
 
 	/* Unsigned: catches tail == pos (empty) and tail - pos > cap. */
@@ -221,7 +228,8 @@ chan_spsc_ring_recv_begin(const struct chan_spsc_ring *r, __u64 *tail_cache,
 			return NULL;
 		}
 	}
-	len = chan_load(&r->lens[pos & r->mask]);
+	s = chan_spsc_ring_slot(r, pos);
+	len = chan_load(&s->len);
 	if (len > r->msg_size)
 		len = r->msg_size;
 	*lenp = len;
@@ -230,7 +238,7 @@ chan_spsc_ring_recv_begin(const struct chan_spsc_ring *r, __u64 *tail_cache,
 		return NULL;
 	}
 	*posp = (__s64)pos;
-	return chan_spsc_ring_payload(r, pos);
+	return s->data;
 }
 
 /**

@@ -301,8 +301,9 @@ const struct rb_impl rb_chan_spsc_hdr = {
 /* ------------------------------------------------------------------------ */
 /*
  * kmod/chan_spsc_ring.h, the compact SPSC ring: cursors and a private
- * copy of the other side's, lengths apart from 8-byte-aligned payloads,
- * laid out after a header page as a mapping would be. After each send
+ * copy of the other side's, packed slots (an 8-byte length header and
+ * the payload, 8-byte stride), laid out after a header page as a mapping
+ * would be. After each send
  * (receive) the handshake with a sleeping peer: read the other side's
  * waiter count in the header's kstate (never non-zero here: no one
  * sleeps). chan-spsc-compact reads it with no barrier (the asymmetric
@@ -403,7 +404,7 @@ RB_LOOPS(cpq)
 RB_LOOPS(cpfq)
 
 const struct rb_impl rb_chan_spsc_compact = {
-	"chan-spsc-compact", "kmod/chan_spsc_ring.h: cursors with private copies, lengths apart from 8-byte-aligned payloads; waiter count read with no barrier (asymmetric handshake: the sleeper pays)",
+	"chan-spsc-compact", "kmod/chan_spsc_ring.h: cursors with private copies, packed slots (8-byte length header + payload); waiter count read with no barrier (asymmetric handshake: the sleeper pays)",
 	RB_MODE_BIT(RB_SPSC), 0, cpq_create, cpq_destroy, cpq_produce,
 	cpq_consume,
 };
