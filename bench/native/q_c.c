@@ -18,6 +18,8 @@
 #include <urcu/wfcqueue.h>
 
 #include "chan_ring.h"
+#include "chan_spsc.h"
+#include "chan_spsc_ring.h"
 #include "libchan.h"
 #include "libchan_bench.h"
 #include "ring_bench.h"
@@ -239,6 +241,178 @@ const struct rb_impl rb_chan_spsc_nofence = {
 	"libchan-spsc-nofence", "libchan-spsc without the full barrier before the waiter count: not correct against a sleeping peer, not shipped; what that barrier costs",
 	RB_MODE_BIT(RB_SPSC), 0, fpsnq_create, fpq_destroy, fpq_produce,
 	fpq_consume,
+};
+
+/* ------------------------------------------------------------------------ */
+/*
+ * kmod/chan_spsc.h itself, without libchan around it: the slot protocol
+ * today's SPSC handles run (state word per 64-byte slot, FULL/EMPTY
+ * stores, release of the own cursor), no state word, statistics, barrier
+ * or waiter count. Not shipped anywhere: it splits libchan-spsc's cost
+ * into the protocol's and the handle's (docs/spsc-compact.md).
+ */
+static inline __attribute__((always_inline)) int
+spq_push(struct chanq *q, const void *m, unsigned int size)
+{
+	struct chan_slot *s;
+	__s64 pos;
+
+	s = chan_spsc_claim_send(&q->v, &pos);
+	if (!s) {
+		if (pos != -EAGAIN)
+			abort();
+		return 0;
+	}
+	memcpy(s->data, m, size);
+	chan_spsc_publish(&q->v, s, (__u64)pos, size, CHAN_TOKEN_PRODUCER);
+	return 1;
+}
+
+static inline __attribute__((always_inline)) int
+spq_pop(struct chanq *q, void *m, unsigned int size)
+{
+	struct chan_slot *s;
+	__u32 len;
+	__s64 pos;
+
+	s = chan_spsc_claim_recv(&q->v, size, &pos, &len);
+	if (!s) {
+		if (pos != -EAGAIN)
+			abort();
+		return 0;
+	}
+	memcpy(m, s->data, size);
+	chan_spsc_retire(&q->v, s, (__u64)pos);
+	return len == size;
+}
+
+#define spq_push8(q, mode, m)	spq_push(q, m, 8)
+#define spq_push64(q, mode, m)	spq_push(q, m, 64)
+#define spq_pop8(q, mode, m)	spq_pop(q, m, 8)
+#define spq_pop64(q, mode, m)	spq_pop(q, m, 64)
+RB_LOOPS(spq)
+
+const struct rb_impl rb_chan_spsc_hdr = {
+	"chan-spsc-slots", "kmod/chan_spsc.h alone (today's SPSC slot protocol: 64-byte slots with a state word, no libchan handle, no barrier, no waiter count): a measurement row",
+	RB_MODE_BIT(RB_SPSC), 0, chanq_create, chanq_destroy, spq_produce,
+	spq_consume,
+};
+
+/* ------------------------------------------------------------------------ */
+/*
+ * kmod/chan_spsc_ring.h, the compact SPSC ring: cursors and a private
+ * copy of the other side's, packed slots (an 8-byte length header and
+ * the payload, 8-byte stride), laid out after a header page as a mapping
+ * would be. After each send
+ * (receive) the handshake with a sleeping peer: read the other side's
+ * waiter count in the header's kstate (never non-zero here: no one
+ * sleeps). chan-spsc-compact reads it with no barrier (the asymmetric
+ * handshake: the would-be sleeper pays for the barrier, see
+ * docs/spsc-compact.md); chan-spsc-compact-fence issues a full barrier
+ * first, as libchan's handles do today.
+ */
+struct cpq {
+	struct chan_spsc_ring r;
+	struct chan_ring_hdr *hdr;
+	void *mem;
+	/* Each side's private copy of the other's cursor, lines apart. */
+	_Alignas(64) __u64 head_cache;
+	_Alignas(64) __u64 tail_cache;
+};
+
+static void *cpq_create(int mode, unsigned int size, unsigned int cap)
+{
+	struct cpq *q = zalloc_aligned(sizeof(*q));
+
+	(void)mode;
+	q->mem = zalloc_aligned(CHAN_RING_HDR_SIZE +
+				chan_spsc_ring_size(cap, size));
+	q->hdr = q->mem;
+	chan_spsc_ring_init(&q->r, q->hdr,
+			    (unsigned char *)q->mem + CHAN_RING_HDR_SIZE, cap,
+			    size);
+	return q;
+}
+
+static void cpq_destroy(void *p)
+{
+	struct cpq *q = p;
+
+	free(q->mem);
+	free(q);
+}
+
+static inline __attribute__((always_inline)) void
+cpq_handshake(const __u32 *waiters, bool fenced)
+{
+	if (fenced)
+		atomic_thread_fence(memory_order_seq_cst);
+	else
+		atomic_signal_fence(memory_order_seq_cst);
+	/* A real handle would ring CHAN_IOC_WAKE here. */
+	if (__atomic_load_n(waiters, __ATOMIC_RELAXED))
+		abort();
+}
+
+static inline __attribute__((always_inline)) int
+cpq_push(struct cpq *q, const void *m, unsigned int size, bool fenced)
+{
+	unsigned char *p;
+	__s64 pos;
+
+	p = chan_spsc_ring_send_begin(&q->r, &q->head_cache, &pos);
+	if (!p) {
+		if (pos != -EAGAIN)
+			abort();
+		return 0;
+	}
+	memcpy(p, m, size);
+	chan_spsc_ring_send_end(&q->r, (__u64)pos, size);
+	cpq_handshake(&q->hdr->kstate.recv_waiters, fenced);
+	return 1;
+}
+
+static inline __attribute__((always_inline)) int
+cpq_pop(struct cpq *q, void *m, unsigned int size, bool fenced)
+{
+	const unsigned char *p;
+	__u32 len;
+	__s64 pos;
+
+	p = chan_spsc_ring_recv_begin(&q->r, &q->tail_cache, size, &pos, &len);
+	if (!p) {
+		if (pos != -EAGAIN)
+			abort();
+		return 0;
+	}
+	memcpy(m, p, size);
+	chan_spsc_ring_recv_end(&q->r, (__u64)pos);
+	cpq_handshake(&q->hdr->kstate.send_waiters, fenced);
+	return len == size;
+}
+
+#define cpq_push8(q, mode, m)	cpq_push(q, m, 8, false)
+#define cpq_push64(q, mode, m)	cpq_push(q, m, 64, false)
+#define cpq_pop8(q, mode, m)	cpq_pop(q, m, 8, false)
+#define cpq_pop64(q, mode, m)	cpq_pop(q, m, 64, false)
+RB_LOOPS(cpq)
+
+#define cpfq_push8(q, mode, m)	cpq_push(q, m, 8, true)
+#define cpfq_push64(q, mode, m)	cpq_push(q, m, 64, true)
+#define cpfq_pop8(q, mode, m)	cpq_pop(q, m, 8, true)
+#define cpfq_pop64(q, mode, m)	cpq_pop(q, m, 64, true)
+RB_LOOPS(cpfq)
+
+const struct rb_impl rb_chan_spsc_compact = {
+	"chan-spsc-compact", "kmod/chan_spsc_ring.h: cursors with private copies, packed slots (8-byte length header + payload); waiter count read with no barrier (asymmetric handshake: the sleeper pays)",
+	RB_MODE_BIT(RB_SPSC), 0, cpq_create, cpq_destroy, cpq_produce,
+	cpq_consume,
+};
+
+const struct rb_impl rb_chan_spsc_compact_fence = {
+	"chan-spsc-compact-fence", "chan-spsc-compact with a full barrier before each waiter-count read (the handshake libchan's handles use today)",
+	RB_MODE_BIT(RB_SPSC), 0, cpq_create, cpq_destroy, cpfq_produce,
+	cpfq_consume,
 };
 
 /* ------------------------------------------------------------------------ */

@@ -136,4 +136,19 @@ HOST_TEST(stream_threads_cap1, test_stream_threads, &(const uint32_t){ 1 })
 HOST_TEST(stream_threads_cap4, test_stream_threads, &(const uint32_t){ 4 })
 HOST_TEST(stream_threads_cap64, test_stream_threads, &(const uint32_t){ 64 })
 
+/* The compact SPSC ring (kmod/chan_spsc_ring.h): FIFO, full, empty,
+ * EMSGSIZE, strides, 10000 messages round capacity 1, 2, 4, 1024. */
+HOST_TEST(spsc2_basic, test_spsc2_basic, NULL)
+/* A party killed before its cursor store: nothing sent, nothing taken. */
+HOST_TEST(spsc2_deaths, test_spsc2_deaths, NULL)
+/* Random cursors, cached cursors and lengths: bounded, clamped, in the
+ * ring; -EIO for a head past the tail or a tail a ring ahead. */
+HOST_TEST(spsc2_garbage, test_spsc2_garbage, NULL)
+/* Two threads, up to 2,000,000 messages of 0..200 bytes: each checked,
+ * and a running checksum of all. */
+HOST_TEST(spsc2_threads_cap1, test_spsc2_threads, &(const uint32_t){ 1 })
+HOST_TEST(spsc2_threads_cap8, test_spsc2_threads, &(const uint32_t){ 8 })
+HOST_TEST(spsc2_threads_cap1024, test_spsc2_threads,
+	  &(const uint32_t){ 1024 })
+
 CT_HARNESS_MAIN

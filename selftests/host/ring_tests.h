@@ -33,6 +33,11 @@ struct chaos_config {
 	uint32_t deaths;		/* per killer */
 };
 
+/* test_spsc2.c; test_spsc2_threads' arg: the capacity (uint32_t) */
+bool test_spsc2_basic(const void *arg);
+bool test_spsc2_deaths(const void *arg);
+bool test_spsc2_garbage(const void *arg);
+bool test_spsc2_threads(const void *arg);
 /* test_basic.c */
 bool test_empty_recv(const void *arg);
 bool test_fill_to_capacity(const void *arg);
