@@ -273,6 +273,46 @@ def fastpath_goals(icount, native):
     return md_table(["goal", "measured", "verdict"], out) if out else ""
 
 
+# Issue 10 (SPSC): the shipped SPSC fast path against the best packaged
+# SPSC ring in the same run; the compact protocol (not wired into the
+# module yet, docs/spsc-compact.md) shown beside it with no verdict.
+SPSC_SHIPPED = "libchan-spsc"
+SPSC_ALSO = ("chan-spsc-compact",)
+
+
+def spsc_goals(native):
+    """Issue 10's SPSC goal: libchan-spsc at least the best SPSC peer's
+    throughput at 8 and 64 B. Reported, never asserted."""
+    if not native:
+        return ""
+    _, runs, order, peers = native
+    out = []
+    for size in NATIVE_SIZES:
+        best, best_name = 0.0, None
+        for q in order:
+            if q in peers and (q, "spsc", size) in runs:
+                st = native_summary(runs[(q, "spsc", size)])
+                if st["median"] > best:
+                    best, best_name = st["median"], q
+        if not best:
+            continue
+        for row in (SPSC_SHIPPED,) + SPSC_ALSO:
+            if (row, "spsc", size) not in runs:
+                continue
+            st = native_summary(runs[(row, "spsc", size)])
+            r = st["median"] / best
+            noisy = " (disturbed runs)" if st["disturbed"] else ""
+            measured = (f"{fmt_rate(st['median'])} vs {fmt_rate(best)} M msg/s "
+                        f"({best_name}): **{r:.2f}**{noisy}")
+            if row == SPSC_SHIPPED:
+                out.append([f"native: libchan's SPSC fast path ≥ 1.0 × the best SPSC ring, {size} B",
+                            measured, "met" if r >= 1.0 else "**missed**"])
+            else:
+                out.append([f"({row}, the protocol alone, not wired in, {size} B)",
+                            measured, "no goal"])
+    return md_table(["goal", "measured", "verdict"], out) if out else ""
+
+
 def epstats(icount):
     """The '# epstats' lines of ipc_bench: what the endpoint handles of each
     chan-mmap queue did (libchan's counters, every process, warm-up
@@ -554,6 +594,14 @@ def main():
                "of the same run. Where a goal is missed, bench/README.md and "
                "docs/benchmarks.md say where the instructions go (profile.txt).", "", g, ""]
         print("\n## Goals (issue 9: the fast path)\n\n" + g + "\n", file=sys.stderr)
+    g = spsc_goals(native)
+    if g:
+        md += ["## Goals (issue 10: SPSC)", "",
+               "Reported, never asserted: medians of the native pass, SPSC code "
+               "paths, in the same run. docs/spsc-compact.md says where the "
+               "shipped path's time goes and what the compact ring changes.", "",
+               g, ""]
+        print("\n## Goals (issue 10: SPSC)\n\n" + g + "\n", file=sys.stderr)
     pngs = plots(a.out, icount, native)
     if pngs:
         md += ["## Plots", ""] + [f"![{p}]({p})" for p in pngs] + [""]
