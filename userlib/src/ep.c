@@ -695,12 +695,13 @@ ssize_t chan_ep_call(struct chan_ep *req, const void *msg, size_t len,
 #define CHAN_EP_STREAM_PASSES	64
 
 /*
- * One fast read: the bytes taken (> 0), or -EAGAIN (nothing there for a
- * caller that would not wait, with a sender left; or the head held by
- * another reader), or CHAN_EP_SLOW.
+ * One fast read: 0 with the bytes taken (at least 1) in *got (never the
+ * count itself, which could be 1, that is CHAN_EP_SLOW), or -EAGAIN
+ * (nothing there for a caller that would not wait, with a sender left;
+ * or the head held by another reader), or CHAN_EP_SLOW.
  */
-static ssize_t chan_ep_stream_fast_read(struct chan_ep *ep, unsigned char *buf,
-					size_t cap, bool nonblock)
+static int chan_ep_stream_fast_read(struct chan_ep *ep, unsigned char *buf,
+				    size_t cap, bool nonblock, size_t *got)
 {
 	uint32_t state = chan_ep_state(ep), len, off, n, pass, roles = 0;
 	size_t done = 0;
@@ -749,7 +750,8 @@ static ssize_t chan_ep_stream_fast_read(struct chan_ep *ep, unsigned char *buf,
 	}
 	if (done) {
 		chan_ep_count(ep, &ep->fast_received);
-		return (ssize_t)done;
+		*got = done;
+		return 0;
 	}
 	/* Drained and closed, or with no sender left: the kernel says 0. */
 	if (nonblock && (pos == -EBUSY ||
@@ -762,6 +764,7 @@ static ssize_t chan_ep_stream_fast_read(struct chan_ep *ep, unsigned char *buf,
 static ssize_t chan_ep_stream_readmsg(struct chan_ep *ep, void *buf, size_t cap,
 				      unsigned int flags, uint64_t timeout_ns)
 {
+	size_t got = 0;
 	ssize_t ret;
 
 	if (!ep || (cap && !buf))
@@ -770,7 +773,9 @@ static ssize_t chan_ep_stream_readmsg(struct chan_ep *ep, void *buf, size_t cap,
 		return 0;
 	if (chan_ep_fast(ep) && ep->stream && (ep->roles & CHAN_ROLE_RECV)) {
 		ret = chan_ep_stream_fast_read(ep, buf, cap,
-					       flags & CHAN_MSG_NONBLOCK);
+					       flags & CHAN_MSG_NONBLOCK, &got);
+		if (!ret)
+			return (ssize_t)got;
 		if (ret != CHAN_EP_SLOW)
 			return ret;
 	}
