@@ -648,6 +648,16 @@ static bool chan_wait_ended(struct chan *ch, enum chan_dir dir, bool peer)
 					       CHAN_STATE_NO_RECEIVERS);
 }
 
+/* Is chan_wait_ready()'s wait over? */
+static bool chan_wait_over(struct chan *ch, enum chan_dir dir, bool peer,
+			   bool busy)
+{
+	if (busy)
+		return chan_stream_head_state(ch) != -EBUSY ||
+		       (chan_state(ch) & CHAN_STATE_DESTROYED);
+	return chan_can_progress(ch, dir) || chan_wait_ended(ch, dir, peer);
+}
+
 /**
  * chan_wait_ready() - wait until a direction could make progress
  * @ch: the channel
@@ -683,10 +693,7 @@ int chan_wait_ready(struct chan *ch, enum chan_dir dir, bool peer, bool busy,
 	this_cpu_inc(ch->stats->waits[dir]);
 	for (;;) {
 		chan_waiter_prepare(wq, &w);
-		if (busy ? chan_stream_head_state(ch) != -EBUSY ||
-			   (chan_state(ch) & CHAN_STATE_DESTROYED) :
-			   chan_can_progress(ch, dir) ||
-			   chan_wait_ended(ch, dir, peer)) {
+		if (chan_wait_over(ch, dir, peer, busy)) {
 			ret = 0;
 			break;
 		}
