@@ -7,7 +7,11 @@
  *  - many writers and several readers, half of each on the fast path and
  *    half on the kernel's, with reads of any multiple of 8 bytes: every
  *    8-byte word of every write arrives once, and inside each read the
- *    words of a write are contiguous and in order (a write is atomic);
+ *    words of a write are contiguous and in order (a write is atomic:
+ *    no other write's word comes between two of its words). A read that
+ *    spans writes is not one range of the stream: another reader may
+ *    take writes, or the start of one, between two of its claims, so
+ *    after a write's last word a read may go on at any word of another;
  *  - partial reads across the mapping: fast and kernel reads of odd
  *    sizes take turns in the middle of writes, byte-exact; FIONREAD and
  *    POLLIN follow each read;
@@ -147,8 +151,9 @@ static void mx_writer(uint32_t id, uint32_t w)
 
 /*
  * A reader: reads of 8..4*MSG bytes (multiples of 8) until the end of the
- * stream; each word is counted in seen[] and must follow the word before
- * it in the same read as the next of the same write, or start a write.
+ * stream; each word is counted in seen[] and, in the same read, must
+ * follow a word that is not the last of its write as the next word of
+ * that write.
  */
 static void mx_reader(uint32_t id, uint32_t r, uint8_t *seen)
 {
@@ -184,10 +189,8 @@ static void mx_reader(uint32_t id, uint32_t r, uint8_t *seen)
 				"reader %u: bad word %#llx", r,
 				(unsigned long long)buf[k]);
 			CF_TRUE(n == mx_words(w, seq), "reader %u: length", r);
-			if (k)
-				CF_TRUE(pi + 1 < pn ?
-					w == pw && seq == pseq && i == pi + 1 :
-					i == 0,
+			if (k && pi + 1 < pn)
+				CF_TRUE(w == pw && seq == pseq && i == pi + 1,
 					"reader %u: %u/%u/%u/%u after %u/%u/%u/%u",
 					r, w, seq, i, n, pw, pseq, pi, pn);
 			__atomic_add_fetch(&seen[((size_t)w * MX_WRITES + seq) *
