@@ -61,7 +61,8 @@
 				 CHAN_CREATE_STREAM)
 
 /* What CHAN_CREATE_STREAM combines with (else EINVAL). */
-#define CHAN_STREAM_FLAGS	(CHAN_CREATE_STREAM | CHAN_CREATE_AUTODESTROY)
+#define CHAN_STREAM_FLAGS	(CHAN_CREATE_STREAM | CHAN_CREATE_AUTODESTROY | \
+				 CHAN_CREATE_MAPPABLE)
 
 /* What a broadcast channel may be combined with (EINVAL otherwise). */
 #define CHAN_CREATE_BCAST_OK	(CHAN_CREATE_AUTODESTROY | \
@@ -197,20 +198,23 @@ struct chan_user;
  * @turn_wq: readers waiting for the turn, as long as their deadline allows
  * @off: bytes already read of the head slot's write (written by the
  *	turn's holder, read locklessly for FIONREAD)
- * @rx_bytes: bytes read, written by the turn's holder
- * @tx_bytes: bytes written, counted before each write is published
+ * @rx_bytes: bytes read (on a mappable stream, by the kernel path only)
+ * @tx_bytes: bytes written, counted before each write is published (on
+ *	a mappable stream, by the kernel path only)
  *
- * A stream is never mapped: only the kernel touches its ring, and its
- * readers, holding the turn, are the only ones to claim from it. So a reader
- * may copy from the head slot while it is FULL (no writer may touch a FULL
- * slot), fault on the user's buffer meanwhile, and claim and retire the
- * slot only once its last byte is read.
+ * A stream that cannot be mapped: only the kernel touches its ring, and
+ * its readers, holding the turn, are the only ones to claim from it. So a
+ * reader may copy from the head slot while it is FULL (no writer may touch
+ * a FULL slot), fault on the user's buffer meanwhile, and claim and retire
+ * the slot only once its last byte is read. A mappable stream uses none of
+ * @busy, @turn_wq and @off: its readers claim the head slot
+ * (chan_ring_claim_stream()) and keep the offset in it (stream.c).
  */
 struct chan_stream {
 	unsigned long busy;
 	wait_queue_head_t turn_wq;
 	u32 off;
-	u64 rx_bytes;
+	atomic64_t rx_bytes;
 	atomic64_t tx_bytes;
 };
 
@@ -570,8 +574,9 @@ int chan_xfer(struct chan_xfer *x, enum chan_dir dir,
 	      const struct chan_deadline *dl);
 void chan_wake_all(struct chan *ch);
 void chan_wake_dir(struct chan *ch, enum chan_dir dir);
-int chan_sleep(const struct chan_deadline *dl);
-int chan_wait_ready(struct chan *ch, enum chan_dir dir, bool peer,
+int chan_yield(const struct chan_deadline *dl);
+u32 chan_user_ready(void __user *ubuf, struct iov_iter *iter, u32 len);
+int chan_wait_ready(struct chan *ch, enum chan_dir dir, bool peer, bool busy,
 		    const struct chan_deadline *dl);
 
 /* stream.c */
@@ -580,9 +585,10 @@ static inline bool chan_is_stream(const struct chan *ch)
 	return ch->flags & CHAN_CREATE_STREAM;
 }
 
-int chan_stream_recv(struct chan *ch, bool peer, void __user *ubuf,
-		     struct iov_iter *iter, u32 cap, u32 *lenp,
-		     const struct chan_deadline *dl);
+int chan_stream_recv(struct chan *ch, bool peer, struct chan_bounce *b,
+		     void __user *ubuf, struct iov_iter *iter, u32 cap,
+		     u32 *lenp, const struct chan_deadline *dl);
+int chan_stream_head_state(struct chan *ch);
 ssize_t chan_stream_write(struct chan *ch, struct chan_bounce *b,
 			  const char __user *ubuf, struct iov_iter *iter,
 			  size_t count, const struct chan_deadline *dl);

@@ -93,6 +93,7 @@ struct chan *chan_alloc(struct chan_ns *ns, const struct chan_create *c,
 	ida_init(&ch->tokens);
 	init_waitqueue_head(&ch->stream.turn_wq);
 	atomic64_set(&ch->stream.tx_bytes, 0);
+	atomic64_set(&ch->stream.rx_bytes, 0);
 	chan_obj_created(CHAN_OBJ_CHANNEL);
 	return ch;
 
@@ -131,7 +132,7 @@ struct chan *chan_new(struct chan_ns *ns, const struct chan_create *c)
 		return ERR_PTR(-EOPNOTSUPP);
 	if (c->__reserved || c->__reserved2)
 		return ERR_PTR(-EINVAL);
-	/* A stream is neither mappable nor checked (yet). */
+	/* A stream may be mappable, but is not checked (CRC32C) yet. */
 	if ((c->flags & CHAN_CREATE_STREAM) && (c->flags & ~CHAN_STREAM_FLAGS))
 		return ERR_PTR(-EINVAL);
 	/*

@@ -179,6 +179,20 @@ static void chan_endpoint_poll_wait(struct file *file, struct chan_endpoint *ep,
 		atomic_inc(chan_ring_waiters(ch, dir));
 }
 
+/*
+ * POLLIN: a message (or bytes) to receive. On a mappable stream a head
+ * slot another reader holds counts: its rest, or the writes behind it,
+ * are for the readers after it.
+ */
+static bool chan_endpoint_can_recv(struct chan *ch, struct chan_endpoint *ep)
+{
+	if (chan_is_bcast(ch))
+		return chan_bcast_can_recv(ch, &ep->rx);
+	if (chan_is_stream(ch) && ch->ring.mappable)
+		return chan_ring_stream_can_recv(&ch->ring.view);
+	return chan_ring_can_recv(&ch->ring.view);
+}
+
 static __poll_t chan_endpoint_poll(struct file *file, poll_table *pt)
 {
 	struct chan_endpoint *ep = file->private_data;
@@ -201,8 +215,7 @@ static __poll_t chan_endpoint_poll(struct file *file, poll_table *pt)
 	if (state & CHAN_STATE_DESTROYED)
 		return EPOLLHUP | EPOLLERR;
 	if (ep->roles & CHAN_ROLE_RECV) {
-		if (chan_is_bcast(ch) ? chan_bcast_can_recv(ch, &ep->rx) :
-					chan_ring_can_recv(&ch->ring.view))
+		if (chan_endpoint_can_recv(ch, ep))
 			mask |= EPOLLIN | EPOLLRDNORM;
 		else if (state & (CHAN_STATE_NO_SENDERS | CHAN_STATE_CLOSED))
 			mask |= EPOLLHUP;

@@ -360,6 +360,31 @@ static bool chan_user_present(const void __user *ubuf, size_t len)
 	return ok;
 }
 
+/**
+ * chan_user_ready() - make a receive buffer ready for a copy-out
+ * @ubuf: the buffer, or NULL if @iter
+ * @iter: the buffer as an iov_iter, or NULL
+ * @len: its size (not 0)
+ *
+ * Probes a plain buffer (no fault, no store), and faults in (without
+ * storing) one that is not all present, or an iov_iter. May sleep: call
+ * it holding no slot.
+ *
+ * Return: how many bytes from the start are ready (0: none).
+ */
+u32 chan_user_ready(void __user *ubuf, struct iov_iter *iter, u32 len)
+{
+	size_t left;
+
+	if (!iter && chan_user_present(ubuf, len))
+		return len;
+	if (iter)
+		left = fault_in_iov_iter_writeable(iter, len);
+	else
+		left = fault_in_safe_writeable(ubuf, len);
+	return left >= len ? 0 : len - left;
+}
+
 /*
  * Make the first x->out_len bytes of the receive buffer (the length of
  * the message that is there) ready for the copy-out, without storing to
@@ -379,10 +404,17 @@ int chan_fault_in(struct chan_xfer *x)
 	return 0;
 }
 
+/*
+ * Could a try of @dir make progress? On a mappable stream a reader needs
+ * a FULL head slot (chan_stream_head_state()): one that another reader
+ * holds READING is not yet for it.
+ */
 static bool chan_can_progress(struct chan *ch, enum chan_dir dir)
 {
 	if (dir == CHAN_DIR_SEND)
 		return chan_ring_can_send(&ch->ring.view);
+	if (ch->ring.mappable && chan_is_stream(ch))
+		return chan_stream_head_state(ch) > 0;
 	return chan_ring_can_recv(&ch->ring.view);
 }
 
@@ -438,7 +470,7 @@ int chan_sleep(const struct chan_deadline *dl)
  * can be fed tombstones without end by a hostile mapper; this keeps a
  * non-blocking or timed call within its promise, and any call killable.
  */
-static int chan_yield(const struct chan_deadline *dl)
+int chan_yield(const struct chan_deadline *dl)
 {
 	int ret = chan_interrupted(dl);
 
@@ -616,11 +648,24 @@ static bool chan_wait_ended(struct chan *ch, enum chan_dir dir, bool peer)
 					       CHAN_STATE_NO_RECEIVERS);
 }
 
+/* Is chan_wait_ready()'s wait over? */
+static bool chan_wait_over(struct chan *ch, enum chan_dir dir, bool peer,
+			   bool busy)
+{
+	if (busy)
+		return chan_stream_head_state(ch) != -EBUSY ||
+		       (chan_state(ch) & CHAN_STATE_DESTROYED);
+	return chan_can_progress(ch, dir) || chan_wait_ended(ch, dir, peer);
+}
+
 /**
  * chan_wait_ready() - wait until a direction could make progress
  * @ch: the channel
  * @dir: senders wait for room, receivers for a message
  * @peer: the caller is an endpoint (a disconnect ends its wait)
+ * @busy: a reader of a mappable stream that found another reader in the
+ *	head slot: wait only until the head is no longer held (READING),
+ *	whatever the state, since its holder may leave bytes behind
  * @dl: how long to wait
  *
  * For callers that try the ring themselves (stream.c) and must not be in
@@ -634,7 +679,7 @@ static bool chan_wait_ended(struct chan *ch, enum chan_dir dir, bool peer)
  * Return: 0 (try again), -EAGAIN (non-blocking), -ETIMEDOUT,
  * -ERESTARTSYS.
  */
-int chan_wait_ready(struct chan *ch, enum chan_dir dir, bool peer,
+int chan_wait_ready(struct chan *ch, enum chan_dir dir, bool peer, bool busy,
 		    const struct chan_deadline *dl)
 {
 	wait_queue_head_t *wq = &ch->wq[dir];
@@ -648,8 +693,7 @@ int chan_wait_ready(struct chan *ch, enum chan_dir dir, bool peer,
 	this_cpu_inc(ch->stats->waits[dir]);
 	for (;;) {
 		chan_waiter_prepare(wq, &w);
-		if (chan_can_progress(ch, dir) ||
-		    chan_wait_ended(ch, dir, peer)) {
+		if (chan_wait_over(ch, dir, peer, busy)) {
 			ret = 0;
 			break;
 		}
@@ -762,9 +806,9 @@ int chan_recv_user(struct chan *ch, bool peer, struct chan_bcast_rx *rx,
 	bool own = false;
 	int ret;
 
-	/* A stream's bytes go straight from its ring to the user. */
+	/* A stream's bytes are taken across slots (stream.c). */
 	if (chan_is_stream(ch))
-		return chan_stream_recv(ch, peer, ubuf, iter, cap, lenp, dl);
+		return chan_stream_recv(ch, peer, b, ubuf, iter, cap, lenp, dl);
 	if (x.len > sizeof(stack)) {
 		x.kbuf = chan_bounce_get(b, x.len, &own);
 		if (!x.kbuf)

@@ -10,8 +10,9 @@
  * kill at any instruction), nothing of that process can touch the ring any
  * more, so every slot still marked with the token belongs to no one: the
  * repair turns a slot it was WRITING into a FULL tombstone, and a slot it
- * was READING back into EMPTY. Nothing is guessed and no one waits for a
- * dead process.
+ * was READING back into EMPTY (on a byte stream: back into FULL, with the
+ * offset it stored, chan_ring_repair_stream()). Nothing is guessed and no
+ * one waits for a dead process.
  *
  * VMAs are counted, not assumed one: mprotect() and a partial munmap()
  * split a mapping (->open() for the new piece), mremap() moves it (->open()
@@ -46,7 +47,7 @@
  * store the same position after us); a quiet ring then counts right in
  * INFO at once.
  */
-static void chan_map_settle(const struct chan_ring_view *v)
+static void chan_map_settle(const struct chan_ring_view *v, bool stream)
 {
 	u32 n;
 
@@ -59,6 +60,12 @@ static void chan_map_settle(const struct chan_ring_view *v)
 			break;
 		chan_ring_help(&v->hdr->tail, pos);
 	}
+	/*
+	 * A stream's head stays at a READING slot: another reader is in it
+	 * (chan_ring_repair_stream() helped it past a retired one).
+	 */
+	if (stream)
+		return;
 	for (n = 0; n <= v->mask + 1; n++) {
 		u64 pos = chan_load_acquire(&v->hdr->head);
 		u64 st = chan_load_acquire(&chan_ring_slot(v, pos)->state);
@@ -81,16 +88,23 @@ static void chan_map_repair(struct chan_endpoint *ep)
 	struct chan_ring_repair_counts c = {};
 	u32 first, lost, n = v->mask + 1;
 
-	for (first = 0; first < n; first += CHAN_REPAIR_BATCH) {
-		chan_ring_repair_range(v, ep->token, first,
-				       min(n - first, CHAN_REPAIR_BATCH), &c);
-		cond_resched();
+	if (chan_is_stream(ch)) {
+		/* One pass: the head's help must follow the whole ring's. */
+		chan_ring_repair_stream(v, ep->token, &c);
+	} else {
+		for (first = 0; first < n; first += CHAN_REPAIR_BATCH) {
+			chan_ring_repair_range(v, ep->token, first,
+					       min(n - first,
+						   CHAN_REPAIR_BATCH), &c);
+			cond_resched();
+		}
 	}
-	chan_map_settle(v);
+	chan_map_settle(v, chan_is_stream(ch));
 	/*
 	 * A message whose reader died is lost; so is a tombstone whose reader
 	 * died passing it (it was counted as lost by no one yet). A new
-	 * tombstone is counted by the receiver that passes it.
+	 * tombstone is counted by the receiver that passes it. A stream's
+	 * slots a reader held go back FULL (c.handed_back): nothing is lost.
 	 */
 	lost = c.reader_drops + c.skipped;
 	trace_chan_repair(ep, c.tombstoned, lost);

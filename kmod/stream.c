@@ -27,6 +27,20 @@
  * wait queue rather than a mutex, so that the wait for it keeps the
  * read's deadline, signals and NONBLOCK (-EAGAIN at once). FIONREAD and
  * fdinfo do not take it.
+ *
+ * A mappable stream (CHAN_CREATE_STREAM | CHAN_CREATE_MAPPABLE) has
+ * readers the kernel cannot make take turns: its mappers. There every
+ * reader, the kernel included, uses the stream claim of chan_ring.h: it
+ * claims the head slot (FULL to READING) without moving the head, copies
+ * from it, and hands it back FULL with its offset or retires it. The
+ * READING claim at the head is the turn: a reader that finds the head
+ * held (-EBUSY) waits on the receive queue until the holder lets it go
+ * (whoever ends a hold wakes that queue: the kernel here, libchan by
+ * CHAN_IOC_WAKE). The kernel copies from the slot to its bounce buffer
+ * under the claim and to the user only after the slot is handed back or
+ * retired, so it never faults or sleeps holding a slot; the user buffer
+ * is faulted in first, and a copy-out that still fails loses the bytes
+ * taken (the read returns those it did copy, or -EFAULT).
  */
 #include <linux/minmax.h>
 #include <linux/sched.h>
@@ -140,6 +154,203 @@ static int chan_stream_retire(struct chan *ch, struct chan_slot *s)
 	return 0;
 }
 
+/*
+ * Bytes one read of a mappable stream takes at most (at least msg_size):
+ * its bounce buffer's size. A read may return fewer bytes than asked, as
+ * on a pipe.
+ */
+#define CHAN_STREAM_READ_MAX	(64U << 10)
+
+/* Head claims one take of a mappable stream makes before it yields. */
+#define CHAN_STREAM_PASSES	64
+
+/**
+ * chan_stream_head_state() - what a reader of a mappable stream finds at
+ *	its head
+ * @ch: the channel, CHAN_CREATE_STREAM | CHAN_CREATE_MAPPABLE
+ *
+ * Walks past slots retired for their lap (a head left stale by a reader
+ * that died before helping it), at most capacity + 1 of them, as
+ * chan_ring_stream_can_recv() does.
+ *
+ * Return: 1 if the head slot is FULL (a reader may claim it), -EBUSY if
+ * another reader holds it (READING), else 0 (nothing there yet).
+ */
+int chan_stream_head_state(struct chan *ch)
+{
+	const struct chan_ring_view *v = &ch->ring.view;
+	/* Acquire: pairs with the cursor CAS (chan_ring.h). */
+	u64 pos = smp_load_acquire(&v->hdr->head);
+	u32 n;
+
+	for (n = 0; n <= v->mask + 1; n++, pos++) {
+		/* Acquire: pairs with the release of a publish or hand-back. */
+		u64 st = smp_load_acquire(&chan_ring_slot(v, pos)->state);
+		s64 d = chan_lap_diff(chan_slot_lap(st), chan_ring_lap(v, pos));
+
+		if (d < 0)
+			return 0;
+		if (!d) {
+			if (chan_slot_phase(st) == CHAN_SLOT_FULL)
+				return 1;
+			if (chan_slot_phase(st) == CHAN_SLOT_READING)
+				return -EBUSY;
+			return 0;
+		}
+	}
+	return 0;
+}
+
+/* chan_stream_take_mapped() ran out of passes: yield and try again. */
+#define CHAN_STREAM_YIELD	1
+
+/*
+ * Take up to @cap bytes of a mappable stream into @kbuf, by the stream
+ * claim, across slots; *@donep is set to the bytes taken. Never sleeps
+ * or faults: the claim is held only while bytes are copied between two
+ * kernel buffers. A write whose writer died (a tombstone) is retired and
+ * counted as dropped. Bounded: at most CHAN_STREAM_PASSES claims.
+ *
+ * Return: 0 (@cap bytes taken), -EAGAIN (the stream is empty), -EBUSY
+ * (another reader holds the head), -EIDRM, -EIO, or CHAN_STREAM_YIELD
+ * (the passes ran out: let the CPU go and try again).
+ */
+static int chan_stream_take_mapped(struct chan *ch, u8 *kbuf, u32 cap,
+				   u32 *donep)
+{
+	const struct chan_ring_view *v = &ch->ring.view;
+	bool held = false, retired = false;
+	u32 done = 0, len, off, n, pass;
+	struct chan_slot *s;
+	int ret = CHAN_STREAM_YIELD;
+	s64 pos;
+
+	for (pass = 0; pass < CHAN_STREAM_PASSES; pass++) {
+		if (done == cap) {
+			ret = 0;
+			break;
+		}
+		if (chan_state(ch) & CHAN_STATE_DESTROYED) {
+			ret = -EIDRM;
+			break;
+		}
+		s = chan_ring_claim_stream(v, CHAN_OWNER_KERNEL, &pos, &len,
+					   &off);
+		if (!s) {
+			ret = pos;
+			break;
+		}
+		held = true;
+		if (!len && chan_slot_is_tombstone(s)) {
+			/* Its writer died writing it (map.c): a lost write. */
+			chan_ring_stream_retire(v, s, pos);
+			retired = true;
+			this_cpu_inc(ch->stats->dropped);
+			trace_chan_drop(ch, CHAN_DROP_TOMBSTONE, 1);
+			continue;
+		}
+		/* off <= len <= msg_size: the claim clamped both. */
+		n = min(len - off, cap - done);
+		memcpy(kbuf + done, s->data + off, n);
+		done += n;
+		off += n;
+		if (off < len) {
+			chan_ring_stream_hand_back(v, s, pos, off,
+						   CHAN_OWNER_KERNEL);
+			ret = 0;
+			break;
+		}
+		trace_chan_recv(ch, len, pos);
+		chan_ring_stream_retire(v, s, pos);
+		retired = true;
+	}
+	/*
+	 * Ending a hold lets the readers that found the head held go on
+	 * (and the next reader take the rest); a retire frees a slot.
+	 */
+	if (held)
+		chan_wake_dir(ch, CHAN_DIR_RECV);
+	if (retired)
+		chan_wake_dir(ch, CHAN_DIR_SEND);
+	*donep = done;
+	return ret;
+}
+
+/* The end of a stream: every reader still waiting must hear it too. */
+static int chan_stream_end(struct chan *ch)
+{
+	if (wq_has_sleeper(&ch->wq[CHAN_DIR_RECV]))
+		wake_up_all(&ch->wq[CHAN_DIR_RECV]);
+	return -EPIPE;
+}
+
+/* chan_stream_recv() on a mappable stream. */
+static int chan_stream_recv_mapped(struct chan *ch, bool peer,
+				   struct chan_bounce *b, void __user *ubuf,
+				   struct iov_iter *iter, u32 cap, u32 *lenp,
+				   const struct chan_deadline *dl)
+{
+	u32 want = min(cap, max(ch->msg_size, CHAN_STREAM_READ_MAX));
+	u8 stack[CHAN_STACK_BOUNCE] __uninitialized;
+	u32 state, done = 0, got;
+	bool own = false;
+	u8 *kbuf = stack;
+	int ret;
+
+	/* Ready before anything is taken: a bad buffer takes nothing. */
+	want = chan_user_ready(ubuf, iter, want);
+	if (!want)
+		return -EFAULT;
+	if (want > sizeof(stack)) {
+		kbuf = chan_bounce_get(b, want, &own);
+		if (!kbuf)
+			return -ENOMEM;
+	}
+	for (;;) {
+		/*
+		 * Acquire, before the ring: a stream found empty after
+		 * CLOSED or NO_SENDERS was seen really is drained.
+		 */
+		state = chan_state(ch);
+		if (state & CHAN_STATE_DESTROYED) {
+			ret = -EIDRM;
+			break;
+		}
+		ret = chan_stream_take_mapped(ch, kbuf, want, &done);
+		if (done) {
+			ret = 0;
+			break;
+		}
+		if (ret == -EAGAIN) {
+			if ((state & CHAN_STATE_CLOSED) ||
+			    (peer && (state & CHAN_STATE_NO_SENDERS))) {
+				ret = chan_stream_end(ch);
+				break;
+			}
+			ret = chan_wait_ready(ch, CHAN_DIR_RECV, peer, false,
+					      dl);
+		} else if (ret == -EBUSY) {
+			ret = chan_wait_ready(ch, CHAN_DIR_RECV, peer, true,
+					      dl);
+		} else if (ret == CHAN_STREAM_YIELD) {
+			ret = chan_yield(dl);
+		}
+		if (ret)
+			break;
+	}
+	if (done) {
+		got = iter ? copy_to_iter(kbuf, done, iter) :
+			     done - copy_to_user(ubuf, kbuf, done);
+		atomic64_add(done, &ch->stream.rx_bytes);
+		*lenp = got;
+		if (!got)
+			ret = -EFAULT;
+	}
+	if (kbuf != stack)
+		chan_bounce_put(b, kbuf, own);
+	return ret;
+}
+
 /* Copy @n bytes to the reader; return how many were copied. */
 static u32 chan_stream_copy(void __user *ubuf, struct iov_iter *iter,
 			    u32 done, const void *src, u32 n)
@@ -183,7 +394,7 @@ static int chan_stream_take(struct chan *ch, void __user *ubuf,
 			/* Read locklessly by chan_stream_queued(). */
 			WRITE_ONCE(st->off, st->off + got);
 			done += got;
-			WRITE_ONCE(st->rx_bytes, st->rx_bytes + got);
+			atomic64_add(got, &st->rx_bytes);
 			if (got < n) {
 				ret = -EFAULT;
 				break;
@@ -206,6 +417,7 @@ static int chan_stream_take(struct chan *ch, void __user *ubuf,
  * @ch: the channel, CHAN_CREATE_STREAM
  * @peer: the caller is an endpoint (the last sender leaving ends its
  *	stream)
+ * @b: the endpoint's bounce buffer (a mappable stream's reads use it)
  * @ubuf: the buffer, or NULL if @iter
  * @iter: the buffer as an iov_iter, or NULL
  * @cap: its size
@@ -223,9 +435,9 @@ static int chan_stream_take(struct chan *ch, void __user *ubuf,
  * Return: 0, -EAGAIN, -ETIMEDOUT, -ERESTARTSYS, -EPIPE, -EIDRM, -EFAULT
  * (nothing could be copied) or -EIO.
  */
-int chan_stream_recv(struct chan *ch, bool peer, void __user *ubuf,
-		     struct iov_iter *iter, u32 cap, u32 *lenp,
-		     const struct chan_deadline *dl)
+int chan_stream_recv(struct chan *ch, bool peer, struct chan_bounce *b,
+		     void __user *ubuf, struct iov_iter *iter, u32 cap,
+		     u32 *lenp, const struct chan_deadline *dl)
 {
 	struct chan_stream *st = &ch->stream;
 	u32 state, done;
@@ -234,6 +446,9 @@ int chan_stream_recv(struct chan *ch, bool peer, void __user *ubuf,
 	*lenp = 0;
 	if (!cap)
 		return 0;
+	if (ch->ring.mappable)
+		return chan_stream_recv_mapped(ch, peer, b, ubuf, iter, cap,
+					       lenp, dl);
 	for (;;) {
 		/*
 		 * Acquire, before the ring: a stream found empty after
@@ -263,7 +478,7 @@ int chan_stream_recv(struct chan *ch, bool peer, void __user *ubuf,
 			return -EPIPE;
 		if (peer && (state & CHAN_STATE_NO_SENDERS))
 			return -EPIPE;
-		ret = chan_wait_ready(ch, CHAN_DIR_RECV, peer, dl);
+		ret = chan_wait_ready(ch, CHAN_DIR_RECV, peer, false, dl);
 		if (ret)
 			return ret;
 	}
@@ -316,14 +531,20 @@ ssize_t chan_stream_write(struct chan *ch, struct chan_bounce *b,
  * most the capacity. A destroyed stream holds nothing to read (its bytes
  * are discarded, as INFO says): 0.
  *
+ * On a mappable stream the offset is the head slot's (flags, clamped as
+ * a claim clamps it), and a slot a reader holds (READING) counts whole
+ * from that offset: the bytes that reader is taking are still counted.
+ * The lengths are whatever the mappers left there, clamped to msg_size.
+ *
  * Return: 0.
  */
 int chan_stream_queued(struct chan *ch, u64 *bytes)
 {
 	const struct chan_ring_view *v = &ch->ring.view;
+	bool mapped = ch->ring.mappable;
 	u64 pos, st, sum = 0;
+	u32 n, off, flags, len;
 	struct chan_slot *s;
-	u32 n, off;
 
 	*bytes = 0;
 	if (chan_state(ch) & CHAN_STATE_DESTROYED)
@@ -336,9 +557,15 @@ int chan_stream_queued(struct chan *ch, u64 *bytes)
 		/* Acquire: pairs with the release in chan_ring_publish(). */
 		st = smp_load_acquire(&s->state);
 		if (chan_lap_diff(chan_slot_lap(st), chan_ring_lap(v, pos)) ||
-		    chan_slot_phase(st) != CHAN_SLOT_FULL)
+		    (chan_slot_phase(st) != CHAN_SLOT_FULL &&
+		     (!mapped || chan_slot_phase(st) != CHAN_SLOT_READING)))
 			break;
-		sum += min(READ_ONCE(s->len), v->msg_size);
+		flags = READ_ONCE(s->flags);
+		len = flags & CHAN_SLOT_TOMBSTONE ? 0 :
+			min(READ_ONCE(s->len), v->msg_size);
+		if (mapped && !n)
+			off = min(flags >> CHAN_SLOT_STREAM_OFF_SHIFT, len);
+		sum += len;
 	}
 	*bytes = sum >= off ? sum - off : 0;
 	return 0;
@@ -349,7 +576,7 @@ void chan_stream_show_fdinfo(struct seq_file *m, struct chan *ch)
 {
 	u64 rx, tx;
 
-	rx = READ_ONCE(ch->stream.rx_bytes);
+	rx = atomic64_read(&ch->stream.rx_bytes);
 	/* Bytes are counted sent before they can be read: read rx first. */
 	smp_rmb();
 	tx = atomic64_read(&ch->stream.tx_bytes);

@@ -828,6 +828,35 @@ TEST_F(create, msg_size_bounds)
 	EXPECT_EQ(1U, c.out_ring.msg_size);
 }
 
+/*
+ * A byte stream combines with AUTODESTROY and MAPPABLE (its ring is then
+ * mapped as a message ring's is), with nothing else.
+ */
+TEST_F(create, stream_combinations)
+{
+	static const uint32_t bad[] = {
+		CHAN_CREATE_CRC32C, CHAN_CREATE_SPSC, CHAN_CREATE_BROADCAST,
+		CHAN_CREATE_MAPPABLE | CHAN_CREATE_CRC32C,
+	};
+	struct chan_info info;
+	struct chan_create c;
+	size_t i;
+
+	create_args(&c, 8, 2, 0600, NULL);
+	c.flags = CHAN_CREATE_STREAM | CHAN_CREATE_MAPPABLE |
+		  CHAN_CREATE_AUTODESTROY;
+	ASSERT_OK(create_keep(self, &c));
+	EXPECT_NE(0U, c.out_ring.map_size);
+	ASSERT_OK(ct_info(self->dev, c.out_id, 0, &info));
+	EXPECT_EQ(c.flags, info.chan_flags);
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		create_args(&c, 8, 2, 0600, NULL);
+		c.flags = CHAN_CREATE_STREAM | bad[i];
+		EXPECT_ERRNO_CTX(EINVAL, create_keep(self, &c),
+				 "stream | %#x", bad[i]);
+	}
+}
+
 TEST_F(create, capacity_bounds_and_rounding)
 {
 	static const uint32_t in[] = { 1, 2, 3, 5, 8, 9, 1000, 1024 };

@@ -1907,7 +1907,18 @@ TEST_F(ctl, stream)
 	ASSERT_EQ(13, n);
 	EXPECT_STREQ("stream+closed", w[11]);
 
+	/* A mappable stream is made; a checked one is not (yet). */
 	CTL(&r, "create", "-S", "-M");
+	CTL_EXPECT_STATUS(0, &r);
+	id = r.out ? (uint32_t)strtoul(r.out, NULL, 10) : 0;
+	free(r.out);
+	ASSERT_NE(0U, id);
+	ASSERT_GT(CTL_MAX_CHANS, self->nids);
+	self->ids[self->nids++] = id;
+	ASSERT_OK(info_v2(self->dev, id, &info));
+	EXPECT_EQ((uint32_t)(CHAN_CREATE_STREAM | CHAN_CREATE_MAPPABLE),
+		  info.chan_flags);
+	CTL(&r, "create", "-S", "-C");
 	CTL_EXPECT_STATUS(1, &r);		/* EINVAL */
 	free(r.out);
 }

@@ -815,6 +815,9 @@ static void fz_op_create(struct fz_thread *t)
 	c.flags = fz_chance(&t->rng, 30) ? CHAN_CREATE_AUTODESTROY : 0;
 	if (fz_chance(&t->rng, 20))
 		c.flags |= CHAN_CREATE_STREAM;
+	/* A mappable stream: the kernel path's stream claim. */
+	if ((c.flags & CHAN_CREATE_STREAM) && fz_chance(&t->rng, 50))
+		c.flags |= CHAN_CREATE_MAPPABLE;
 	c.msg_size = fz_chance(&t->rng, 70) ? 1 + fz_below(&t->rng, 256) :
 		     1 + fz_below(&t->rng, 8192);
 	c.capacity = 1 + fz_below(&t->rng, 16);
@@ -1510,7 +1513,11 @@ static int abi_call(FIXTURE_DATA(fuzz_abi) *self, int k, void *arg)
 static int abi_flag_expect(int k, unsigned int bit)
 {
 	switch (k) {
-	case K_CREATE:	/* AUTODESTROY, MAPPABLE, CRC32C, SPSC, BROADCAST, STREAM */
+	/*
+	 * AUTODESTROY, MAPPABLE, CRC32C, SPSC, BROADCAST, STREAM alone (their
+	 * combinations: chan_abi_test create.stream_combinations)
+	 */
+	case K_CREATE:
 		if (bit <= 4 || bit == 6)
 			return 0;
 		/* LOSSLESS needs BROADCAST */

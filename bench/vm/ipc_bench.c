@@ -512,6 +512,48 @@ static void chan_map_call(struct bq *q, const void *buf, struct bq *reply,
 		die("chan_ep_call: %zd", n);
 }
 
+/*
+ * A mapped byte stream (CHAN_CREATE_STREAM | CHAN_CREATE_MAPPABLE),
+ * atomic size = message size, through mapped endpoint handles: each
+ * message is one chan_ep_stream_write(), read back with
+ * chan_ep_stream_read() until it is whole.
+ */
+static void chan_smap_setup(struct bq *q)
+{
+	struct chan_attr a = {
+		.msg_size = q->size, .capacity = capacity, .mode = 0600,
+		.flags = CHAN_CREATE_STREAM | CHAN_CREATE_MAPPABLE,
+	};
+	int ret = chan_create(&a, &q->id);
+
+	if (ret < 0)
+		die("chan_create(STREAM|MAPPABLE): %s", strerror(-ret));
+	q->tally = shared_alloc(sizeof(*q->tally));
+	snprintf(q->cap_note, sizeof(q->cap_note), "%u writes", capacity);
+}
+
+static void chan_smap_send(struct bq *q, const void *buf)
+{
+	ssize_t n = chan_ep_stream_write(q->ep, buf, q->size);
+
+	if (n != (ssize_t)q->size)
+		die("chan_ep_stream_write: %zd", n);
+}
+
+static void chan_smap_recv(struct bq *q, void *buf)
+{
+	size_t done = 0;
+	ssize_t n;
+
+	while (done < q->size) {
+		n = chan_ep_stream_read(q->ep, (char *)buf + done,
+					q->size - done);
+		if (n <= 0)
+			die("chan_ep_stream_read: %zd", n);
+		done += (size_t)n;
+	}
+}
+
 /* CHAN_IOC_CALL on channel fds (libchan chan_call), no mapping. */
 static void chan_fd_call(struct bq *q, const void *buf, struct bq *reply,
 			 void *rbuf)
@@ -934,6 +976,9 @@ static const struct mech mechs[] = {
 	{ ROW("chan-stream", "a byte stream (CHAN_CREATE_STREAM, atomic size = message size): write(2) of a message, read(2) until it is whole",
 	      chan_stream_setup, chan_ep_attach, chan_stream_send,
 	      chan_stream_recv, chan_fd_close, chan_teardown) },
+	{ ROW("chan-stream-mmap", "a mapped byte stream (CHAN_CREATE_STREAM|MAPPABLE, atomic size = message size): chan_ep_stream_write of a message, chan_ep_stream_read until it is whole",
+	      chan_smap_setup, chan_map_attach, chan_smap_send,
+	      chan_smap_recv, chan_map_detach, chan_map_teardown) },
 	{ ROW("chan-bcast", "bcast1x4 only: a lossless broadcast channel (CHAN_CREATE_BROADCAST|LOSSLESS), ioctl SEND/RECV on channel fds",
 	      chan_bcast_setup, chan_ep_attach, chan_fd_send, chan_fd_recv,
 	      chan_fd_close, chan_teardown),

@@ -309,6 +309,16 @@ ssize_t chan_ep_call(struct chan_ep *req, const void *msg, size_t len,
 		     struct chan_ep *reply, void *buf, size_t cap,
 		     unsigned int flags, uint64_t timeout_ns);
 
+/* Byte streams (CHAN_CREATE_STREAM) on handles: as chan_stream_read(),
+ * chan_stream_read_timeout() and chan_stream_write(), through the mapping
+ * where they can (a mappable stream), else through the handle's fd.
+ * LIBCHAN_4.
+ */
+ssize_t chan_ep_stream_read(struct chan_ep *ep, void *buf, size_t cap);
+ssize_t chan_ep_stream_read_timeout(struct chan_ep *ep, void *buf, size_t cap,
+				    uint64_t timeout_ns);
+ssize_t chan_ep_stream_write(struct chan_ep *ep, const void *buf, size_t len);
+
 /* CLOCK_MONOTONIC now, in nanoseconds, for deadlines. */
 uint64_t chan_now_ns(void);
 

@@ -24,6 +24,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -52,6 +53,11 @@ struct chan_ep {
 	uint32_t crc;
 	/* A CHAN_CREATE_SPSC channel: the protocol of chan_spsc.h. */
 	bool spsc;
+	/*
+	 * A CHAN_CREATE_STREAM channel: its ring takes the stream claim
+	 * (chan_ep_stream_read()), never the message calls' fast paths.
+	 */
+	bool stream;
 	/* Full barrier before reading the waiter count (see below). */
 	bool fence;
 	/* The mapping, or NULL; valid only in generation map_gen. */
@@ -414,7 +420,7 @@ int chan_ep_sendmsg(struct chan_ep *ep, const void *msg, size_t len,
 
 	if (!ep)
 		return -EINVAL;
-	if (chan_ep_fast(ep) && (ep->roles & CHAN_ROLE_SEND) &&
+	if (chan_ep_fast(ep) && !ep->stream && (ep->roles & CHAN_ROLE_SEND) &&
 	    len <= ep->msg_size && chan_msg_flags_ok(flags, timeout_ns)) {
 		ret = chan_ep_fast_send(ep, msg, len, flags);
 		if (!ret)
@@ -473,8 +479,9 @@ ssize_t chan_ep_recvmsg(struct chan_ep *ep, void *buf, size_t cap,
 					   CHAN_STATE_CLOSED |
 					   CHAN_STATE_DESTROYED)))
 			return -EAGAIN;
-	} else if (chan_ep_fast(ep) && (ep->roles & CHAN_ROLE_RECV) &&
-	    chan_msg_flags_ok(flags & ~CHAN_MSG_BADMSG, timeout_ns)) {
+	} else if (chan_ep_fast(ep) && !ep->stream &&
+		   (ep->roles & CHAN_ROLE_RECV) &&
+		   chan_msg_flags_ok(flags & ~CHAN_MSG_BADMSG, timeout_ns)) {
 		ret = chan_ep_fast_recv(ep, buf, cap, flags, &len);
 		if (ret != CHAN_EP_SLOW) {
 			if (!ret || ret == -EBADMSG)
@@ -581,7 +588,7 @@ static int chan_ep_batch(struct chan_ep *ep, struct chan_iov *vec,
 
 	if (!ep || !vec)
 		return -EINVAL;
-	if (chan_ep_fast(ep) && (ep->roles & role) && count &&
+	if (chan_ep_fast(ep) && !ep->stream && (ep->roles & role) && count &&
 	    count <= CHAN_BATCH_MAX &&
 	    chan_msg_flags_ok(flags & ~CHAN_MSG_WAITALL, timeout_ns)) {
 		i = chan_ep_fast_run(ep, vec, 0, count, send, &r);
@@ -644,7 +651,8 @@ ssize_t chan_ep_call(struct chan_ep *req, const void *msg, size_t len,
 
 	if (!req || !reply)
 		return -EINVAL;
-	if (chan_ep_fast(req) && (req->roles & CHAN_ROLE_SEND) &&
+	if (chan_ep_fast(req) && !req->stream && !reply->stream &&
+	    (req->roles & CHAN_ROLE_SEND) &&
 	    (reply->roles & CHAN_ROLE_RECV) &&
 	    len <= req->msg_size && chan_msg_flags_ok(flags, timeout_ns) &&
 	    !__atomic_load_n(&req->ks->recv_waiters, __ATOMIC_RELAXED)) {
@@ -664,6 +672,164 @@ ssize_t chan_ep_call(struct chan_ep *req, const void *msg, size_t len,
 	if (ret >= 0)
 		chan_stat_inc(&reply->kernel_received);
 	return ret;
+}
+
+/*
+ * Byte streams on a mapped handle: the stream claim of chan_ring.h. A
+ * reader claims the head slot (FULL to READING, the head stays), copies
+ * from its offset, and hands the slot back FULL with the new offset or
+ * retires it, read to its end; a read takes bytes across slots. Writers
+ * publish one slot per atomic piece of at most msg_size bytes, as the
+ * kernel does. Whatever cannot go on without waiting (empty, full, the
+ * head held by another reader) or needs the channel's state goes to the
+ * kernel, which waits and then does the same claims.
+ *
+ * Wake-ups: after a publish, the kernel's sleeping readers (as for
+ * messages); after a hand-back or a retire, the sleeping readers too (one
+ * may be waiting for the head to be let go), and after a retire the
+ * sleeping writers; one full barrier before reading the counts, one
+ * CHAN_IOC_WAKE for whichever are non-zero.
+ */
+
+/* Claims one fast read makes (tombstones skipped count) before it stops. */
+#define CHAN_EP_STREAM_PASSES	64
+
+/*
+ * One fast read: 0 with the bytes taken (at least 1) in *got (never the
+ * count itself, which could be 1, that is CHAN_EP_SLOW), or -EAGAIN
+ * (nothing there for a caller that would not wait, with a sender left;
+ * or the head held by another reader), or CHAN_EP_SLOW.
+ */
+static int chan_ep_stream_fast_read(struct chan_ep *ep, unsigned char *buf,
+				    size_t cap, bool nonblock, size_t *got)
+{
+	uint32_t state = chan_ep_state(ep), len, off, n, pass, roles = 0;
+	size_t done = 0;
+	struct chan_slot *s;
+	__s64 pos = -EAGAIN;
+
+	if (state & CHAN_STATE_DESTROYED)
+		return CHAN_EP_SLOW;
+	for (pass = 0; pass < CHAN_EP_STREAM_PASSES && done < cap; pass++) {
+		s = chan_ring_claim_stream(&ep->v, ep->token, &pos, &len, &off);
+		if (!s)
+			break;
+		roles |= CHAN_ROLE_RECV;
+		if (!len && chan_slot_is_tombstone(s)) {
+			/* Its writer died writing it: counted as dropped. */
+			chan_ring_stream_retire(&ep->v, s, (__u64)pos);
+			__atomic_fetch_add(&ep->v.hdr->user_skipped, 1,
+					   __ATOMIC_RELAXED);
+			roles |= CHAN_ROLE_SEND;
+			continue;
+		}
+		/* off <= len <= msg_size: the claim clamped both. */
+		n = len - off;
+		if (n > cap - done)
+			n = (uint32_t)(cap - done);
+		memcpy(buf + done, s->data + off, n);
+		done += n;
+		off += n;
+		if (off < len) {
+			chan_ring_stream_hand_back(&ep->v, s, (__u64)pos, off,
+						   ep->token);
+			break;
+		}
+		chan_ring_stream_retire(&ep->v, s, (__u64)pos);
+		roles |= CHAN_ROLE_SEND;
+	}
+	if (roles) {
+		if (ep->fence)
+			atomic_thread_fence(memory_order_seq_cst);
+		if (!__atomic_load_n(&ep->ks->recv_waiters, __ATOMIC_RELAXED))
+			roles &= ~CHAN_ROLE_RECV;
+		if (!__atomic_load_n(&ep->ks->send_waiters, __ATOMIC_RELAXED))
+			roles &= ~CHAN_ROLE_SEND;
+		if (roles)
+			chan_ep_wake(ep, roles);
+	}
+	if (done) {
+		chan_ep_count(ep, &ep->fast_received);
+		*got = done;
+		return 0;
+	}
+	/* Drained and closed, or with no sender left: the kernel says 0. */
+	if (nonblock && (pos == -EBUSY ||
+			 (pos == -EAGAIN &&
+			  !(state & (CHAN_STATE_NO_SENDERS | CHAN_STATE_CLOSED)))))
+		return -EAGAIN;
+	return CHAN_EP_SLOW;
+}
+
+static ssize_t chan_ep_stream_readmsg(struct chan_ep *ep, void *buf, size_t cap,
+				      unsigned int flags, uint64_t timeout_ns)
+{
+	size_t got = 0;
+	ssize_t ret;
+
+	if (!ep || (cap && !buf))
+		return -EINVAL;
+	if (!cap)
+		return 0;
+	if (chan_ep_fast(ep) && ep->stream && (ep->roles & CHAN_ROLE_RECV)) {
+		ret = chan_ep_stream_fast_read(ep, buf, cap,
+					       flags & CHAN_MSG_NONBLOCK, &got);
+		if (!ret)
+			return (ssize_t)got;
+		if (ret != CHAN_EP_SLOW)
+			return ret;
+	}
+	ret = chan_recvmsg(ep->fd, 0, buf, cap, flags, timeout_ns, NULL);
+	if (ret > 0)
+		chan_stat_inc(&ep->kernel_received);
+	/* The end of the stream, as read(2) tells it. */
+	return ret == -EPIPE ? 0 : ret;
+}
+
+ssize_t chan_ep_stream_read(struct chan_ep *ep, void *buf, size_t cap)
+{
+	return chan_ep_stream_readmsg(ep, buf, cap, 0, 0);
+}
+
+ssize_t chan_ep_stream_read_timeout(struct chan_ep *ep, void *buf, size_t cap,
+				    uint64_t timeout_ns)
+{
+	return chan_ep_stream_readmsg(ep, buf, cap, CHAN_MSG_TIMEOUT,
+				      timeout_ns);
+}
+
+ssize_t chan_ep_stream_write(struct chan_ep *ep, const void *buf, size_t len)
+{
+	const unsigned char *p = buf;
+	size_t done = 0, n;
+	int ret;
+
+	if (!ep || (len && !buf) || len > SSIZE_MAX)
+		return -EINVAL;
+	while (done < len) {
+		n = len - done;
+		if (n > ep->msg_size)
+			n = ep->msg_size;
+		ret = CHAN_EP_SLOW;
+		if (chan_ep_fast(ep) && ep->stream &&
+		    (ep->roles & CHAN_ROLE_SEND)) {
+			ret = chan_ep_fast_send(ep, p + done, n, 0);
+			if (!ret)
+				chan_ep_sent(ep);
+		}
+		if (ret == CHAN_EP_SLOW) {
+			/* One atomic piece through the kernel, waiting. */
+			ret = chan_sendmsg(ep->fd, 0, p + done, n, 0, 0);
+			if (ret == -EINTR)
+				continue;
+			if (!ret)
+				chan_stat_inc(&ep->kernel_sent);
+		}
+		if (ret)
+			return done ? (ssize_t)done : ret;
+		done += n;
+	}
+	return (ssize_t)done;
 }
 
 int chan_ep_send(struct chan_ep *ep, const void *msg, size_t len)
@@ -885,6 +1051,7 @@ int chan_ep_open_typed(struct chan_ep **epp, uint32_t id, unsigned int roles,
 	if (info.chan_flags & CHAN_CREATE_CRC32C)
 		ep->crc = CHAN_CRC_SIZE;
 	ep->spsc = info.chan_flags & CHAN_CREATE_SPSC;
+	ep->stream = info.chan_flags & CHAN_CREATE_STREAM;
 	ep->fence = true;
 	if ((info.chan_flags & CHAN_CREATE_MAPPABLE) &&
 	    !(flags & CHAN_EP_NO_MAP) &&

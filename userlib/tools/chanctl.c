@@ -47,7 +47,7 @@ static const char usage_text[] =
 "        one); -M makes it mappable (the fast path: its users must trust\n"
 "        one another); -C gives every message a CRC32C check (receivers\n"
 "        skip and count corrupt ones); -S makes a byte stream, like a pipe\n"
-"        (MSG_SIZE is its atomic write size; not with -M or -C); -1 makes\n"
+"        (MSG_SIZE is its atomic write size; -M maps, -C is EINVAL); -1 makes\n"
 "        it single-producer single-consumer (one sender and one receiver\n"
 "        endpoint; send and recv then open an endpoint of their own); -B\n"
 "        makes it a broadcast channel (every receiver gets every message;\n"
