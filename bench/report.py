@@ -148,6 +148,19 @@ def vm_tables(rows, order, fmt, title_unit):
     return "\n\n".join(out)
 
 
+def best_peer(native, mode, size):
+    """The fastest peer queue (by median) for a mode and size: (rate,
+    name), or (0.0, None) if none ran."""
+    _, runs, order, peers = native
+    best, best_name = 0.0, None
+    for q in order:
+        if q in peers and (q, mode, size) in runs:
+            st = native_summary(runs[(q, mode, size)])
+            if st["median"] > best:
+                best, best_name = st["median"], q
+    return best, best_name
+
+
 def goals(icount, native):
     out = []
     if icount:
@@ -173,19 +186,14 @@ def goals(icount, native):
                             f"{v:.0f} vs {ev:.0f} instr: **{r:.2f}**",
                             "met" if r <= 1.0 else "**missed**"])
     if native:
-        _, runs, order, peers = native
+        runs = native[1]
         for mode, need, what in (("mpmc", 0.8, "best peer's MPMC"),
                                  ("spsc", 0.5, "best SPSC ring's")):
             for size in NATIVE_SIZES:
                 if ("chan", mode, size) not in runs:
                     continue
                 chan = native_summary(runs[("chan", mode, size)])
-                best, best_name = 0.0, None
-                for q in order:
-                    if q in peers and (q, mode, size) in runs:
-                        s = native_summary(runs[(q, mode, size)])
-                        if s["median"] > best:
-                            best, best_name = s["median"], q
+                best, best_name = best_peer(native, mode, size)
                 if not best:
                     continue
                 r = chan["median"] / best
@@ -244,7 +252,7 @@ def fastpath_goals(icount, native):
                             f"{v:,.0f} vs {b:,.0f} instr: {v / b:.3f}".replace(",", " "),
                             "no goal"])
     if native:
-        _, runs, order, peers = native
+        runs = native[1]
         for size in NATIVE_SIZES:
             if (NATIVE_FP, "mpmc", size) not in runs:
                 continue
@@ -258,12 +266,7 @@ def fastpath_goals(icount, native):
                             f"{fmt_rate(fp['median'])} vs {fmt_rate(ref['median'])} M msg/s: "
                             f"**{r:.2f}**{noisy}{refnoisy}",
                             "met" if r >= 0.5 else "**missed**"])
-            best, best_name = 0.0, None
-            for q in order:
-                if q in peers and (q, "mpmc", size) in runs:
-                    st = native_summary(runs[(q, "mpmc", size)])
-                    if st["median"] > best:
-                        best, best_name = st["median"], q
+            best, best_name = best_peer(native, "mpmc", size)
             if best:
                 r = fp["median"] / best
                 out.append([f"native: libchan fast path ≥ 1.0 × the best packaged MPMC queue, {size} B",
@@ -285,15 +288,10 @@ def spsc_goals(native):
     throughput at 8 and 64 B. Reported, never asserted."""
     if not native:
         return ""
-    _, runs, order, peers = native
+    runs = native[1]
     out = []
     for size in NATIVE_SIZES:
-        best, best_name = 0.0, None
-        for q in order:
-            if q in peers and (q, "spsc", size) in runs:
-                st = native_summary(runs[(q, "spsc", size)])
-                if st["median"] > best:
-                    best, best_name = st["median"], q
+        best, best_name = best_peer(native, "spsc", size)
         if not best:
             continue
         for row in (SPSC_SHIPPED,) + SPSC_ALSO:
