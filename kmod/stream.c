@@ -38,9 +38,12 @@
  * (whoever ends a hold wakes that queue: the kernel here, libchan by
  * CHAN_IOC_WAKE). The kernel copies from the slot to its bounce buffer
  * under the claim and to the user only after the slot is handed back or
- * retired, so it never faults or sleeps holding a slot; the user buffer
- * is faulted in first, and a copy-out that still fails loses the bytes
- * taken (the read returns those it did copy, or -EFAULT).
+ * retired, so it never faults or sleeps holding a slot. The user buffer
+ * is made ready for writing before each take (after any wait: the buffer
+ * may have gone meanwhile), so a bad buffer takes nothing; a copy-out
+ * that still fails (the buffer taken away by another thread between the
+ * two) loses the bytes taken, counted as a drop (the read returns those
+ * it did copy, or -EFAULT).
  */
 #include <linux/minmax.h>
 #include <linux/sched.h>
@@ -290,19 +293,15 @@ static int chan_stream_recv_mapped(struct chan *ch, bool peer,
 				   struct iov_iter *iter, u32 cap, u32 *lenp,
 				   const struct chan_deadline *dl)
 {
-	u32 want = min(cap, max(ch->msg_size, CHAN_STREAM_READ_MAX));
+	u32 most = min(cap, max(ch->msg_size, CHAN_STREAM_READ_MAX));
 	u8 stack[CHAN_STACK_BOUNCE] __uninitialized;
-	u32 state, done = 0, got;
+	u32 state, done = 0, got, want;
 	bool own = false;
 	u8 *kbuf = stack;
 	int ret;
 
-	/* Ready before anything is taken: a bad buffer takes nothing. */
-	want = chan_user_ready(ubuf, iter, want);
-	if (!want)
-		return -EFAULT;
-	if (want > sizeof(stack)) {
-		kbuf = chan_bounce_get(b, want, &own);
+	if (most > sizeof(stack)) {
+		kbuf = chan_bounce_get(b, most, &own);
 		if (!kbuf)
 			return -ENOMEM;
 	}
@@ -314,6 +313,16 @@ static int chan_stream_recv_mapped(struct chan *ch, bool peer,
 		state = chan_state(ch);
 		if (state & CHAN_STATE_DESTROYED) {
 			ret = -EIDRM;
+			break;
+		}
+		/*
+		 * Ready before anything is taken, and again after each wait
+		 * (the buffer may have been unmapped or made read-only
+		 * meanwhile): a bad buffer takes nothing.
+		 */
+		want = chan_user_ready(ubuf, iter, most);
+		if (!want) {
+			ret = -EFAULT;
 			break;
 		}
 		ret = chan_stream_take_mapped(ch, kbuf, want, &done);
@@ -341,7 +350,12 @@ static int chan_stream_recv_mapped(struct chan *ch, bool peer,
 	if (done) {
 		got = iter ? copy_to_iter(kbuf, done, iter) :
 			     done - copy_to_user(ubuf, kbuf, done);
-		atomic64_add(done, &ch->stream.rx_bytes);
+		atomic64_add(got, &ch->stream.rx_bytes);
+		if (got < done) {
+			/* Taken from the ring and not delivered: lost. */
+			this_cpu_inc(ch->stats->dropped);
+			trace_chan_drop(ch, CHAN_DROP_FAULT, 1);
+		}
 		*lenp = got;
 		if (!got)
 			ret = -EFAULT;
