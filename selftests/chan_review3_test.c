@@ -22,6 +22,16 @@
  *    takes the buffer away (mprotect PROT_NONE). The buffer was checked
  *    once, before the wait, so the bytes that woke the reader were taken
  *    and lost. The check must be made after the wait, before each take.
+ *
+ * FIONREAD on a mappable stream:
+ *
+ *  - fionread_past_retired_head: a mapper retires the head slot, read to
+ *    its end, and is preempted (or stopped) before it helps the head on.
+ *    The head is then stale: its slot is EMPTY for the next lap. POLLIN
+ *    walks past it and a read takes the next write (its claim helps the
+ *    head), but FIONREAD stopped at the stale head and said 0 bytes for
+ *    as long as the mapper stayed stopped. It must count what a read
+ *    would get.
  */
 #define CT_WANT_RING
 #include "chan_test_util.h"
@@ -39,20 +49,21 @@ FIXTURE(r3) {
 	int nids;
 	pid_t pid[CT_MAX_CHILDREN];
 	int sfd, rfd;
+	struct chan_create c;
 };
 
 FIXTURE_SETUP(r3)
 {
-	struct chan_create c;
+	struct chan_create *c = &self->c;
 
 	self->sfd = self->rfd = -1;
 	ct_ring_setup(_metadata, &self->dev, &self->kmsg);
 	ASSERT_OK(ct_create_mappable(self->dev, MSG, CAP, 0600,
-				     CHAN_CREATE_STREAM, NULL, &c));
-	self->ids[self->nids++] = c.out_id;
-	self->sfd = ct_open(self->dev, c.out_id, CHAN_ROLE_SEND, 0, 0);
+				     CHAN_CREATE_STREAM, NULL, c));
+	self->ids[self->nids++] = c->out_id;
+	self->sfd = ct_open(self->dev, c->out_id, CHAN_ROLE_SEND, 0, 0);
 	ASSERT_LE(0, self->sfd);
-	self->rfd = ct_open(self->dev, c.out_id, CHAN_ROLE_RECV, 0, 0);
+	self->rfd = ct_open(self->dev, c->out_id, CHAN_ROLE_RECV, 0, 0);
 	ASSERT_LE(0, self->rfd);
 }
 
@@ -171,6 +182,58 @@ TEST_F_TIMEOUT(r3, buffer_revoked_while_waiting, 60)
 		TH_LOG("the bytes that woke the reader are gone");
 	EXPECT_EQ(0, memcmp(got, msg, len));
 	munmap(w.buf, CT_PAGE);
+}
+
+/*
+ * Claim the head slot of a mapped stream and retire it for its lap, as
+ * chan_ring_stream_retire() does, but without helping the head on: a
+ * reader stopped between the two. Return the write's length, or -1.
+ */
+static long r3_retire_unhelped(struct ct_ring *r)
+{
+	uint32_t len, off;
+	struct chan_slot *s;
+	__s64 pos;
+
+	s = chan_ring_claim_stream(&r->v, r->token, &pos, &len, &off);
+	if (!s || off)
+		return -1;
+	chan_ring_retire(&r->v, s, (__u64)pos);
+	return len;
+}
+
+TEST_F(r3, fionread_past_retired_head)
+{
+	static const char a[] = "aaaa", b[] = "bbbbbbbbbbbb";
+	const size_t alen = sizeof(a) - 1, blen = sizeof(b) - 1;
+	struct pollfd p = { .fd = self->rfd, .events = POLLIN };
+	struct ct_ring ring;
+	uint32_t token;
+	char got[64];
+	int mfd;
+
+	ASSERT_EQ((ssize_t)alen, write(self->sfd, a, alen));
+	ASSERT_EQ((ssize_t)blen, write(self->sfd, b, blen));
+	EXPECT_EQ((int)(alen + blen), r3_fionread(self->rfd));
+
+	mfd = ct_open_token(self->dev, self->ids[0],
+			    CHAN_ROLE_SEND | CHAN_ROLE_RECV, 0, &token);
+	ASSERT_LE(0, mfd);
+	ASSERT_OK(ct_ring_map(mfd, &self->c.out_ring, token, &ring));
+	/* A mapper reads the first write to its end and retires its slot,
+	 * then stops before chan_ring_stream_retire() helps the head on.
+	 */
+	ASSERT_EQ((long)alen, r3_retire_unhelped(&ring));
+
+	ASSERT_EQ(1, poll(&p, 1, 0));
+	EXPECT_TRUE(p.revents & POLLIN);
+	EXPECT_EQ((int)blen, r3_fionread(self->rfd))
+		TH_LOG("FIONREAD stops at the stale head");
+	EXPECT_EQ((ssize_t)blen, r3_drain(self->rfd, got, sizeof(got)));
+	EXPECT_EQ(0, memcmp(got, b, blen));
+	EXPECT_EQ(0, r3_fionread(self->rfd));
+	ct_ring_unmap(&ring);
+	close(mfd);
 }
 
 TEST_HARNESS_MAIN
