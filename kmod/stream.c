@@ -549,6 +549,9 @@ ssize_t chan_stream_write(struct chan *ch, struct chan_bounce *b,
  * a claim clamps it), and a slot a reader holds (READING) counts whole
  * from that offset: the bytes that reader is taking are still counted.
  * The lengths are whatever the mappers left there, clamped to msg_size.
+ * Slots retired for their lap before the first one counted are walked
+ * past, as chan_stream_head_state() does: a stale head, left by a mapper
+ * stopped between its retire and its help of the head.
  *
  * Return: 0.
  */
@@ -557,8 +560,9 @@ int chan_stream_queued(struct chan *ch, u64 *bytes)
 	const struct chan_ring_view *v = &ch->ring.view;
 	bool mapped = ch->ring.mappable;
 	u64 pos, st, sum = 0;
-	u32 n, off, flags, len;
+	u32 n, k, off, flags, len;
 	struct chan_slot *s;
+	s64 d;
 
 	*bytes = 0;
 	if (chan_state(ch) & CHAN_STATE_DESTROYED)
@@ -566,20 +570,24 @@ int chan_stream_queued(struct chan *ch, u64 *bytes)
 	off = READ_ONCE(ch->stream.off);
 	/* Acquire: pairs with the cursor CAS of the last claim. */
 	pos = smp_load_acquire(&v->hdr->head);
-	for (n = 0; n <= v->mask; n++, pos++) {
+	/* n: positions looked at (capacity + 1 at most); k: slots counted. */
+	for (n = 0, k = 0; n <= v->mask + 1 && k <= v->mask; n++, pos++) {
 		s = chan_ring_slot(v, pos);
 		/* Acquire: pairs with the release in chan_ring_publish(). */
 		st = smp_load_acquire(&s->state);
-		if (chan_lap_diff(chan_slot_lap(st), chan_ring_lap(v, pos)) ||
-		    (chan_slot_phase(st) != CHAN_SLOT_FULL &&
-		     (!mapped || chan_slot_phase(st) != CHAN_SLOT_READING)))
+		d = chan_lap_diff(chan_slot_lap(st), chan_ring_lap(v, pos));
+		if (mapped && !k && d > 0)
+			continue;
+		if (d || (chan_slot_phase(st) != CHAN_SLOT_FULL &&
+			  (!mapped || chan_slot_phase(st) != CHAN_SLOT_READING)))
 			break;
 		flags = READ_ONCE(s->flags);
 		len = flags & CHAN_SLOT_TOMBSTONE ? 0 :
 			min(READ_ONCE(s->len), v->msg_size);
-		if (mapped && !n)
+		if (mapped && !k)
 			off = min(flags >> CHAN_SLOT_STREAM_OFF_SHIFT, len);
 		sum += len;
+		k++;
 	}
 	*bytes = sum >= off ? sum - off : 0;
 	return 0;
