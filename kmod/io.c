@@ -366,8 +366,10 @@ static bool chan_user_present(const void __user *ubuf, size_t len)
  * @iter: the buffer as an iov_iter, or NULL
  * @len: its size (not 0)
  *
- * Probes a plain buffer (no fault, no store), and faults in (without
- * storing) one that is not all present, or an iov_iter. May sleep: call
+ * Faults the buffer in for writing, without storing to it. Not the
+ * load-only probe of chan_user_present(): a page that is present but not
+ * writable must fail here, since the bytes taken for a copy-out that
+ * fails are lost (a mappable stream's reads, stream.c). May sleep: call
  * it holding no slot.
  *
  * Return: how many bytes from the start are ready (0: none).
@@ -376,8 +378,6 @@ u32 chan_user_ready(void __user *ubuf, struct iov_iter *iter, u32 len)
 {
 	size_t left;
 
-	if (!iter && chan_user_present(ubuf, len))
-		return len;
 	if (iter)
 		left = fault_in_iov_iter_writeable(iter, len);
 	else

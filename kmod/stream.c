@@ -38,9 +38,12 @@
  * (whoever ends a hold wakes that queue: the kernel here, libchan by
  * CHAN_IOC_WAKE). The kernel copies from the slot to its bounce buffer
  * under the claim and to the user only after the slot is handed back or
- * retired, so it never faults or sleeps holding a slot; the user buffer
- * is faulted in first, and a copy-out that still fails loses the bytes
- * taken (the read returns those it did copy, or -EFAULT).
+ * retired, so it never faults or sleeps holding a slot. The user buffer
+ * is made ready for writing before each take (after any wait: the buffer
+ * may have gone meanwhile), so a bad buffer takes nothing; a copy-out
+ * that still fails (the buffer taken away by another thread between the
+ * two) loses the bytes taken, counted as a drop (the read returns those
+ * it did copy, or -EFAULT).
  */
 #include <linux/minmax.h>
 #include <linux/sched.h>
@@ -290,19 +293,15 @@ static int chan_stream_recv_mapped(struct chan *ch, bool peer,
 				   struct iov_iter *iter, u32 cap, u32 *lenp,
 				   const struct chan_deadline *dl)
 {
-	u32 want = min(cap, max(ch->msg_size, CHAN_STREAM_READ_MAX));
+	u32 most = min(cap, max(ch->msg_size, CHAN_STREAM_READ_MAX));
 	u8 stack[CHAN_STACK_BOUNCE] __uninitialized;
-	u32 state, done = 0, got;
+	u32 state, done = 0, got, want;
 	bool own = false;
 	u8 *kbuf = stack;
 	int ret;
 
-	/* Ready before anything is taken: a bad buffer takes nothing. */
-	want = chan_user_ready(ubuf, iter, want);
-	if (!want)
-		return -EFAULT;
-	if (want > sizeof(stack)) {
-		kbuf = chan_bounce_get(b, want, &own);
+	if (most > sizeof(stack)) {
+		kbuf = chan_bounce_get(b, most, &own);
 		if (!kbuf)
 			return -ENOMEM;
 	}
@@ -314,6 +313,16 @@ static int chan_stream_recv_mapped(struct chan *ch, bool peer,
 		state = chan_state(ch);
 		if (state & CHAN_STATE_DESTROYED) {
 			ret = -EIDRM;
+			break;
+		}
+		/*
+		 * Ready before anything is taken, and again after each wait
+		 * (the buffer may have been unmapped or made read-only
+		 * meanwhile): a bad buffer takes nothing.
+		 */
+		want = chan_user_ready(ubuf, iter, most);
+		if (!want) {
+			ret = -EFAULT;
 			break;
 		}
 		ret = chan_stream_take_mapped(ch, kbuf, want, &done);
@@ -341,7 +350,12 @@ static int chan_stream_recv_mapped(struct chan *ch, bool peer,
 	if (done) {
 		got = iter ? copy_to_iter(kbuf, done, iter) :
 			     done - copy_to_user(ubuf, kbuf, done);
-		atomic64_add(done, &ch->stream.rx_bytes);
+		atomic64_add(got, &ch->stream.rx_bytes);
+		if (got < done) {
+			/* Taken from the ring and not delivered: lost. */
+			this_cpu_inc(ch->stats->dropped);
+			trace_chan_drop(ch, CHAN_DROP_FAULT, 1);
+		}
 		*lenp = got;
 		if (!got)
 			ret = -EFAULT;
@@ -535,6 +549,9 @@ ssize_t chan_stream_write(struct chan *ch, struct chan_bounce *b,
  * a claim clamps it), and a slot a reader holds (READING) counts whole
  * from that offset: the bytes that reader is taking are still counted.
  * The lengths are whatever the mappers left there, clamped to msg_size.
+ * Slots retired for their lap before the first one counted are walked
+ * past, as chan_stream_head_state() does: a stale head, left by a mapper
+ * stopped between its retire and its help of the head.
  *
  * Return: 0.
  */
@@ -543,8 +560,9 @@ int chan_stream_queued(struct chan *ch, u64 *bytes)
 	const struct chan_ring_view *v = &ch->ring.view;
 	bool mapped = ch->ring.mappable;
 	u64 pos, st, sum = 0;
-	u32 n, off, flags, len;
+	u32 n, k, off, flags, len;
 	struct chan_slot *s;
+	s64 d;
 
 	*bytes = 0;
 	if (chan_state(ch) & CHAN_STATE_DESTROYED)
@@ -552,20 +570,24 @@ int chan_stream_queued(struct chan *ch, u64 *bytes)
 	off = READ_ONCE(ch->stream.off);
 	/* Acquire: pairs with the cursor CAS of the last claim. */
 	pos = smp_load_acquire(&v->hdr->head);
-	for (n = 0; n <= v->mask; n++, pos++) {
+	/* n: positions looked at (capacity + 1 at most); k: slots counted. */
+	for (n = 0, k = 0; n <= v->mask + 1 && k <= v->mask; n++, pos++) {
 		s = chan_ring_slot(v, pos);
 		/* Acquire: pairs with the release in chan_ring_publish(). */
 		st = smp_load_acquire(&s->state);
-		if (chan_lap_diff(chan_slot_lap(st), chan_ring_lap(v, pos)) ||
-		    (chan_slot_phase(st) != CHAN_SLOT_FULL &&
-		     (!mapped || chan_slot_phase(st) != CHAN_SLOT_READING)))
+		d = chan_lap_diff(chan_slot_lap(st), chan_ring_lap(v, pos));
+		if (mapped && !k && d > 0)
+			continue;
+		if (d || (chan_slot_phase(st) != CHAN_SLOT_FULL &&
+			  (!mapped || chan_slot_phase(st) != CHAN_SLOT_READING)))
 			break;
 		flags = READ_ONCE(s->flags);
 		len = flags & CHAN_SLOT_TOMBSTONE ? 0 :
 			min(READ_ONCE(s->len), v->msg_size);
-		if (mapped && !n)
+		if (mapped && !k)
 			off = min(flags >> CHAN_SLOT_STREAM_OFF_SHIFT, len);
 		sum += len;
+		k++;
 	}
 	*bytes = sum >= off ? sum - off : 0;
 	return 0;
