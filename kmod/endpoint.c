@@ -180,16 +180,20 @@ static void chan_endpoint_poll_wait(struct file *file, struct chan_endpoint *ep,
 }
 
 /*
- * POLLIN: a message (or bytes) to receive. On a mappable stream a head
- * slot another reader holds counts: its rest, or the writes behind it,
- * are for the readers after it.
+ * What a receiver's poll finds: 1 (something to take: POLLIN), 0
+ * (nothing: POLLHUP if no more can come), or -EBUSY on a mappable stream
+ * whose head slot another reader holds (READING). Then neither: a read
+ * would wait (or get EAGAIN) until the hold ends, whose end wakes the
+ * receive queue (the kernel reader, libchan's CHAN_IOC_WAKE, or the
+ * repair of a dead holder), so a level-triggered poller sleeps instead
+ * of spinning, and hears POLLHUP only once the holder has left nothing.
  */
-static bool chan_endpoint_can_recv(struct chan *ch, struct chan_endpoint *ep)
+static int chan_endpoint_can_recv(struct chan *ch, struct chan_endpoint *ep)
 {
 	if (chan_is_bcast(ch))
 		return chan_bcast_can_recv(ch, &ep->rx);
 	if (chan_is_stream(ch) && ch->ring.mappable)
-		return chan_ring_stream_can_recv(&ch->ring.view);
+		return chan_stream_head_state(ch);
 	return chan_ring_can_recv(&ch->ring.view);
 }
 
@@ -215,9 +219,12 @@ static __poll_t chan_endpoint_poll(struct file *file, poll_table *pt)
 	if (state & CHAN_STATE_DESTROYED)
 		return EPOLLHUP | EPOLLERR;
 	if (ep->roles & CHAN_ROLE_RECV) {
-		if (chan_endpoint_can_recv(ch, ep))
+		int can = chan_endpoint_can_recv(ch, ep);
+
+		if (can > 0)
 			mask |= EPOLLIN | EPOLLRDNORM;
-		else if (state & (CHAN_STATE_NO_SENDERS | CHAN_STATE_CLOSED))
+		else if (!can &&
+			 (state & (CHAN_STATE_NO_SENDERS | CHAN_STATE_CLOSED)))
 			mask |= EPOLLHUP;
 	}
 	if (ep->roles & CHAN_ROLE_SEND) {

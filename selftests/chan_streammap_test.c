@@ -418,11 +418,15 @@ TEST_F_TIMEOUT(sm, mapper_killed_mid_slot, 120)
 		km_child(c.out_id, &c, first, note[1]);
 	ASSERT_EQ('h', ct_await(note[0], WAIT_MS));
 
-	/* The head is held: a non-blocking read waits for no one. */
+	/*
+	 * The head is held: a non-blocking read waits for no one, and poll
+	 * does not promise what the read would not give (a level-triggered
+	 * poller would spin).
+	 */
 	ASSERT_OK(fcntl(fd, F_SETFL, O_NONBLOCK));
 	EXPECT_EQ(-1, read(fd, buf, sizeof(buf)));
 	EXPECT_EQ(EAGAIN, errno);
-	EXPECT_TRUE(sm_pollin(fd));
+	EXPECT_FALSE(sm_pollin(fd));
 	EXPECT_EQ((int)(total - first), sm_fionread(fd));
 
 	self->pid[1] = ct_fork_slot(1);
@@ -445,6 +449,80 @@ TEST_F_TIMEOUT(sm, mapper_killed_mid_slot, 120)
 	EXPECT_EQ(0, sm_fionread(fd));
 	close(fd);
 	close(sfd);
+	close(note[0]);
+	close(note[1]);
+}
+
+/*
+ * A poller sleeps while another reader holds the head, and the end of the
+ * hold (here the repair of the holder, killed) wakes it with POLLIN; once
+ * the rest is read and no sender is left, it hears POLLHUP.
+ */
+static void ph_poller(int fd, int note)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	int n;
+
+	ct_post(note, 'p');
+	n = poll(&p, 1, WAIT_MS);
+	CF_TRUE(n == 1 && (p.revents & POLLIN) && !(p.revents & POLLHUP),
+		"poll: %d revents %#x", n, p.revents);
+	_exit(0);
+}
+
+TEST_F_TIMEOUT(sm, poll_sleeps_while_head_held, 120)
+{
+	const uint32_t first = 20, total = MSG;
+	unsigned char data[MSG], buf[MSG];
+	struct pollfd p = { .events = POLLIN };
+	struct chan_create c;
+	int note[2], sfd, fd;
+	uint32_t i;
+
+	for (i = 0; i < total; i++)
+		data[i] = (unsigned char)(i * 7 + 1);
+	ASSERT_OK(pipe(note));
+	ASSERT_OK(sm_create(self, 4, 0600, &c));
+	sfd = ct_open(self->dev, c.out_id, CHAN_ROLE_SEND, 0, 0);
+	ASSERT_LE(0, sfd);
+	fd = ct_open(self->dev, c.out_id, CHAN_ROLE_RECV, 0, 0);
+	ASSERT_LE(0, fd);
+	p.fd = fd;
+	ASSERT_EQ((ssize_t)total, write(sfd, data, total));
+	self->pid[0] = ct_fork_slot(0);
+	ASSERT_LE(0, self->pid[0]);
+	if (!self->pid[0])
+		km_child(c.out_id, &c, first, note[1]);
+	ASSERT_EQ('h', ct_await(note[0], WAIT_MS));
+	/*
+	 * Our sender leaves (the holder's endpoint still counts as one):
+	 * nothing to report while the head is held.
+	 */
+	close(sfd);
+	EXPECT_FALSE(sm_pollin(fd));
+	EXPECT_EQ(0, poll(&p, 1, 0));
+
+	self->pid[1] = ct_fork_slot(1);
+	ASSERT_LE(0, self->pid[1]);
+	if (!self->pid[1])
+		ph_poller(fd, note[1]);
+	ASSERT_EQ('p', ct_await(note[0], WAIT_MS));
+	ASSERT_TRUE(ct_wait_blocked(self->pid[1], SYS_poll, WAIT_MS));
+	ct_sleep_ms(50);
+	EXPECT_FALSE(ct_exited(self->pid[1]));
+
+	ct_kill_wait(self->pid[0]);
+	self->pid[0] = 0;
+	EXPECT_EQ(0, CT_CHILD(&self->pid[1], 1, WAIT_MS, "poller"));
+	/* The rest of the write, from where the holder recorded it. */
+	EXPECT_EQ((ssize_t)(total - first), read(fd, buf, sizeof(buf)));
+	EXPECT_EQ(0, memcmp(buf, data + first, total - first));
+	/* Drained, no sender: the end of the stream. */
+	p.revents = 0;
+	EXPECT_EQ(1, poll(&p, 1, 0));
+	EXPECT_TRUE(p.revents & POLLHUP);
+	EXPECT_EQ(0, read(fd, buf, sizeof(buf)));
+	close(fd);
 	close(note[0]);
 	close(note[1]);
 }
