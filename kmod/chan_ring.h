@@ -484,16 +484,17 @@ static inline void chan_ring_stream_retire(const struct chan_ring_view *v,
 }
 
 /**
- * chan_ring_stream_can_recv() - has a stream bytes at its head?
+ * chan_ring_stream_head() - what a stream reader finds at the head
  * @v: the ring
  *
- * A FULL head slot, or a READING one (another reader is in it: its rest,
- * or the writes behind it, are for the readers after it). Walks past
- * slots retired for their lap (a stale head). Bounded by the capacity.
+ * Walks past slots retired for their lap (a head left stale by a reader
+ * that died, or stopped, before helping it). Bounded by the capacity.
  *
- * Return: true if so.
+ * Return: 1 for a FULL head slot (a reader may claim it), -EBUSY for a
+ * READING one (another reader is in it: its rest, or the writes behind
+ * it, are for the readers after it), else 0 (nothing there yet).
  */
-static inline bool chan_ring_stream_can_recv(const struct chan_ring_view *v)
+static inline int chan_ring_stream_head(const struct chan_ring_view *v)
 {
 	__u64 pos = chan_load_acquire(&v->hdr->head);
 	__u32 n;
@@ -504,13 +505,28 @@ static inline bool chan_ring_stream_can_recv(const struct chan_ring_view *v)
 					chan_ring_lap(v, pos));
 		__u32 phase = chan_slot_phase(st);
 
-		if (d == 0)
-			return phase == CHAN_SLOT_FULL ||
-			       phase == CHAN_SLOT_READING;
 		if (d < 0)
-			return false;
+			return 0;
+		if (d == 0) {
+			if (phase == CHAN_SLOT_FULL)
+				return 1;
+			return phase == CHAN_SLOT_READING ? -EBUSY : 0;
+		}
 	}
-	return false;
+	return 0;
+}
+
+/**
+ * chan_ring_stream_can_recv() - has a stream bytes at its head?
+ * @v: the ring
+ *
+ * A FULL head slot, or a READING one (chan_ring_stream_head()).
+ *
+ * Return: true if so.
+ */
+static inline bool chan_ring_stream_can_recv(const struct chan_ring_view *v)
+{
+	return chan_ring_stream_head(v) != 0;
 }
 
 /**

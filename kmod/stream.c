@@ -172,36 +172,12 @@ static int chan_stream_retire(struct chan *ch, struct chan_slot *s)
  *	its head
  * @ch: the channel, CHAN_CREATE_STREAM | CHAN_CREATE_MAPPABLE
  *
- * Walks past slots retired for their lap (a head left stale by a reader
- * that died before helping it), at most capacity + 1 of them, as
- * chan_ring_stream_can_recv() does.
- *
- * Return: 1 if the head slot is FULL (a reader may claim it), -EBUSY if
- * another reader holds it (READING), else 0 (nothing there yet).
+ * Return: as chan_ring_stream_head(): 1 (a FULL head slot), -EBUSY
+ * (another reader holds it) or 0 (nothing there yet).
  */
 int chan_stream_head_state(struct chan *ch)
 {
-	const struct chan_ring_view *v = &ch->ring.view;
-	/* Acquire: pairs with the cursor CAS (chan_ring.h). */
-	u64 pos = smp_load_acquire(&v->hdr->head);
-	u32 n;
-
-	for (n = 0; n <= v->mask + 1; n++, pos++) {
-		/* Acquire: pairs with the release of a publish or hand-back. */
-		u64 st = smp_load_acquire(&chan_ring_slot(v, pos)->state);
-		s64 d = chan_lap_diff(chan_slot_lap(st), chan_ring_lap(v, pos));
-
-		if (d < 0)
-			return 0;
-		if (!d) {
-			if (chan_slot_phase(st) == CHAN_SLOT_FULL)
-				return 1;
-			if (chan_slot_phase(st) == CHAN_SLOT_READING)
-				return -EBUSY;
-			return 0;
-		}
-	}
-	return 0;
+	return chan_ring_stream_head(&ch->ring.view);
 }
 
 /* chan_stream_take_mapped() ran out of passes: yield and try again. */
