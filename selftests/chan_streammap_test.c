@@ -116,23 +116,44 @@ static uint32_t mx_words(uint32_t w, uint32_t seq)
 	return 1 + (uint32_t)(mix64((uint64_t)w << 32 | seq) % WORDS);
 }
 
+/*
+ * A writer's or reader's handle, in a child: a mapped libchan handle
+ * (*@epp, fd -1) if @fast, else a plain channel fd (returned, *@epp NULL).
+ */
+static int mx_open(uint32_t id, uint32_t role, bool fast, struct chan_ep **epp)
+{
+	int dev, fd;
+
+	close(mx_hold);
+	*epp = NULL;
+	if (fast) {
+		CF_OK(chan_ep_open(epp, id, role, 0));
+		CF_TRUE(chan_ep_mapped(*epp), "role %u: not mapped", role);
+		return -1;
+	}
+	dev = CF_OK(ct_dev_open());
+	fd = CF_OK(ct_open(dev, id, role, 0, 0));
+	close(dev);
+	return fd;
+}
+
+static void mx_close(struct chan_ep *ep, int fd)
+{
+	if (ep)
+		chan_ep_close(ep);
+	else
+		close(fd);
+}
+
 static void mx_writer(uint32_t id, uint32_t w)
 {
 	uint64_t buf[WORDS];
-	struct chan_ep *ep = NULL;
+	struct chan_ep *ep;
 	uint32_t seq, i, n;
 	ssize_t r;
-	int fd = -1, dev;
+	int fd;
 
-	close(mx_hold);
-	if (w & 1) {
-		CF_OK(chan_ep_open(&ep, id, CHAN_ROLE_SEND, 0));
-		CF_TRUE(chan_ep_mapped(ep), "writer %u not mapped", w);
-	} else {
-		dev = CF_OK(ct_dev_open());
-		fd = CF_OK(ct_open(dev, id, CHAN_ROLE_SEND, 0, 0));
-		close(dev);
-	}
+	fd = mx_open(id, CHAN_ROLE_SEND, w & 1, &ep);
 	for (seq = 0; seq < MX_WRITES; seq++) {
 		n = mx_words(w, seq);
 		for (i = 0; i < n; i++)
@@ -142,10 +163,7 @@ static void mx_writer(uint32_t id, uint32_t w)
 		CF_TRUE(r == (ssize_t)(n * 8), "writer %u seq %u: %zd (%s)",
 			w, seq, r, ct_ename(r < 0 ? (ep ? (int)-r : errno) : 0));
 	}
-	if (ep)
-		chan_ep_close(ep);
-	else
-		close(fd);
+	mx_close(ep, fd);
 	_exit(0);
 }
 
@@ -159,20 +177,12 @@ static void mx_reader(uint32_t id, uint32_t r, uint8_t *seen)
 {
 	uint64_t buf[4 * WORDS], rng = r + 77;
 	uint32_t w, seq, i, n, pw = 0, pseq = 0, pi = 0, pn = 0, k;
-	struct chan_ep *ep = NULL;
+	struct chan_ep *ep;
 	ssize_t got;
 	size_t cap;
-	int fd = -1, dev;
+	int fd;
 
-	close(mx_hold);
-	if (r & 1) {
-		CF_OK(chan_ep_open(&ep, id, CHAN_ROLE_RECV, 0));
-		CF_TRUE(chan_ep_mapped(ep), "reader %u not mapped", r);
-	} else {
-		dev = CF_OK(ct_dev_open());
-		fd = CF_OK(ct_open(dev, id, CHAN_ROLE_RECV, 0, 0));
-		close(dev);
-	}
+	fd = mx_open(id, CHAN_ROLE_RECV, r & 1, &ep);
 	for (;;) {
 		rng = mix64(rng);
 		cap = 8 * (1 + rng % (4 * WORDS));
@@ -202,10 +212,7 @@ static void mx_reader(uint32_t id, uint32_t r, uint8_t *seen)
 			pn = n;
 		}
 	}
-	if (ep)
-		chan_ep_close(ep);
-	else
-		close(fd);
+	mx_close(ep, fd);
 	_exit(0);
 }
 
