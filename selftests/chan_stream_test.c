@@ -26,10 +26,15 @@
  *    one but the stream's other blocking readers: non-blocking reads get
  *    EAGAIN, FIONREAD, writes, INFO and other channels go on; timed
  *    reads (by fd and by ID) waiting for its turn end at their deadline,
- *    a blocking one at a signal, and none takes a byte.
+ *    a blocking one at a signal, and none takes a byte;
+ *  - while a reader holds the turn, poll reports neither POLLIN nor
+ *    POLLHUP (a read would wait, or get EAGAIN); a poller sleeps until the
+ *    turn ends, then hears POLLIN for the bytes left, or POLLHUP for an
+ *    ended stream the holder drained.
  */
 #include "chan_test_util.h"
 #include <pthread.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <linux/userfaultfd.h>
 #include <libchan.h>
@@ -997,7 +1002,8 @@ TEST_F(st, stalled_reader_blocks_only_its_readers)
 	EXPECT_EQ(8, chan_stream_queued(self->rfd));
 	ASSERT_EQ(3, write(self->sfd, "abc", 3));
 	EXPECT_EQ(11, chan_stream_queued(self->rfd));
-	EXPECT_EQ(POLLIN, ct_poll_now(self->rfd, POLLIN));
+	/* Bytes are queued, but a read would wait: no POLLIN (see below). */
+	EXPECT_EQ(0, ct_poll_now(self->rfd, POLLIN));
 	ASSERT_OK(st_info(self->dev, self->id, &info));
 	EXPECT_EQ(2U, info.depth);
 	ASSERT_OK(ct_create_simple(self->dev, 8, 2, &plain));
@@ -1154,6 +1160,229 @@ TEST_F_TIMEOUT(st, stalled_reader_timed_readers_time_out, 120)
 	sigaction(SIGUSR1, &sa, NULL);
 	munmap(stl.buf, 4096);
 	close(uffd);
+}
+
+/*
+ * Poll while a reader holds the turn, stalled in its copy. A read would
+ * wait for the turn (or get EAGAIN), so poll reports neither POLLIN nor
+ * POLLHUP then, bytes queued or not; a poller sleeps, and the end of the
+ * turn wakes it with what is true after it: POLLIN for the bytes the
+ * holder left, or POLLHUP once the holder took the last of an ended
+ * stream.
+ */
+
+/* A userfaultfd page nobody serves yet, for stl->buf; the fd, or -1. */
+static int stall_page(struct stall *stl)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_MISSING };
+	int uffd;
+
+	uffd = (int)syscall(__NR_userfaultfd, O_CLOEXEC);
+	if (uffd < 0)
+		return -1;
+	stl->buf = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	reg.range.start = (uintptr_t)stl->buf;
+	reg.range.len = 4096;
+	if (stl->buf == MAP_FAILED || ioctl(uffd, UFFDIO_API, &api) ||
+	    ioctl(uffd, UFFDIO_REGISTER, &reg)) {
+		close(uffd);
+		return -1;
+	}
+	return uffd;
+}
+
+/* Wait for the stalled reader's fault: then it holds the turn. */
+static int stall_fault(int uffd)
+{
+	struct pollfd pfd = { .fd = uffd, .events = POLLIN };
+	struct uffd_msg msg;
+
+	if (poll(&pfd, 1, WAIT_MS) != 1 ||
+	    read(uffd, &msg, sizeof(msg)) != (ssize_t)sizeof(msg))
+		return -1;
+	return msg.event == UFFD_EVENT_PAGEFAULT ? 0 : -1;
+}
+
+/* Serve the page: the stalled read goes on. */
+static int stall_serve(int uffd, void *buf)
+{
+	static char page[4096];
+	struct uffdio_copy copy = {
+		.dst = (uintptr_t)buf,
+		.src = (uintptr_t)page,
+		.len = sizeof(page),
+	};
+
+	return ioctl(uffd, UFFDIO_COPY, &copy);
+}
+
+/* A poll for POLLIN in a thread of its own, with a timeout. */
+struct poller {
+	int fd;
+	int timeout_ms;
+	pid_t tid;
+	int ret;
+	short revents;
+	uint64_t end_ns;	/* when poll(2) returned */
+	int done;		/* __atomic */
+};
+
+static void *poller_main(void *p)
+{
+	struct poller *pl = p;
+	struct pollfd pfd = { .fd = pl->fd, .events = POLLIN };
+
+	__atomic_store_n(&pl->tid, (pid_t)syscall(SYS_gettid),
+			 __ATOMIC_SEQ_CST);
+	pl->ret = poll(&pfd, 1, pl->timeout_ms);
+	pl->end_ns = ct_now_ns();
+	pl->revents = pfd.revents;
+	__atomic_store_n(&pl->done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/* Start @pl and wait until it sleeps in poll(2); false if it does not. */
+static bool poller_start(struct poller *pl, pthread_t *t)
+{
+	int i;
+
+	if (pthread_create(t, NULL, poller_main, pl))
+		return false;
+	for (i = 0; i < 1000 && !__atomic_load_n(&pl->tid, __ATOMIC_SEQ_CST);
+	     i++)
+		ct_sleep_ms(1);
+	return pl->tid && ct_wait_thread_blocked(pl->tid, SYS_poll, WAIT_MS);
+}
+
+TEST_F_TIMEOUT(st, stalled_reader_poll_sleeps_until_turn_ends, 120)
+{
+	struct stall stl = { .rfd = self->rfd };
+	struct poller pl = { .timeout_ms = WAIT_MS };
+	pthread_t t, pt;
+	char buf[16];
+	int uffd, r2;
+	uint64_t t0;
+
+	r2 = ct_open(self->dev, self->id, CHAN_ROLE_RECV, CHAN_OPEN_NONBLOCK,
+		     0);
+	ASSERT_LE(0, r2);
+	uffd = stall_page(&stl);
+	if (uffd < 0)
+		SKIP(return, "no userfaultfd (%s)", strerror(errno));
+	ASSERT_EQ(8, write(self->sfd, "stall-me", 8));
+	ASSERT_EQ(0, pthread_create(&t, NULL, stall_reader, &stl));
+	ASSERT_OK(stall_fault(uffd));
+	ASSERT_EQ(3, write(self->sfd, "abc", 3));
+
+	/*
+	 * Bytes are queued (FIONREAD says so) but another endpoint's read
+	 * would not get them: no POLLIN, and no POLLHUP.
+	 */
+	EXPECT_EQ(11, chan_stream_queued(r2));
+	EXPECT_ERRNO(EAGAIN, read(r2, buf, sizeof(buf)));
+	EXPECT_EQ(0, ct_poll_now(r2, POLLIN))
+		TH_LOG("POLLIN while another reader holds the turn");
+	EXPECT_EQ(0, ct_poll_now(self->rfd, POLLIN));
+
+	/* A poll with a timeout sleeps through the stall... */
+	pl.fd = r2;
+	ASSERT_TRUE(poller_start(&pl, &pt));
+	ct_sleep_ms(200);
+	EXPECT_FALSE(__atomic_load_n(&pl.done, __ATOMIC_ACQUIRE))
+		TH_LOG("poll returned %d (revents %#x) during the stall",
+		       pl.ret, pl.revents);
+
+	/* ...and the end of the turn wakes it: the holder left "abc". */
+	t0 = ct_now_ns();
+	ASSERT_OK(stall_serve(uffd, stl.buf));
+	pthread_join(t, NULL);
+	EXPECT_EQ(0, stl.err);
+	ASSERT_EQ(8, stl.got);
+	EXPECT_EQ(0, memcmp(stl.buf, "stall-me", 8));
+	pthread_join(pt, NULL);
+	/*
+	 * A poll that times out looks once more: a wake-up lost at the end
+	 * of the turn shows as the time taken (5 s allowed for a slow VM,
+	 * of its 20). One that returned during the stall failed above.
+	 */
+	if (pl.end_ns >= t0) {
+		EXPECT_LT(pl.end_ns - t0, 5000000000ULL)
+			TH_LOG("the poller woke only at its timeout");
+	}
+	EXPECT_EQ(1, pl.ret);
+	EXPECT_EQ(POLLIN, pl.revents);
+	EXPECT_EQ(POLLIN, ct_poll_now(r2, POLLIN));
+	ASSERT_EQ(3, read(r2, buf, sizeof(buf)));
+	EXPECT_EQ(0, memcmp(buf, "abc", 3));
+	EXPECT_EQ(0, ct_poll_now(r2, POLLIN));
+	munmap(stl.buf, 4096);
+	close(uffd);
+	close(r2);
+}
+
+TEST_F_TIMEOUT(st, stalled_reader_poll_hup_after_turn_ends, 120)
+{
+	struct stall stl = { .rfd = self->rfd };
+	struct poller pl = { .timeout_ms = WAIT_MS };
+	pthread_t t, pt;
+	char buf[16];
+	int uffd, r2;
+	uint64_t t0;
+
+	r2 = ct_open(self->dev, self->id, CHAN_ROLE_RECV, CHAN_OPEN_NONBLOCK,
+		     0);
+	ASSERT_LE(0, r2);
+	uffd = stall_page(&stl);
+	if (uffd < 0)
+		SKIP(return, "no userfaultfd (%s)", strerror(errno));
+	ASSERT_EQ(8, write(self->sfd, "stall-me", 8));
+	ASSERT_EQ(0, pthread_create(&t, NULL, stall_reader, &stl));
+	ASSERT_OK(stall_fault(uffd));
+
+	/*
+	 * The last sender leaves while the holder is in its copy: the holder
+	 * may still leave bytes behind, so no POLLHUP yet (nor POLLIN).
+	 */
+	close(self->sfd);
+	self->sfd = -1;
+	EXPECT_EQ(8, chan_stream_queued(r2));
+	EXPECT_ERRNO(EAGAIN, read(r2, buf, sizeof(buf)));
+	EXPECT_EQ(0, ct_poll_now(r2, POLLIN))
+		TH_LOG("poll reports while another reader holds the turn");
+	pl.fd = r2;
+	ASSERT_TRUE(poller_start(&pl, &pt));
+	ct_sleep_ms(200);
+	EXPECT_FALSE(__atomic_load_n(&pl.done, __ATOMIC_ACQUIRE))
+		TH_LOG("poll returned %d (revents %#x) during the stall",
+		       pl.ret, pl.revents);
+
+	/*
+	 * The holder takes the last byte and ends its turn: the stream is
+	 * over, and the poller hears it then, not at its timeout.
+	 */
+	t0 = ct_now_ns();
+	ASSERT_OK(stall_serve(uffd, stl.buf));
+	pthread_join(t, NULL);
+	EXPECT_EQ(0, stl.err);
+	ASSERT_EQ(8, stl.got);
+	pthread_join(pt, NULL);
+	/*
+	 * A poll that times out looks once more: a wake-up lost at the end
+	 * of the turn shows as the time taken (5 s allowed for a slow VM,
+	 * of its 20). One that returned during the stall failed above.
+	 */
+	if (pl.end_ns >= t0) {
+		EXPECT_LT(pl.end_ns - t0, 5000000000ULL)
+			TH_LOG("the poller woke only at its timeout");
+	}
+	EXPECT_EQ(1, pl.ret);
+	EXPECT_EQ(POLLHUP, pl.revents & (POLLIN | POLLHUP));
+	EXPECT_EQ(0, read(r2, buf, sizeof(buf)));
+	munmap(stl.buf, 4096);
+	close(uffd);
+	close(r2);
 }
 
 CT_HARNESS_MAIN
