@@ -589,6 +589,7 @@ int chan_stream_recv(struct chan *ch, bool peer, struct chan_bounce *b,
 		     void __user *ubuf, struct iov_iter *iter, u32 cap,
 		     u32 *lenp, const struct chan_deadline *dl);
 int chan_stream_head_state(struct chan *ch);
+int chan_stream_can_recv(struct chan *ch);
 ssize_t chan_stream_write(struct chan *ch, struct chan_bounce *b,
 			  const char __user *ubuf, struct iov_iter *iter,
 			  size_t count, const struct chan_deadline *dl);

@@ -181,19 +181,20 @@ static void chan_endpoint_poll_wait(struct file *file, struct chan_endpoint *ep,
 
 /*
  * What a receiver's poll finds: 1 (something to take: POLLIN), 0
- * (nothing: POLLHUP if no more can come), or -EBUSY on a mappable stream
- * whose head slot another reader holds (READING). Then neither: a read
- * would wait (or get EAGAIN) until the hold ends, whose end wakes the
- * receive queue (the kernel reader, libchan's CHAN_IOC_WAKE, or the
- * repair of a dead holder), so a level-triggered poller sleeps instead
- * of spinning, and hears POLLHUP only once the holder has left nothing.
+ * (nothing: POLLHUP if no more can come), or -EBUSY on a stream whose
+ * turn (or, mappable, whose head slot) another reader holds. Then
+ * neither: a read would wait (or get EAGAIN) until the hold ends, whose
+ * end wakes the receive queue (the kernel reader, libchan's
+ * CHAN_IOC_WAKE, or the repair of a dead holder), so a level-triggered
+ * poller sleeps instead of spinning, and hears POLLHUP only once the
+ * holder has left nothing.
  */
 static int chan_endpoint_can_recv(struct chan *ch, struct chan_endpoint *ep)
 {
 	if (chan_is_bcast(ch))
 		return chan_bcast_can_recv(ch, &ep->rx);
-	if (chan_is_stream(ch) && ch->ring.mappable)
-		return chan_stream_head_state(ch);
+	if (chan_is_stream(ch))
+		return chan_stream_can_recv(ch);
 	return chan_ring_can_recv(&ch->ring.view);
 }
 
@@ -209,9 +210,11 @@ static __poll_t chan_endpoint_poll(struct file *file, poll_table *pt)
 	if (ep->roles & CHAN_ROLE_SEND)
 		chan_endpoint_poll_wait(file, ep, CHAN_DIR_SEND, pt);
 	/*
-	 * Pairs with the barrier in wq_has_sleeper() of the waker, and with
+	 * Pairs with the barrier in wq_has_sleeper() of the waker, with
 	 * the full barrier a fast-path waker issues between its publish and
-	 * its read of the count.
+	 * its read of the count, and with the barrier between the end of a
+	 * stream reader's turn and its look for pollers
+	 * (chan_stream_turn_end()).
 	 */
 	smp_mb();
 

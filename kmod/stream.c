@@ -26,7 +26,10 @@
  * only as long as they would wait for bytes: the turn is a bit and a
  * wait queue rather than a mutex, so that the wait for it keeps the
  * read's deadline, signals and NONBLOCK (-EAGAIN at once). FIONREAD and
- * fdinfo do not take it.
+ * fdinfo do not take it. Poll does not either, but while it is held a
+ * receiver's poll reports neither POLLIN nor POLLHUP, since a read would
+ * wait for it, and the end of a turn wakes the pollers
+ * (chan_stream_can_recv()).
  *
  * A mappable stream (CHAN_CREATE_STREAM | CHAN_CREATE_MAPPABLE) has
  * readers the kernel cannot make take turns: its mappers. There every
@@ -98,19 +101,36 @@ static int chan_stream_turn(struct chan *ch, const struct chan_deadline *dl)
 	return ret;
 }
 
-/* Hand the turn on: wake one waiter for it. */
-static void chan_stream_turn_end(struct chan_stream *st)
+/*
+ * Hand the turn on: wake one waiter for it. Wake the receive queue too if
+ * the end of the turn changes what a reader or a poller finds there:
+ * bytes left behind (the next reader's: this reader may have taken the
+ * wake-up they came with; a poller told nothing while the turn was held
+ * now finds POLLIN) or a stream that has ended (POLLHUP now).
+ */
+static void chan_stream_turn_end(struct chan *ch)
 {
+	struct chan_stream *st = &ch->stream;
+
 	clear_bit_unlock(CHAN_STREAM_BUSY, &st->busy);
 	/*
 	 * Pairs with the barrier in prepare_to_wait_exclusive(), between a
 	 * waiter's queueing and its retry of the bit: it sees the bit clear
-	 * or waitqueue_active() below sees it queued.
+	 * or waitqueue_active() below sees it queued. Pairs as well with
+	 * the smp_mb() of chan_endpoint_poll(), between a poller's queueing
+	 * and its look at the bit (chan_stream_can_recv()): it sees the bit
+	 * clear or wq_has_sleeper() in chan_wake_dir() below sees it queued.
+	 * The ring and the state are looked at after the bit is clear: a
+	 * write, or a sender's leaving, that this look misses wakes the
+	 * receive queue itself, after the poller can see the bit clear.
 	 */
 	smp_mb__after_atomic();
 	/* Safe after the barrier above. */
 	if (waitqueue_active(&st->turn_wq))
 		wake_up(&st->turn_wq);
+	if (chan_ring_can_recv(&ch->ring.view) ||
+	    (chan_state(ch) & (CHAN_STATE_NO_SENDERS | CHAN_STATE_CLOSED)))
+		chan_wake_dir(ch, CHAN_DIR_RECV);
 }
 
 /*
@@ -178,6 +198,32 @@ static int chan_stream_retire(struct chan *ch, struct chan_slot *s)
 int chan_stream_head_state(struct chan *ch)
 {
 	return chan_ring_stream_head(&ch->ring.view);
+}
+
+/**
+ * chan_stream_can_recv() - what a receiver's poll finds on a stream
+ * @ch: the channel, CHAN_CREATE_STREAM
+ *
+ * A mappable stream's head (chan_stream_head_state()); on one that
+ * cannot be mapped, the turn, then the bytes. While a reader holds the
+ * turn a read would wait for it (or get -EAGAIN), and the holder may
+ * take the bytes queued or leave some: neither POLLIN nor POLLHUP then.
+ * The end of the turn wakes the receive queue if it leaves bytes or an
+ * ended stream (chan_stream_turn_end()), so a level-triggered poller
+ * sleeps through the turn instead of spinning. Called after the caller
+ * queued itself for the receive queue and issued a full barrier.
+ *
+ * Return: 1 (bytes a read can take), -EBUSY (another reader holds the
+ * turn, or the head), or 0 (nothing there).
+ */
+int chan_stream_can_recv(struct chan *ch)
+{
+	if (ch->ring.mappable)
+		return chan_stream_head_state(ch);
+	/* The bit's clearing pairs as chan_stream_turn_end() says. */
+	if (test_bit(CHAN_STREAM_BUSY, &ch->stream.busy))
+		return -EBUSY;
+	return chan_ring_can_recv(&ch->ring.view);
 }
 
 /* chan_stream_take_mapped() ran out of passes: yield and try again. */
@@ -429,7 +475,6 @@ int chan_stream_recv(struct chan *ch, bool peer, struct chan_bounce *b,
 		     void __user *ubuf, struct iov_iter *iter, u32 cap,
 		     u32 *lenp, const struct chan_deadline *dl)
 {
-	struct chan_stream *st = &ch->stream;
 	u32 state, done;
 	int ret;
 
@@ -451,13 +496,7 @@ int chan_stream_recv(struct chan *ch, bool peer, struct chan_bounce *b,
 		if (ret)
 			return ret;
 		ret = chan_stream_take(ch, ubuf, iter, cap, &done);
-		chan_stream_turn_end(st);
-		/*
-		 * Bytes left behind are the next reader's: pass on a wake-up
-		 * this reader may have taken.
-		 */
-		if (chan_ring_can_recv(&ch->ring.view))
-			chan_wake_dir(ch, CHAN_DIR_RECV);
+		chan_stream_turn_end(ch);
 		if (done) {
 			*lenp = done;
 			return 0;
