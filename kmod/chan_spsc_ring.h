@@ -57,19 +57,7 @@
 
 #include "chan_ring.h"
 
-#define CHAN_SPSC_SLOT_HDR	8U
-
-/**
- * struct chan_spsc_slot - one slot of a compact SPSC ring
- * @len: payload length, written by the producer before its tail store
- * @__reserved: zero
- * @data: payload
- */
-struct chan_spsc_slot {
-	__u32 len;
-	__u32 __reserved;
-	unsigned char data[];
-};
+/* struct chan_spsc_slot and CHAN_SPSC_SLOT_HDR are the uapi's. */
 
 /* Bytes per slot: header and payload, rounded up to 8. */
 static inline __u32 chan_spsc_ring_stride(__u32 msg_size)
