@@ -34,6 +34,7 @@
 #include "libchan_bench.h"
 #include "chan_ring.h"
 #include "chan_spsc.h"
+#include "chan_spsc_ring.h"
 
 /* Tombstones one receive passes before it lets the kernel decide. */
 #define CHAN_EP_SKIP_MAX	64
@@ -53,6 +54,15 @@ struct chan_ep {
 	uint32_t crc;
 	/* A CHAN_CREATE_SPSC channel: the protocol of chan_spsc.h. */
 	bool spsc;
+	/*
+	 * A compact SPSC ring (CHAN_RING_VERSION_SPSC): the protocol of
+	 * chan_spsc_ring.h on sr, with the other side's cursor cached (a
+	 * lower bound: cursors only grow). Never chan_ring.h's slot calls.
+	 */
+	bool compact;
+	struct chan_spsc_ring sr;
+	__u64 head_cache;
+	__u64 tail_cache;
 	/*
 	 * A CHAN_CREATE_STREAM channel: its ring takes the stream claim
 	 * (chan_ep_stream_read()), never the message calls' fast paths.
@@ -227,6 +237,44 @@ static void chan_ep_note_depth(struct chan_ep *ep, uint64_t end)
  * not wait), or CHAN_EP_SLOW: the kernel path decides (to wait, or for
  * the channel's state).
  */
+static int chan_ep_compact_send(struct chan_ep *ep, const void *msg,
+				size_t len, unsigned int flags)
+{
+	unsigned char *data;
+	uint32_t crc = 0;
+	__s64 pos;
+
+	if (chan_ep_state(ep) & (CHAN_STATE_DESTROYED | CHAN_STATE_CLOSED |
+				 CHAN_STATE_NO_RECEIVERS))
+		return CHAN_EP_SLOW;
+	if (ep->crc)
+		crc = chan__msg_crc(msg, (uint32_t)len);
+	data = chan_spsc_ring_send_begin(&ep->sr, &ep->head_cache, &pos);
+	if (!data) {
+		if (pos == -EAGAIN) {
+			chan_ep_note_depth(ep, chan_load(&ep->v.hdr->tail));
+			if (flags & CHAN_MSG_NONBLOCK)
+				return -EAGAIN;
+		}
+		/* Full, or inconsistent cursors: the kernel says EIO. */
+		return CHAN_EP_SLOW;
+	}
+	if (ep->crc) {
+		unsigned char le[CHAN_CRC_SIZE] = {
+			(unsigned char)crc, (unsigned char)(crc >> 8),
+			(unsigned char)(crc >> 16), (unsigned char)(crc >> 24),
+		};
+
+		memcpy(data, le, sizeof(le));
+	}
+	memcpy(data + ep->crc, msg, len);
+	chan_spsc_ring_send_end(&ep->sr, (__u64)pos, (uint32_t)len + ep->crc);
+	if (!(((uint64_t)pos + 1) % CHAN_EP_DEPTH_SAMPLE))
+		chan_ep_note_depth(ep, (uint64_t)pos + 1);
+	chan_ep_count(ep, &ep->fast_sent);
+	return 0;
+}
+
 static int chan_ep_fast_send(struct chan_ep *ep, const void *msg, size_t len,
 			     unsigned int flags)
 {
@@ -234,6 +282,8 @@ static int chan_ep_fast_send(struct chan_ep *ep, const void *msg, size_t len,
 	bool spsc = false;
 	__s64 pos = -EINPROGRESS;
 
+	if (ep->compact)
+		return chan_ep_compact_send(ep, msg, len, flags);
 	if (chan_ep_state(ep) & (CHAN_STATE_DESTROYED | CHAN_STATE_CLOSED |
 				 CHAN_STATE_NO_RECEIVERS))
 		return CHAN_EP_SLOW;
@@ -309,21 +359,38 @@ static void chan_ep_retire(struct chan_ep *ep, struct chan_slot *s,
  * CHAN_MSG_BADMSG; else -EAGAIN, counted as corrupt and dropped: the
  * caller skips it. A slot too short for a check is corrupt too.
  */
+static ssize_t chan_ep_check_copy(struct chan_ep *ep, const void *buf,
+				  const unsigned char *le, uint32_t len,
+				  unsigned int flags);
+
 static ssize_t chan_ep_take_checked(struct chan_ep *ep, struct chan_slot *s,
 				    uint64_t pos, void *buf, uint32_t len,
 				    unsigned int flags, bool spsc)
 {
 	unsigned char le[CHAN_CRC_SIZE];
+
+	if (len >= CHAN_CRC_SIZE) {
+		memcpy(le, s->data, sizeof(le));
+		memcpy(buf, s->data + CHAN_CRC_SIZE, len - CHAN_CRC_SIZE);
+	}
+	chan_ep_retire(ep, s, pos, spsc);
+	return chan_ep_check_copy(ep, buf, le, len, flags);
+}
+
+/*
+ * The second half of chan_ep_take_checked(), once the message (len slot
+ * bytes: its check in le, the payload in buf) is copied and handed back.
+ */
+static ssize_t chan_ep_check_copy(struct chan_ep *ep, const void *buf,
+				  const unsigned char *le, uint32_t len,
+				  unsigned int flags)
+{
 	uint32_t crc = 0;
 	bool ok = len >= CHAN_CRC_SIZE;
 
-	if (ok) {
-		memcpy(le, s->data, sizeof(le));
-		memcpy(buf, s->data + CHAN_CRC_SIZE, len - CHAN_CRC_SIZE);
+	if (ok)
 		crc = (uint32_t)le[0] | (uint32_t)le[1] << 8 |
 		      (uint32_t)le[2] << 16 | (uint32_t)le[3] << 24;
-	}
-	chan_ep_retire(ep, s, pos, spsc);
 	if (ok && crc == chan__msg_crc(buf, len - CHAN_CRC_SIZE)) {
 		chan_ep_count(ep, &ep->fast_received);
 		return 0;
@@ -345,6 +412,54 @@ static ssize_t chan_ep_take_checked(struct chan_ep *ep, struct chan_slot *s,
  * CHAN_EP_SLOW), -EMSGSIZE (*msg_len set), -EAGAIN (empty, for a caller
  * that would not wait, with a sender left), or CHAN_EP_SLOW.
  */
+static ssize_t chan_ep_compact_recv(struct chan_ep *ep, void *buf,
+				    uint32_t max, uint32_t state,
+				    unsigned int flags, uint32_t *msg_len)
+{
+	unsigned char le[CHAN_CRC_SIZE];
+	const unsigned char *data;
+	uint32_t len = 0, n;
+	__s64 pos;
+
+	for (n = 0; n < CHAN_EP_SKIP_MAX; n++) {
+		data = chan_spsc_ring_recv_begin(&ep->sr, &ep->tail_cache,
+						 max + ep->crc, &pos, &len);
+		if (!data) {
+			if (pos == -EMSGSIZE) {
+				*msg_len = len >= ep->crc ? len - ep->crc : 0;
+				return -EMSGSIZE;
+			}
+			if (pos == -EAGAIN && (flags & CHAN_MSG_NONBLOCK) &&
+			    !(state & (CHAN_STATE_NO_SENDERS |
+				       CHAN_STATE_CLOSED)))
+				return -EAGAIN;
+			/* Empty (the kernel waits, or says EPIPE), or EIO. */
+			return CHAN_EP_SLOW;
+		}
+		if (ep->crc) {
+			ssize_t r;
+
+			if (len >= CHAN_CRC_SIZE) {
+				memcpy(le, data, sizeof(le));
+				memcpy(buf, data + CHAN_CRC_SIZE,
+				       len - CHAN_CRC_SIZE);
+			}
+			chan_spsc_ring_recv_end(&ep->sr, (__u64)pos);
+			r = chan_ep_check_copy(ep, buf, le, len, flags);
+			if (r == -EAGAIN)
+				continue;	/* skipped: counted as dropped */
+			*msg_len = len >= ep->crc ? len - ep->crc : 0;
+			return r;
+		}
+		memcpy(buf, data, len);
+		chan_spsc_ring_recv_end(&ep->sr, (__u64)pos);
+		chan_ep_count(ep, &ep->fast_received);
+		*msg_len = len;
+		return 0;
+	}
+	return CHAN_EP_SLOW;
+}
+
 static ssize_t chan_ep_fast_recv(struct chan_ep *ep, void *buf, size_t cap,
 				 unsigned int flags, uint32_t *msg_len)
 {
@@ -359,6 +474,9 @@ static ssize_t chan_ep_fast_recv(struct chan_ep *ep, void *buf, size_t cap,
 	/* A CRC32C slot's length counts the check before the payload. */
 	if (max > UINT32_MAX - ep->crc)
 		max = UINT32_MAX - ep->crc;
+	if (ep->compact)
+		return chan_ep_compact_recv(ep, buf, max, state, flags,
+					    msg_len);
 	for (n = 0; n < CHAN_EP_SKIP_MAX; n++) {
 		bool spsc = false;
 
@@ -927,43 +1045,88 @@ static void chan_ep_map_bcast(struct chan_ep *ep, void *map, size_t size,
 }
 
 /*
- * Map the ring of a mappable channel. The geometry comes from INFO and is
- * checked against the header; the view is built from our own copy, never
- * read back from shared memory. Any failure leaves the handle on the
- * kernel path.
+ * Map a ring of one layout: the common one, or (@compact) the compact SPSC
+ * ring, and check its header against the geometry we expect. Return: the
+ * mapping, of *sizep bytes, or NULL (errno kept).
  */
-static void chan_ep_map(struct chan_ep *ep, const struct chan_info *info)
+static void *chan_ep_map_layout(struct chan_ep *ep,
+				const struct chan_info *info, bool compact,
+				size_t *sizep)
 {
 	uint32_t ring_msg = info->msg_size + ep->crc;
-	uint32_t slot_size = chan_ring_slot_size(ring_msg);
+	uint32_t slot_size = compact ? chan_spsc_ring_stride(ring_msg) :
+				       chan_ring_slot_size(ring_msg);
+	uint32_t version = compact ? CHAN_RING_VERSION_SPSC : CHAN_RING_VERSION;
 	long page = sysconf(_SC_PAGESIZE);
 	const struct chan_ring_hdr *hdr;
 	size_t size;
 	void *map;
 	int saved = errno;
 
-	if (info->capacity & (info->capacity - 1) || page <= 0)
-		return;
 	size = CHAN_RING_HDR_SIZE + (size_t)info->capacity * slot_size;
 	size = (size + (size_t)page - 1) & ~((size_t)page - 1);
-	if ((info->chan_flags & CHAN_CREATE_BROADCAST) &&
-	    !(ep->roles & CHAN_ROLE_RECV))
-		return;
 	map = mmap(NULL, size, (info->chan_flags & CHAN_CREATE_BROADCAST) ?
 		   PROT_READ : PROT_READ | PROT_WRITE, MAP_SHARED, ep->fd, 0);
 	errno = saved;
 	if (map == MAP_FAILED)
-		return;
+		return NULL;
 	hdr = map;
-	if (hdr->magic != CHAN_RING_MAGIC ||
-	    hdr->version != CHAN_RING_VERSION ||
+	if (hdr->magic != CHAN_RING_MAGIC || hdr->version != version ||
 	    hdr->msg_size != ring_msg || hdr->slot_size != slot_size ||
 	    hdr->capacity != info->capacity ||
 	    hdr->slots_offset != CHAN_RING_HDR_SIZE) {
 		munmap(map, size);
 		errno = saved;
-		return;
+		return NULL;
 	}
+	*sizep = size;
+	return map;
+}
+
+/*
+ * Map the ring of a mappable channel. The geometry comes from INFO and is
+ * checked against the header; the view is built from our own copy, never
+ * read back from shared memory. Any failure leaves the handle on the
+ * kernel path.
+ *
+ * An SPSC channel's ring is compact on a kernel that reports
+ * CHAN_FEAT_SPSC_COMPACT, and of the common layout on an older one: INFO
+ * does not say which, so the compact layout is tried first (a wrong size
+ * fails the mmap() with EINVAL, a right size with the wrong layout fails
+ * the header's version), then the common one.
+ */
+static void chan_ep_map(struct chan_ep *ep, const struct chan_info *info)
+{
+	uint32_t ring_msg = info->msg_size + ep->crc;
+	long page = sysconf(_SC_PAGESIZE);
+	size_t size = 0;
+	void *map = NULL;
+	int saved = errno;
+
+	if (info->capacity & (info->capacity - 1) || page <= 0)
+		return;
+	if ((info->chan_flags & CHAN_CREATE_BROADCAST) &&
+	    !(ep->roles & CHAN_ROLE_RECV))
+		return;
+	if (ep->spsc) {
+		map = chan_ep_map_layout(ep, info, true, &size);
+		if (map) {
+			chan_ep_set_ring(ep, map, ring_msg, info->capacity);
+			chan_spsc_ring_init(&ep->sr, map,
+					    (unsigned char *)map +
+					    CHAN_RING_HDR_SIZE,
+					    info->capacity, ring_msg);
+			ep->head_cache = 0;
+			ep->tail_cache = 0;
+			ep->compact = true;
+			ep->map_size = size;
+			ep->owns_map = true;
+			return;
+		}
+	}
+	map = chan_ep_map_layout(ep, info, false, &size);
+	if (!map)
+		return;
 	if (info->chan_flags & CHAN_CREATE_BROADCAST) {
 		ep->blossless = info->chan_flags & CHAN_CREATE_LOSSLESS;
 		chan_ep_map_bcast(ep, map, size, ring_msg, info->capacity);
