@@ -34,6 +34,7 @@
 #include <linux/uio.h>
 #include <uapi/linux/chan.h>
 #include "chan_ring.h"
+#include "chan_spsc_ring.h"
 
 /* Messages up to this size are bounced through the stack. */
 #define CHAN_STACK_BOUNCE	256
@@ -53,7 +54,8 @@
 			 CHAN_FEAT_AUTODESTROY | CHAN_FEAT_MMAP | \
 			 CHAN_FEAT_BATCH | CHAN_FEAT_CALL | CHAN_FEAT_CLOSE | \
 			 CHAN_FEAT_CRC32C | CHAN_FEAT_STATS | CHAN_FEAT_SPSC | \
-			 CHAN_FEAT_BROADCAST | CHAN_FEAT_STREAM)
+			 CHAN_FEAT_BROADCAST | CHAN_FEAT_STREAM | \
+			 CHAN_FEAT_SPSC_COMPACT)
 
 #define CHAN_CREATE_FLAGS	(CHAN_CREATE_AUTODESTROY | CHAN_CREATE_MAPPABLE | \
 				 CHAN_CREATE_CRC32C | CHAN_CREATE_SPSC | \
@@ -168,13 +170,19 @@ struct chan_ns {
  *	else vmalloc()ed in whole pages
  * @size: bytes at @mem
  * @mappable: created CHAN_CREATE_MAPPABLE: a header page, vmalloc()ed
- * @view: trusted geometry used for every access
+ * @compact: a compact SPSC ring (CHAN_CREATE_SPSC | CHAN_CREATE_MAPPABLE):
+ *	run only through @spsc; @view's slot functions must never see it
+ * @view: trusted geometry: every access of a common ring; the header and
+ *	cursors of a compact one (INFO, statistics)
+ * @spsc: a compact ring's trusted description (chan_spsc_ring.h)
  */
 struct chan_ring {
 	void *mem;
 	size_t size;
 	bool mappable;
+	bool compact;
 	struct chan_ring_view view;
+	struct chan_spsc_ring spsc;
 };
 
 /*
@@ -266,6 +274,23 @@ struct chan_bcast {
 };
 
 /**
+ * struct chan_spsc_side - the kernel's side of one direction of a compact
+ *	SPSC ring
+ * @lock: held around begin..end of chan_spsc_ring.h by every kernel path
+ *	of that direction (threads sharing the endpoint's fd, a kernel
+ *	handle): they are one party, and the ring's protocol has one sender
+ *	and one receiver. A spinlock: the copy inside is from or to a bounce
+ *	buffer, never user memory, so nothing in it sleeps or faults, and a
+ *	waiter calls it in a sleeping state (chan_xfer()).
+ * @cache: the other side's cursor as last read, a lower bound of it
+ *	(head_cache for a send, tail_cache for a receive); under @lock
+ */
+struct chan_spsc_side {
+	spinlock_t lock;	/* see above */
+	u64 cache;
+};
+
+/**
  * struct chan - a channel
  * @ref: one for the registry while the ID exists, one per channel fd and
  *	per in-flight ID-style call
@@ -304,6 +329,8 @@ struct chan_bcast {
  * @bcast: broadcast state, or NULL if not CHAN_CREATE_BROADCAST
  * @max_depth: the kernel's high-water depth since create or the last
  *	CHAN_INFO_RESET (io.c); raised with a compare-and-swap maximum
+ * @spsc: on a compact SPSC ring (@ring.compact), the kernel's side of
+ *	each direction: its paths take turns there (io.c)
  */
 struct chan {
 	struct kref ref;
@@ -335,6 +362,7 @@ struct chan {
 	struct chan_stream stream;
 	struct chan_bcast *bcast;
 	u32 max_depth;
+	struct chan_spsc_side spsc[CHAN_DIR_NR];
 };
 
 /**
@@ -523,11 +551,22 @@ static inline u32 chan_ring_msg_size(u32 msg_size, u32 flags)
 	return msg_size + (flags & CHAN_CREATE_CRC32C ? CHAN_CRC_SIZE : 0);
 }
 
+/*
+ * A CHAN_CREATE_SPSC channel that is mappable has a compact SPSC ring
+ * (chan_spsc_ring.h, docs/spsc-compact.md): no slot state words, no repair.
+ */
+static inline bool chan_flags_compact(u32 flags)
+{
+	u32 both = CHAN_CREATE_SPSC | CHAN_CREATE_MAPPABLE;
+
+	return (flags & both) == both;
+}
+
 /* ring.c */
 int chan_ring_init(struct chan_ring *ring, u32 msg_size, u32 capacity,
-		   bool mappable);
+		   u32 flags);
 void chan_ring_free(struct chan_ring *ring);
-u64 chan_ring_bytes(u32 msg_size, u32 capacity, bool mappable);
+u64 chan_ring_bytes(u32 msg_size, u32 capacity, u32 flags);
 u32 chan_ring_slots_offset(const struct chan_ring *ring);
 void chan_ring_set_kstate(struct chan *ch);
 atomic_t *chan_ring_waiters(struct chan *ch, enum chan_dir dir);
@@ -570,6 +609,7 @@ int chan_recv_user(struct chan *ch, bool peer, struct chan_bcast_rx *rx,
 		   const struct chan_deadline *dl, bool badmsg);
 int chan_sleep(const struct chan_deadline *dl);
 int chan_fault_in(struct chan_xfer *x);
+bool chan_spsc_can_progress(struct chan *ch, enum chan_dir dir);
 int chan_xfer(struct chan_xfer *x, enum chan_dir dir,
 	      const struct chan_deadline *dl);
 void chan_wake_all(struct chan *ch);

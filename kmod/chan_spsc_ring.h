@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0 OR MIT */
 /*
- * A compact single-producer single-consumer ring: the protocol a
- * CHAN_CREATE_SPSC channel is to run instead of chan_spsc.h's slots
- * (docs/spsc-compact.md; models/spsc2.pml checks it). Not wired into the
- * module or libchan yet: the host tests (selftests/host/test_spsc2.c) and
- * ring_bench's chan-spsc-compact rows run this header, as they run
- * chan_ring.h. The atomics are chan_ring.h's shim.
+ * A compact single-producer single-consumer ring: the ring of a channel
+ * created CHAN_CREATE_SPSC | CHAN_CREATE_MAPPABLE (docs/spsc-compact.md;
+ * models/spsc2.pml checks it; the layout is the uapi's). The kernel's
+ * paths (io.c) and libchan's fast path run it; so do the host tests
+ * (selftests/host/test_spsc2.c) and ring_bench's chan-spsc-compact rows.
+ * The atomics are chan_ring.h's shim.
  *
  * The shared words are the two cursors and, per position, a slot: an
  * 8-byte header (the length, and a word kept zero) and the payload. There

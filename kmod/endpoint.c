@@ -192,9 +192,21 @@ static int chan_endpoint_can_recv(struct chan *ch, struct chan_endpoint *ep)
 {
 	if (chan_is_bcast(ch))
 		return chan_bcast_can_recv(ch, &ep->rx);
+	if (ch->ring.compact)
+		return chan_spsc_can_progress(ch, CHAN_DIR_RECV);
 	if (chan_is_stream(ch) && ch->ring.mappable)
 		return chan_stream_head_state(ch);
 	return chan_ring_can_recv(&ch->ring.view);
+}
+
+/* POLLOUT: room for a message. */
+static bool chan_endpoint_can_send(struct chan *ch)
+{
+	if (chan_is_bcast(ch))
+		return chan_bcast_can_send(ch);
+	if (ch->ring.compact)
+		return chan_spsc_can_progress(ch, CHAN_DIR_SEND);
+	return chan_ring_can_send(&ch->ring.view);
 }
 
 static __poll_t chan_endpoint_poll(struct file *file, poll_table *pt)
@@ -230,8 +242,7 @@ static __poll_t chan_endpoint_poll(struct file *file, poll_table *pt)
 	if (ep->roles & CHAN_ROLE_SEND) {
 		if (state & (CHAN_STATE_NO_RECEIVERS | CHAN_STATE_CLOSED))
 			mask |= EPOLLHUP;
-		else if (chan_is_bcast(ch) ? chan_bcast_can_send(ch) :
-					     chan_ring_can_send(&ch->ring.view))
+		else if (chan_endpoint_can_send(ch))
 			mask |= EPOLLOUT | EPOLLWRNORM;
 	}
 	return mask;

@@ -11,6 +11,13 @@
  * One path serves both directions: chan_xfer() tries the ring and, if it
  * must, waits on the channel's wait queue of that direction.
  *
+ * A compact SPSC ring (chan_spsc_ring.h) is tried through its own
+ * functions, under the direction's lock (struct chan_spsc_side), with the
+ * same bounce buffers: the kernel holds nothing another party waits on
+ * while it could fault. Its send and receive store one cursor each, last,
+ * so there are no tombstones and no claims to hand back; waiting, the
+ * wake-ups and their barriers are those of every ring below.
+ *
  * Waiting: a waiter counts itself in the shared header, queues itself
  * exclusively, so that one message wakes one waiter, then re-tries the
  * ring before it sleeps. A waker publishes, then checks for sleepers
@@ -185,6 +192,38 @@ void chan_reset_stats(struct chan *ch)
 	WRITE_ONCE(ch->max_depth, depth);
 }
 
+/* Write x's message at a compact ring's tail; 0, -EAGAIN or -EIO. */
+static int chan_spsc_try_send(struct chan_xfer *x)
+{
+	struct chan *ch = x->ch;
+	struct chan_spsc_side *side = &ch->spsc[CHAN_DIR_SEND];
+	const struct chan_spsc_ring *r = &ch->ring.spsc;
+	unsigned char *data;
+	s64 pos;
+	u32 len = x->len;
+
+	spin_lock(&side->lock);
+	data = chan_spsc_ring_send_begin(r, &side->cache, &pos);
+	if (!data) {
+		spin_unlock(&side->lock);
+		return pos;
+	}
+	trace_chan_send(ch, x->len, pos);
+	if (ch->flags & CHAN_CREATE_CRC32C) {
+		__le32 crc = cpu_to_le32(x->crc);
+
+		memcpy(data, &crc, CHAN_CRC_SIZE);
+		data += CHAN_CRC_SIZE;
+		len += CHAN_CRC_SIZE;
+	}
+	memcpy(data, x->kbuf, x->len);
+	chan_spsc_ring_send_end(r, pos, len);
+	spin_unlock(&side->lock);
+	chan_note_depth(ch, chan_spsc_ring_depth(r));
+	chan_wake(ch, CHAN_DIR_RECV);
+	return 0;
+}
+
 /* One attempt to send; never sleeps. */
 static int chan_try_send(struct chan_xfer *x)
 {
@@ -200,6 +239,8 @@ static int chan_try_send(struct chan_xfer *x)
 		return -EPIPE;
 	if (x->peer && (state & CHAN_STATE_NO_RECEIVERS))
 		return -EPIPE;
+	if (ch->ring.compact)
+		return chan_spsc_try_send(x);
 	/*
 	 * The kernel claims with a token of its own, never an endpoint's, so
 	 * that the repair of an endpoint's mapping (map.c) cannot take a slot
@@ -253,15 +294,15 @@ static int chan_recv_empty(struct chan_xfer *x, u32 state)
  * (counted as corrupt) if it fails and the caller asked for it; else
  * -EAGAIN: counted as corrupt and dropped, the caller skips it.
  */
-static int chan_take_checked(struct chan_xfer *x, struct chan_slot *s,
+static int chan_take_checked(struct chan_xfer *x, const unsigned char *data,
 			     u32 len)
 {
 	struct chan *ch = x->ch;
 	__le32 crc;
 
 	if (len >= CHAN_CRC_SIZE) {
-		memcpy(&crc, s->data, CHAN_CRC_SIZE);
-		memcpy(x->kbuf, s->data + CHAN_CRC_SIZE, x->out_len);
+		memcpy(&crc, data, CHAN_CRC_SIZE);
+		memcpy(x->kbuf, data + CHAN_CRC_SIZE, x->out_len);
 		if (le32_to_cpu(crc) == chan_msg_crc(x->kbuf, x->out_len))
 			return 0;
 	}
@@ -272,6 +313,54 @@ static int chan_take_checked(struct chan_xfer *x, struct chan_slot *s,
 	this_cpu_inc(ch->stats->dropped);
 	trace_chan_drop(ch, CHAN_DROP_CORRUPT, 1);
 	return -EAGAIN;
+}
+
+/*
+ * One attempt to receive from a compact ring, as chan_try_recv(): no
+ * tombstones; a message whose check fails is skipped (dropped) unless
+ * x->badmsg.
+ */
+static int chan_spsc_try_recv(struct chan_xfer *x)
+{
+	struct chan *ch = x->ch;
+	struct chan_spsc_side *side = &ch->spsc[CHAN_DIR_RECV];
+	const struct chan_spsc_ring *r = &ch->ring.spsc;
+	u32 hdr = ch->flags & CHAN_CREATE_CRC32C ? CHAN_CRC_SIZE : 0;
+	const unsigned char *data;
+	u32 n, state, len = 0;
+	s64 pos;
+	int ret;
+
+	for (n = 0; n < CHAN_SKIP_BATCH; n++) {
+		state = chan_state(ch);
+		if (state & CHAN_STATE_DESTROYED)
+			return -EIDRM;
+		spin_lock(&side->lock);
+		/* A CRC32C slot's length counts the check before the payload. */
+		data = chan_spsc_ring_recv_begin(r, &side->cache,
+						 x->faulted + hdr, &pos, &len);
+		x->out_len = len >= hdr ? len - hdr : 0;
+		if (!data) {
+			spin_unlock(&side->lock);
+			if (pos == -EAGAIN)
+				return chan_recv_empty(x, state);
+			if (pos == -EMSGSIZE && x->out_len <= x->len)
+				return CHAN_TRY_FAULT_IN;
+			return pos;
+		}
+		/* out_len <= x->faulted <= x->len: recv_begin bounds len. */
+		ret = hdr ? chan_take_checked(x, data, len) : 0;
+		if (!hdr)
+			memcpy(x->kbuf, data, x->out_len);
+		if (ret != -EAGAIN)
+			trace_chan_recv(ch, x->out_len, pos);
+		chan_spsc_ring_recv_end(r, pos);
+		spin_unlock(&side->lock);
+		chan_wake(ch, CHAN_DIR_SEND);
+		if (ret != -EAGAIN)
+			return ret;
+	}
+	return CHAN_TRY_YIELD;
 }
 
 /*
@@ -293,6 +382,8 @@ static int chan_try_recv(struct chan_xfer *x)
 	s64 pos;
 	int ret;
 
+	if (ch->ring.compact)
+		return chan_spsc_try_recv(x);
 	for (n = 0; n < CHAN_SKIP_BATCH; n++) {
 		state = chan_state(ch);
 		if (state & CHAN_STATE_DESTROYED)
@@ -321,7 +412,7 @@ static int chan_try_recv(struct chan_xfer *x)
 		 * chan_ring_claim_recv() bounds len by what we asked, from its
 		 * one read of the slot's flags and length.
 		 */
-		ret = hdr ? chan_take_checked(x, s, len) : 0;
+		ret = hdr ? chan_take_checked(x, s->data, len) : 0;
 		if (!hdr)
 			memcpy(x->kbuf, s->data, x->out_len);
 		/* Taken, unless skipped as corrupt (a drop, traced as such). */
@@ -404,6 +495,26 @@ int chan_fault_in(struct chan_xfer *x)
 	return 0;
 }
 
+/**
+ * chan_spsc_can_progress() - could a try of @dir on a compact ring make
+ *	progress?
+ * @ch: a channel with a compact SPSC ring
+ * @dir: room to send, or a message to receive
+ *
+ * From the cursors alone (chan_spsc_ring_depth(), clamped): inconsistent
+ * cursors may say yes, and the try then fails with -EIO.
+ *
+ * Return: true if the try may succeed.
+ */
+bool chan_spsc_can_progress(struct chan *ch, enum chan_dir dir)
+{
+	u32 depth = chan_spsc_ring_depth(&ch->ring.spsc);
+
+	if (dir == CHAN_DIR_SEND)
+		return depth < ch->ring.spsc.mask + 1;
+	return depth > 0;
+}
+
 /*
  * Could a try of @dir make progress? On a mappable stream a reader needs
  * a FULL head slot (chan_stream_head_state()): one that another reader
@@ -411,6 +522,8 @@ int chan_fault_in(struct chan_xfer *x)
  */
 static bool chan_can_progress(struct chan *ch, enum chan_dir dir)
 {
+	if (ch->ring.compact)
+		return chan_spsc_can_progress(ch, dir);
 	if (dir == CHAN_DIR_SEND)
 		return chan_ring_can_send(&ch->ring.view);
 	if (ch->ring.mappable && chan_is_stream(ch))

@@ -21,6 +21,10 @@
  * child whose VMA is counted too, and the repair then waits for both. Each
  * VMA holds the endpoint's file, so the endpoint outlives its mapping.
  *
+ * A compact SPSC ring (chan_spsc_ring.h) has no tokens in its slots and
+ * no state words: each party stores only its own cursor, last, so a dead
+ * one leaves nothing behind. Its repair is only the wake-ups.
+ *
  * A broadcast channel's ring is written by the kernel alone: it is mapped
  * read-only (VM_MAYWRITE cleared, so mprotect() cannot make it writable)
  * by any endpoint allowed to receive, and nothing needs repair when the
@@ -88,6 +92,12 @@ static void chan_map_repair(struct chan_endpoint *ep)
 	struct chan_ring_repair_counts c = {};
 	u32 first, lost, n = v->mask + 1;
 
+	/*
+	 * A compact ring: nothing to repair or settle, whose slot functions
+	 * would read payload as state words. Only the wake-ups below.
+	 */
+	if (ch->ring.compact)
+		goto wake;
 	if (chan_is_stream(ch)) {
 		/* One pass: the head's help must follow the whole ring's. */
 		chan_ring_repair_stream(v, ep->token, &c);
@@ -112,6 +122,7 @@ static void chan_map_repair(struct chan_endpoint *ep)
 		this_cpu_add(ch->stats->dropped, lost);
 		trace_chan_drop(ch, CHAN_DROP_DEAD_READER, lost);
 	}
+wake:
 	/*
 	 * Wake both sides, whatever the repair found: the process may also
 	 * have died between publishing (retiring) a slot and its wake-up

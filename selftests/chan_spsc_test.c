@@ -2,8 +2,11 @@
 /*
  * CHAN_CREATE_SPSC: one sender and one receiver endpoint, used through
  * those two (a second endpoint of a role, and messages by ID, are EBUSY),
- * and with CHAN_CREATE_MAPPABLE libchan's fast path of kmod/chan_spsc.h
- * (no compare-and-swap). Checked here:
+ * and with CHAN_CREATE_MAPPABLE a compact ring (kmod/chan_spsc_ring.h,
+ * CHAN_RING_VERSION_SPSC) that libchan's fast path and the kernel's paths
+ * run. Checked here:
+ *  - the compact ring's geometry (CREATE's out_ring, the header, the
+ *    feature bit), with and without CRC32C;
  *  - the EBUSY rules: endpoints by role (an RW endpoint is both parties,
  *    a closed one frees its role), SEND/RECV/batches/CALL by ID (after
  *    the permission: EACCES first), what still works by ID;
@@ -16,13 +19,16 @@
  *    of the stream arrives exactly once, in order, the counts balance and
  *    nothing is dropped (the SPSC protocol stores nothing before its slot
  *    is published or released), a new endpoint takes the role over;
- *  - a hostile mapper writing anything into the cursors, the slot states
- *    and lengths: the kernel's calls return, INFO stays within the
- *    capacity, and the repair at unmap ends;
+ *  - a byte-exact stream of varying lengths, fast and kernel paths mixed,
+ *    with and without CRC32C;
+ *  - a hostile mapper writing anything into the cursors, the lengths and
+ *    the payloads: the kernel's calls return (bounded errors only), INFO
+ *    stays within the capacity, and unmapping ends;
  *  - an unprivileged uid: the same rules.
  */
 #define CT_WANT_RING
 #include "chan_test_util.h"
+#include "chan_spsc_ring.h"
 #include <pthread.h>
 #include <libchan.h>
 
@@ -573,9 +579,11 @@ TEST_F(sp, killed_consumer)
 
 /*
  * A hostile mapper (the channel's one RW endpoint) writes anything into
- * the cursors, slot states and lengths between the kernel's calls: every
- * call returns, INFO stays within the capacity, unmapping repairs and
- * ends.
+ * the cursors, the slots' lengths and reserved words and the payloads of
+ * the compact ring between the kernel's calls: every call returns with
+ * success or a bounded error (EAGAIN, EIO; never EFAULT or a hang), INFO
+ * stays within the capacity, and unmapping ends. Each outcome is reached.
+ * (Before the compact ring this wrote slot state words; there are none.)
  */
 TEST_F(sp, hostile_mapper)
 {
@@ -584,16 +592,19 @@ TEST_F(sp, hostile_mapper)
 	struct ct_ring r;
 	uint64_t seed = 0x5eed, v, buf[4];
 	uint32_t token = 0, id, len, i, k;
+	unsigned int ok_send = 0, ok_recv = 0, eagain = 0, eio = 0;
 	struct pollfd p;
-	int fd;
+	int fd, ret;
 
 	ASSERT_OK(ct_create_mappable(self->dev, MSG, 8, 0600, CHAN_CREATE_SPSC,
 				     &id, &c));
+	ASSERT_EQ(chan_spsc_ring_stride(MSG), c.out_ring.slot_size);
 	fd = ct_open_token(self->dev, id, RW, CHAN_OPEN_NONBLOCK, &token);
 	ASSERT_LE(0, fd);
 	ASSERT_OK(ct_ring_map(fd, &c.out_ring, token, &r));
+	ASSERT_EQ((uint32_t)CHAN_RING_VERSION_SPSC, r.v.hdr->version);
 	for (i = 0; i < 4000; i++) {
-		struct chan_slot *s = (struct chan_slot *)
+		struct chan_spsc_slot *s = (struct chan_spsc_slot *)
 			(r.v.slots + (ct_rand(&seed) & r.v.mask) * r.v.slot_size);
 
 		switch (ct_rand(&seed) % 6) {
@@ -604,27 +615,42 @@ TEST_F(sp, hostile_mapper)
 			r.v.hdr->head = ct_rand(&seed);
 			break;
 		case 2:
-			s->state = ct_rand(&seed);
+			s->len = (uint32_t)ct_rand(&seed);
 			break;
 		case 3:
-			s->len = (uint32_t)ct_rand(&seed);
-			s->flags = (uint32_t)ct_rand(&seed);
+			s->__reserved = (uint32_t)ct_rand(&seed);
+			memset(s->data, (int)ct_rand(&seed), MSG);
 			break;
 		case 4:
-			/* Plausible: near each other, a valid state. */
+			/* Plausible: near each other (up to 11 apart, of 8). */
 			r.v.hdr->head = r.v.hdr->tail - (ct_rand(&seed) % 12);
-			s->state = chan_slot_state(ct_rand(&seed) % 3,
-						   ct_rand(&seed) & 3,
-						   (uint32_t)ct_rand(&seed));
 			break;
 		default:
 			break;
 		}
 		for (k = 0; k < 3; k++) {
 			v = i;
-			ct_send(fd, 0, &v, sizeof(v), CHAN_MSG_NONBLOCK, 0);
+			ret = ct_send(fd, 0, &v, sizeof(v), CHAN_MSG_NONBLOCK, 0);
+			if (!ret)
+				ok_send++;
+			else if (errno == EAGAIN)
+				eagain++;
+			else if (errno == EIO)
+				eio++;
+			else
+				ASSERT_EQ(0, errno) TH_LOG("send: %s", strerror(errno));
 			len = sizeof(buf);
-			ct_recv(fd, 0, buf, &len, CHAN_MSG_NONBLOCK, 0);
+			ret = ct_recv(fd, 0, buf, &len, CHAN_MSG_NONBLOCK, 0);
+			if (!ret) {
+				ok_recv++;
+				ASSERT_GE(MSG, len);
+			} else if (errno == EAGAIN) {
+				eagain++;
+			} else if (errno == EIO) {
+				eio++;
+			} else {
+				ASSERT_EQ(0, errno) TH_LOG("recv: %s", strerror(errno));
+			}
 		}
 		p.fd = fd;
 		p.events = POLLIN | POLLOUT;
@@ -633,11 +659,187 @@ TEST_F(sp, hostile_mapper)
 		ASSERT_GE(8U, info.depth);
 		ASSERT_GE(8U, info.max_depth);
 	}
+	TH_LOG("sent %u, received %u, EAGAIN %u, EIO %u", ok_send, ok_recv,
+	       eagain, eio);
+	EXPECT_LT(0U, ok_send);
+	EXPECT_LT(0U, ok_recv);
+	EXPECT_LT(0U, eagain);
+	EXPECT_LT(0U, eio);
 	ct_ring_unmap(&r);
 	ASSERT_OK(ct_info(fd, 0, 0, &info));
 	EXPECT_GE(8U, info.depth);
 	close(fd);
 	EXPECT_OK(ct_destroy(self->dev, id));
+}
+
+/*
+ * The compact ring's geometry: CREATE reports the feature, the stride as
+ * slot_size and a map_size of a header page and the slots; the mapped
+ * header agrees (version CHAN_RING_VERSION_SPSC); libchan maps it. With
+ * CRC32C the ring's msg_size counts the check. A channel that is not
+ * mappable keeps the common ring.
+ */
+TEST_F(sp, compact_geometry)
+{
+	static const uint32_t flags[] = { 0, CHAN_CREATE_CRC32C };
+	long page = sysconf(_SC_PAGESIZE);
+	struct chan_create c;
+	struct chan_ep *ep;
+	struct ct_ring r;
+	uint32_t token = 0, id, i, ring_msg;
+	size_t want;
+	int fd;
+
+	for (i = 0; i < 2; i++) {
+		ASSERT_OK(ct_create_mappable(self->dev, 100, 64, 0600,
+					     CHAN_CREATE_SPSC | flags[i], &id,
+					     &c));
+		ring_msg = 100 + (flags[i] ? CHAN_CRC_SIZE : 0);
+		EXPECT_NE(0ULL, c.out_features & CHAN_FEAT_SPSC_COMPACT);
+		EXPECT_EQ(ring_msg, c.out_ring.msg_size);
+		EXPECT_EQ((CHAN_SPSC_SLOT_HDR + ring_msg + 7U) & ~7U,
+			  c.out_ring.slot_size);
+		EXPECT_EQ(64U, c.out_ring.capacity);
+		EXPECT_EQ((uint32_t)CHAN_RING_HDR_SIZE, c.out_ring.slots_offset);
+		want = CHAN_RING_HDR_SIZE + 64 * (size_t)c.out_ring.slot_size;
+		want = (want + page - 1) / page * page;
+		EXPECT_EQ(want, c.out_ring.map_size);
+		fd = ct_open_token(self->dev, id, RW, 0, &token);
+		ASSERT_LE(0, fd);
+		ASSERT_OK(ct_ring_map(fd, &c.out_ring, token, &r));
+		EXPECT_EQ(CHAN_RING_MAGIC, r.v.hdr->magic);
+		EXPECT_EQ((uint32_t)CHAN_RING_VERSION_SPSC, r.v.hdr->version);
+		EXPECT_EQ(c.out_ring.slot_size, r.v.hdr->slot_size);
+		EXPECT_EQ(ring_msg, r.v.hdr->msg_size);
+		ct_ring_unmap(&r);
+		close(fd);
+		ASSERT_OK(chan_ep_open(&ep, id, RW, 0));
+		EXPECT_EQ(1, chan_ep_mapped(ep));
+		EXPECT_OK(chan_ep_close(ep));
+		EXPECT_OK(ct_destroy(self->dev, id));
+	}
+	/* Not mappable: the common ring (nothing to see but the stride). */
+	ASSERT_OK(ct_create(self->dev, 100, 64, 0600, CHAN_CREATE_SPSC, 0, NULL,
+			    &id));
+	EXPECT_OK(ct_destroy(self->dev, id));
+}
+
+/* Message k of a varying-length stream: its length and bytes. */
+#define VAR_MAX		61U
+static uint32_t var_len(uint64_t k)
+{
+	return (uint32_t)((k * 7 + k / 5) % VAR_MAX) + 1;
+}
+
+static void var_fill(uint64_t k, unsigned char *b, uint32_t len)
+{
+	uint32_t j;
+
+	for (j = 0; j < len; j++)
+		b[j] = (unsigned char)(k * 131 + j * 29 + (k >> 8));
+}
+
+struct sp_var {
+	struct chan_ep *tx;
+	uint64_t n;
+	int err;
+	uint64_t at;
+};
+
+/* Every fourth send by write(2) on the endpoint's fd, the rest by libchan. */
+static void *sp_var_sender(void *arg)
+{
+	struct sp_var *x = arg;
+	unsigned char b[VAR_MAX];
+	uint64_t k;
+
+	for (k = 0; k < x->n && !x->err; k++) {
+		uint32_t len = var_len(k);
+
+		var_fill(k, b, len);
+		if (k % 4 == 3) {
+			if (write(chan_ep_fd(x->tx), b, len) != (ssize_t)len)
+				x->err = -errno;
+		} else {
+			x->err = chan_ep_send_timeout(x->tx, b, len,
+						      10000000000ULL);
+		}
+		x->at = k;
+	}
+	return NULL;
+}
+
+/*
+ * A byte-exact stream of lengths 1..61 on a 4-slot compact ring, fast and
+ * kernel paths mixed on both sides (every fourth send by write(2), every
+ * third receive by read(2)), with and without CRC32C: each message
+ * arrives once, in order, with its exact length and bytes; both fast
+ * paths were used; INFO balances with nothing dropped.
+ */
+TEST_F_TIMEOUT(sp, compact_varlen_mixed, 600)
+{
+	static const uint32_t flags[] = { 0, CHAN_CREATE_CRC32C };
+	const uint64_t n = 6000;
+	unsigned char b[VAR_MAX + 8], want[VAR_MAX];
+	struct chan_ep_stats ts, rs;
+	struct chan_info info;
+	struct chan_ep *rx;
+	uint32_t id, i;
+	uint64_t k;
+	pthread_t t;
+	ssize_t got;
+
+	for (i = 0; i < 2; i++) {
+		struct sp_var x = { .n = n };
+
+		ASSERT_OK(ct_create(self->dev, VAR_MAX, 4, 0600,
+				    CHAN_CREATE_SPSC | CHAN_CREATE_MAPPABLE |
+				    flags[i], 0, NULL, &id));
+		ASSERT_OK(chan_ep_open(&rx, id, CHAN_ROLE_RECV, 0));
+		ASSERT_EQ(1, chan_ep_mapped(rx));
+		ASSERT_OK(chan_ep_open(&x.tx, id, CHAN_ROLE_SEND, 0));
+		ASSERT_EQ(1, chan_ep_mapped(x.tx));
+		ASSERT_OK(pthread_create(&t, NULL, sp_var_sender, &x));
+		for (k = 0; k < n; k++) {
+			if (k % 3 == 1) {
+				got = read(chan_ep_fd(rx), b, sizeof(b));
+				if (got < 0)
+					got = -errno;
+			} else {
+				got = chan_ep_recv_timeout(rx, b, sizeof(b),
+							   10000000000ULL);
+			}
+			if (got != (ssize_t)var_len(k))
+				break;
+			var_fill(k, want, var_len(k));
+			if (memcmp(want, b, var_len(k)))
+				break;
+		}
+		pthread_join(t, NULL);
+		EXPECT_EQ(n, k) TH_LOG("pass %u: message %llu: got %zd, want %u",
+				       i, (unsigned long long)k, got,
+				       k < n ? var_len(k) : 0);
+		EXPECT_EQ(0, x.err) TH_LOG("sender at %llu",
+					   (unsigned long long)x.at);
+		ASSERT_OK(chan_ep_get_stats(x.tx, &ts, sizeof(ts)));
+		ASSERT_OK(chan_ep_get_stats(rx, &rs, sizeof(rs)));
+		TH_LOG("pass %u: fast sent %llu, kernel sent %llu, fast received %llu, kernel received %llu",
+		       i, (unsigned long long)ts.fast_sent,
+		       (unsigned long long)ts.kernel_sent,
+		       (unsigned long long)rs.fast_received,
+		       (unsigned long long)rs.kernel_received);
+		EXPECT_LT(0ULL, ts.fast_sent);
+		EXPECT_LT(0ULL, rs.fast_received);
+		ASSERT_OK(ct_info(self->dev, id, 0, &info));
+		EXPECT_EQ(n, info.sent);
+		EXPECT_EQ(n, info.received);
+		EXPECT_EQ(0ULL, info.dropped);
+		EXPECT_EQ(0ULL, info.corrupt);
+		EXPECT_EQ(0U, info.depth);
+		EXPECT_OK(chan_ep_close(x.tx));
+		EXPECT_OK(chan_ep_close(rx));
+		EXPECT_OK(ct_destroy(self->dev, id));
+	}
 }
 
 /* An unprivileged uid meets the same rules; without permission, EACCES. */
@@ -648,8 +850,10 @@ TEST_F(sp, unprivileged)
 	pid = ct_fork_slot(0);
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
-		uint64_t v = 3;
+		uint64_t v = 3, i;
 		uint32_t len = sizeof(v), own;
+		struct chan_ep_stats st;
+		struct chan_ep *ep;
 		int dev, s, r;
 
 		close(self->dev);
@@ -675,6 +879,24 @@ TEST_F(sp, unprivileged)
 		s = CF_OK(ct_open(dev, own, RW, 0, 0));
 		CF_ERRNO(EBUSY, ct_open(dev, own, CHAN_ROLE_RECV, 0, 0));
 		close(s);
+		CF_OK(ct_destroy(dev, own));
+		/* Its own compact ring: mapped, and used both ways. */
+		CF_OK(ct_create(dev, MSG, 4, 0600,
+				CHAN_CREATE_SPSC | CHAN_CREATE_MAPPABLE, 0, NULL,
+				&own));
+		CF_TRUE(!chan_ep_open(&ep, own, RW, 0), "open");
+		CF_TRUE(chan_ep_mapped(ep) == 1, "mapped");
+		for (i = 0; i < 100; i++) {
+			CF_TRUE(!chan_ep_send(ep, &i, sizeof(i)), "send %llu",
+				(unsigned long long)i);
+			CF_TRUE(chan_ep_recv(ep, &v, sizeof(v)) == sizeof(v) &&
+				v == i, "recv %llu", (unsigned long long)i);
+		}
+		CF_TRUE(!chan_ep_get_stats(ep, &st, sizeof(st)) &&
+			st.fast_sent == 100 && st.fast_received == 100,
+			"fast %llu %llu", (unsigned long long)st.fast_sent,
+			(unsigned long long)st.fast_received);
+		chan_ep_close(ep);
 		CF_OK(ct_destroy(dev, own));
 		_exit(0);
 	}
