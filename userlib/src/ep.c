@@ -1173,6 +1173,23 @@ int chan_ep_attach_ring_spsc(struct chan_ep **epp, void *mem,
 	return ret;
 }
 
+int chan_ep_attach_ring_compact(struct chan_ep **epp, void *mem,
+				uint32_t msg_size, uint32_t capacity,
+				unsigned int roles, bool fenced)
+{
+	/* Any valid token: a compact ring never carries one. */
+	int ret = chan_ep_attach_ring_spsc(epp, mem, msg_size, capacity, roles,
+					   CHAN_OWNER_KERNEL + 1, fenced);
+
+	if (!ret) {
+		chan_spsc_ring_init(&(*epp)->sr, mem,
+				    (unsigned char *)mem + CHAN_RING_HDR_SIZE,
+				    capacity, msg_size);
+		(*epp)->compact = true;
+	}
+	return ret;
+}
+
 int chan_ep_open_typed(struct chan_ep **epp, uint32_t id, unsigned int roles,
 		       unsigned int flags, uint64_t type_tag)
 {
