@@ -584,9 +584,13 @@ TEST_F(sp, killed_consumer)
  * success or a bounded error (EAGAIN, EIO; never EFAULT or a hang), INFO
  * stays within the capacity, and unmapping ends. Each outcome is reached.
  * (Before the compact ring this wrote slot state words; there are none.)
+ * With CRC32C too: the kernel checks its own copy, so scribbled payloads
+ * are skipped and counted corrupt, never returned.
  */
-TEST_F(sp, hostile_mapper)
+static void sp_hostile(struct __test_metadata *_metadata, int dev,
+		       uint32_t flags)
 {
+	uint32_t crc = flags & CHAN_CREATE_CRC32C ? CHAN_CRC_SIZE : 0;
 	struct chan_create c;
 	struct chan_info info;
 	struct ct_ring r;
@@ -596,10 +600,10 @@ TEST_F(sp, hostile_mapper)
 	struct pollfd p;
 	int fd, ret;
 
-	ASSERT_OK(ct_create_mappable(self->dev, MSG, 8, 0600, CHAN_CREATE_SPSC,
-				     &id, &c));
-	ASSERT_EQ(chan_spsc_ring_stride(MSG), c.out_ring.slot_size);
-	fd = ct_open_token(self->dev, id, RW, CHAN_OPEN_NONBLOCK, &token);
+	ASSERT_OK(ct_create_mappable(dev, MSG, 8, 0600,
+				     CHAN_CREATE_SPSC | flags, &id, &c));
+	ASSERT_EQ(chan_spsc_ring_stride(MSG + crc), c.out_ring.slot_size);
+	fd = ct_open_token(dev, id, RW, CHAN_OPEN_NONBLOCK, &token);
 	ASSERT_LE(0, fd);
 	ASSERT_OK(ct_ring_map(fd, &c.out_ring, token, &r));
 	ASSERT_EQ((uint32_t)CHAN_RING_VERSION_SPSC, r.v.hdr->version);
@@ -619,7 +623,7 @@ TEST_F(sp, hostile_mapper)
 			break;
 		case 3:
 			s->__reserved = (uint32_t)ct_rand(&seed);
-			memset(s->data, (int)ct_rand(&seed), MSG);
+			memset(s->data, (int)ct_rand(&seed), MSG + crc);
 			break;
 		case 4:
 			/* Plausible: near each other (up to 11 apart, of 8). */
@@ -644,6 +648,11 @@ TEST_F(sp, hostile_mapper)
 			if (!ret) {
 				ok_recv++;
 				ASSERT_GE(MSG, len);
+				/* Checked: only a message that was sent. */
+				if (crc) {
+					ASSERT_EQ(sizeof(v), len);
+					ASSERT_GE(i, buf[0]);
+				}
 			} else if (errno == EAGAIN) {
 				eagain++;
 			} else if (errno == EIO) {
@@ -659,17 +668,30 @@ TEST_F(sp, hostile_mapper)
 		ASSERT_GE(8U, info.depth);
 		ASSERT_GE(8U, info.max_depth);
 	}
-	TH_LOG("sent %u, received %u, EAGAIN %u, EIO %u", ok_send, ok_recv,
-	       eagain, eio);
+	TH_LOG("flags %#x: sent %u, received %u, EAGAIN %u, EIO %u, corrupt %llu",
+	       flags, ok_send, ok_recv, eagain, eio,
+	       (unsigned long long)info.corrupt);
 	EXPECT_LT(0U, ok_send);
 	EXPECT_LT(0U, ok_recv);
 	EXPECT_LT(0U, eagain);
 	EXPECT_LT(0U, eio);
+	if (crc)
+		EXPECT_LT(0ULL, info.corrupt);
 	ct_ring_unmap(&r);
 	ASSERT_OK(ct_info(fd, 0, 0, &info));
 	EXPECT_GE(8U, info.depth);
 	close(fd);
-	EXPECT_OK(ct_destroy(self->dev, id));
+	EXPECT_OK(ct_destroy(dev, id));
+}
+
+TEST_F(sp, hostile_mapper)
+{
+	sp_hostile(_metadata, self->dev, 0);
+}
+
+TEST_F(sp, hostile_mapper_crc)
+{
+	sp_hostile(_metadata, self->dev, CHAN_CREATE_CRC32C);
 }
 
 /*
