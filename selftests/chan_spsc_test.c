@@ -858,10 +858,72 @@ TEST_F_TIMEOUT(sp, compact_varlen_mixed, 600)
 		EXPECT_EQ(0ULL, info.dropped);
 		EXPECT_EQ(0ULL, info.corrupt);
 		EXPECT_EQ(0U, info.depth);
+		EXPECT_LE(1U, info.max_depth);
+		EXPECT_GE(4U, info.max_depth);
 		EXPECT_OK(chan_ep_close(x.tx));
 		EXPECT_OK(chan_ep_close(rx));
 		EXPECT_OK(ct_destroy(self->dev, id));
 	}
+}
+
+/*
+ * Batches on a compact ring: a kernel batch (SEND_BATCH/RECV_BATCH on the
+ * endpoint fds) and libchan's batches (through the mapping), each way,
+ * lengths 1..8, and a batch that fills the 8-slot ring: in order, exact,
+ * and INFO's depth and max_depth follow.
+ */
+TEST_F(sp, compact_batches)
+{
+	struct chan_iov vec[12];
+	unsigned char out[12][MSG], in[12][MSG];
+	struct chan_info info;
+	struct chan_ep *tx, *rx;
+	int round, j, n;
+
+	ASSERT_OK(chan_ep_open(&rx, self->mid, CHAN_ROLE_RECV, 0));
+	ASSERT_OK(chan_ep_open(&tx, self->mid, CHAN_ROLE_SEND, 0));
+	ASSERT_EQ(1, chan_ep_mapped(tx));
+	ASSERT_EQ(1, chan_ep_mapped(rx));
+	for (round = 0; round < 4; round++) {
+		for (j = 0; j < 8; j++) {
+			memset(out[j], round * 16 + j, MSG);
+			vec[j].buf = (uintptr_t)out[j];
+			vec[j].len = (uint32_t)j % MSG + 1;
+			vec[j].__reserved = 0;
+		}
+		/* Rounds 0 and 2: the kernel sends; 1 and 3: libchan. */
+		n = round % 2 ? chan_ep_send_batch(tx, vec, 8, 0, 0) :
+				chan_send_batch(chan_ep_fd(tx), 0, vec, 8, 0, 0);
+		ASSERT_EQ(8, n);
+		ASSERT_OK(ct_info(self->dev, self->mid, 0, &info));
+		EXPECT_EQ(8U, info.depth);
+		EXPECT_EQ(8U, info.max_depth);
+		/* Full: one more is EAGAIN either way. */
+		EXPECT_EQ(-EAGAIN, chan_ep_try_send(tx, out[0], 1));
+		for (j = 0; j < 12; j++) {
+			memset(in[j], 0xee, MSG);
+			vec[j].buf = (uintptr_t)in[j];
+			vec[j].len = MSG;
+			vec[j].__reserved = 0;
+		}
+		/* Rounds 0 and 1: libchan receives; 2 and 3: the kernel. */
+		n = round < 2 ? chan_ep_recv_batch(rx, vec, 12, CHAN_MSG_NONBLOCK,
+						   0) :
+				chan_recv_batch(chan_ep_fd(rx), 0, vec, 12,
+						CHAN_MSG_NONBLOCK, 0);
+		ASSERT_EQ(8, n) TH_LOG("round %d", round);
+		for (j = 0; j < 8; j++) {
+			ASSERT_EQ((uint32_t)j % MSG + 1, vec[j].len);
+			ASSERT_EQ(0, memcmp(out[j], in[j], vec[j].len))
+				TH_LOG("round %d message %d", round, j);
+		}
+		ASSERT_OK(ct_info(self->dev, self->mid, 0, &info));
+		EXPECT_EQ(0U, info.depth);
+	}
+	EXPECT_EQ(32ULL, info.sent);
+	EXPECT_EQ(32ULL, info.received);
+	EXPECT_OK(chan_ep_close(tx));
+	EXPECT_OK(chan_ep_close(rx));
 }
 
 /* An unprivileged uid meets the same rules; without permission, EACCES. */
