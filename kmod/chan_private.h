@@ -279,14 +279,15 @@ struct chan_bcast {
  * @lock: held around begin..end of chan_spsc_ring.h by every kernel path
  *	of that direction (threads sharing the endpoint's fd, a kernel
  *	handle): they are one party, and the ring's protocol has one sender
- *	and one receiver. A spinlock: the copy inside is from or to a bounce
- *	buffer, never user memory, so nothing in it sleeps or faults, and a
- *	waiter calls it in a sleeping state (chan_xfer()).
+ *	and one receiver. A mutex, since the copy inside may be of up to
+ *	msg_size bytes (from or to a bounce buffer, never user memory, so
+ *	it never faults); a try in a sleeping state only tries it, and
+ *	chan_xfer() waits for it running (CHAN_TRY_TURN, io.c).
  * @cache: the other side's cursor as last read, a lower bound of it
  *	(head_cache for a send, tail_cache for a receive); under @lock
  */
 struct chan_spsc_side {
-	spinlock_t lock;	/* see above */
+	struct mutex lock;	/* see above */
 	u64 cache;
 };
 

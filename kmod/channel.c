@@ -89,8 +89,8 @@ struct chan *chan_alloc(struct chan_ns *ns, const struct chan_create *c,
 	init_waitqueue_head(&ch->wq[CHAN_DIR_SEND]);
 	init_waitqueue_head(&ch->wq[CHAN_DIR_RECV]);
 	spin_lock_init(&ch->lock);
-	spin_lock_init(&ch->spsc[CHAN_DIR_SEND].lock);
-	spin_lock_init(&ch->spsc[CHAN_DIR_RECV].lock);
+	mutex_init(&ch->spsc[CHAN_DIR_SEND].lock);
+	mutex_init(&ch->spsc[CHAN_DIR_RECV].lock);
 	ida_init(&ch->tokens);
 	init_waitqueue_head(&ch->stream.turn_wq);
 	atomic64_set(&ch->stream.tx_bytes, 0);

@@ -70,10 +70,13 @@
  * What a try returns besides 0 and -errno: positive, so never confused
  * with an error. CHAN_TRY_YIELD: progress was made, try again after
  * cond_resched(). CHAN_TRY_FAULT_IN: a message is there, fault the user
- * buffer in (which may sleep) before claiming it.
+ * buffer in (which may sleep) before claiming it. CHAN_TRY_TURN: another
+ * kernel path of the same side of a compact ring has its turn, wait for
+ * it (which sleeps) and try again.
  */
 #define CHAN_TRY_YIELD		1
 #define CHAN_TRY_FAULT_IN	2
+#define CHAN_TRY_TURN		3
 
 /*
  * The check of a CHAN_CREATE_CRC32C message: CRC32C (Castagnoli; initial
@@ -202,10 +205,11 @@ static int chan_spsc_try_send(struct chan_xfer *x)
 	s64 pos;
 	u32 len = x->len;
 
-	spin_lock(&side->lock);
+	if (!mutex_trylock(&side->lock))
+		return CHAN_TRY_TURN;
 	data = chan_spsc_ring_send_begin(r, &side->cache, &pos);
 	if (!data) {
-		spin_unlock(&side->lock);
+		mutex_unlock(&side->lock);
 		return pos;
 	}
 	trace_chan_send(ch, x->len, pos);
@@ -218,7 +222,7 @@ static int chan_spsc_try_send(struct chan_xfer *x)
 	}
 	memcpy(data, x->kbuf, x->len);
 	chan_spsc_ring_send_end(r, pos, len);
-	spin_unlock(&side->lock);
+	mutex_unlock(&side->lock);
 	chan_note_depth(ch, chan_spsc_ring_depth(r));
 	chan_wake(ch, CHAN_DIR_RECV);
 	return 0;
@@ -335,13 +339,14 @@ static int chan_spsc_try_recv(struct chan_xfer *x)
 		state = chan_state(ch);
 		if (state & CHAN_STATE_DESTROYED)
 			return -EIDRM;
-		spin_lock(&side->lock);
+		if (!mutex_trylock(&side->lock))
+			return CHAN_TRY_TURN;
 		/* A CRC32C slot's length counts the check before the payload. */
 		data = chan_spsc_ring_recv_begin(r, &side->cache,
 						 x->faulted + hdr, &pos, &len);
 		x->out_len = len >= hdr ? len - hdr : 0;
 		if (!data) {
-			spin_unlock(&side->lock);
+			mutex_unlock(&side->lock);
 			if (pos == -EAGAIN)
 				return chan_recv_empty(x, state);
 			if (pos == -EMSGSIZE && x->out_len <= x->len)
@@ -355,7 +360,7 @@ static int chan_spsc_try_recv(struct chan_xfer *x)
 		if (ret != -EAGAIN)
 			trace_chan_recv(ch, x->out_len, pos);
 		chan_spsc_ring_recv_end(r, pos);
-		spin_unlock(&side->lock);
+		mutex_unlock(&side->lock);
 		chan_wake(ch, CHAN_DIR_SEND);
 		if (ret != -EAGAIN)
 			return ret;
@@ -715,6 +720,12 @@ int chan_xfer(struct chan_xfer *x, enum chan_dir dir,
 				ret = chan_fault_in(x);
 				if (ret)
 					break;
+				continue;
+			}
+			if (ret == CHAN_TRY_TURN) {
+				/* Bounded: the holder only copies memory. */
+				mutex_lock(&ch->spsc[dir].lock);
+				mutex_unlock(&ch->spsc[dir].lock);
 				continue;
 			}
 			ret = chan_yield(dl);
