@@ -292,6 +292,23 @@ struct chan_spsc_side {
 };
 
 /**
+ * struct chan_spsc_peers - the address spaces that map a compact SPSC ring
+ * @lock: protects @mm; held across the barrier on them (map.c)
+ * @mm: the address space of each live mapping, held with mmgrab(), or
+ *	NULL: one per mapped endpoint, and an SPSC channel has at most two
+ *	endpoints
+ *
+ * A fast-path party of a compact ring issues no barrier between its
+ * cursor store and its read of the other side's count of waiters; a
+ * kernel waiter forces one on every CPU that runs a mapper instead
+ * (chan_map_fence_peers()).
+ */
+struct chan_spsc_peers {
+	spinlock_t lock;	/* see above */
+	struct mm_struct *mm[2];
+};
+
+/**
  * struct chan - a channel
  * @ref: one for the registry while the ID exists, one per channel fd and
  *	per in-flight ID-style call
@@ -332,6 +349,7 @@ struct chan_spsc_side {
  *	CHAN_INFO_RESET (io.c); raised with a compare-and-swap maximum
  * @spsc: on a compact SPSC ring (@ring.compact), the kernel's side of
  *	each direction: its paths take turns there (io.c)
+ * @peers: on a compact SPSC ring, its mappers' address spaces (map.c)
  */
 struct chan {
 	struct kref ref;
@@ -364,6 +382,7 @@ struct chan {
 	struct chan_bcast *bcast;
 	u32 max_depth;
 	struct chan_spsc_side spsc[CHAN_DIR_NR];
+	struct chan_spsc_peers peers;
 };
 
 /**
@@ -680,6 +699,7 @@ int chan_kernel_stopping(const struct chan_handle *h);
 /* map.c */
 int chan_endpoint_mmap(struct file *file, struct vm_area_struct *vma);
 u32 chan_map_count(struct chan *ch);
+void chan_map_fence_peers(struct chan *ch);
 
 /* dev.c */
 int chan_ucmd_respond(struct chan_ucmd *ucmd, size_t ksize);

@@ -175,8 +175,17 @@ static void chan_endpoint_poll_wait(struct file *file, struct chan_endpoint *ep,
 
 	poll_wait(file, &ch->wq[dir], pt);
 	if (ch->ring.mappable && !poll_does_not_wait(pt) &&
-	    !test_and_set_bit(bit, &ep->flags))
+	    !test_and_set_bit(bit, &ep->flags)) {
 		atomic_inc(chan_ring_waiters(ch, dir));
+		/*
+		 * A compact ring's fast path reads the count without a
+		 * barrier after its cursor store: make it execute one now
+		 * (map.c). Once: the count stays up until the endpoint
+		 * closes, so every read of it after this barrier sees it.
+		 */
+		if (ch->ring.compact)
+			chan_map_fence_peers(ch);
+	}
 }
 
 /*

@@ -15,8 +15,12 @@
  * functions, under the direction's lock (struct chan_spsc_side), with the
  * same bounce buffers: the kernel holds nothing another party waits on
  * while it could fault. Its send and receive store one cursor each, last,
- * so there are no tombstones and no claims to hand back; waiting, the
- * wake-ups and their barriers are those of every ring below.
+ * so there are no tombstones and no claims to hand back. Waiting and the
+ * wake-ups are those of every ring below, with one barrier more: the fast
+ * path there does not fence between its cursor store and its read of the
+ * count of waiters, so a waiter, counted and finding the ring full
+ * (empty), has the mappers' CPUs execute a barrier and looks once more
+ * before it sleeps (chan_map_fence_peers(), map.c).
  *
  * Waiting: a waiter counts itself in the shared header, queues itself
  * exclusively, so that one message wakes one waiter, then re-tries the
@@ -608,11 +612,15 @@ int chan_yield(const struct chan_deadline *dl)
  * @count: the shared count of that direction's waiters not yet woken
  *	(chan_ring_waiters())
  * @counted: the waiter is in @count; changed only under the queue's lock
+ * @fenced: on a compact SPSC ring, the mappers were made to execute a
+ *	barrier since the waiter last counted itself (chan_map_fence_peers());
+ *	cleared by chan_waiter_prepare() whenever it counts the waiter again
  */
 struct chan_waiter {
 	struct wait_queue_entry entry;
 	atomic_t *count;
 	bool counted;
+	bool fenced;
 };
 
 /*
@@ -646,6 +654,7 @@ static void chan_waiter_prepare(wait_queue_head_t *wq, struct chan_waiter *w)
 	spin_lock_irqsave(&wq->lock, flags);
 	if (!w->counted) {
 		w->counted = true;
+		w->fenced = false;
 		atomic_inc(w->count);
 	}
 	if (list_empty(&w->entry.entry))
@@ -739,6 +748,20 @@ int chan_xfer(struct chan_xfer *x, enum chan_dir dir,
 			/* Count, queue and try again before sleeping. */
 			queued = true;
 			this_cpu_inc(ch->stats->waits[dir]);
+			continue;
+		}
+		if (ch->ring.compact && !w.fenced) {
+			/*
+			 * Counted, and the ring looked full (empty): the fast
+			 * path on the other side issues no barrier before it
+			 * reads the count, so make its CPUs do so, then look
+			 * once more (map.c). Running, since it may sleep; a
+			 * wake-up meanwhile took us off the queue and the
+			 * count, and chan_waiter_prepare() puts us back.
+			 */
+			__set_current_state(TASK_RUNNING);
+			chan_map_fence_peers(ch);
+			w.fenced = true;
 			continue;
 		}
 		trace_chan_wait(ch, dir);

@@ -32,7 +32,10 @@
  * at the offset that follows the ring (bcast.c).
  */
 #include <linux/mm.h>
+#include <linux/rcupdate.h>
 #include <linux/sched.h>
+#include <linux/sched/mm.h>
+#include <linux/smp.h>
 #include <linux/vmalloc.h>
 #include "chan_private.h"
 #include "compat.h"
@@ -146,6 +149,106 @@ static void chan_count_mapper(struct chan *ch, int delta)
 	spin_unlock(&ch->lock);
 }
 
+/*
+ * The barrier of a compact SPSC ring's waiters on its mappers.
+ *
+ * A fast-path party stores its cursor, then reads the other side's count
+ * of waiters with no barrier between (libchan, chan_ep_wake_if_waiting()):
+ * the store may still sit in its CPU's store buffer when the read is
+ * served. A kernel waiter of that ring, once counted and before its last
+ * look at the ring, has every CPU that may run a mapper execute a full
+ * barrier (chan_map_fence_peers()). Then either the mapper's store was
+ * made visible by that barrier, and the look sees it, or the mapper's
+ * read comes after the barrier and sees the count. A mapper not running
+ * on any of those CPUs was switched out, and a context switch is a full
+ * barrier too. This is the asymmetric form of the store-buffering
+ * handshake (models/spsc2.pml checks it): the rare side, the one going
+ * to sleep, pays for the frequent one, each message.
+ *
+ * Which CPUs: those of mm_cpumask() of each mapper's address space. On
+ * x86 a CPU is in it while it runs that address space (it is how the TLB
+ * shootdowns find them), and a superset does no harm. Elsewhere the mask
+ * is not kept the same way, and a grace period stands in: when
+ * synchronize_rcu() returns every CPU has executed a full barrier (as
+ * membarrier(MEMBARRIER_CMD_GLOBAL) relies on).
+ *
+ * The cost is one inter-processor interrupt per CPU of the peer for each
+ * time a kernel waiter counts itself and finds the ring empty (full), not
+ * per message; a waiter pays a system call and a sleep for each.
+ */
+static void chan_map_fence_ipi(void *info)
+{
+	/* Pairs with the smp_mb() of chan_map_fence_peers(). */
+	smp_mb();
+}
+
+/**
+ * chan_map_fence_peers() - a full barrier on every CPU running a mapper
+ * @ch: a channel with a compact SPSC ring
+ *
+ * Called by a waiter after it counted itself in the shared header and
+ * before its last look at the ring, in TASK_RUNNING: it may sleep.
+ */
+void chan_map_fence_peers(struct chan *ch)
+{
+	struct chan_spsc_peers *p = &ch->peers;
+	int i;
+
+	/* The count is visible before any barrier below: pairs with them. */
+	smp_mb();
+	if (!IS_ENABLED(CONFIG_X86)) {
+		synchronize_rcu();
+		return;
+	}
+	spin_lock(&p->lock);
+	for (i = 0; i < ARRAY_SIZE(p->mm); i++) {
+		if (p->mm[i])
+			on_each_cpu_mask(mm_cpumask(p->mm[i]),
+					 chan_map_fence_ipi, NULL, true);
+	}
+	spin_unlock(&p->lock);
+}
+
+/* Record a compact ring's new mapping's address space; 0 or -EBUSY. */
+static int chan_map_peer_add(struct chan *ch, struct mm_struct *mm)
+{
+	struct chan_spsc_peers *p = &ch->peers;
+	int i, ret = -EBUSY;
+
+	spin_lock(&p->lock);
+	for (i = 0; i < ARRAY_SIZE(p->mm); i++) {
+		if (!p->mm[i]) {
+			mmgrab(mm);
+			p->mm[i] = mm;
+			ret = 0;
+			break;
+		}
+	}
+	spin_unlock(&p->lock);
+	return ret;
+}
+
+/* Forget one record of @mm, made by chan_map_peer_add(). */
+static void chan_map_peer_del(struct chan *ch, struct mm_struct *mm)
+{
+	struct chan_spsc_peers *p = &ch->peers;
+	bool found = false;
+	int i;
+
+	spin_lock(&p->lock);
+	for (i = 0; i < ARRAY_SIZE(p->mm); i++) {
+		if (p->mm[i] == mm) {
+			p->mm[i] = NULL;
+			found = true;
+			break;
+		}
+	}
+	spin_unlock(&p->lock);
+	/* Not the last reference: the VMA's address space holds its own. */
+	if (!WARN_ON_ONCE(!found))
+		mmdrop(mm);
+}
+
 static void chan_vma_open(struct vm_area_struct *vma)
 {
 	struct chan_endpoint *ep = vma->vm_private_data;
@@ -159,6 +262,8 @@ static void chan_vma_close(struct vm_area_struct *vma)
 
 	if (!atomic_dec_and_test(&ep->map_vmas))
 		return;
+	if (ep->ch->ring.compact)
+		chan_map_peer_del(ep->ch, vma->vm_mm);
 	/* Broadcast mappers never claim a slot: nothing to repair. */
 	if (!chan_is_bcast(ep->ch))
 		chan_map_repair(ep);
@@ -321,20 +426,31 @@ int chan_endpoint_mmap(struct file *file, struct vm_area_struct *vma)
 	for (off = 0; off < ch->ring.size; off += PAGE_SIZE) {
 		ret = vm_insert_page(vma, vma->vm_start + off,
 				     vmalloc_to_page(ch->ring.mem + off));
-		if (ret) {
-			/*
-			 * No ops yet, so no close for this VMA: mmap() zaps
-			 * what was inserted and the endpoint stays unmapped.
-			 */
-			clear_bit_unlock(CHAN_EP_MAPPED, &ep->flags);
-			return ret;
-		}
+		if (ret)
+			goto err;
+	}
+	/*
+	 * Before the mapping is usable (mmap() has not returned): waiters
+	 * from now on force their barrier on this address space too.
+	 */
+	if (ch->ring.compact) {
+		ret = chan_map_peer_add(ch, vma->vm_mm);
+		if (ret)
+			goto err;
 	}
 	atomic_set(&ep->map_vmas, 1);
 	vma->vm_private_data = ep;
 	vma->vm_ops = &chan_vm_ops;
 	chan_count_mapper(ch, 1);
 	return 0;
+
+err:
+	/*
+	 * No ops yet, so no close for this VMA: mmap() zaps what was
+	 * inserted and the endpoint stays unmapped.
+	 */
+	clear_bit_unlock(CHAN_EP_MAPPED, &ep->flags);
+	return ret;
 }
 
 /**

@@ -765,9 +765,13 @@ struct chan_call {
  * (release). Each party stores only its own cursor, last, so a party
  * killed at any point leaves the ring consistent and the kernel repairs
  * nothing: it only wakes the other side. A pair of cursors with tail -
- * head outside [0, capacity] is EIO. Wake-ups: as on every ring, after
- * its cursor store a fast-path party issues a full barrier, reads the
- * other side's count in kstate and calls CHAN_IOC_WAKE if it is not 0.
+ * head outside [0, capacity] is EIO. Wake-ups: after its cursor store a
+ * fast-path party reads the other side's count in kstate and calls
+ * CHAN_IOC_WAKE if it is not 0. It needs no barrier between the two, only
+ * program order (a compiler barrier): a kernel waiter of a compact ring,
+ * once counted and finding the ring full (empty), makes every CPU that
+ * runs a process mapping the ring execute a full barrier before it looks
+ * again and sleeps, and so does a poller when it first counts itself.
  */
 #define CHAN_RING_MAGIC		0x4e414843U	/* "CHAN" */
 #define CHAN_RING_VERSION	1
