@@ -175,11 +175,14 @@ static void chan_ep_wake_if_waiting(struct chan_ep *ep, uint32_t *waiters,
 				    uint32_t roles)
 {
 	/*
-	 * Every real handle keeps the fence, SPSC ones too: without it the
-	 * count could be read while the publish still sits in this CPU's
-	 * store buffer, and a sleeper that missed the publish would be
-	 * missed too. Only ring_bench's unfenced row (libchan_bench.h)
-	 * leaves it out, to show what it costs.
+	 * Without the fence the count could be read while the publish still
+	 * sits in this CPU's store buffer, and a sleeper that missed the
+	 * publish would be missed too. A handle on a compact SPSC ring
+	 * leaves it out: there the kernel's sleeper, once counted, makes
+	 * every CPU running this process execute a barrier before its last
+	 * look (the asymmetric handshake of docs/spsc-compact.md), so
+	 * program order, which the compiler barrier keeps, is enough. Every
+	 * other handle keeps it, and so does ring_bench's fenced row.
 	 */
 	if (ep->fence)
 		atomic_thread_fence(memory_order_seq_cst);
@@ -1119,6 +1122,8 @@ static void chan_ep_map(struct chan_ep *ep, const struct chan_info *info)
 			ep->head_cache = 0;
 			ep->tail_cache = 0;
 			ep->compact = true;
+			/* The kernel's waiters fence us (see above). */
+			ep->fence = false;
 			ep->map_size = size;
 			ep->owns_map = true;
 			return;
