@@ -15,6 +15,9 @@
  *    fast path, and fast and kernel paths mixed on the same endpoints
  *    with a small ring so that both sides sleep in the kernel;
  *  - poll woken by a fast-path send;
+ *  - a kernel waiter's barrier on the mappers' CPUs (the fast path has
+ *    none of its own): it reaches the CPU a mapper runs on, and only the
+ *    CPUs of the mappers' address spaces;
  *  - a mapped producer and a mapped consumer killed mid-stream: the rest
  *    of the stream arrives exactly once, in order, the counts balance and
  *    nothing is dropped (the SPSC protocol stores nothing before its slot
@@ -30,6 +33,7 @@
 #include "chan_test_util.h"
 #include "chan_spsc_ring.h"
 #include <pthread.h>
+#include <sched.h>
 #include <libchan.h>
 
 #define WAIT_MS		30000
@@ -396,12 +400,16 @@ TEST_F(sp, poll_wakes_for_fast_send)
 	EXPECT_OK(chan_ep_close(rx));
 }
 
-/* The function-call IPIs every CPU took so far (x86's "CAL" line). */
-static long long call_ipis(void)
+/*
+ * The function-call IPIs one CPU took so far (x86's "CAL" line of
+ * /proc/interrupts has a column per online CPU), or -1.
+ */
+static long long call_ipis(int cpu)
 {
 	char line[4096], *p, *end;
-	long long sum = -1, v;
+	long long v = -1;
 	FILE *f = fopen("/proc/interrupts", "r");
+	int i;
 
 	if (!f)
 		return -1;
@@ -409,45 +417,128 @@ static long long call_ipis(void)
 		p = line + strspn(line, " ");
 		if (strncmp(p, "CAL:", 4))
 			continue;
-		sum = 0;
-		for (p += 4;; p = end) {
+		for (p += 4, i = 0; i <= cpu; i++, p = end) {
 			v = strtoll(p, &end, 10);
-			if (end == p)
+			if (end == p) {
+				v = -1;
 				break;
-			sum += v;
+			}
 		}
 		break;
 	}
 	fclose(f);
-	return sum;
+	return v;
+}
+
+/* Run the caller on @cpu only; 0 or -errno. */
+static int pin_to(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return sched_setaffinity(0, sizeof(set), &set) ? -errno : 0;
+}
+
+/* Fork a child that starts on @cpu and stays there (ct_fork_slot()). */
+static pid_t fork_on(int slot, int cpu)
+{
+	cpu_set_t all;
+	pid_t pid;
+
+	if (sched_getaffinity(0, sizeof(all), &all) || pin_to(cpu))
+		return -1;
+	pid = ct_fork_slot(slot);
+	if (pid)
+		sched_setaffinity(0, sizeof(all), &all);
+	return pid;
 }
 
 /*
- * A receiver that sleeps on an empty mapped SPSC ring interrupts no other
- * CPU: the fast path keeps its fence, so a sleeper has no barrier to
- * force on the peer's CPU. (A version that sent every CPU an IPI at each
- * sleep let any user interrupt the whole machine at its syscall rate.)
+ * A compact ring's fast path issues no barrier before it reads the count
+ * of waiters, so a kernel waiter that finds the ring empty has the CPUs
+ * running a mapper execute one (map.c). Here the sender's process maps
+ * the ring and spins on CPU 0 while a receiver on CPU 1 times out 200
+ * times: CPU 0 takes a function-call IPI for each wait.
  */
-TEST_F(sp, sleeping_sends_no_ipis)
+TEST_F(sp, sleeper_fences_mapper_cpu)
+{
+	volatile uint64_t *go = ct_shared_alloc(sizeof(uint64_t));
+	long long before, after;
+	struct chan_ep *tx, *rx;
+	uint64_t v;
+	pid_t pid;
+	int i;
+
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2 || call_ipis(1) < 0)
+		SKIP(return, "needs 2 CPUs and a CAL line in /proc/interrupts");
+	ASSERT_NE(NULL, go);
+	ASSERT_OK(chan_ep_open(&rx, self->mid, CHAN_ROLE_RECV, CHAN_EP_NO_MAP));
+	pid = fork_on(0, 0);
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		CF_TRUE(!chan_ep_open(&tx, self->mid, CHAN_ROLE_SEND, 0),
+			"open");
+		CF_TRUE(chan_ep_mapped(tx) == 1, "mapped");
+		__atomic_store_n(go, 1, __ATOMIC_RELEASE);
+		/* Stay on CPU 0, running the mapper's address space. */
+		while (__atomic_load_n(go, __ATOMIC_ACQUIRE) == 1)
+			;
+		_exit(0);
+	}
+	self->pid[0] = pid;
+	ASSERT_OK(pin_to(1));
+	while (!__atomic_load_n(go, __ATOMIC_ACQUIRE))
+		ct_sleep_ms(1);
+	before = call_ipis(0);
+	for (i = 0; i < 200; i++)
+		ASSERT_EQ(-ETIMEDOUT, chan_ep_recv_timeout(rx, &v, sizeof(v),
+							   1000000));
+	after = call_ipis(0);
+	__atomic_store_n(go, 2, __ATOMIC_RELEASE);
+	EXPECT_LE(200, after - before)
+		TH_LOG("%lld call IPIs to the mapper's CPU during 200 waits",
+		       after - before);
+	EXPECT_EQ(0, CT_CHILD(&self->pid[0], 0, WAIT_MS, "mapper"));
+	EXPECT_OK(chan_ep_close(rx));
+}
+
+/*
+ * That barrier reaches only the CPUs of the mappers' address spaces, not
+ * every CPU: a process that maps the ring and waits on CPU 0, 200 times,
+ * interrupts CPU 1 (which its address space never ran on) hardly at all.
+ * (A version that sent every CPU an IPI at each sleep let any user
+ * interrupt the whole machine at its system-call rate.)
+ */
+TEST_F(sp, sleeper_fences_no_other_cpu)
 {
 	struct chan_ep *rx;
 	long long before, after;
 	uint64_t v;
+	pid_t pid;
 	int i;
 
-	if (sysconf(_SC_NPROCESSORS_ONLN) < 2 || call_ipis() < 0)
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2 || call_ipis(1) < 0)
 		SKIP(return, "needs 2 CPUs and a CAL line in /proc/interrupts");
-	ASSERT_OK(chan_ep_open(&rx, self->mid, CHAN_ROLE_RECV, 0));
-	ASSERT_EQ(1, chan_ep_mapped(rx));
-	before = call_ipis();
-	for (i = 0; i < 200; i++)
-		ASSERT_EQ(-ETIMEDOUT, chan_ep_recv_timeout(rx, &v, sizeof(v),
-							   1000000));
-	after = call_ipis();
-	/* Other work of the kernel sends a few; 200 sleeps sent 200 more. */
-	EXPECT_GT(50, after - before)
-		TH_LOG("%lld call IPIs during 200 sleeps", after - before);
-	EXPECT_OK(chan_ep_close(rx));
+	pid = fork_on(0, 0);
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		CF_TRUE(!chan_ep_open(&rx, self->mid, CHAN_ROLE_RECV, 0),
+			"open");
+		CF_TRUE(chan_ep_mapped(rx) == 1, "mapped");
+		before = call_ipis(1);
+		for (i = 0; i < 200; i++)
+			CF_TRUE(chan_ep_recv_timeout(rx, &v, sizeof(v),
+						     1000000) == -ETIMEDOUT,
+				"timed out");
+		after = call_ipis(1);
+		/* Other work of the kernel sends a few; 200 waits no more. */
+		CF_TRUE(after - before < 50, "%lld IPIs to CPU 1",
+			after - before);
+		_exit(0);
+	}
+	self->pid[0] = pid;
+	EXPECT_EQ(0, CT_CHILD(&self->pid[0], 0, WAIT_MS, "waiter"));
 }
 
 /*
