@@ -201,10 +201,11 @@ const struct rb_impl rb_chan_fp = {
  * libchan's SPSC fast path (a CHAN_CREATE_SPSC | CHAN_CREATE_MAPPABLE
  * channel's handles): the same calls as libchan-fp, through handles that
  * run the compact ring of kmod/chan_spsc_ring.h (packed slots, no state
- * words, no compare-and-swap, each party stores its own cursor); still
- * the kernel state word, the sampled depth, the full barrier and the
- * waiter count. The ring memory is chanq_create()'s, which is at least as
- * large as a compact ring of the same geometry. SPSC only.
+ * words, no compare-and-swap, each party stores its own cursor); the
+ * kernel state word, the sampled depth and the waiter count, read with no
+ * barrier before it (the kernel's sleeper forces one instead). The ring
+ * memory is chanq_create()'s, which is at least as large as a compact
+ * ring of the same geometry. SPSC only.
  */
 static void *fpsq_create_f(int mode, unsigned int size, unsigned int cap,
 			   bool fenced)
@@ -249,23 +250,23 @@ const struct rb_impl rb_chan_spsc_v1 = {
 
 static void *fpsq_create(int mode, unsigned int size, unsigned int cap)
 {
-	return fpsq_create_f(mode, size, cap, true);
-}
-
-static void *fpsnq_create(int mode, unsigned int size, unsigned int cap)
-{
 	return fpsq_create_f(mode, size, cap, false);
 }
 
+static void *fpsfq_create(int mode, unsigned int size, unsigned int cap)
+{
+	return fpsq_create_f(mode, size, cap, true);
+}
+
 const struct rb_impl rb_chan_spsc = {
-	"libchan-spsc", "libchan's SPSC fast path (a CHAN_CREATE_SPSC|MAPPABLE channel's handles: the compact ring of kmod/chan_spsc_ring.h, no CAS, no slot states, own cursor stored with release, plain counters; state word, sampled depth, full barrier and waiter count as libchan-fp)",
+	"libchan-spsc", "libchan's SPSC fast path (a CHAN_CREATE_SPSC|MAPPABLE channel's handles: the compact ring of kmod/chan_spsc_ring.h, no CAS, no slot states, own cursor stored with release, plain counters; state word, sampled depth, and the waiter count read without a barrier: the kernel's sleeper forces one on our CPU)",
 	RB_MODE_BIT(RB_SPSC), 0, fpsq_create, fpq_destroy, fpq_produce,
 	fpq_consume,
 };
 
-const struct rb_impl rb_chan_spsc_nofence = {
-	"libchan-spsc-nofence", "libchan-spsc without the full barrier before the waiter count: not correct against a sleeping peer, not shipped; what that barrier costs",
-	RB_MODE_BIT(RB_SPSC), 0, fpsnq_create, fpq_destroy, fpq_produce,
+const struct rb_impl rb_chan_spsc_fence = {
+	"libchan-spsc-fence", "libchan-spsc with a full barrier before the waiter count, as before the kernel forced it from the sleeping side: what that barrier costs per message",
+	RB_MODE_BIT(RB_SPSC), 0, fpsfq_create, fpq_destroy, fpq_produce,
 	fpq_consume,
 };
 
