@@ -297,6 +297,9 @@ struct chan_spsc_side {
  * @mm: the address space of each live mapping, held with mmgrab(), or
  *	NULL: one per mapped endpoint, and an SPSC channel has at most two
  *	endpoints
+ * @forked: a mapping was copied into another address space by fork()
+ *	(after MADV_DOFORK), whose CPUs no one records: from then on the
+ *	barrier is a grace period instead (map.c)
  *
  * A fast-path party of a compact ring issues no barrier between its
  * cursor store and its read of the other side's count of waiters; a
@@ -306,6 +309,7 @@ struct chan_spsc_side {
 struct chan_spsc_peers {
 	spinlock_t lock;	/* see above */
 	struct mm_struct *mm[2];
+	bool forked;
 };
 
 /**
@@ -428,6 +432,9 @@ enum {
  * @attached: counted as an endpoint of @ch (chan_attach() succeeded)
  * @flags: CHAN_EP_* bits, atomic
  * @map_vmas: VMAs of the live mapping (map.c); the last to close repairs
+ * @map_mm: on a compact SPSC ring, the address space recorded in the
+ *	channel's peers when the live mapping was made (map.c), which its
+ *	last VMA's close forgets, whichever address space that VMA is in
  * @bounce: bounce buffer for large messages
  * @rx: the receiver's cursor on a broadcast channel
  */
@@ -438,6 +445,7 @@ struct chan_endpoint {
 	bool attached;
 	unsigned long flags;
 	atomic_t map_vmas;
+	struct mm_struct *map_mm;
 	struct chan_bounce bounce;
 	struct chan_bcast_rx rx;
 };

@@ -170,7 +170,12 @@ static void chan_count_mapper(struct chan *ch, int delta)
  * shootdowns find them), and a superset does no harm. Elsewhere the mask
  * is not kept the same way, and a grace period stands in: when
  * synchronize_rcu() returns every CPU has executed a full barrier (as
- * membarrier(MEMBARRIER_CMD_GLOBAL) relies on).
+ * membarrier(MEMBARRIER_CMD_GLOBAL) relies on). So it does, for the rest
+ * of the channel's life, once fork() has copied a mapping (MADV_DOFORK)
+ * into an address space that is not recorded: chan_vma_open() marks the
+ * channel before the child first runs, and the child's first switch-in
+ * is a full barrier before its first cursor store, so a waiter that does
+ * not see the mark yet had its count seen by any read of the child's.
  *
  * The cost is one inter-processor interrupt per CPU of the peer for each
  * time a kernel waiter counts itself and finds the ring empty (full), not
@@ -196,7 +201,11 @@ void chan_map_fence_peers(struct chan *ch)
 
 	/* The count is visible before any barrier below: pairs with them. */
 	smp_mb();
-	if (!IS_ENABLED(CONFIG_X86)) {
+	/*
+	 * A forked copy's address space was never recorded (chan_vma_open()
+	 * marks it before the child runs): its CPUs are unknown.
+	 */
+	if (!IS_ENABLED(CONFIG_X86) || READ_ONCE(p->forked)) {
 		synchronize_rcu();
 		return;
 	}
@@ -253,6 +262,13 @@ static void chan_vma_open(struct vm_area_struct *vma)
 {
 	struct chan_endpoint *ep = vma->vm_private_data;
 
+	/*
+	 * A split or a move stays in the recorded address space; fork()
+	 * (after MADV_DOFORK) copies the VMA into one that is not, and is
+	 * not running yet: its fast path must be fenced another way.
+	 */
+	if (ep->ch->ring.compact && vma->vm_mm != ep->map_mm)
+		WRITE_ONCE(ep->ch->peers.forked, true);
 	atomic_inc(&ep->map_vmas);
 }
 
@@ -262,8 +278,11 @@ static void chan_vma_close(struct vm_area_struct *vma)
 
 	if (!atomic_dec_and_test(&ep->map_vmas))
 		return;
-	if (ep->ch->ring.compact)
-		chan_map_peer_del(ep->ch, vma->vm_mm);
+	/* The record made at mmap(): the last VMA may be a forked copy's. */
+	if (ep->ch->ring.compact) {
+		chan_map_peer_del(ep->ch, ep->map_mm);
+		ep->map_mm = NULL;
+	}
 	/* Broadcast mappers never claim a slot: nothing to repair. */
 	if (!chan_is_bcast(ep->ch))
 		chan_map_repair(ep);
@@ -437,6 +456,7 @@ int chan_endpoint_mmap(struct file *file, struct vm_area_struct *vma)
 		ret = chan_map_peer_add(ch, vma->vm_mm);
 		if (ret)
 			goto err;
+		ep->map_mm = vma->vm_mm;
 	}
 	atomic_set(&ep->map_vmas, 1);
 	vma->vm_private_data = ep;

@@ -656,7 +656,12 @@ TEST_F(sp, killed_consumer)
 			ASSERT_EQ(i++, v);
 	}
 	EXPECT_EQ(-EAGAIN, n);
-	EXPECT_LE(KILL_N - 1, *got);
+	/*
+	 * The last send returned once the ring had room: up to its 8
+	 * messages may still have been there at the kill (a slow kernel's
+	 * consumer lags), and one more taken but not noted.
+	 */
+	EXPECT_LE(KILL_N - 8 - 1, *got);
 	EXPECT_EQ(KILL_N, i);
 	ASSERT_OK(ct_info(self->dev, self->mid, 0, &info));
 	EXPECT_EQ(KILL_N, info.sent);
