@@ -292,13 +292,24 @@ struct chan_spsc_side {
 };
 
 /**
+ * struct chan_peer - one address space that maps a compact SPSC ring
+ * @node: in chan_spsc_peers.list
+ * @mm: the address space, held with mmgrab()
+ * @vmas: VMAs of the ring in @mm (a split, a move or a fork makes more)
+ */
+struct chan_peer {
+	struct list_head node;
+	struct mm_struct *mm;
+	unsigned long vmas;
+};
+
+/**
  * struct chan_spsc_peers - the address spaces that map a compact SPSC ring
- * @lock: protects @mm; held across the barrier on them (map.c)
- * @mm: the address space of each live mapping, held with mmgrab(), or
- *	NULL: one per mapped endpoint, and an SPSC channel has at most two
- *	endpoints
- * @forked: a mapping was copied into another address space by fork()
- *	(after MADV_DOFORK), whose CPUs no one records: from then on the
+ * @lock: protects @list; held across the barrier on them (map.c)
+ * @list: a struct chan_peer per address space with a VMA of the ring:
+ *	the mmap() of an endpoint, and the copies fork() makes of it once
+ *	MADV_DOFORK cleared VM_DONTCOPY
+ * @untracked: a copy could not be recorded (no memory): from then on the
  *	barrier is a grace period instead (map.c)
  *
  * A fast-path party of a compact ring issues no barrier between its
@@ -308,8 +319,8 @@ struct chan_spsc_side {
  */
 struct chan_spsc_peers {
 	spinlock_t lock;	/* see above */
-	struct mm_struct *mm[2];
-	bool forked;
+	struct list_head list;
+	bool untracked;
 };
 
 /**
@@ -432,9 +443,6 @@ enum {
  * @attached: counted as an endpoint of @ch (chan_attach() succeeded)
  * @flags: CHAN_EP_* bits, atomic
  * @map_vmas: VMAs of the live mapping (map.c); the last to close repairs
- * @map_mm: on a compact SPSC ring, the address space recorded in the
- *	channel's peers when the live mapping was made (map.c), which its
- *	last VMA's close forgets, whichever address space that VMA is in
  * @bounce: bounce buffer for large messages
  * @rx: the receiver's cursor on a broadcast channel
  */
@@ -445,7 +453,6 @@ struct chan_endpoint {
 	bool attached;
 	unsigned long flags;
 	atomic_t map_vmas;
-	struct mm_struct *map_mm;
 	struct chan_bounce bounce;
 	struct chan_bcast_rx rx;
 };

@@ -92,6 +92,7 @@ struct chan *chan_alloc(struct chan_ns *ns, const struct chan_create *c,
 	mutex_init(&ch->spsc[CHAN_DIR_SEND].lock);
 	mutex_init(&ch->spsc[CHAN_DIR_RECV].lock);
 	spin_lock_init(&ch->peers.lock);
+	INIT_LIST_HEAD(&ch->peers.list);
 	ida_init(&ch->tokens);
 	init_waitqueue_head(&ch->stream.turn_wq);
 	atomic64_set(&ch->stream.tx_bytes, 0);

@@ -165,17 +165,16 @@ static void chan_count_mapper(struct chan *ch, int delta)
  * handshake (models/spsc2.pml checks it): the rare side, the one going
  * to sleep, pays for the frequent one, each message.
  *
- * Which CPUs: those of mm_cpumask() of each mapper's address space. On
- * x86 a CPU is in it while it runs that address space (it is how the TLB
- * shootdowns find them), and a superset does no harm. Elsewhere the mask
- * is not kept the same way, and a grace period stands in: when
- * synchronize_rcu() returns every CPU has executed a full barrier (as
- * membarrier(MEMBARRIER_CMD_GLOBAL) relies on). So it does, for the rest
- * of the channel's life, once fork() has copied a mapping (MADV_DOFORK)
- * into an address space that is not recorded: chan_vma_open() marks the
- * channel before the child first runs, and the child's first switch-in
- * is a full barrier before its first cursor store, so a waiter that does
- * not see the mark yet had its count seen by any read of the child's.
+ * Which CPUs: those of mm_cpumask() of each address space with a VMA of
+ * the ring: the mmap() of an endpoint, and every copy fork() makes of it
+ * once MADV_DOFORK cleared VM_DONTCOPY (chan_vma_open() records the
+ * child's before the child first runs). On x86 a CPU is in the mask while
+ * it runs that address space (it is how the TLB shootdowns find them),
+ * and a superset does no harm. Elsewhere the mask is not kept the same
+ * way, and a grace period stands in: when synchronize_rcu() returns every
+ * CPU has executed a full barrier (as membarrier(MEMBARRIER_CMD_GLOBAL)
+ * relies on). So it does, for the rest of the channel's life, if a copy
+ * could not be recorded (no memory for its record).
  *
  * The cost is one inter-processor interrupt per CPU of the peer for each
  * time a kernel waiter counts itself and finds the ring empty (full), not
@@ -197,78 +196,85 @@ static void chan_map_fence_ipi(void *info)
 void chan_map_fence_peers(struct chan *ch)
 {
 	struct chan_spsc_peers *p = &ch->peers;
-	int i;
+	struct chan_peer *pe;
 
 	/* The count is visible before any barrier below: pairs with them. */
 	smp_mb();
-	/*
-	 * A forked copy's address space was never recorded (chan_vma_open()
-	 * marks it before the child runs): its CPUs are unknown.
-	 */
-	if (!IS_ENABLED(CONFIG_X86) || READ_ONCE(p->forked)) {
+	if (!IS_ENABLED(CONFIG_X86) || READ_ONCE(p->untracked)) {
 		synchronize_rcu();
 		return;
 	}
 	spin_lock(&p->lock);
-	for (i = 0; i < ARRAY_SIZE(p->mm); i++) {
-		if (p->mm[i])
-			on_each_cpu_mask(mm_cpumask(p->mm[i]),
-					 chan_map_fence_ipi, NULL, true);
-	}
+	list_for_each_entry(pe, &p->list, node)
+		on_each_cpu_mask(mm_cpumask(pe->mm), chan_map_fence_ipi, NULL,
+				 true);
 	spin_unlock(&p->lock);
 }
 
-/* Record a compact ring's new mapping's address space; 0 or -EBUSY. */
-static int chan_map_peer_add(struct chan *ch, struct mm_struct *mm)
+/* Count a VMA of a compact ring in @mm, recording @mm; 0 or -ENOMEM. */
+static int chan_map_peer_get(struct chan *ch, struct mm_struct *mm)
 {
 	struct chan_spsc_peers *p = &ch->peers;
-	int i, ret = -EBUSY;
+	struct chan_peer *pe, *new;
+
+	new = kmalloc(sizeof(*new), GFP_KERNEL_ACCOUNT);
+	if (!new)
+		return -ENOMEM;
+	spin_lock(&p->lock);
+	list_for_each_entry(pe, &p->list, node) {
+		if (pe->mm == mm) {
+			pe->vmas++;
+			spin_unlock(&p->lock);
+			kfree(new);
+			return 0;
+		}
+	}
+	mmgrab(mm);
+	new->mm = mm;
+	new->vmas = 1;
+	list_add(&new->node, &p->list);
+	spin_unlock(&p->lock);
+	return 0;
+}
+
+/*
+ * Uncount a VMA of a compact ring in @mm; forget @mm with its last. A VMA
+ * whose record could not be made (chan_spsc_peers.untracked) has none.
+ */
+static void chan_map_peer_put(struct chan *ch, struct mm_struct *mm)
+{
+	struct chan_spsc_peers *p = &ch->peers;
+	struct chan_peer *pe, *gone = NULL;
 
 	spin_lock(&p->lock);
-	for (i = 0; i < ARRAY_SIZE(p->mm); i++) {
-		if (!p->mm[i]) {
-			mmgrab(mm);
-			p->mm[i] = mm;
-			ret = 0;
+	list_for_each_entry(pe, &p->list, node) {
+		if (pe->mm == mm) {
+			if (!--pe->vmas) {
+				list_del(&pe->node);
+				gone = pe;
+			}
 			break;
 		}
 	}
 	spin_unlock(&p->lock);
-	return ret;
-}
-
-/* Forget one record of @mm, made by chan_map_peer_add(). */
-static void chan_map_peer_del(struct chan *ch, struct mm_struct *mm)
-{
-	struct chan_spsc_peers *p = &ch->peers;
-	bool found = false;
-	int i;
-
-	spin_lock(&p->lock);
-	for (i = 0; i < ARRAY_SIZE(p->mm); i++) {
-		if (p->mm[i] == mm) {
-			p->mm[i] = NULL;
-			found = true;
-			break;
-		}
+	if (gone) {
+		/* Not the last reference: the VMA's address space holds one. */
+		mmdrop(gone->mm);
+		kfree(gone);
 	}
-	spin_unlock(&p->lock);
-	/* Not the last reference: the VMA's address space holds its own. */
-	if (!WARN_ON_ONCE(!found))
-		mmdrop(mm);
 }
 
+/*
+ * A VMA of the mapping is copied: split or moved in its address space,
+ * or copied by fork() into the child's (after MADV_DOFORK), which does
+ * not run yet. Called where it may sleep (the mmap_lock is held).
+ */
 static void chan_vma_open(struct vm_area_struct *vma)
 {
 	struct chan_endpoint *ep = vma->vm_private_data;
 
-	/*
-	 * A split or a move stays in the recorded address space; fork()
-	 * (after MADV_DOFORK) copies the VMA into one that is not, and is
-	 * not running yet: its fast path must be fenced another way.
-	 */
-	if (ep->ch->ring.compact && vma->vm_mm != ep->map_mm)
-		WRITE_ONCE(ep->ch->peers.forked, true);
+	if (ep->ch->ring.compact && chan_map_peer_get(ep->ch, vma->vm_mm))
+		WRITE_ONCE(ep->ch->peers.untracked, true);
 	atomic_inc(&ep->map_vmas);
 }
 
@@ -276,13 +282,10 @@ static void chan_vma_close(struct vm_area_struct *vma)
 {
 	struct chan_endpoint *ep = vma->vm_private_data;
 
+	if (ep->ch->ring.compact)
+		chan_map_peer_put(ep->ch, vma->vm_mm);
 	if (!atomic_dec_and_test(&ep->map_vmas))
 		return;
-	/* The record made at mmap(): the last VMA may be a forked copy's. */
-	if (ep->ch->ring.compact) {
-		chan_map_peer_del(ep->ch, ep->map_mm);
-		ep->map_mm = NULL;
-	}
 	/* Broadcast mappers never claim a slot: nothing to repair. */
 	if (!chan_is_bcast(ep->ch))
 		chan_map_repair(ep);
@@ -417,8 +420,9 @@ static int chan_map_check(struct chan_endpoint *ep, struct vm_area_struct *vma)
  * channel: lacks read permission, asks for a writable ring, or asks for
  * a cursor page without the receive role), -EINVAL (private,
  * wrong size or offset), -EPERM (executable), -EBUSY (the endpoint is
- * mapped already, or its last mapping is being repaired), or an error
- * inserting the pages.
+ * mapped already, or its last mapping is being repaired), -ENOMEM (no
+ * memory to record a compact ring's mapper), or an error inserting the
+ * pages.
  */
 int chan_endpoint_mmap(struct file *file, struct vm_area_struct *vma)
 {
@@ -453,10 +457,9 @@ int chan_endpoint_mmap(struct file *file, struct vm_area_struct *vma)
 	 * from now on force their barrier on this address space too.
 	 */
 	if (ch->ring.compact) {
-		ret = chan_map_peer_add(ch, vma->vm_mm);
+		ret = chan_map_peer_get(ch, vma->vm_mm);
 		if (ret)
 			goto err;
-		ep->map_mm = vma->vm_mm;
 	}
 	atomic_set(&ep->map_vmas, 1);
 	vma->vm_private_data = ep;
