@@ -34,6 +34,7 @@
 #include "chan_spsc_ring.h"
 #include <pthread.h>
 #include <sched.h>
+#include <sys/mman.h>
 #include <libchan.h>
 
 #define WAIT_MS		30000
@@ -501,6 +502,63 @@ TEST_F(sp, sleeper_fences_mapper_cpu)
 		       after - before);
 	EXPECT_EQ(0, CT_CHILD(&self->pid[0], 0, WAIT_MS, "mapper"));
 	EXPECT_OK(chan_ep_close(rx));
+}
+
+/*
+ * A copy of the mapping that fork() makes once MADV_DOFORK cleared
+ * VM_DONTCOPY is a mapper too, in an address space of its own: the
+ * waiter's barrier reaches its CPU, also once the parent's own mapping is
+ * gone. (Before, the copy was not recorded: its CPU took no IPI, and a
+ * fast path running there could leave a waiter asleep beside a message.)
+ */
+TEST_F(sp, sleeper_fences_forked_copy)
+{
+	volatile uint64_t *go = ct_shared_alloc(sizeof(uint64_t));
+	size_t size = (CHAN_RING_HDR_SIZE + 8 * chan_spsc_ring_stride(MSG) +
+		       4095) & ~(size_t)4095;
+	long long before, after;
+	struct chan_ep *tx, *rx;
+	void *map;
+	uint64_t v;
+	pid_t pid;
+	int i;
+
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2 || call_ipis(1) < 0)
+		SKIP(return, "needs 2 CPUs and a CAL line in /proc/interrupts");
+	ASSERT_NE(NULL, go);
+	ASSERT_OK(chan_ep_open(&tx, self->mid, CHAN_ROLE_SEND, CHAN_EP_NO_MAP));
+	ASSERT_OK(chan_ep_open(&rx, self->mid, CHAN_ROLE_RECV, CHAN_EP_NO_MAP));
+	map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		   chan_ep_fd(tx), 0);
+	ASSERT_NE(MAP_FAILED, map);
+	ASSERT_OK(madvise(map, size, MADV_DOFORK));
+	pid = fork_on(0, 0);
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		__atomic_store_n(go, 1, __ATOMIC_RELEASE);
+		/* Stay on CPU 0, with the copy of the mapping. */
+		while (__atomic_load_n(go, __ATOMIC_ACQUIRE) == 1)
+			;
+		_exit(0);
+	}
+	self->pid[0] = pid;
+	/* Only the child's copy maps the ring now. */
+	ASSERT_OK(munmap(map, size));
+	ASSERT_OK(pin_to(1));
+	while (!__atomic_load_n(go, __ATOMIC_ACQUIRE))
+		ct_sleep_ms(1);
+	before = call_ipis(0);
+	for (i = 0; i < 200; i++)
+		ASSERT_EQ(-ETIMEDOUT, chan_ep_recv_timeout(rx, &v, sizeof(v),
+							   1000000));
+	after = call_ipis(0);
+	__atomic_store_n(go, 2, __ATOMIC_RELEASE);
+	EXPECT_LE(200, after - before)
+		TH_LOG("%lld call IPIs to the forked copy's CPU during 200 waits",
+		       after - before);
+	EXPECT_EQ(0, CT_CHILD(&self->pid[0], 0, WAIT_MS, "copy"));
+	EXPECT_OK(chan_ep_close(rx));
+	EXPECT_OK(chan_ep_close(tx));
 }
 
 /*
