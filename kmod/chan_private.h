@@ -34,6 +34,7 @@
 #include <linux/uio.h>
 #include <uapi/linux/chan.h>
 #include "chan_ring.h"
+#include "chan_spsc_ring.h"
 
 /* Messages up to this size are bounced through the stack. */
 #define CHAN_STACK_BOUNCE	256
@@ -53,7 +54,8 @@
 			 CHAN_FEAT_AUTODESTROY | CHAN_FEAT_MMAP | \
 			 CHAN_FEAT_BATCH | CHAN_FEAT_CALL | CHAN_FEAT_CLOSE | \
 			 CHAN_FEAT_CRC32C | CHAN_FEAT_STATS | CHAN_FEAT_SPSC | \
-			 CHAN_FEAT_BROADCAST | CHAN_FEAT_STREAM)
+			 CHAN_FEAT_BROADCAST | CHAN_FEAT_STREAM | \
+			 CHAN_FEAT_SPSC_COMPACT)
 
 #define CHAN_CREATE_FLAGS	(CHAN_CREATE_AUTODESTROY | CHAN_CREATE_MAPPABLE | \
 				 CHAN_CREATE_CRC32C | CHAN_CREATE_SPSC | \
@@ -168,13 +170,19 @@ struct chan_ns {
  *	else vmalloc()ed in whole pages
  * @size: bytes at @mem
  * @mappable: created CHAN_CREATE_MAPPABLE: a header page, vmalloc()ed
- * @view: trusted geometry used for every access
+ * @compact: a compact SPSC ring (CHAN_CREATE_SPSC | CHAN_CREATE_MAPPABLE):
+ *	run only through @spsc; @view's slot functions must never see it
+ * @view: trusted geometry: every access of a common ring; the header and
+ *	cursors of a compact one (INFO, statistics)
+ * @spsc: a compact ring's trusted description (chan_spsc_ring.h)
  */
 struct chan_ring {
 	void *mem;
 	size_t size;
 	bool mappable;
+	bool compact;
 	struct chan_ring_view view;
+	struct chan_spsc_ring spsc;
 };
 
 /*
@@ -266,6 +274,56 @@ struct chan_bcast {
 };
 
 /**
+ * struct chan_spsc_side - the kernel's side of one direction of a compact
+ *	SPSC ring
+ * @lock: held around begin..end of chan_spsc_ring.h by every kernel path
+ *	of that direction (threads sharing the endpoint's fd, a kernel
+ *	handle): they are one party, and the ring's protocol has one sender
+ *	and one receiver. A mutex, since the copy inside may be of up to
+ *	msg_size bytes (from or to a bounce buffer, never user memory, so
+ *	it never faults); a try in a sleeping state only tries it, and
+ *	chan_xfer() waits for it running (CHAN_TRY_TURN, io.c).
+ * @cache: the other side's cursor as last read, a lower bound of it
+ *	(head_cache for a send, tail_cache for a receive); under @lock
+ */
+struct chan_spsc_side {
+	struct mutex lock;	/* see above */
+	u64 cache;
+};
+
+/**
+ * struct chan_peer - one address space that maps a compact SPSC ring
+ * @node: in chan_spsc_peers.list
+ * @mm: the address space, held with mmgrab()
+ * @vmas: VMAs of the ring in @mm (a split, a move or a fork makes more)
+ */
+struct chan_peer {
+	struct list_head node;
+	struct mm_struct *mm;
+	unsigned long vmas;
+};
+
+/**
+ * struct chan_spsc_peers - the address spaces that map a compact SPSC ring
+ * @lock: protects @list; held across the barrier on them (map.c)
+ * @list: a struct chan_peer per address space with a VMA of the ring:
+ *	the mmap() of an endpoint, and the copies fork() makes of it once
+ *	MADV_DOFORK cleared VM_DONTCOPY
+ * @untracked: a copy could not be recorded (no memory): from then on the
+ *	barrier is a grace period instead (map.c)
+ *
+ * A fast-path party of a compact ring issues no barrier between its
+ * cursor store and its read of the other side's count of waiters; a
+ * kernel waiter forces one on every CPU that runs a mapper instead
+ * (chan_map_fence_peers()).
+ */
+struct chan_spsc_peers {
+	spinlock_t lock;	/* see above */
+	struct list_head list;
+	bool untracked;
+};
+
+/**
  * struct chan - a channel
  * @ref: one for the registry while the ID exists, one per channel fd and
  *	per in-flight ID-style call
@@ -304,6 +362,9 @@ struct chan_bcast {
  * @bcast: broadcast state, or NULL if not CHAN_CREATE_BROADCAST
  * @max_depth: the kernel's high-water depth since create or the last
  *	CHAN_INFO_RESET (io.c); raised with a compare-and-swap maximum
+ * @spsc: on a compact SPSC ring (@ring.compact), the kernel's side of
+ *	each direction: its paths take turns there (io.c)
+ * @peers: on a compact SPSC ring, its mappers' address spaces (map.c)
  */
 struct chan {
 	struct kref ref;
@@ -335,6 +396,8 @@ struct chan {
 	struct chan_stream stream;
 	struct chan_bcast *bcast;
 	u32 max_depth;
+	struct chan_spsc_side spsc[CHAN_DIR_NR];
+	struct chan_spsc_peers peers;
 };
 
 /**
@@ -523,11 +586,22 @@ static inline u32 chan_ring_msg_size(u32 msg_size, u32 flags)
 	return msg_size + (flags & CHAN_CREATE_CRC32C ? CHAN_CRC_SIZE : 0);
 }
 
+/*
+ * A CHAN_CREATE_SPSC channel that is mappable has a compact SPSC ring
+ * (chan_spsc_ring.h, docs/spsc-compact.md): no slot state words, no repair.
+ */
+static inline bool chan_flags_compact(u32 flags)
+{
+	u32 both = CHAN_CREATE_SPSC | CHAN_CREATE_MAPPABLE;
+
+	return (flags & both) == both;
+}
+
 /* ring.c */
 int chan_ring_init(struct chan_ring *ring, u32 msg_size, u32 capacity,
-		   bool mappable);
+		   u32 flags);
 void chan_ring_free(struct chan_ring *ring);
-u64 chan_ring_bytes(u32 msg_size, u32 capacity, bool mappable);
+u64 chan_ring_bytes(u32 msg_size, u32 capacity, u32 flags);
 u32 chan_ring_slots_offset(const struct chan_ring *ring);
 void chan_ring_set_kstate(struct chan *ch);
 atomic_t *chan_ring_waiters(struct chan *ch, enum chan_dir dir);
@@ -570,6 +644,7 @@ int chan_recv_user(struct chan *ch, bool peer, struct chan_bcast_rx *rx,
 		   const struct chan_deadline *dl, bool badmsg);
 int chan_sleep(const struct chan_deadline *dl);
 int chan_fault_in(struct chan_xfer *x);
+bool chan_spsc_can_progress(struct chan *ch, enum chan_dir dir);
 int chan_xfer(struct chan_xfer *x, enum chan_dir dir,
 	      const struct chan_deadline *dl);
 void chan_wake_all(struct chan *ch);
@@ -640,6 +715,7 @@ int chan_kernel_stopping(const struct chan_handle *h);
 /* map.c */
 int chan_endpoint_mmap(struct file *file, struct vm_area_struct *vma);
 u32 chan_map_count(struct chan *ch);
+void chan_map_fence_peers(struct chan *ch);
 
 /* dev.c */
 int chan_ucmd_respond(struct chan_ucmd *ucmd, size_t ksize);

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0 OR MIT */
 /*
- * A compact single-producer single-consumer ring: the protocol a
- * CHAN_CREATE_SPSC channel is to run instead of chan_spsc.h's slots
- * (docs/spsc-compact.md; models/spsc2.pml checks it). Not wired into the
- * module or libchan yet: the host tests (selftests/host/test_spsc2.c) and
- * ring_bench's chan-spsc-compact rows run this header, as they run
- * chan_ring.h. The atomics are chan_ring.h's shim.
+ * A compact single-producer single-consumer ring: the ring of a channel
+ * created CHAN_CREATE_SPSC | CHAN_CREATE_MAPPABLE (docs/spsc-compact.md;
+ * models/spsc2.pml checks it; the layout is the uapi's). The kernel's
+ * paths (io.c) and libchan's fast path run it; so do the host tests
+ * (selftests/host/test_spsc2.c) and ring_bench's chan-spsc-compact rows.
+ * The atomics are chan_ring.h's shim.
  *
  * The shared words are the two cursors and, per position, a slot: an
  * 8-byte header (the length, and a word kept zero) and the payload. There
@@ -57,19 +57,7 @@
 
 #include "chan_ring.h"
 
-#define CHAN_SPSC_SLOT_HDR	8U
-
-/**
- * struct chan_spsc_slot - one slot of a compact SPSC ring
- * @len: payload length, written by the producer before its tail store
- * @__reserved: zero
- * @data: payload
- */
-struct chan_spsc_slot {
-	__u32 len;
-	__u32 __reserved;
-	unsigned char data[];
-};
+/* struct chan_spsc_slot and CHAN_SPSC_SLOT_HDR are the uapi's. */
 
 /* Bytes per slot: header and payload, rounded up to 8. */
 static inline __u32 chan_spsc_ring_stride(__u32 msg_size)

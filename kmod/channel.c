@@ -60,8 +60,7 @@ struct chan *chan_alloc(struct chan_ns *ns, const struct chan_create *c,
 	ch->ns = ns;
 	ch->ring_bytes = chan_ring_bytes(chan_ring_msg_size(c->msg_size,
 							    c->flags),
-					 capacity,
-					 c->flags & CHAN_CREATE_MAPPABLE);
+					 capacity, c->flags);
 	ret = chan_charge(ch);
 	if (ret)
 		goto err_free;
@@ -72,7 +71,7 @@ struct chan *chan_alloc(struct chan_ns *ns, const struct chan_create *c,
 	}
 	ret = chan_ring_init(&ch->ring,
 			     chan_ring_msg_size(c->msg_size, c->flags),
-			     capacity, c->flags & CHAN_CREATE_MAPPABLE);
+			     capacity, c->flags);
 	if (ret)
 		goto err_stats;
 	ch->flags = c->flags;
@@ -90,6 +89,10 @@ struct chan *chan_alloc(struct chan_ns *ns, const struct chan_create *c,
 	init_waitqueue_head(&ch->wq[CHAN_DIR_SEND]);
 	init_waitqueue_head(&ch->wq[CHAN_DIR_RECV]);
 	spin_lock_init(&ch->lock);
+	mutex_init(&ch->spsc[CHAN_DIR_SEND].lock);
+	mutex_init(&ch->spsc[CHAN_DIR_RECV].lock);
+	spin_lock_init(&ch->peers.lock);
+	INIT_LIST_HEAD(&ch->peers.list);
 	ida_init(&ch->tokens);
 	init_waitqueue_head(&ch->stream.turn_wq);
 	atomic64_set(&ch->stream.tx_bytes, 0);
@@ -156,7 +159,7 @@ struct chan *chan_new(struct chan_ns *ns, const struct chan_create *c)
 		return ERR_PTR(ret);
 	capacity = roundup_pow_of_two(c->capacity);
 	if (chan_ring_bytes(chan_ring_msg_size(c->msg_size, c->flags), capacity,
-			    c->flags & CHAN_CREATE_MAPPABLE) >
+			    c->flags) >
 	    READ_ONCE(chan_max_ring_bytes))
 		return ERR_PTR(-ENOSPC);
 

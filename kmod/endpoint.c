@@ -175,8 +175,17 @@ static void chan_endpoint_poll_wait(struct file *file, struct chan_endpoint *ep,
 
 	poll_wait(file, &ch->wq[dir], pt);
 	if (ch->ring.mappable && !poll_does_not_wait(pt) &&
-	    !test_and_set_bit(bit, &ep->flags))
+	    !test_and_set_bit(bit, &ep->flags)) {
 		atomic_inc(chan_ring_waiters(ch, dir));
+		/*
+		 * A compact ring's fast path reads the count without a
+		 * barrier after its cursor store: make it execute one now
+		 * (map.c). Once: the count stays up until the endpoint
+		 * closes, so every read of it after this barrier sees it.
+		 */
+		if (ch->ring.compact)
+			chan_map_fence_peers(ch);
+	}
 }
 
 /*
@@ -193,9 +202,21 @@ static int chan_endpoint_can_recv(struct chan *ch, struct chan_endpoint *ep)
 {
 	if (chan_is_bcast(ch))
 		return chan_bcast_can_recv(ch, &ep->rx);
+	if (ch->ring.compact)
+		return chan_spsc_can_progress(ch, CHAN_DIR_RECV);
 	if (chan_is_stream(ch))
 		return chan_stream_can_recv(ch);
 	return chan_ring_can_recv(&ch->ring.view);
+}
+
+/* POLLOUT: room for a message. */
+static bool chan_endpoint_can_send(struct chan *ch)
+{
+	if (chan_is_bcast(ch))
+		return chan_bcast_can_send(ch);
+	if (ch->ring.compact)
+		return chan_spsc_can_progress(ch, CHAN_DIR_SEND);
+	return chan_ring_can_send(&ch->ring.view);
 }
 
 static __poll_t chan_endpoint_poll(struct file *file, poll_table *pt)
@@ -233,8 +254,7 @@ static __poll_t chan_endpoint_poll(struct file *file, poll_table *pt)
 	if (ep->roles & CHAN_ROLE_SEND) {
 		if (state & (CHAN_STATE_NO_RECEIVERS | CHAN_STATE_CLOSED))
 			mask |= EPOLLHUP;
-		else if (chan_is_bcast(ch) ? chan_bcast_can_send(ch) :
-					     chan_ring_can_send(&ch->ring.view))
+		else if (chan_endpoint_can_send(ch))
 			mask |= EPOLLOUT | EPOLLWRNORM;
 	}
 	return mask;

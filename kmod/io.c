@@ -11,6 +11,17 @@
  * One path serves both directions: chan_xfer() tries the ring and, if it
  * must, waits on the channel's wait queue of that direction.
  *
+ * A compact SPSC ring (chan_spsc_ring.h) is tried through its own
+ * functions, under the direction's lock (struct chan_spsc_side), with the
+ * same bounce buffers: the kernel holds nothing another party waits on
+ * while it could fault. Its send and receive store one cursor each, last,
+ * so there are no tombstones and no claims to hand back. Waiting and the
+ * wake-ups are those of every ring below, with one barrier more: the fast
+ * path there does not fence between its cursor store and its read of the
+ * count of waiters, so a waiter, counted and finding the ring full
+ * (empty), has the mappers' CPUs execute a barrier and looks once more
+ * before it sleeps (chan_map_fence_peers(), map.c).
+ *
  * Waiting: a waiter counts itself in the shared header, queues itself
  * exclusively, so that one message wakes one waiter, then re-tries the
  * ring before it sleeps. A waker publishes, then checks for sleepers
@@ -63,10 +74,13 @@
  * What a try returns besides 0 and -errno: positive, so never confused
  * with an error. CHAN_TRY_YIELD: progress was made, try again after
  * cond_resched(). CHAN_TRY_FAULT_IN: a message is there, fault the user
- * buffer in (which may sleep) before claiming it.
+ * buffer in (which may sleep) before claiming it. CHAN_TRY_TURN: another
+ * kernel path of the same side of a compact ring has its turn, wait for
+ * it (which sleeps) and try again.
  */
 #define CHAN_TRY_YIELD		1
 #define CHAN_TRY_FAULT_IN	2
+#define CHAN_TRY_TURN		3
 
 /*
  * The check of a CHAN_CREATE_CRC32C message: CRC32C (Castagnoli; initial
@@ -185,6 +199,39 @@ void chan_reset_stats(struct chan *ch)
 	WRITE_ONCE(ch->max_depth, depth);
 }
 
+/* Write x's message at a compact ring's tail; 0, -EAGAIN or -EIO. */
+static int chan_spsc_try_send(struct chan_xfer *x)
+{
+	struct chan *ch = x->ch;
+	struct chan_spsc_side *side = &ch->spsc[CHAN_DIR_SEND];
+	const struct chan_spsc_ring *r = &ch->ring.spsc;
+	unsigned char *data;
+	s64 pos;
+	u32 len = x->len;
+
+	if (!mutex_trylock(&side->lock))
+		return CHAN_TRY_TURN;
+	data = chan_spsc_ring_send_begin(r, &side->cache, &pos);
+	if (!data) {
+		mutex_unlock(&side->lock);
+		return pos;
+	}
+	trace_chan_send(ch, x->len, pos);
+	if (ch->flags & CHAN_CREATE_CRC32C) {
+		__le32 crc = cpu_to_le32(x->crc);
+
+		memcpy(data, &crc, CHAN_CRC_SIZE);
+		data += CHAN_CRC_SIZE;
+		len += CHAN_CRC_SIZE;
+	}
+	memcpy(data, x->kbuf, x->len);
+	chan_spsc_ring_send_end(r, pos, len);
+	mutex_unlock(&side->lock);
+	chan_note_depth(ch, chan_spsc_ring_depth(r));
+	chan_wake(ch, CHAN_DIR_RECV);
+	return 0;
+}
+
 /* One attempt to send; never sleeps. */
 static int chan_try_send(struct chan_xfer *x)
 {
@@ -200,6 +247,8 @@ static int chan_try_send(struct chan_xfer *x)
 		return -EPIPE;
 	if (x->peer && (state & CHAN_STATE_NO_RECEIVERS))
 		return -EPIPE;
+	if (ch->ring.compact)
+		return chan_spsc_try_send(x);
 	/*
 	 * The kernel claims with a token of its own, never an endpoint's, so
 	 * that the repair of an endpoint's mapping (map.c) cannot take a slot
@@ -253,15 +302,15 @@ static int chan_recv_empty(struct chan_xfer *x, u32 state)
  * (counted as corrupt) if it fails and the caller asked for it; else
  * -EAGAIN: counted as corrupt and dropped, the caller skips it.
  */
-static int chan_take_checked(struct chan_xfer *x, struct chan_slot *s,
+static int chan_take_checked(struct chan_xfer *x, const unsigned char *data,
 			     u32 len)
 {
 	struct chan *ch = x->ch;
 	__le32 crc;
 
 	if (len >= CHAN_CRC_SIZE) {
-		memcpy(&crc, s->data, CHAN_CRC_SIZE);
-		memcpy(x->kbuf, s->data + CHAN_CRC_SIZE, x->out_len);
+		memcpy(&crc, data, CHAN_CRC_SIZE);
+		memcpy(x->kbuf, data + CHAN_CRC_SIZE, x->out_len);
 		if (le32_to_cpu(crc) == chan_msg_crc(x->kbuf, x->out_len))
 			return 0;
 	}
@@ -272,6 +321,55 @@ static int chan_take_checked(struct chan_xfer *x, struct chan_slot *s,
 	this_cpu_inc(ch->stats->dropped);
 	trace_chan_drop(ch, CHAN_DROP_CORRUPT, 1);
 	return -EAGAIN;
+}
+
+/*
+ * One attempt to receive from a compact ring, as chan_try_recv(): no
+ * tombstones; a message whose check fails is skipped (dropped) unless
+ * x->badmsg.
+ */
+static int chan_spsc_try_recv(struct chan_xfer *x)
+{
+	struct chan *ch = x->ch;
+	struct chan_spsc_side *side = &ch->spsc[CHAN_DIR_RECV];
+	const struct chan_spsc_ring *r = &ch->ring.spsc;
+	u32 hdr = ch->flags & CHAN_CREATE_CRC32C ? CHAN_CRC_SIZE : 0;
+	const unsigned char *data;
+	u32 n, state, len = 0;
+	s64 pos;
+	int ret;
+
+	for (n = 0; n < CHAN_SKIP_BATCH; n++) {
+		state = chan_state(ch);
+		if (state & CHAN_STATE_DESTROYED)
+			return -EIDRM;
+		if (!mutex_trylock(&side->lock))
+			return CHAN_TRY_TURN;
+		/* A CRC32C slot's length counts the check before the payload. */
+		data = chan_spsc_ring_recv_begin(r, &side->cache,
+						 x->faulted + hdr, &pos, &len);
+		x->out_len = len >= hdr ? len - hdr : 0;
+		if (!data) {
+			mutex_unlock(&side->lock);
+			if (pos == -EAGAIN)
+				return chan_recv_empty(x, state);
+			if (pos == -EMSGSIZE && x->out_len <= x->len)
+				return CHAN_TRY_FAULT_IN;
+			return pos;
+		}
+		/* out_len <= x->faulted <= x->len: recv_begin bounds len. */
+		ret = hdr ? chan_take_checked(x, data, len) : 0;
+		if (!hdr)
+			memcpy(x->kbuf, data, x->out_len);
+		if (ret != -EAGAIN)
+			trace_chan_recv(ch, x->out_len, pos);
+		chan_spsc_ring_recv_end(r, pos);
+		mutex_unlock(&side->lock);
+		chan_wake(ch, CHAN_DIR_SEND);
+		if (ret != -EAGAIN)
+			return ret;
+	}
+	return CHAN_TRY_YIELD;
 }
 
 /*
@@ -293,6 +391,8 @@ static int chan_try_recv(struct chan_xfer *x)
 	s64 pos;
 	int ret;
 
+	if (ch->ring.compact)
+		return chan_spsc_try_recv(x);
 	for (n = 0; n < CHAN_SKIP_BATCH; n++) {
 		state = chan_state(ch);
 		if (state & CHAN_STATE_DESTROYED)
@@ -321,7 +421,7 @@ static int chan_try_recv(struct chan_xfer *x)
 		 * chan_ring_claim_recv() bounds len by what we asked, from its
 		 * one read of the slot's flags and length.
 		 */
-		ret = hdr ? chan_take_checked(x, s, len) : 0;
+		ret = hdr ? chan_take_checked(x, s->data, len) : 0;
 		if (!hdr)
 			memcpy(x->kbuf, s->data, x->out_len);
 		/* Taken, unless skipped as corrupt (a drop, traced as such). */
@@ -404,6 +504,26 @@ int chan_fault_in(struct chan_xfer *x)
 	return 0;
 }
 
+/**
+ * chan_spsc_can_progress() - could a try of @dir on a compact ring make
+ *	progress?
+ * @ch: a channel with a compact SPSC ring
+ * @dir: room to send, or a message to receive
+ *
+ * From the cursors alone (chan_spsc_ring_depth(), clamped): inconsistent
+ * cursors may say yes, and the try then fails with -EIO.
+ *
+ * Return: true if the try may succeed.
+ */
+bool chan_spsc_can_progress(struct chan *ch, enum chan_dir dir)
+{
+	u32 depth = chan_spsc_ring_depth(&ch->ring.spsc);
+
+	if (dir == CHAN_DIR_SEND)
+		return depth < ch->ring.spsc.mask + 1;
+	return depth > 0;
+}
+
 /*
  * Could a try of @dir make progress? On a mappable stream a reader needs
  * a FULL head slot (chan_stream_head_state()): one that another reader
@@ -411,6 +531,8 @@ int chan_fault_in(struct chan_xfer *x)
  */
 static bool chan_can_progress(struct chan *ch, enum chan_dir dir)
 {
+	if (ch->ring.compact)
+		return chan_spsc_can_progress(ch, dir);
 	if (dir == CHAN_DIR_SEND)
 		return chan_ring_can_send(&ch->ring.view);
 	if (ch->ring.mappable && chan_is_stream(ch))
@@ -490,11 +612,15 @@ int chan_yield(const struct chan_deadline *dl)
  * @count: the shared count of that direction's waiters not yet woken
  *	(chan_ring_waiters())
  * @counted: the waiter is in @count; changed only under the queue's lock
+ * @fenced: on a compact SPSC ring, the mappers were made to execute a
+ *	barrier since the waiter last counted itself (chan_map_fence_peers());
+ *	cleared by chan_waiter_prepare() whenever it counts the waiter again
  */
 struct chan_waiter {
 	struct wait_queue_entry entry;
 	atomic_t *count;
 	bool counted;
+	bool fenced;
 };
 
 /*
@@ -528,6 +654,7 @@ static void chan_waiter_prepare(wait_queue_head_t *wq, struct chan_waiter *w)
 	spin_lock_irqsave(&wq->lock, flags);
 	if (!w->counted) {
 		w->counted = true;
+		w->fenced = false;
 		atomic_inc(w->count);
 	}
 	if (list_empty(&w->entry.entry))
@@ -604,6 +731,12 @@ int chan_xfer(struct chan_xfer *x, enum chan_dir dir,
 					break;
 				continue;
 			}
+			if (ret == CHAN_TRY_TURN) {
+				/* Bounded: the holder only copies memory. */
+				mutex_lock(&ch->spsc[dir].lock);
+				mutex_unlock(&ch->spsc[dir].lock);
+				continue;
+			}
 			ret = chan_yield(dl);
 			if (ret)
 				break;
@@ -615,6 +748,20 @@ int chan_xfer(struct chan_xfer *x, enum chan_dir dir,
 			/* Count, queue and try again before sleeping. */
 			queued = true;
 			this_cpu_inc(ch->stats->waits[dir]);
+			continue;
+		}
+		if (ch->ring.compact && !w.fenced) {
+			/*
+			 * Counted, and the ring looked full (empty): the fast
+			 * path on the other side issues no barrier before it
+			 * reads the count, so make its CPUs do so, then look
+			 * once more (map.c). Running, since it may sleep; a
+			 * wake-up meanwhile took us off the queue and the
+			 * count, and chan_waiter_prepare() puts us back.
+			 */
+			__set_current_state(TASK_RUNNING);
+			chan_map_fence_peers(ch);
+			w.fenced = true;
 			continue;
 		}
 		trace_chan_wait(ch, dir);

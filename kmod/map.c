@@ -21,6 +21,10 @@
  * child whose VMA is counted too, and the repair then waits for both. Each
  * VMA holds the endpoint's file, so the endpoint outlives its mapping.
  *
+ * A compact SPSC ring (chan_spsc_ring.h) has no tokens in its slots and
+ * no state words: each party stores only its own cursor, last, so a dead
+ * one leaves nothing behind. Its repair is only the wake-ups.
+ *
  * A broadcast channel's ring is written by the kernel alone: it is mapped
  * read-only (VM_MAYWRITE cleared, so mprotect() cannot make it writable)
  * by any endpoint allowed to receive, and nothing needs repair when the
@@ -28,7 +32,10 @@
  * at the offset that follows the ring (bcast.c).
  */
 #include <linux/mm.h>
+#include <linux/rcupdate.h>
 #include <linux/sched.h>
+#include <linux/sched/mm.h>
+#include <linux/smp.h>
 #include <linux/vmalloc.h>
 #include "chan_private.h"
 #include "compat.h"
@@ -88,6 +95,12 @@ static void chan_map_repair(struct chan_endpoint *ep)
 	struct chan_ring_repair_counts c = {};
 	u32 first, lost, n = v->mask + 1;
 
+	/*
+	 * A compact ring: nothing to repair or settle, whose slot functions
+	 * would read payload as state words. Only the wake-ups below.
+	 */
+	if (ch->ring.compact)
+		goto wake;
 	if (chan_is_stream(ch)) {
 		/* One pass: the head's help must follow the whole ring's. */
 		chan_ring_repair_stream(v, ep->token, &c);
@@ -112,6 +125,7 @@ static void chan_map_repair(struct chan_endpoint *ep)
 		this_cpu_add(ch->stats->dropped, lost);
 		trace_chan_drop(ch, CHAN_DROP_DEAD_READER, lost);
 	}
+wake:
 	/*
 	 * Wake both sides, whatever the repair found: the process may also
 	 * have died between publishing (retiring) a slot and its wake-up
@@ -135,10 +149,132 @@ static void chan_count_mapper(struct chan *ch, int delta)
 	spin_unlock(&ch->lock);
 }
 
+/*
+ * The barrier of a compact SPSC ring's waiters on its mappers.
+ *
+ * A fast-path party stores its cursor, then reads the other side's count
+ * of waiters with no barrier between (libchan, chan_ep_wake_if_waiting()):
+ * the store may still sit in its CPU's store buffer when the read is
+ * served. A kernel waiter of that ring, once counted and before its last
+ * look at the ring, has every CPU that may run a mapper execute a full
+ * barrier (chan_map_fence_peers()). Then either the mapper's store was
+ * made visible by that barrier, and the look sees it, or the mapper's
+ * read comes after the barrier and sees the count. A mapper not running
+ * on any of those CPUs was switched out, and a context switch is a full
+ * barrier too. This is the asymmetric form of the store-buffering
+ * handshake (models/spsc2.pml checks it): the rare side, the one going
+ * to sleep, pays for the frequent one, each message.
+ *
+ * Which CPUs: those of mm_cpumask() of each address space with a VMA of
+ * the ring: the mmap() of an endpoint, and every copy fork() makes of it
+ * once MADV_DOFORK cleared VM_DONTCOPY (chan_vma_open() records the
+ * child's before the child first runs). On x86 a CPU is in the mask while
+ * it runs that address space (it is how the TLB shootdowns find them),
+ * and a superset does no harm. Elsewhere the mask is not kept the same
+ * way, and a grace period stands in: when synchronize_rcu() returns every
+ * CPU has executed a full barrier (as membarrier(MEMBARRIER_CMD_GLOBAL)
+ * relies on). So it does, for the rest of the channel's life, if a copy
+ * could not be recorded (no memory for its record).
+ *
+ * The cost is one inter-processor interrupt per CPU of the peer for each
+ * time a kernel waiter counts itself and finds the ring empty (full), not
+ * per message; a waiter pays a system call and a sleep for each.
+ */
+static void chan_map_fence_ipi(void *info)
+{
+	/* Pairs with the smp_mb() of chan_map_fence_peers(). */
+	smp_mb();
+}
+
+/**
+ * chan_map_fence_peers() - a full barrier on every CPU running a mapper
+ * @ch: a channel with a compact SPSC ring
+ *
+ * Called by a waiter after it counted itself in the shared header and
+ * before its last look at the ring, in TASK_RUNNING: it may sleep.
+ */
+void chan_map_fence_peers(struct chan *ch)
+{
+	struct chan_spsc_peers *p = &ch->peers;
+	struct chan_peer *pe;
+
+	/* The count is visible before any barrier below: pairs with them. */
+	smp_mb();
+	if (!IS_ENABLED(CONFIG_X86) || READ_ONCE(p->untracked)) {
+		synchronize_rcu();
+		return;
+	}
+	spin_lock(&p->lock);
+	list_for_each_entry(pe, &p->list, node)
+		on_each_cpu_mask(mm_cpumask(pe->mm), chan_map_fence_ipi, NULL,
+				 true);
+	spin_unlock(&p->lock);
+}
+
+/* Count a VMA of a compact ring in @mm, recording @mm; 0 or -ENOMEM. */
+static int chan_map_peer_get(struct chan *ch, struct mm_struct *mm)
+{
+	struct chan_spsc_peers *p = &ch->peers;
+	struct chan_peer *pe, *new;
+
+	new = kmalloc(sizeof(*new), GFP_KERNEL_ACCOUNT);
+	if (!new)
+		return -ENOMEM;
+	spin_lock(&p->lock);
+	list_for_each_entry(pe, &p->list, node) {
+		if (pe->mm == mm) {
+			pe->vmas++;
+			spin_unlock(&p->lock);
+			kfree(new);
+			return 0;
+		}
+	}
+	mmgrab(mm);
+	new->mm = mm;
+	new->vmas = 1;
+	list_add(&new->node, &p->list);
+	spin_unlock(&p->lock);
+	return 0;
+}
+
+/*
+ * Uncount a VMA of a compact ring in @mm; forget @mm with its last. A VMA
+ * whose record could not be made (chan_spsc_peers.untracked) has none.
+ */
+static void chan_map_peer_put(struct chan *ch, struct mm_struct *mm)
+{
+	struct chan_spsc_peers *p = &ch->peers;
+	struct chan_peer *pe, *gone = NULL;
+
+	spin_lock(&p->lock);
+	list_for_each_entry(pe, &p->list, node) {
+		if (pe->mm == mm) {
+			if (!--pe->vmas) {
+				list_del(&pe->node);
+				gone = pe;
+			}
+			break;
+		}
+	}
+	spin_unlock(&p->lock);
+	if (gone) {
+		/* Not the last reference: the VMA's address space holds one. */
+		mmdrop(gone->mm);
+		kfree(gone);
+	}
+}
+
+/*
+ * A VMA of the mapping is copied: split or moved in its address space,
+ * or copied by fork() into the child's (after MADV_DOFORK), which does
+ * not run yet. Called where it may sleep (the mmap_lock is held).
+ */
 static void chan_vma_open(struct vm_area_struct *vma)
 {
 	struct chan_endpoint *ep = vma->vm_private_data;
 
+	if (ep->ch->ring.compact && chan_map_peer_get(ep->ch, vma->vm_mm))
+		WRITE_ONCE(ep->ch->peers.untracked, true);
 	atomic_inc(&ep->map_vmas);
 }
 
@@ -146,6 +282,8 @@ static void chan_vma_close(struct vm_area_struct *vma)
 {
 	struct chan_endpoint *ep = vma->vm_private_data;
 
+	if (ep->ch->ring.compact)
+		chan_map_peer_put(ep->ch, vma->vm_mm);
 	if (!atomic_dec_and_test(&ep->map_vmas))
 		return;
 	/* Broadcast mappers never claim a slot: nothing to repair. */
@@ -282,8 +420,9 @@ static int chan_map_check(struct chan_endpoint *ep, struct vm_area_struct *vma)
  * channel: lacks read permission, asks for a writable ring, or asks for
  * a cursor page without the receive role), -EINVAL (private,
  * wrong size or offset), -EPERM (executable), -EBUSY (the endpoint is
- * mapped already, or its last mapping is being repaired), or an error
- * inserting the pages.
+ * mapped already, or its last mapping is being repaired), -ENOMEM (no
+ * memory to record a compact ring's mapper), or an error inserting the
+ * pages.
  */
 int chan_endpoint_mmap(struct file *file, struct vm_area_struct *vma)
 {
@@ -310,20 +449,31 @@ int chan_endpoint_mmap(struct file *file, struct vm_area_struct *vma)
 	for (off = 0; off < ch->ring.size; off += PAGE_SIZE) {
 		ret = vm_insert_page(vma, vma->vm_start + off,
 				     vmalloc_to_page(ch->ring.mem + off));
-		if (ret) {
-			/*
-			 * No ops yet, so no close for this VMA: mmap() zaps
-			 * what was inserted and the endpoint stays unmapped.
-			 */
-			clear_bit_unlock(CHAN_EP_MAPPED, &ep->flags);
-			return ret;
-		}
+		if (ret)
+			goto err;
+	}
+	/*
+	 * Before the mapping is usable (mmap() has not returned): waiters
+	 * from now on force their barrier on this address space too.
+	 */
+	if (ch->ring.compact) {
+		ret = chan_map_peer_get(ch, vma->vm_mm);
+		if (ret)
+			goto err;
 	}
 	atomic_set(&ep->map_vmas, 1);
 	vma->vm_private_data = ep;
 	vma->vm_ops = &chan_vm_ops;
 	chan_count_mapper(ch, 1);
 	return 0;
+
+err:
+	/*
+	 * No ops yet, so no close for this VMA: mmap() zaps what was
+	 * inserted and the endpoint stays unmapped.
+	 */
+	clear_bit_unlock(CHAN_EP_MAPPED, &ep->flags);
+	return ret;
 }
 
 /**

@@ -15,6 +15,11 @@
  * one (vmalloc_user() would do it through remap_vmalloc_range(), but
  * offers neither memory-cgroup accounting nor a failure without the OOM
  * killer).
+ *
+ * A CHAN_CREATE_SPSC channel that is mappable has a compact ring instead
+ * (chan_spsc_ring.h): the same header page, then capacity slots of
+ * chan_spsc_ring_stride() bytes, packed, without state words; the header
+ * says CHAN_RING_VERSION_SPSC and the stride in slot_size.
  */
 #include <linux/log2.h>
 #include <linux/mm.h>
@@ -27,16 +32,25 @@ static u32 chan_ring_hdr_bytes(bool mappable)
 	return mappable ? CHAN_RING_HDR_SIZE : CHAN_RING_HDR_MIN;
 }
 
+/* Bytes from one slot to the next, by the ring's kind. */
+static u32 chan_ring_stride(u32 msg_size, u32 flags)
+{
+	if (chan_flags_compact(flags))
+		return chan_spsc_ring_stride(msg_size);
+	return chan_ring_slot_size(msg_size);
+}
+
 /*
  * Bytes of ring memory a channel takes, header and slots, as allocated:
  * a kmalloc() size class up to a page (a power of two from 512 on, so
  * naturally aligned, and every slot on a cache line), whole pages above
  * and for every mappable ring.
  */
-u64 chan_ring_bytes(u32 msg_size, u32 capacity, bool mappable)
+u64 chan_ring_bytes(u32 msg_size, u32 capacity, u32 flags)
 {
+	bool mappable = flags & CHAN_CREATE_MAPPABLE;
 	u64 bytes = chan_ring_hdr_bytes(mappable) +
-		    (u64)capacity * chan_ring_slot_size(msg_size);
+		    (u64)capacity * chan_ring_stride(msg_size, flags);
 
 	if (bytes <= PAGE_SIZE && !mappable)
 		return kmalloc_size_roundup(bytes);
@@ -54,17 +68,21 @@ u32 chan_ring_slots_offset(const struct chan_ring *ring)
  * @ring: filled in
  * @msg_size: largest payload (validated by the caller)
  * @capacity: slots, a power of two (validated by the caller)
- * @mappable: the ring will be mapped into user space
+ * @flags: the channel's CHAN_CREATE_* flags: MAPPABLE (the ring will be
+ *	mapped into user space), SPSC with MAPPABLE (a compact ring)
  *
  * The caller has charged the ring's size (chan_charge()).
  *
  * Return: 0 or -ENOMEM.
  */
 int chan_ring_init(struct chan_ring *ring, u32 msg_size, u32 capacity,
-		   bool mappable)
+		   u32 flags)
 {
+	bool mappable = flags & CHAN_CREATE_MAPPABLE;
+	bool compact = chan_flags_compact(flags);
+	u32 stride = chan_ring_stride(msg_size, flags);
 	struct chan_ring_hdr *hdr;
-	size_t size = chan_ring_bytes(msg_size, capacity, mappable);
+	size_t size = chan_ring_bytes(msg_size, capacity, flags);
 	u32 slots = chan_ring_hdr_bytes(mappable);
 
 	/*
@@ -82,13 +100,14 @@ int chan_ring_init(struct chan_ring *ring, u32 msg_size, u32 capacity,
 		return -ENOMEM;
 	ring->size = size;
 	ring->mappable = mappable;
+	ring->compact = compact;
 	chan_obj_created(CHAN_OBJ_RING);
 
 	hdr = ring->mem;
 	hdr->magic = CHAN_RING_MAGIC;
-	hdr->version = CHAN_RING_VERSION;
+	hdr->version = compact ? CHAN_RING_VERSION_SPSC : CHAN_RING_VERSION;
 	hdr->msg_size = msg_size;
-	hdr->slot_size = chan_ring_slot_size(msg_size);
+	hdr->slot_size = stride;
 	hdr->capacity = capacity;
 	hdr->capacity_shift = ilog2(capacity);
 	hdr->slots_offset = slots;
@@ -98,8 +117,16 @@ int chan_ring_init(struct chan_ring *ring, u32 msg_size, u32 capacity,
 	ring->view.slots = (unsigned char *)ring->mem + slots;
 	ring->view.mask = capacity - 1;
 	ring->view.shift = ilog2(capacity);
-	ring->view.slot_size = chan_ring_slot_size(msg_size);
+	ring->view.slot_size = stride;
 	ring->view.msg_size = msg_size;
+	/*
+	 * A compact ring is run only through ring->spsc (io.c); the view's
+	 * header, mask and cursors still serve INFO and the statistics, never
+	 * its slot functions, which would read payload as state words.
+	 */
+	if (compact)
+		chan_spsc_ring_init(&ring->spsc, hdr, ring->view.slots,
+				    capacity, msg_size);
 	return 0;
 }
 

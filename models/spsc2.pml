@@ -32,6 +32,13 @@
  *            the peer after counting itself, before its last look
  *  HS_NONE   no barrier at all; must fail
  *
+ * -DPOLL_C: the consumer waits in poll() instead of a receive that sleeps
+ * (chan_endpoint_poll()): on its first poll it counts itself in
+ * recv_waiters for good (a wake-up does not take it off; its endpoint's
+ * release does) and, under HS_ASYM, forces the barrier on the producer
+ * then, once; every poll queues itself and looks at the tail after a full
+ * barrier, and sleeps until woken if it saw nothing.
+ *
  * -DTAIL_FIRST (must fail on the order assertion) stores the tail before
  * the payload: the check of the protocol itself can fail.
  *
@@ -74,6 +81,7 @@ byte tail, head;
 byte rw, sw;		/* recv_waiters, send_waiters */
 bool cwait, pwait;	/* counted and not yet woken (wait queue) */
 bool pgone;		/* the producer's endpoint released */
+bool cpolled;		/* POLL_C: the consumer counted for good in rw */
 
 /* Store buffers: producer's (p*) and consumer's (c*). */
 byte pa[B], pv[B], pn;
@@ -151,7 +159,12 @@ end:
 #endif
 
 /* The wake-ups: the kernel's, under its lock (a locked operation). */
+#ifdef POLL_C
+/* A poller stays counted: only its endpoint's release uncounts it. */
+#define WAKE_CONSUMER	atomic { if :: cwait -> cwait = false :: else fi }
+#else
 #define WAKE_CONSUMER	atomic { if :: cwait -> cwait = false; rw-- :: else fi }
+#endif
 #define WAKE_PRODUCER	atomic { if :: pwait -> pwait = false; sw-- :: else fi }
 
 active proctype producer()
@@ -228,7 +241,7 @@ pend:
 proctype consumer(bool first)
 {
 	byte h, tc, t2, v;
-	bool g, took;
+	bool g, took, fresh;
 
 	h = head;	/* a new consumer's cursor, after the release */
 	tc = h;
@@ -264,6 +277,34 @@ proctype consumer(bool first)
 			:: else
 			fi
 		:: else ->
+#ifdef POLL_C
+			/*
+			 * Empty: poll() queues itself, counts itself the first
+			 * time (and then forces the barrier, once), barrier,
+			 * looks; the caller receives if it saw a message.
+			 */
+			(cn == 0);
+			atomic {
+				cwait = true;
+				if
+				:: !cpolled -> rw++; cpolled = true; fresh = true
+				:: else
+				fi
+			};
+#ifdef HS_ASYM
+			if
+			:: fresh -> (pn == 0); fresh = false
+			:: else
+			fi;
+#endif
+			g = pgone;
+			t2 = tail;
+			if
+			:: t2 != h -> atomic { cwait = false }
+			:: t2 == h && g -> break	/* POLLHUP, then EPIPE */
+			:: else -> (!cwait)
+			fi
+#else
 			/* Empty: chan_xfer() counts, looks again, sleeps. */
 			(cn == 0);
 			atomic { rw++; cwait = true };
@@ -277,6 +318,7 @@ proctype consumer(bool first)
 			:: t2 == h && g -> WAKE_CONSUMER; break	/* EPIPE */
 			:: else -> (!cwait)
 			fi
+#endif
 		fi
 	od;
 	cfin = true;
@@ -284,6 +326,12 @@ proctype consumer(bool first)
 cdie:
 	/* Its stores drain, the release wakes the producer, a new one. */
 	(cn == 0);
+	atomic {
+		if
+		:: cpolled -> rw--; cpolled = false; cwait = false
+		:: else
+		fi
+	};
 	WAKE_PRODUCER;
 	if
 	:: took -> dead_taken = 1; next_ret++

@@ -42,6 +42,8 @@ spsc2-fence-deaths spsc2 pass -DHS_FENCE -DK=3 -DC=2 -DDIE_P -DDIE_C
 spsc2-lazy spsc2 fail=invalid -DHS_LAZY -DK=3 -DC=2
 spsc2-none spsc2 fail=invalid -DHS_NONE -DK=3 -DC=2
 spsc2-tail-first spsc2 fail=next_ret -DHS_ASYM -DK=3 -DC=2 -DTAIL_FIRST
+spsc2-asym-poll spsc2 pass -DHS_ASYM -DPOLL_C -DK=4 -DC=2 -DDIE_P -DDIE_C
+spsc2-none-poll spsc2 fail=invalid -DHS_NONE -DPOLL_C -DK=3 -DC=2
 stream-1p2c-deaths stream pass -DNP=1 -DNC=2 -DK=3 -DC=2 -DDIE_P -DDIE_C
 stream-2p1c-deaths stream pass -DNP=2 -DNC=1 -DK=2 -DC=2 -DDIE_P -DDIE_C
 stream-1p3c-die-c stream pass -DNP=1 -DNC=3 -DK=2 -DC=2 -DDIE_C

@@ -198,12 +198,14 @@ const struct rb_impl rb_chan_fp = {
 
 /* ------------------------------------------------------------------------ */
 /*
- * libchan's SPSC fast path (a CHAN_CREATE_SPSC channel's handles): the same
- * calls and ring as libchan-fp, through handles that run kmod/chan_spsc.h
- * instead of the claims: no compare-and-swap, each party stores its own
- * cursor; still the slot state words, the kernel state word, the full
- * barrier and the waiter count. SPSC only: it is a single-producer
- * single-consumer protocol.
+ * libchan's SPSC fast path (a CHAN_CREATE_SPSC | CHAN_CREATE_MAPPABLE
+ * channel's handles): the same calls as libchan-fp, through handles that
+ * run the compact ring of kmod/chan_spsc_ring.h (packed slots, no state
+ * words, no compare-and-swap, each party stores its own cursor); the
+ * kernel state word, the sampled depth and the waiter count, read with no
+ * barrier before it (the kernel's sleeper forces one instead). The ring
+ * memory is chanq_create()'s, which is at least as large as a compact
+ * ring of the same geometry. SPSC only.
  */
 static void *fpsq_create_f(int mode, unsigned int size, unsigned int cap,
 			   bool fenced)
@@ -211,35 +213,60 @@ static void *fpsq_create_f(int mode, unsigned int size, unsigned int cap,
 	struct fpq *q = zalloc_aligned(sizeof(*q));
 
 	q->ring = chanq_create(mode, size, cap);
-	if (chan_ep_attach_ring_spsc(&q->send_ep, q->ring->mem, size, cap,
-				     CHAN_ROLE_SEND, CHAN_TOKEN_PRODUCER,
-				     fenced) ||
-	    chan_ep_attach_ring_spsc(&q->recv_ep, q->ring->mem, size, cap,
-				     CHAN_ROLE_RECV, CHAN_TOKEN_CONSUMER,
-				     fenced))
+	if (chan_ep_attach_ring_compact(&q->send_ep, q->ring->mem, size, cap,
+					CHAN_ROLE_SEND, fenced) ||
+	    chan_ep_attach_ring_compact(&q->recv_ep, q->ring->mem, size, cap,
+					CHAN_ROLE_RECV, fenced))
 		abort();
 	return q;
 }
 
-static void *fpsq_create(int mode, unsigned int size, unsigned int cap)
+/*
+ * libchan's SPSC handles on the common layout (kmod/chan_spsc.h, slot
+ * state words), what they run on a kernel without CHAN_FEAT_SPSC_COMPACT
+ * and what libchan-spsc measured before the compact ring: a comparison
+ * row.
+ */
+static void *fpsv1q_create(int mode, unsigned int size, unsigned int cap)
 {
-	return fpsq_create_f(mode, size, cap, true);
+	struct fpq *q = zalloc_aligned(sizeof(*q));
+
+	q->ring = chanq_create(mode, size, cap);
+	if (chan_ep_attach_ring_spsc(&q->send_ep, q->ring->mem, size, cap,
+				     CHAN_ROLE_SEND, CHAN_TOKEN_PRODUCER,
+				     true) ||
+	    chan_ep_attach_ring_spsc(&q->recv_ep, q->ring->mem, size, cap,
+				     CHAN_ROLE_RECV, CHAN_TOKEN_CONSUMER,
+				     true))
+		abort();
+	return q;
 }
 
-static void *fpsnq_create(int mode, unsigned int size, unsigned int cap)
+const struct rb_impl rb_chan_spsc_v1 = {
+	"libchan-spsc-v1", "libchan's SPSC handles on the common ring layout (kmod/chan_spsc.h: slot states, no CAS; state word, full barrier and waiter count as libchan-fp): libchan-spsc before the compact ring, and on older kernels",
+	RB_MODE_BIT(RB_SPSC), 0, fpsv1q_create, fpq_destroy, fpq_produce,
+	fpq_consume,
+};
+
+static void *fpsq_create(int mode, unsigned int size, unsigned int cap)
 {
 	return fpsq_create_f(mode, size, cap, false);
 }
 
+static void *fpsfq_create(int mode, unsigned int size, unsigned int cap)
+{
+	return fpsq_create_f(mode, size, cap, true);
+}
+
 const struct rb_impl rb_chan_spsc = {
-	"libchan-spsc", "libchan's SPSC fast path (a CHAN_CREATE_SPSC channel's handles: kmod/chan_spsc.h, no CAS, own cursor stored with release, plain counters; slot states, state word, full barrier and waiter count as libchan-fp)",
+	"libchan-spsc", "libchan's SPSC fast path (a CHAN_CREATE_SPSC|MAPPABLE channel's handles: the compact ring of kmod/chan_spsc_ring.h, no CAS, no slot states, own cursor stored with release, plain counters; state word, sampled depth, and the waiter count read without a barrier: the kernel's sleeper forces one on our CPU)",
 	RB_MODE_BIT(RB_SPSC), 0, fpsq_create, fpq_destroy, fpq_produce,
 	fpq_consume,
 };
 
-const struct rb_impl rb_chan_spsc_nofence = {
-	"libchan-spsc-nofence", "libchan-spsc without the full barrier before the waiter count: not correct against a sleeping peer, not shipped; what that barrier costs",
-	RB_MODE_BIT(RB_SPSC), 0, fpsnq_create, fpq_destroy, fpq_produce,
+const struct rb_impl rb_chan_spsc_fence = {
+	"libchan-spsc-fence", "libchan-spsc with a full barrier before the waiter count, as before the kernel forced it from the sleeping side: what that barrier costs per message",
+	RB_MODE_BIT(RB_SPSC), 0, fpsfq_create, fpq_destroy, fpq_produce,
 	fpq_consume,
 };
 

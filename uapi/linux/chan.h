@@ -155,6 +155,7 @@
 #define CHAN_FEAT_SPSC		_BITULL(15)	/* CHAN_CREATE_SPSC */
 #define CHAN_FEAT_BROADCAST	_BITULL(16)	/* CHAN_CREATE_BROADCAST, LOSSLESS */
 #define CHAN_FEAT_STREAM	_BITULL(17)	/* CHAN_CREATE_STREAM, FIONREAD */
+#define CHAN_FEAT_SPSC_COMPACT	_BITULL(18)	/* SPSC|MAPPABLE: compact ring */
 
 /**
  * struct chan_ring_geom - layout of a channel's ring (returned by CREATE)
@@ -241,15 +242,18 @@ struct chan_ring_geom {
  * both roles is both parties), and so do SEND, RECV, SEND_BATCH,
  * RECV_BATCH and CALL by ID on /dev/chan (the kernel API's handles count
  * as endpoints). INFO, LOOKUP, WAKE, CLOSE and DESTROY by ID work as on
- * any channel. With CHAN_CREATE_MAPPABLE, libchan's fast path then runs
- * a cheaper protocol on the same ring: no compare-and-swap, the one
- * sender (receiver) stores its cursor with release ordering; the slot
- * state words, the kernel's paths and the repair of a dead mapping are
- * those of every ring (see "Ring layout"). Threads sharing one endpoint
- * are one party: on the fast path they must take turns (a handle is
- * used by one thread at a time); if they do not, they can only spoil
- * their own channel's messages. It combines with AUTODESTROY, MAPPABLE
- * and CRC32C; with BROADCAST, LOSSLESS or STREAM it is EINVAL.
+ * any channel. With CHAN_CREATE_MAPPABLE as well, on a kernel that
+ * reports CHAN_FEAT_SPSC_COMPACT, the ring is a compact SPSC ring
+ * (CHAN_RING_VERSION_SPSC, "Compact SPSC ring" below): no slot state
+ * words, slots of out_ring.slot_size = 8 + msg_size rounded up to 8
+ * bytes, and no repair when a mapping goes. Older kernels gave such a
+ * channel a ring of the common layout (CHAN_RING_VERSION), on which
+ * libchan ran an SPSC variant of the slot protocol; a program that reads
+ * the ring itself must check chan_ring_hdr.version. Threads sharing one
+ * endpoint are one party: on the fast path they must take turns (a
+ * handle is used by one thread at a time); if they do not, they can only
+ * spoil their own channel's messages. It combines with AUTODESTROY,
+ * MAPPABLE and CRC32C; with BROADCAST, LOSSLESS or STREAM it is EINVAL.
  *
  * CHAN_CREATE_STREAM makes a byte stream: bytes without message
  * boundaries, as through a pipe, with many writers and readers. msg_size
@@ -745,9 +749,34 @@ struct chan_call {
  * that token: a slot it was WRITING becomes a FULL tombstone that
  * receivers skip (and count as dropped), a slot it was READING becomes
  * EMPTY (its message counted as dropped). Then the endpoint may map again.
+ * (Not on a compact SPSC ring: see below.)
+ *
+ * Compact SPSC ring (CHAN_CREATE_SPSC | CHAN_CREATE_MAPPABLE, reported by
+ * CHAN_FEAT_SPSC_COMPACT; chan_ring_hdr.version is CHAN_RING_VERSION_SPSC).
+ * The header page is as above (tail, head, kstate, the high-water word);
+ * slot_size is the stride, CHAN_SPSC_SLOT_HDR + msg_size rounded up to 8,
+ * slots_offset is CHAN_RING_HDR_SIZE, map_size is CHAN_RING_HDR_SIZE +
+ * capacity x slot_size rounded up to whole pages. Position p's slot is a
+ * struct chan_spsc_slot at slots_offset + (p & (capacity - 1)) x
+ * slot_size. There is no state word: the cursors alone say who owns a
+ * slot. The one sender writes payload and len at the tail, then stores
+ * tail + 1 (release); the one receiver, having read tail (acquire), reads
+ * len (at most msg_size) and payload at the head, then stores head + 1
+ * (release). Each party stores only its own cursor, last, so a party
+ * killed at any point leaves the ring consistent and the kernel repairs
+ * nothing: it only wakes the other side. A pair of cursors with tail -
+ * head outside [0, capacity] is EIO. Wake-ups: after its cursor store a
+ * fast-path party reads the other side's count in kstate and calls
+ * CHAN_IOC_WAKE if it is not 0. It needs no barrier between the two, only
+ * program order (a compiler barrier): a kernel waiter of a compact ring,
+ * once counted and finding the ring full (empty), makes every CPU that
+ * runs a process mapping the ring execute a full barrier before it looks
+ * again and sleeps, and so does a poller when it first counts itself.
  */
 #define CHAN_RING_MAGIC		0x4e414843U	/* "CHAN" */
 #define CHAN_RING_VERSION	1
+#define CHAN_RING_VERSION_SPSC	2		/* a compact SPSC ring */
+#define CHAN_SPSC_SLOT_HDR	8		/* struct chan_spsc_slot's header */
 #define CHAN_RING_HDR_SIZE	4096
 #define CHAN_RING_HDR_MIN	256
 #define CHAN_RING_ALIGN		64		/* cache line */
@@ -787,6 +816,20 @@ struct chan_slot {
 };
 
 /**
+ * struct chan_spsc_slot - one slot of a compact SPSC ring
+ * @len: payload length, at most msg_size; written by the sender before
+ *	its tail store
+ * @__reserved: zero
+ * @data: payload (on a CHAN_CREATE_CRC32C channel: the check, then the
+ *	message, @len counting both)
+ */
+struct chan_spsc_slot {
+	__u32 len;
+	__u32 __reserved;
+	unsigned char data[];
+};
+
+/**
  * struct chan_ring_kstate - written only by the kernel
  * @send_waiters: senders asleep in the kernel and not yet woken, plus
  *	sender endpoints that were ever polled (until they close)
@@ -813,7 +856,8 @@ struct chan_ring_kstate {
 /**
  * struct chan_ring_hdr - the ring's header
  * @magic: CHAN_RING_MAGIC
- * @version: CHAN_RING_VERSION
+ * @version: CHAN_RING_VERSION, or CHAN_RING_VERSION_SPSC on a compact
+ *	SPSC ring
  * @msg_size: largest payload
  * @slot_size: bytes per slot
  * @capacity: number of slots, a power of two

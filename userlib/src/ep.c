@@ -34,6 +34,7 @@
 #include "libchan_bench.h"
 #include "chan_ring.h"
 #include "chan_spsc.h"
+#include "chan_spsc_ring.h"
 
 /* Tombstones one receive passes before it lets the kernel decide. */
 #define CHAN_EP_SKIP_MAX	64
@@ -53,6 +54,15 @@ struct chan_ep {
 	uint32_t crc;
 	/* A CHAN_CREATE_SPSC channel: the protocol of chan_spsc.h. */
 	bool spsc;
+	/*
+	 * A compact SPSC ring (CHAN_RING_VERSION_SPSC): the protocol of
+	 * chan_spsc_ring.h on sr, with the other side's cursor cached (a
+	 * lower bound: cursors only grow). Never chan_ring.h's slot calls.
+	 */
+	bool compact;
+	struct chan_spsc_ring sr;
+	__u64 head_cache;
+	__u64 tail_cache;
 	/*
 	 * A CHAN_CREATE_STREAM channel: its ring takes the stream claim
 	 * (chan_ep_stream_read()), never the message calls' fast paths.
@@ -135,6 +145,39 @@ static void chan_ep_count(const struct chan_ep *ep, atomic_uint_least64_t *c)
 }
 
 /* The same checks as the kernel's: anything it would refuse goes to it. */
+/*
+ * Copy a message between the ring and the caller. Up to 64 bytes with
+ * two or four fixed-size moves (overlapping when the length is not a
+ * multiple of their size), which the compiler inlines: at 8 bytes a call
+ * to memcpy() costs as much as the rest of an SPSC send. Larger ones, and
+ * under 8 bytes, with memcpy().
+ */
+static inline void chan_ep_copy(void *dst, const void *src, size_t n)
+{
+	unsigned char *d = dst;
+	const unsigned char *s = src;
+	unsigned char a[32], b[32];
+
+	if (n >= 8 && n <= 16) {
+		memcpy(a, s, 8);
+		memcpy(b, s + n - 8, 8);
+		memcpy(d, a, 8);
+		memcpy(d + n - 8, b, 8);
+	} else if (n > 16 && n <= 32) {
+		memcpy(a, s, 16);
+		memcpy(b, s + n - 16, 16);
+		memcpy(d, a, 16);
+		memcpy(d + n - 16, b, 16);
+	} else if (n > 32 && n <= 64) {
+		memcpy(a, s, 32);
+		memcpy(b, s + n - 32, 32);
+		memcpy(d, a, 32);
+		memcpy(d + n - 32, b, 32);
+	} else {
+		memcpy(d, s, n);
+	}
+}
+
 static bool chan_msg_flags_ok(unsigned int flags, uint64_t timeout_ns)
 {
 	if (flags & ~CHAN_MSG_FLAGS)
@@ -165,11 +208,14 @@ static void chan_ep_wake_if_waiting(struct chan_ep *ep, uint32_t *waiters,
 				    uint32_t roles)
 {
 	/*
-	 * Every real handle keeps the fence, SPSC ones too: without it the
-	 * count could be read while the publish still sits in this CPU's
-	 * store buffer, and a sleeper that missed the publish would be
-	 * missed too. Only ring_bench's unfenced row (libchan_bench.h)
-	 * leaves it out, to show what it costs.
+	 * Without the fence the count could be read while the publish still
+	 * sits in this CPU's store buffer, and a sleeper that missed the
+	 * publish would be missed too. A handle on a compact SPSC ring
+	 * leaves it out: there the kernel's sleeper, once counted, makes
+	 * every CPU running this process execute a barrier before its last
+	 * look (the asymmetric handshake of docs/spsc-compact.md), so
+	 * program order, which the compiler barrier keeps, is enough. Every
+	 * other handle keeps it, and so does ring_bench's fenced row.
 	 */
 	if (ep->fence)
 		atomic_thread_fence(memory_order_seq_cst);
@@ -227,6 +273,44 @@ static void chan_ep_note_depth(struct chan_ep *ep, uint64_t end)
  * not wait), or CHAN_EP_SLOW: the kernel path decides (to wait, or for
  * the channel's state).
  */
+static int chan_ep_compact_send(struct chan_ep *ep, const void *msg,
+				size_t len, unsigned int flags)
+{
+	unsigned char *data;
+	uint32_t crc = 0;
+	__s64 pos;
+
+	if (chan_ep_state(ep) & (CHAN_STATE_DESTROYED | CHAN_STATE_CLOSED |
+				 CHAN_STATE_NO_RECEIVERS))
+		return CHAN_EP_SLOW;
+	if (ep->crc)
+		crc = chan__msg_crc(msg, (uint32_t)len);
+	data = chan_spsc_ring_send_begin(&ep->sr, &ep->head_cache, &pos);
+	if (!data) {
+		if (pos == -EAGAIN) {
+			chan_ep_note_depth(ep, chan_load(&ep->v.hdr->tail));
+			if (flags & CHAN_MSG_NONBLOCK)
+				return -EAGAIN;
+		}
+		/* Full, or inconsistent cursors: the kernel says EIO. */
+		return CHAN_EP_SLOW;
+	}
+	if (ep->crc) {
+		unsigned char le[CHAN_CRC_SIZE] = {
+			(unsigned char)crc, (unsigned char)(crc >> 8),
+			(unsigned char)(crc >> 16), (unsigned char)(crc >> 24),
+		};
+
+		memcpy(data, le, sizeof(le));
+	}
+	chan_ep_copy(data + ep->crc, msg, len);
+	chan_spsc_ring_send_end(&ep->sr, (__u64)pos, (uint32_t)len + ep->crc);
+	if (!(((uint64_t)pos + 1) % CHAN_EP_DEPTH_SAMPLE))
+		chan_ep_note_depth(ep, (uint64_t)pos + 1);
+	chan_ep_count(ep, &ep->fast_sent);
+	return 0;
+}
+
 static int chan_ep_fast_send(struct chan_ep *ep, const void *msg, size_t len,
 			     unsigned int flags)
 {
@@ -234,6 +318,8 @@ static int chan_ep_fast_send(struct chan_ep *ep, const void *msg, size_t len,
 	bool spsc = false;
 	__s64 pos = -EINPROGRESS;
 
+	if (ep->compact)
+		return chan_ep_compact_send(ep, msg, len, flags);
 	if (chan_ep_state(ep) & (CHAN_STATE_DESTROYED | CHAN_STATE_CLOSED |
 				 CHAN_STATE_NO_RECEIVERS))
 		return CHAN_EP_SLOW;
@@ -266,7 +352,7 @@ static int chan_ep_fast_send(struct chan_ep *ep, const void *msg, size_t len,
 
 		memcpy(s->data, le, sizeof(le));
 	}
-	memcpy(s->data + ep->crc, msg, len);
+	chan_ep_copy(s->data + ep->crc, msg, len);
 	if (spsc)
 		chan_spsc_publish(&ep->v, s, (uint64_t)pos,
 				  (uint32_t)len + ep->crc, ep->token);
@@ -309,21 +395,38 @@ static void chan_ep_retire(struct chan_ep *ep, struct chan_slot *s,
  * CHAN_MSG_BADMSG; else -EAGAIN, counted as corrupt and dropped: the
  * caller skips it. A slot too short for a check is corrupt too.
  */
+static ssize_t chan_ep_check_copy(struct chan_ep *ep, const void *buf,
+				  const unsigned char *le, uint32_t len,
+				  unsigned int flags);
+
 static ssize_t chan_ep_take_checked(struct chan_ep *ep, struct chan_slot *s,
 				    uint64_t pos, void *buf, uint32_t len,
 				    unsigned int flags, bool spsc)
 {
 	unsigned char le[CHAN_CRC_SIZE];
+
+	if (len >= CHAN_CRC_SIZE) {
+		memcpy(le, s->data, sizeof(le));
+		memcpy(buf, s->data + CHAN_CRC_SIZE, len - CHAN_CRC_SIZE);
+	}
+	chan_ep_retire(ep, s, pos, spsc);
+	return chan_ep_check_copy(ep, buf, le, len, flags);
+}
+
+/*
+ * The second half of chan_ep_take_checked(), once the message (len slot
+ * bytes: its check in le, the payload in buf) is copied and handed back.
+ */
+static ssize_t chan_ep_check_copy(struct chan_ep *ep, const void *buf,
+				  const unsigned char *le, uint32_t len,
+				  unsigned int flags)
+{
 	uint32_t crc = 0;
 	bool ok = len >= CHAN_CRC_SIZE;
 
-	if (ok) {
-		memcpy(le, s->data, sizeof(le));
-		memcpy(buf, s->data + CHAN_CRC_SIZE, len - CHAN_CRC_SIZE);
+	if (ok)
 		crc = (uint32_t)le[0] | (uint32_t)le[1] << 8 |
 		      (uint32_t)le[2] << 16 | (uint32_t)le[3] << 24;
-	}
-	chan_ep_retire(ep, s, pos, spsc);
 	if (ok && crc == chan__msg_crc(buf, len - CHAN_CRC_SIZE)) {
 		chan_ep_count(ep, &ep->fast_received);
 		return 0;
@@ -345,6 +448,54 @@ static ssize_t chan_ep_take_checked(struct chan_ep *ep, struct chan_slot *s,
  * CHAN_EP_SLOW), -EMSGSIZE (*msg_len set), -EAGAIN (empty, for a caller
  * that would not wait, with a sender left), or CHAN_EP_SLOW.
  */
+static ssize_t chan_ep_compact_recv(struct chan_ep *ep, void *buf,
+				    uint32_t max, uint32_t state,
+				    unsigned int flags, uint32_t *msg_len)
+{
+	unsigned char le[CHAN_CRC_SIZE];
+	const unsigned char *data;
+	uint32_t len = 0, n;
+	__s64 pos;
+
+	for (n = 0; n < CHAN_EP_SKIP_MAX; n++) {
+		data = chan_spsc_ring_recv_begin(&ep->sr, &ep->tail_cache,
+						 max + ep->crc, &pos, &len);
+		if (!data) {
+			if (pos == -EMSGSIZE) {
+				*msg_len = len >= ep->crc ? len - ep->crc : 0;
+				return -EMSGSIZE;
+			}
+			if (pos == -EAGAIN && (flags & CHAN_MSG_NONBLOCK) &&
+			    !(state & (CHAN_STATE_NO_SENDERS |
+				       CHAN_STATE_CLOSED)))
+				return -EAGAIN;
+			/* Empty (the kernel waits, or says EPIPE), or EIO. */
+			return CHAN_EP_SLOW;
+		}
+		if (ep->crc) {
+			ssize_t r;
+
+			if (len >= CHAN_CRC_SIZE) {
+				memcpy(le, data, sizeof(le));
+				memcpy(buf, data + CHAN_CRC_SIZE,
+				       len - CHAN_CRC_SIZE);
+			}
+			chan_spsc_ring_recv_end(&ep->sr, (__u64)pos);
+			r = chan_ep_check_copy(ep, buf, le, len, flags);
+			if (r == -EAGAIN)
+				continue;	/* skipped: counted as dropped */
+			*msg_len = len >= ep->crc ? len - ep->crc : 0;
+			return r;
+		}
+		chan_ep_copy(buf, data, len);
+		chan_spsc_ring_recv_end(&ep->sr, (__u64)pos);
+		chan_ep_count(ep, &ep->fast_received);
+		*msg_len = len;
+		return 0;
+	}
+	return CHAN_EP_SLOW;
+}
+
 static ssize_t chan_ep_fast_recv(struct chan_ep *ep, void *buf, size_t cap,
 				 unsigned int flags, uint32_t *msg_len)
 {
@@ -359,6 +510,9 @@ static ssize_t chan_ep_fast_recv(struct chan_ep *ep, void *buf, size_t cap,
 	/* A CRC32C slot's length counts the check before the payload. */
 	if (max > UINT32_MAX - ep->crc)
 		max = UINT32_MAX - ep->crc;
+	if (ep->compact)
+		return chan_ep_compact_recv(ep, buf, max, state, flags,
+					    msg_len);
 	for (n = 0; n < CHAN_EP_SKIP_MAX; n++) {
 		bool spsc = false;
 
@@ -404,7 +558,7 @@ static ssize_t chan_ep_fast_recv(struct chan_ep *ep, void *buf, size_t cap,
 			*msg_len = len >= ep->crc ? len - ep->crc : 0;
 			return r;
 		}
-		memcpy(buf, s->data, len);
+		chan_ep_copy(buf, s->data, len);
 		chan_ep_retire(ep, s, (uint64_t)pos, spsc);
 		chan_ep_count(ep, &ep->fast_received);
 		*msg_len = len;
@@ -927,43 +1081,90 @@ static void chan_ep_map_bcast(struct chan_ep *ep, void *map, size_t size,
 }
 
 /*
- * Map the ring of a mappable channel. The geometry comes from INFO and is
- * checked against the header; the view is built from our own copy, never
- * read back from shared memory. Any failure leaves the handle on the
- * kernel path.
+ * Map a ring of one layout: the common one, or (@compact) the compact SPSC
+ * ring, and check its header against the geometry we expect. Return: the
+ * mapping, of *sizep bytes, or NULL (errno kept).
  */
-static void chan_ep_map(struct chan_ep *ep, const struct chan_info *info)
+static void *chan_ep_map_layout(struct chan_ep *ep,
+				const struct chan_info *info, bool compact,
+				size_t *sizep)
 {
 	uint32_t ring_msg = info->msg_size + ep->crc;
-	uint32_t slot_size = chan_ring_slot_size(ring_msg);
+	uint32_t slot_size = compact ? chan_spsc_ring_stride(ring_msg) :
+				       chan_ring_slot_size(ring_msg);
+	uint32_t version = compact ? CHAN_RING_VERSION_SPSC : CHAN_RING_VERSION;
 	long page = sysconf(_SC_PAGESIZE);
 	const struct chan_ring_hdr *hdr;
 	size_t size;
 	void *map;
 	int saved = errno;
 
-	if (info->capacity & (info->capacity - 1) || page <= 0)
-		return;
 	size = CHAN_RING_HDR_SIZE + (size_t)info->capacity * slot_size;
 	size = (size + (size_t)page - 1) & ~((size_t)page - 1);
-	if ((info->chan_flags & CHAN_CREATE_BROADCAST) &&
-	    !(ep->roles & CHAN_ROLE_RECV))
-		return;
 	map = mmap(NULL, size, (info->chan_flags & CHAN_CREATE_BROADCAST) ?
 		   PROT_READ : PROT_READ | PROT_WRITE, MAP_SHARED, ep->fd, 0);
 	errno = saved;
 	if (map == MAP_FAILED)
-		return;
+		return NULL;
 	hdr = map;
-	if (hdr->magic != CHAN_RING_MAGIC ||
-	    hdr->version != CHAN_RING_VERSION ||
+	if (hdr->magic != CHAN_RING_MAGIC || hdr->version != version ||
 	    hdr->msg_size != ring_msg || hdr->slot_size != slot_size ||
 	    hdr->capacity != info->capacity ||
 	    hdr->slots_offset != CHAN_RING_HDR_SIZE) {
 		munmap(map, size);
 		errno = saved;
-		return;
+		return NULL;
 	}
+	*sizep = size;
+	return map;
+}
+
+/*
+ * Map the ring of a mappable channel. The geometry comes from INFO and is
+ * checked against the header; the view is built from our own copy, never
+ * read back from shared memory. Any failure leaves the handle on the
+ * kernel path.
+ *
+ * An SPSC channel's ring is compact on a kernel that reports
+ * CHAN_FEAT_SPSC_COMPACT, and of the common layout on an older one: INFO
+ * does not say which, so the compact layout is tried first (a wrong size
+ * fails the mmap() with EINVAL, a right size with the wrong layout fails
+ * the header's version), then the common one.
+ */
+static void chan_ep_map(struct chan_ep *ep, const struct chan_info *info)
+{
+	uint32_t ring_msg = info->msg_size + ep->crc;
+	long page = sysconf(_SC_PAGESIZE);
+	size_t size = 0;
+	void *map = NULL;
+	int saved = errno;
+
+	if (info->capacity & (info->capacity - 1) || page <= 0)
+		return;
+	if ((info->chan_flags & CHAN_CREATE_BROADCAST) &&
+	    !(ep->roles & CHAN_ROLE_RECV))
+		return;
+	if (ep->spsc) {
+		map = chan_ep_map_layout(ep, info, true, &size);
+		if (map) {
+			chan_ep_set_ring(ep, map, ring_msg, info->capacity);
+			chan_spsc_ring_init(&ep->sr, map,
+					    (unsigned char *)map +
+					    CHAN_RING_HDR_SIZE,
+					    info->capacity, ring_msg);
+			ep->head_cache = 0;
+			ep->tail_cache = 0;
+			ep->compact = true;
+			/* The kernel's waiters fence us (see above). */
+			ep->fence = false;
+			ep->map_size = size;
+			ep->owns_map = true;
+			return;
+		}
+	}
+	map = chan_ep_map_layout(ep, info, false, &size);
+	if (!map)
+		return;
 	if (info->chan_flags & CHAN_CREATE_BROADCAST) {
 		ep->blossless = info->chan_flags & CHAN_CREATE_LOSSLESS;
 		chan_ep_map_bcast(ep, map, size, ring_msg, info->capacity);
@@ -1006,6 +1207,23 @@ int chan_ep_attach_ring_spsc(struct chan_ep **epp, void *mem,
 	if (!ret) {
 		(*epp)->spsc = true;
 		(*epp)->fence = fenced;
+	}
+	return ret;
+}
+
+int chan_ep_attach_ring_compact(struct chan_ep **epp, void *mem,
+				uint32_t msg_size, uint32_t capacity,
+				unsigned int roles, bool fenced)
+{
+	/* Any valid token: a compact ring never carries one. */
+	int ret = chan_ep_attach_ring_spsc(epp, mem, msg_size, capacity, roles,
+					   CHAN_OWNER_KERNEL + 1, fenced);
+
+	if (!ret) {
+		chan_spsc_ring_init(&(*epp)->sr, mem,
+				    (unsigned char *)mem + CHAN_RING_HDR_SIZE,
+				    capacity, msg_size);
+		(*epp)->compact = true;
 	}
 	return ret;
 }

@@ -33,4 +33,14 @@ int chan_ep_attach_ring_spsc(struct chan_ep **epp, void *mem,
 			     uint32_t msg_size, uint32_t capacity,
 			     unsigned int roles, uint32_t token, bool fenced);
 
+/*
+ * The same on a compact SPSC ring (kmod/chan_spsc_ring.h, what a
+ * CHAN_CREATE_SPSC | CHAN_CREATE_MAPPABLE channel maps): @mem is laid out
+ * as one, a CHAN_RING_HDR_SIZE header and then packed slots of
+ * chan_spsc_ring_stride(@msg_size) bytes; no token is written.
+ */
+int chan_ep_attach_ring_compact(struct chan_ep **epp, void *mem,
+				uint32_t msg_size, uint32_t capacity,
+				unsigned int roles, bool fenced);
+
 #endif /* LIBCHAN_BENCH_H */
