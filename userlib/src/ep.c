@@ -267,6 +267,31 @@ static void chan_ep_note_depth(struct chan_ep *ep, uint64_t end)
 			break;
 }
 
+/* A send refused on the fast path: the kernel path says why (or waits). */
+static bool chan_ep_send_refused(const struct chan_ep *ep)
+{
+	return chan_ep_state(ep) & (CHAN_STATE_DESTROYED | CHAN_STATE_CLOSED |
+				    CHAN_STATE_NO_RECEIVERS);
+}
+
+/*
+ * Write a message into a slot's payload: on a CRC32C channel its check
+ * @crc (little-endian) first, then the bytes.
+ */
+static void chan_ep_put_msg(const struct chan_ep *ep, unsigned char *data,
+			    const void *msg, size_t len, uint32_t crc)
+{
+	if (ep->crc) {
+		unsigned char le[CHAN_CRC_SIZE] = {
+			(unsigned char)crc, (unsigned char)(crc >> 8),
+			(unsigned char)(crc >> 16), (unsigned char)(crc >> 24),
+		};
+
+		memcpy(data, le, sizeof(le));
+	}
+	chan_ep_copy(data + ep->crc, msg, len);
+}
+
 /*
  * One send on the mapping, without the wake-up check (the caller's, once
  * for however many it sends). 0, -EAGAIN (full, for a caller that would
@@ -280,8 +305,7 @@ static int chan_ep_compact_send(struct chan_ep *ep, const void *msg,
 	uint32_t crc = 0;
 	__s64 pos;
 
-	if (chan_ep_state(ep) & (CHAN_STATE_DESTROYED | CHAN_STATE_CLOSED |
-				 CHAN_STATE_NO_RECEIVERS))
+	if (chan_ep_send_refused(ep))
 		return CHAN_EP_SLOW;
 	if (ep->crc)
 		crc = chan__msg_crc(msg, (uint32_t)len);
@@ -295,15 +319,7 @@ static int chan_ep_compact_send(struct chan_ep *ep, const void *msg,
 		/* Full, or inconsistent cursors: the kernel says EIO. */
 		return CHAN_EP_SLOW;
 	}
-	if (ep->crc) {
-		unsigned char le[CHAN_CRC_SIZE] = {
-			(unsigned char)crc, (unsigned char)(crc >> 8),
-			(unsigned char)(crc >> 16), (unsigned char)(crc >> 24),
-		};
-
-		memcpy(data, le, sizeof(le));
-	}
-	chan_ep_copy(data + ep->crc, msg, len);
+	chan_ep_put_msg(ep, data, msg, len, crc);
 	chan_spsc_ring_send_end(&ep->sr, (__u64)pos, (uint32_t)len + ep->crc);
 	if (!(((uint64_t)pos + 1) % CHAN_EP_DEPTH_SAMPLE))
 		chan_ep_note_depth(ep, (uint64_t)pos + 1);
@@ -320,8 +336,7 @@ static int chan_ep_fast_send(struct chan_ep *ep, const void *msg, size_t len,
 
 	if (ep->compact)
 		return chan_ep_compact_send(ep, msg, len, flags);
-	if (chan_ep_state(ep) & (CHAN_STATE_DESTROYED | CHAN_STATE_CLOSED |
-				 CHAN_STATE_NO_RECEIVERS))
+	if (chan_ep_send_refused(ep))
 		return CHAN_EP_SLOW;
 	uint32_t crc = 0;
 
@@ -344,15 +359,7 @@ static int chan_ep_fast_send(struct chan_ep *ep, const void *msg, size_t len,
 		}
 		return CHAN_EP_SLOW;
 	}
-	if (ep->crc) {
-		unsigned char le[CHAN_CRC_SIZE] = {
-			(unsigned char)crc, (unsigned char)(crc >> 8),
-			(unsigned char)(crc >> 16), (unsigned char)(crc >> 24),
-		};
-
-		memcpy(s->data, le, sizeof(le));
-	}
-	chan_ep_copy(s->data + ep->crc, msg, len);
+	chan_ep_put_msg(ep, s->data, msg, len, crc);
 	if (spsc)
 		chan_spsc_publish(&ep->v, s, (uint64_t)pos,
 				  (uint32_t)len + ep->crc, ep->token);
