@@ -456,6 +456,40 @@ static pid_t fork_on(int slot, int cpu)
 }
 
 /*
+ * Time out @n receives of @rx, 1 ms each, and return the function-call
+ * IPIs CPU @cpu took meanwhile, or -1 if a receive did not time out.
+ */
+static long long ipis_during_waits(struct chan_ep *rx, int cpu, int n)
+{
+	long long before = call_ipis(cpu);
+	uint64_t v;
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (chan_ep_recv_timeout(rx, &v, sizeof(v), 1000000) !=
+		    -ETIMEDOUT)
+			return -1;
+	return call_ipis(cpu) - before;
+}
+
+/* A child's end: say it runs, then spin on its CPU until told to stop. */
+static void __attribute__((noreturn)) spin_until_told(volatile uint64_t *go)
+{
+	__atomic_store_n(go, 1, __ATOMIC_RELEASE);
+	while (__atomic_load_n(go, __ATOMIC_ACQUIRE) == 1)
+		;
+	_exit(0);
+}
+
+/* The parent's side: move to CPU 1 once the child spins. */
+static int await_spinner(volatile uint64_t *go)
+{
+	while (!__atomic_load_n(go, __ATOMIC_ACQUIRE))
+		ct_sleep_ms(1);
+	return pin_to(1);
+}
+
+/*
  * A compact ring's fast path issues no barrier before it reads the count
  * of waiters, so a kernel waiter that finds the ring empty has the CPUs
  * running a mapper execute one (map.c). Here the sender's process maps
@@ -465,11 +499,9 @@ static pid_t fork_on(int slot, int cpu)
 TEST_F(sp, sleeper_fences_mapper_cpu)
 {
 	volatile uint64_t *go = ct_shared_alloc(sizeof(uint64_t));
-	long long before, after;
+	long long ipis;
 	struct chan_ep *tx, *rx;
-	uint64_t v;
 	pid_t pid;
-	int i;
 
 	if (sysconf(_SC_NPROCESSORS_ONLN) < 2 || call_ipis(1) < 0)
 		SKIP(return, "needs 2 CPUs and a CAL line in /proc/interrupts");
@@ -481,25 +513,16 @@ TEST_F(sp, sleeper_fences_mapper_cpu)
 		CF_TRUE(!chan_ep_open(&tx, self->mid, CHAN_ROLE_SEND, 0),
 			"open");
 		CF_TRUE(chan_ep_mapped(tx) == 1, "mapped");
-		__atomic_store_n(go, 1, __ATOMIC_RELEASE);
 		/* Stay on CPU 0, running the mapper's address space. */
-		while (__atomic_load_n(go, __ATOMIC_ACQUIRE) == 1)
-			;
-		_exit(0);
+		spin_until_told(go);
 	}
 	self->pid[0] = pid;
-	ASSERT_OK(pin_to(1));
-	while (!__atomic_load_n(go, __ATOMIC_ACQUIRE))
-		ct_sleep_ms(1);
-	before = call_ipis(0);
-	for (i = 0; i < 200; i++)
-		ASSERT_EQ(-ETIMEDOUT, chan_ep_recv_timeout(rx, &v, sizeof(v),
-							   1000000));
-	after = call_ipis(0);
+	ASSERT_OK(await_spinner(go));
+	ipis = ipis_during_waits(rx, 0, 200);
 	__atomic_store_n(go, 2, __ATOMIC_RELEASE);
-	EXPECT_LE(200, after - before)
+	EXPECT_LE(200, ipis)
 		TH_LOG("%lld call IPIs to the mapper's CPU during 200 waits",
-		       after - before);
+		       ipis);
 	EXPECT_EQ(0, CT_CHILD(&self->pid[0], 0, WAIT_MS, "mapper"));
 	EXPECT_OK(chan_ep_close(rx));
 }
@@ -516,12 +539,10 @@ TEST_F(sp, sleeper_fences_forked_copy)
 	volatile uint64_t *go = ct_shared_alloc(sizeof(uint64_t));
 	size_t size = (CHAN_RING_HDR_SIZE + 8 * chan_spsc_ring_stride(MSG) +
 		       4095) & ~(size_t)4095;
-	long long before, after;
+	long long ipis;
 	struct chan_ep *tx, *rx;
 	void *map;
-	uint64_t v;
 	pid_t pid;
-	int i;
 
 	if (sysconf(_SC_NPROCESSORS_ONLN) < 2 || call_ipis(1) < 0)
 		SKIP(return, "needs 2 CPUs and a CAL line in /proc/interrupts");
@@ -534,28 +555,17 @@ TEST_F(sp, sleeper_fences_forked_copy)
 	ASSERT_OK(madvise(map, size, MADV_DOFORK));
 	pid = fork_on(0, 0);
 	ASSERT_LE(0, pid);
-	if (pid == 0) {
-		__atomic_store_n(go, 1, __ATOMIC_RELEASE);
-		/* Stay on CPU 0, with the copy of the mapping. */
-		while (__atomic_load_n(go, __ATOMIC_ACQUIRE) == 1)
-			;
-		_exit(0);
-	}
+	if (pid == 0)
+		spin_until_told(go);	/* on CPU 0, with the copy */
 	self->pid[0] = pid;
 	/* Only the child's copy maps the ring now. */
 	ASSERT_OK(munmap(map, size));
-	ASSERT_OK(pin_to(1));
-	while (!__atomic_load_n(go, __ATOMIC_ACQUIRE))
-		ct_sleep_ms(1);
-	before = call_ipis(0);
-	for (i = 0; i < 200; i++)
-		ASSERT_EQ(-ETIMEDOUT, chan_ep_recv_timeout(rx, &v, sizeof(v),
-							   1000000));
-	after = call_ipis(0);
+	ASSERT_OK(await_spinner(go));
+	ipis = ipis_during_waits(rx, 0, 200);
 	__atomic_store_n(go, 2, __ATOMIC_RELEASE);
-	EXPECT_LE(200, after - before)
+	EXPECT_LE(200, ipis)
 		TH_LOG("%lld call IPIs to the forked copy's CPU during 200 waits",
-		       after - before);
+		       ipis);
 	EXPECT_EQ(0, CT_CHILD(&self->pid[0], 0, WAIT_MS, "copy"));
 	EXPECT_OK(chan_ep_close(rx));
 	EXPECT_OK(chan_ep_close(tx));
@@ -571,10 +581,8 @@ TEST_F(sp, sleeper_fences_forked_copy)
 TEST_F(sp, sleeper_fences_no_other_cpu)
 {
 	struct chan_ep *rx;
-	long long before, after;
-	uint64_t v;
+	long long ipis;
 	pid_t pid;
-	int i;
 
 	if (sysconf(_SC_NPROCESSORS_ONLN) < 2 || call_ipis(1) < 0)
 		SKIP(return, "needs 2 CPUs and a CAL line in /proc/interrupts");
@@ -584,15 +592,10 @@ TEST_F(sp, sleeper_fences_no_other_cpu)
 		CF_TRUE(!chan_ep_open(&rx, self->mid, CHAN_ROLE_RECV, 0),
 			"open");
 		CF_TRUE(chan_ep_mapped(rx) == 1, "mapped");
-		before = call_ipis(1);
-		for (i = 0; i < 200; i++)
-			CF_TRUE(chan_ep_recv_timeout(rx, &v, sizeof(v),
-						     1000000) == -ETIMEDOUT,
-				"timed out");
-		after = call_ipis(1);
+		ipis = ipis_during_waits(rx, 1, 200);
+		CF_TRUE(ipis >= 0, "timed out");
 		/* Other work of the kernel sends a few; 200 waits no more. */
-		CF_TRUE(after - before < 50, "%lld IPIs to CPU 1",
-			after - before);
+		CF_TRUE(ipis < 50, "%lld IPIs to CPU 1", ipis);
 		_exit(0);
 	}
 	self->pid[0] = pid;
