@@ -211,29 +211,52 @@ void chan_map_fence_peers(struct chan *ch)
 	spin_unlock(&p->lock);
 }
 
-/* Count a VMA of a compact ring in @mm, recording @mm; 0 or -ENOMEM. */
+/* Count one more VMA in @mm's record, if @mm has one; under the lock. */
+static bool chan_map_peer_count(struct chan_spsc_peers *p,
+				struct mm_struct *mm)
+{
+	struct chan_peer *pe;
+
+	list_for_each_entry(pe, &p->list, node) {
+		if (pe->mm == mm) {
+			pe->vmas++;
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * Count a VMA of a compact ring in @mm, recording @mm; 0 or -ENOMEM. Only
+ * a new address space (an endpoint's first mmap() there, a fork's copy)
+ * allocates: a split or a move in a recorded one cannot fail.
+ */
 static int chan_map_peer_get(struct chan *ch, struct mm_struct *mm)
 {
 	struct chan_spsc_peers *p = &ch->peers;
-	struct chan_peer *pe, *new;
+	struct chan_peer *new;
+	bool found;
 
+	spin_lock(&p->lock);
+	found = chan_map_peer_count(p, mm);
+	spin_unlock(&p->lock);
+	if (found)
+		return 0;
 	new = kmalloc(sizeof(*new), GFP_KERNEL_ACCOUNT);
 	if (!new)
 		return -ENOMEM;
 	spin_lock(&p->lock);
-	list_for_each_entry(pe, &p->list, node) {
-		if (pe->mm == mm) {
-			pe->vmas++;
-			spin_unlock(&p->lock);
-			kfree(new);
-			return 0;
-		}
+	/* Recorded meanwhile (another endpoint's mmap() in @mm)? */
+	found = chan_map_peer_count(p, mm);
+	if (!found) {
+		mmgrab(mm);
+		new->mm = mm;
+		new->vmas = 1;
+		list_add(&new->node, &p->list);
 	}
-	mmgrab(mm);
-	new->mm = mm;
-	new->vmas = 1;
-	list_add(&new->node, &p->list);
 	spin_unlock(&p->lock);
+	if (found)
+		kfree(new);
 	return 0;
 }
 
