@@ -450,6 +450,26 @@ static ssize_t chan_ep_check_copy(struct chan_ep *ep, const void *buf,
 }
 
 /*
+ * A receive on the mapping that took nothing (@pos is the ring's error):
+ * -EMSGSIZE with *msg_len set, -EAGAIN (empty, for a caller that would
+ * not wait, with a sender left), or CHAN_EP_SLOW: the kernel waits, or
+ * says EPIPE (drained, closed, no sender left) or EIO.
+ */
+static ssize_t chan_ep_recv_none(const struct chan_ep *ep, __s64 pos,
+				 uint32_t len, uint32_t state,
+				 unsigned int flags, uint32_t *msg_len)
+{
+	if (pos == -EMSGSIZE) {
+		*msg_len = len >= ep->crc ? len - ep->crc : 0;
+		return -EMSGSIZE;
+	}
+	if (pos == -EAGAIN && (flags & CHAN_MSG_NONBLOCK) &&
+	    !(state & (CHAN_STATE_NO_SENDERS | CHAN_STATE_CLOSED)))
+		return -EAGAIN;
+	return CHAN_EP_SLOW;
+}
+
+/*
  * One receive on the mapping, without the wake-up check: 0 with the
  * length in *msg_len (never the length itself, which could be 1, that is
  * CHAN_EP_SLOW), -EMSGSIZE (*msg_len set), -EAGAIN (empty, for a caller
@@ -467,18 +487,9 @@ static ssize_t chan_ep_compact_recv(struct chan_ep *ep, void *buf,
 	for (n = 0; n < CHAN_EP_SKIP_MAX; n++) {
 		data = chan_spsc_ring_recv_begin(&ep->sr, &ep->tail_cache,
 						 max + ep->crc, &pos, &len);
-		if (!data) {
-			if (pos == -EMSGSIZE) {
-				*msg_len = len >= ep->crc ? len - ep->crc : 0;
-				return -EMSGSIZE;
-			}
-			if (pos == -EAGAIN && (flags & CHAN_MSG_NONBLOCK) &&
-			    !(state & (CHAN_STATE_NO_SENDERS |
-				       CHAN_STATE_CLOSED)))
-				return -EAGAIN;
-			/* Empty (the kernel waits, or says EPIPE), or EIO. */
-			return CHAN_EP_SLOW;
-		}
+		if (!data)
+			return chan_ep_recv_none(ep, pos, len, state, flags,
+						 msg_len);
 		if (ep->crc) {
 			ssize_t r;
 
@@ -533,21 +544,9 @@ static ssize_t chan_ep_fast_recv(struct chan_ep *ep, void *buf, size_t cap,
 		if (!s && pos == -EINPROGRESS)
 			s = chan_ring_claim_recv(&ep->v, ep->token,
 						 max + ep->crc, &pos, &len);
-		if (!s) {
-			if (pos == -EMSGSIZE) {
-				*msg_len = len >= ep->crc ? len - ep->crc : 0;
-				return -EMSGSIZE;
-			}
-			/*
-			 * Drained, closed or with no sender left: the kernel
-			 * says EPIPE.
-			 */
-			if (pos == -EAGAIN && (flags & CHAN_MSG_NONBLOCK) &&
-			    !(state & (CHAN_STATE_NO_SENDERS |
-				       CHAN_STATE_CLOSED)))
-				return -EAGAIN;
-			return CHAN_EP_SLOW;
-		}
+		if (!s)
+			return chan_ep_recv_none(ep, pos, len, state, flags,
+						 msg_len);
 		if (chan_slot_is_tombstone(s)) {
 			/* Its sender died writing it: counted as dropped. */
 			chan_ep_retire(ep, s, (uint64_t)pos, spsc);
