@@ -7,25 +7,31 @@
  * (selftests/host/test_spsc2.c) and ring_bench's chan-spsc-compact rows.
  * The atomics are chan_ring.h's shim.
  *
- * The shared words are the two cursors and, per position, a slot: an
- * 8-byte header (the length, and a word kept zero) and the payload. There
- * is no per-slot state word: who may touch a slot follows from the
- * cursors alone.
+ * The shared words are the two cursors and, per position, a length and
+ * a payload slot. There is no per-slot state word: who may touch a slot
+ * follows from the cursors alone.
  *
  *  tail    written by the producer only: positions below it are sent
  *  head    written by the consumer only: positions below it are received
- *  slots   capacity slots of stride bytes: 8 + msg_size, rounded up to 8
+ *  lens    capacity __u32 lengths, padded to whole cache lines
+ *  slots   capacity payload slots of stride bytes: msg_size rounded up to 8
  *
- * Slots are packed, not rounded to a cache line, so that small messages
- * share lines (four 8-byte messages per line instead of one) and the
- * consumer's misses are amortised over them. The length sits in the line
- * where its payload starts: keeping the lengths in an array of their own
- * measured up to four times slower at 64 bytes in ring_bench (one more
- * line in flight per message, docs/spsc-compact.md).
+ * Payloads are packed, not rounded to a cache line, so that small messages
+ * share lines (eight 8-byte messages per line) and the consumer's misses
+ * are amortised over them, and a 64-byte message on a line-aligned slot is
+ * exactly one line. The lengths are apart from the payloads, and a length
+ * is stored only when it differs from the one already at its index: a
+ * channel whose messages keep their sizes writes each length once, and
+ * after that the lengths' lines are only read, shared by both caches,
+ * never in flight. A length beside its payload (an 8-byte slot header)
+ * put a second line in flight for every 64-byte message, and a length
+ * stored every time put the lengths' line in flight instead: both ran
+ * five times slower at 64 bytes than this layout (docs/spsc-compact.md).
  *
  *  send: pos = tail; room unless pos - head_cache == capacity, then reload
  *        head (acquire: the consumer is done with the slot we overwrite);
- *        write payload and length; tail = pos + 1 (release)
+ *        write payload, and the length if it changed; tail = pos + 1
+ *        (release)
  *  recv: pos = head; data unless tail_cache == pos, then reload tail
  *        (acquire: pairs with the send's release); read length and
  *        payload; head = pos + 1 (release: the reads are done)
@@ -39,8 +45,8 @@
  *
  * Death: a party stores exactly one word that the other acts on, its
  * cursor, and stores it last. A producer killed before its tail store sent
- * nothing (the payload it wrote is beyond the tail, overwritten by the next
- * send); after it, the message was sent whole. A consumer killed before its
+ * nothing (the payload and length it wrote are beyond the tail, rewritten
+ * by the next send); after it, the message was sent whole. A consumer killed before its
  * head store took nothing: a receive returns only after that store, so the
  * message is still there for the next receive, never lost nor handed out
  * twice; after it, the message was received. No cursor is ever left
@@ -57,25 +63,27 @@
 
 #include "chan_ring.h"
 
-/* struct chan_spsc_slot and CHAN_SPSC_SLOT_HDR are the uapi's. */
+/* The layout (CHAN_SPSC_LENS_BYTES()) is the uapi's. */
 
-/* Bytes per slot: header and payload, rounded up to 8. */
+/* Bytes per payload slot: msg_size rounded up to 8, at least 8. */
 static inline __u32 chan_spsc_ring_stride(__u32 msg_size)
 {
-	return (CHAN_SPSC_SLOT_HDR + msg_size + 7U) & ~7U;
+	return msg_size ? (msg_size + 7U) & ~7U : 8U;
 }
 
-/* Bytes of slots for @capacity messages of @msg_size. */
+/* Bytes of lengths and slots for @capacity messages of @msg_size. */
 static inline __u64 chan_spsc_ring_size(__u32 capacity, __u32 msg_size)
 {
-	return (__u64)capacity * chan_spsc_ring_stride(msg_size);
+	return CHAN_SPSC_LENS_BYTES((__u64)capacity) +
+	       (__u64)capacity * chan_spsc_ring_stride(msg_size);
 }
 
 /**
  * struct chan_spsc_ring - a private, trusted description of the ring
  * @tail: the shared producer cursor (chan_ring_hdr.tail)
  * @head: the shared consumer cursor (chan_ring_hdr.head)
- * @slots: the shared slots
+ * @lens: the shared lengths, one per slot
+ * @slots: the shared payload slots
  * @mask: capacity - 1
  * @stride: chan_spsc_ring_stride(@msg_size)
  * @msg_size: largest payload
@@ -86,6 +94,7 @@ static inline __u64 chan_spsc_ring_size(__u32 capacity, __u32 msg_size)
 struct chan_spsc_ring {
 	__u64 *tail;
 	__u64 *head;
+	__u32 *lens;
 	unsigned char *slots;
 	__u32 mask;
 	__u32 stride;
@@ -96,27 +105,36 @@ struct chan_spsc_ring {
  * chan_spsc_ring_init() - describe a ring laid out after a header
  * @r: the description to fill
  * @hdr: the ring's header (its tail and head)
- * @slots: slot 0, 8-byte aligned
+ * @area: what follows the header (its slots_offset), cache-line aligned:
+ *	the lengths, then the payload slots
  * @capacity: a power of two
  * @msg_size: largest payload
  */
 static inline void chan_spsc_ring_init(struct chan_spsc_ring *r,
-				       struct chan_ring_hdr *hdr, void *slots,
+				       struct chan_ring_hdr *hdr, void *area,
 				       __u32 capacity, __u32 msg_size)
 {
 	r->tail = &hdr->tail;
 	r->head = &hdr->head;
-	r->slots = slots;
+	r->lens = area;
+	r->slots = (unsigned char *)area + CHAN_SPSC_LENS_BYTES(capacity);
 	r->mask = capacity - 1;
 	r->stride = chan_spsc_ring_stride(msg_size);
 	r->msg_size = msg_size;
 }
 
-static inline struct chan_spsc_slot *
-chan_spsc_ring_slot(const struct chan_spsc_ring *r, __u64 pos)
+/* Position @pos's payload slot. */
+static inline unsigned char *chan_spsc_ring_slot(const struct chan_spsc_ring *r,
+						 __u64 pos)
 {
-	return (struct chan_spsc_slot *)(r->slots +
-					 (size_t)(pos & r->mask) * r->stride);
+	return r->slots + (size_t)(pos & r->mask) * r->stride;
+}
+
+/* Position @pos's length. */
+static inline __u32 *chan_spsc_ring_len(const struct chan_spsc_ring *r,
+					__u64 pos)
+{
+	return &r->lens[pos & r->mask];
 }
 
 /**
@@ -158,7 +176,7 @@ chan_spsc_ring_send_begin(const struct chan_spsc_ring *r, __u64 *head_cache,
 		}
 	}
 	*posp = (__s64)pos;
-	return chan_spsc_ring_slot(r, pos)->data;
+	return chan_spsc_ring_slot(r, pos);
 }
 
 /**
@@ -170,7 +188,16 @@ chan_spsc_ring_send_begin(const struct chan_spsc_ring *r, __u64 *head_cache,
 static inline void chan_spsc_ring_send_end(const struct chan_spsc_ring *r,
 					   __u64 pos, __u32 len)
 {
-	chan_store(&chan_spsc_ring_slot(r, pos)->len, len);
+	__u32 *lenp = chan_spsc_ring_len(r, pos);
+
+	/*
+	 * Only if it changed: an unchanged length leaves its line shared
+	 * with the consumer. The value there is one we (or our kernel path)
+	 * stored, published by an earlier tail store; another party's
+	 * scribble is read once and at worst costs a store.
+	 */
+	if (chan_load(lenp) != len)
+		chan_store(lenp, len);
 	/* Release: the payload and length before the tail that shows them. */
 	chan_store_release(r->tail, pos + 1);
 }
@@ -197,7 +224,6 @@ chan_spsc_ring_recv_begin(const struct chan_spsc_ring *r, __u64 *tail_cache,
 	__u64 pos = chan_load(r->head);
 	__u64 cap = (__u64)r->mask + 1;
 	__u64 tail = *tail_cache;
-	struct chan_spsc_slot *s;
 	__u32 len;
 
 	/* Unsigned: catches tail == pos (empty) and tail - pos > cap. */
@@ -216,8 +242,7 @@ chan_spsc_ring_recv_begin(const struct chan_spsc_ring *r, __u64 *tail_cache,
 			return NULL;
 		}
 	}
-	s = chan_spsc_ring_slot(r, pos);
-	len = chan_load(&s->len);
+	len = chan_load(chan_spsc_ring_len(r, pos));
 	if (len > r->msg_size)
 		len = r->msg_size;
 	*lenp = len;
@@ -226,7 +251,7 @@ chan_spsc_ring_recv_begin(const struct chan_spsc_ring *r, __u64 *tail_cache,
 		return NULL;
 	}
 	*posp = (__s64)pos;
-	return s->data;
+	return chan_spsc_ring_slot(r, pos);
 }
 
 /**

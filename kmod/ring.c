@@ -17,9 +17,10 @@
  * killer).
  *
  * A CHAN_CREATE_SPSC channel that is mappable has a compact ring instead
- * (chan_spsc_ring.h): the same header page, then capacity slots of
- * chan_spsc_ring_stride() bytes, packed, without state words; the header
- * says CHAN_RING_VERSION_SPSC and the stride in slot_size.
+ * (chan_spsc_ring.h): the same header page, then capacity lengths, then
+ * capacity payload slots of chan_spsc_ring_stride() bytes, packed, without
+ * state words; the header says CHAN_RING_VERSION_SPSC and the stride in
+ * slot_size.
  */
 #include <linux/log2.h>
 #include <linux/mm.h>
@@ -49,8 +50,12 @@ static u32 chan_ring_stride(u32 msg_size, u32 flags)
 u64 chan_ring_bytes(u32 msg_size, u32 capacity, u32 flags)
 {
 	bool mappable = flags & CHAN_CREATE_MAPPABLE;
-	u64 bytes = chan_ring_hdr_bytes(mappable) +
-		    (u64)capacity * chan_ring_stride(msg_size, flags);
+	u64 bytes = chan_ring_hdr_bytes(mappable);
+
+	if (chan_flags_compact(flags))
+		bytes += chan_spsc_ring_size(capacity, msg_size);
+	else
+		bytes += (u64)capacity * chan_ring_stride(msg_size, flags);
 
 	if (bytes <= PAGE_SIZE && !mappable)
 		return kmalloc_size_roundup(bytes);

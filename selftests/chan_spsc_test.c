@@ -540,7 +540,7 @@ TEST_F_TIMEOUT(sp, sleeper_fences_mapper_cpu, 300)
 TEST_F_TIMEOUT(sp, sleeper_fences_forked_copy, 300)
 {
 	volatile uint64_t *go = ct_shared_alloc(sizeof(uint64_t));
-	size_t size = (CHAN_RING_HDR_SIZE + 8 * chan_spsc_ring_stride(MSG) +
+	size_t size = (CHAN_RING_HDR_SIZE + chan_spsc_ring_size(8, MSG) +
 		       4095) & ~(size_t)4095;
 	long long ipis;
 	struct chan_ep *tx, *rx;
@@ -768,8 +768,10 @@ static void sp_hostile(struct __test_metadata *_metadata, int dev,
 	ASSERT_OK(ct_ring_map(fd, &c.out_ring, token, &r));
 	ASSERT_EQ((uint32_t)CHAN_RING_VERSION_SPSC, r.v.hdr->version);
 	for (i = 0; i < 4000; i++) {
-		struct chan_spsc_slot *s = (struct chan_spsc_slot *)
-			(r.v.slots + (ct_rand(&seed) & r.v.mask) * r.v.slot_size);
+		uint32_t idx = ct_rand(&seed) & r.v.mask;
+		uint32_t *lenp = (uint32_t *)r.v.slots + idx;
+		unsigned char *data = r.v.slots + CHAN_SPSC_LENS_BYTES(8) +
+				      idx * r.v.slot_size;
 
 		switch (ct_rand(&seed) % 6) {
 		case 0:
@@ -779,11 +781,11 @@ static void sp_hostile(struct __test_metadata *_metadata, int dev,
 			r.v.hdr->head = ct_rand(&seed);
 			break;
 		case 2:
-			s->len = (uint32_t)ct_rand(&seed);
+			/* Huge, or within the message size. */
+			*lenp = (uint32_t)ct_rand(&seed) >> (i & 1 ? 0 : 26);
 			break;
 		case 3:
-			s->__reserved = (uint32_t)ct_rand(&seed);
-			memset(s->data, (int)ct_rand(&seed), MSG + crc);
+			memset(data, (int)ct_rand(&seed), MSG + crc);
 			break;
 		case 4:
 			/* Plausible: near each other (up to 11 apart, of 8). */
@@ -856,7 +858,8 @@ TEST_F(sp, hostile_mapper_crc)
 
 /*
  * The compact ring's geometry: CREATE reports the feature, the stride as
- * slot_size and a map_size of a header page and the slots; the mapped
+ * slot_size and a map_size of a header page, the lengths and the
+ * payload slots; the mapped
  * header agrees (version CHAN_RING_VERSION_SPSC); libchan maps it. With
  * CRC32C the ring's msg_size counts the check. A channel that is not
  * mappable keeps the common ring.
@@ -879,11 +882,13 @@ TEST_F(sp, compact_geometry)
 		ring_msg = 100 + (flags[i] ? CHAN_CRC_SIZE : 0);
 		EXPECT_NE(0ULL, c.out_features & CHAN_FEAT_SPSC_COMPACT);
 		EXPECT_EQ(ring_msg, c.out_ring.msg_size);
-		EXPECT_EQ((CHAN_SPSC_SLOT_HDR + ring_msg + 7U) & ~7U,
-			  c.out_ring.slot_size);
+		EXPECT_EQ((ring_msg + 7U) & ~7U, c.out_ring.slot_size);
 		EXPECT_EQ(64U, c.out_ring.capacity);
 		EXPECT_EQ((uint32_t)CHAN_RING_HDR_SIZE, c.out_ring.slots_offset);
-		want = CHAN_RING_HDR_SIZE + 64 * (size_t)c.out_ring.slot_size;
+		/* 64 lengths, one line each 16; then the payloads. */
+		EXPECT_EQ(256U, CHAN_SPSC_LENS_BYTES(64U));
+		want = CHAN_RING_HDR_SIZE + CHAN_SPSC_LENS_BYTES(64U) +
+		       64 * (size_t)c.out_ring.slot_size;
 		want = (want + page - 1) / page * page;
 		EXPECT_EQ(want, c.out_ring.map_size);
 		fd = ct_open_token(self->dev, id, RW, 0, &token);

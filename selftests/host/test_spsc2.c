@@ -110,8 +110,11 @@ bool test_spsc2_basic(const void *arg)
 	bool ok = true;
 
 	(void)arg;
-	if (chan_spsc_ring_stride(8) != 16 || chan_spsc_ring_stride(64) != 72 ||
-	    chan_spsc_ring_stride(0) != 8 || chan_spsc_ring_stride(1) != 16) {
+	if (chan_spsc_ring_stride(8) != 8 || chan_spsc_ring_stride(64) != 64 ||
+	    chan_spsc_ring_stride(0) != 8 || chan_spsc_ring_stride(1) != 8 ||
+	    chan_spsc_ring_stride(68) != 72 ||
+	    chan_spsc_ring_size(1024, 64) != 4096 + 1024 * 64 ||
+	    chan_spsc_ring_size(2, 8) != 64 + 2 * 8) {
 		host_diag("strides %u %u %u %u", chan_spsc_ring_stride(8),
 			  chan_spsc_ring_stride(64), chan_spsc_ring_stride(0),
 			  chan_spsc_ring_stride(1));
@@ -198,7 +201,7 @@ bool test_spsc2_deaths(const void *arg)
 	p = chan_spsc_ring_send_begin(&s.r, &s.head_cache, &pos);
 	CHECK(p && pos == 0, "send_begin");
 	memset(p, 0xee, 16);
-	chan_store(&chan_spsc_ring_slot(&s.r, 0)->len, 16U);
+	chan_store(chan_spsc_ring_len(&s.r, 0), 16U);
 	CHECK(spsc2_recv(&s, buf, 16, &len) == -EAGAIN,
 	      "a dead producer's unpublished message was received");
 	CHECK(chan_spsc_ring_depth(&s.r) == 0, "depth");
@@ -270,13 +273,13 @@ bool test_spsc2_garbage(const void *arg)
 				s.tail_cache = host_rand(&rnd);
 			}
 			for (k = 0; k < cap; k++)
-				chan_spsc_ring_slot(&s.r, k)->len =
+				*chan_spsc_ring_len(&s.r, k) =
 					(uint32_t)host_rand(&rnd) >>
 					(host_rand(&rnd) % 32);
 
 			p = chan_spsc_ring_send_begin(&s.r, &s.head_cache, &pos);
 			if (p) {
-				CHECK(p >= s.slots + 8 &&
+				CHECK(p >= s.r.slots &&
 				      p + 20 <= s.slots + s.slots_bytes,
 				      "send payload outside the ring");
 				CHECK((__u64)pos == s.hdr->tail, "send pos");
@@ -289,7 +292,7 @@ bool test_spsc2_garbage(const void *arg)
 			rp = chan_spsc_ring_recv_begin(&s.r, &s.tail_cache, max,
 						       &pos, &l);
 			if (rp) {
-				CHECK(rp >= s.slots + 8 &&
+				CHECK(rp >= s.r.slots &&
 				      rp + 20 <= s.slots + s.slots_bytes,
 				      "recv payload outside the ring");
 				CHECK(l <= max && l <= 20, "recv len %u", l);
@@ -340,7 +343,7 @@ bool test_spsc2_garbage(const void *arg)
 		      s.tail_cache == 1001, "stale tail cache");
 		/* A huge length reads as msg_size. */
 		CHECK(spsc2_send(&s, msg, 8) == 0, "send");
-		chan_spsc_ring_slot(&s.r, 1001)->len = 0xffffffffU;
+		*chan_spsc_ring_len(&s.r, 1001) = 0xffffffffU;
 		CHECK(spsc2_recv(&s, buf, 24, &len) == 20, "clamped: %u", len);
 		ok = true;
 out:

@@ -754,15 +754,21 @@ struct chan_call {
  * Compact SPSC ring (CHAN_CREATE_SPSC | CHAN_CREATE_MAPPABLE, reported by
  * CHAN_FEAT_SPSC_COMPACT; chan_ring_hdr.version is CHAN_RING_VERSION_SPSC).
  * The header page is as above (tail, head, kstate, the high-water word);
- * slot_size is the stride, CHAN_SPSC_SLOT_HDR + msg_size rounded up to 8,
- * slots_offset is CHAN_RING_HDR_SIZE, map_size is CHAN_RING_HDR_SIZE +
- * capacity x slot_size rounded up to whole pages. Position p's slot is a
- * struct chan_spsc_slot at slots_offset + (p & (capacity - 1)) x
- * slot_size. There is no state word: the cursors alone say who owns a
- * slot. The one sender writes payload and len at the tail, then stores
- * tail + 1 (release); the one receiver, having read tail (acquire), reads
- * len (at most msg_size) and payload at the head, then stores head + 1
- * (release). Each party stores only its own cursor, last, so a party
+ * slots_offset is CHAN_RING_HDR_SIZE, and there capacity __u32 lengths
+ * begin, CHAN_SPSC_LENS_BYTES(capacity) bytes with their padding; then the
+ * payload slots, slot_size apart: msg_size rounded up to 8. map_size is
+ * CHAN_RING_HDR_SIZE + CHAN_SPSC_LENS_BYTES(capacity) + capacity x
+ * slot_size, rounded up to whole pages. Position p's length is lengths[p &
+ * (capacity - 1)], its payload at slots_offset +
+ * CHAN_SPSC_LENS_BYTES(capacity) + (p & (capacity - 1)) x slot_size (on a
+ * CHAN_CREATE_CRC32C channel: the check, then the message, the length
+ * counting both). There is no state word: the cursors alone say who owns
+ * a slot. The one sender writes the payload at the tail, and the length
+ * if the one at that index differs (it need not store an unchanged one,
+ * so a channel of same-sized messages keeps its lengths' lines shared),
+ * then stores tail + 1 (release); the one receiver, having read tail
+ * (acquire), reads the length (at most msg_size) and the payload at the
+ * head, then stores head + 1 (release). Each party stores only its own cursor, last, so a party
  * killed at any point leaves the ring consistent and the kernel repairs
  * nothing: it only wakes the other side. A pair of cursors with tail -
  * head outside [0, capacity] is EIO. Wake-ups: after its cursor store a
@@ -776,10 +782,12 @@ struct chan_call {
 #define CHAN_RING_MAGIC		0x4e414843U	/* "CHAN" */
 #define CHAN_RING_VERSION	1
 #define CHAN_RING_VERSION_SPSC	2		/* a compact SPSC ring */
-#define CHAN_SPSC_SLOT_HDR	8		/* struct chan_spsc_slot's header */
 #define CHAN_RING_HDR_SIZE	4096
 #define CHAN_RING_HDR_MIN	256
 #define CHAN_RING_ALIGN		64		/* cache line */
+/* Bytes of a compact SPSC ring's lengths: capacity __u32, whole lines. */
+#define CHAN_SPSC_LENS_BYTES(capacity) \
+	(((capacity) * 4U + CHAN_RING_ALIGN - 1) & ~(CHAN_RING_ALIGN - 1))
 #define CHAN_CRC_SIZE		4		/* CHAN_CREATE_CRC32C's check */
 #define CHAN_RING_MAX_DEPTH_OFFSET 256		/* mappable rings: __u64 high-water */
 
@@ -812,20 +820,6 @@ struct chan_slot {
 	__aligned_u64 state;
 	__u32 len;
 	__u32 flags;
-	unsigned char data[];
-};
-
-/**
- * struct chan_spsc_slot - one slot of a compact SPSC ring
- * @len: payload length, at most msg_size; written by the sender before
- *	its tail store
- * @__reserved: zero
- * @data: payload (on a CHAN_CREATE_CRC32C channel: the check, then the
- *	message, @len counting both)
- */
-struct chan_spsc_slot {
-	__u32 len;
-	__u32 __reserved;
 	unsigned char data[];
 };
 

@@ -1105,7 +1105,9 @@ static void *chan_ep_map_layout(struct chan_ep *ep,
 	void *map;
 	int saved = errno;
 
-	size = CHAN_RING_HDR_SIZE + (size_t)info->capacity * slot_size;
+	size = CHAN_RING_HDR_SIZE +
+	       (compact ? (size_t)chan_spsc_ring_size(info->capacity, ring_msg) :
+			  (size_t)info->capacity * slot_size);
 	size = (size + (size_t)page - 1) & ~((size_t)page - 1);
 	map = mmap(NULL, size, (info->chan_flags & CHAN_CREATE_BROADCAST) ?
 		   PROT_READ : PROT_READ | PROT_WRITE, MAP_SHARED, ep->fd, 0);

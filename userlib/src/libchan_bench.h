@@ -36,8 +36,8 @@ int chan_ep_attach_ring_spsc(struct chan_ep **epp, void *mem,
 /*
  * The same on a compact SPSC ring (kmod/chan_spsc_ring.h, what a
  * CHAN_CREATE_SPSC | CHAN_CREATE_MAPPABLE channel maps): @mem is laid out
- * as one, a CHAN_RING_HDR_SIZE header and then packed slots of
- * chan_spsc_ring_stride(@msg_size) bytes; no token is written.
+ * as one, a CHAN_RING_HDR_SIZE header and then chan_spsc_ring_size()
+ * bytes of lengths and packed payload slots; no token is written.
  */
 int chan_ep_attach_ring_compact(struct chan_ep **epp, void *mem,
 				uint32_t msg_size, uint32_t capacity,
