@@ -27,6 +27,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <errno.h>
 #include <sys/types.h>
 #include <linux/chan.h>
@@ -318,6 +319,191 @@ ssize_t chan_ep_stream_read(struct chan_ep *ep, void *buf, size_t cap);
 ssize_t chan_ep_stream_read_timeout(struct chan_ep *ep, void *buf, size_t cap,
 				    uint64_t timeout_ns);
 ssize_t chan_ep_stream_write(struct chan_ep *ep, const void *buf, size_t len);
+
+/*
+ * The inline SPSC fast path (LIBCHAN_5). On a handle of a CHAN_CREATE_SPSC
+ * | CHAN_CREATE_MAPPABLE channel mapped as a compact ring, a struct
+ * chan_spsc made by chan_ep_spsc() for one direction sends or receives
+ * with code the caller's compiler inlines: the ring protocol of the
+ * handle's fast path (chan(7), "Compact SPSC ring" in <linux/chan.h>),
+ * without the calls around it. Anything the inline code does not decide
+ * goes to the handle's functions, with the same results: a closed,
+ * destroyed or disconnected channel, a full ring (the send), an empty one
+ * with no sender left (the receive), a message too long, a ring another
+ * mapper scribbled on, a child of fork() (the mapping is not inherited),
+ * and every handle on which chan_ep_spsc() returned 0 (not mapped, not
+ * compact, or CHAN_CREATE_CRC32C). The handle's statistics, the channel's
+ * high-water mark and the wake-ups of kernel sleepers stay exact.
+ *
+ * A view belongs to one thread at a time (it caches the other side's
+ * cursor), lives no longer than its handle, and may be mixed with the
+ * handle's own calls in the same direction. Its fields are private.
+ */
+struct chan_spsc {
+	struct chan_ep *ep;
+	__u64 *own;
+	const __u64 *other;
+	__u64 cache;
+	__u32 *lens;
+	unsigned char *slots;
+	const __u32 *state;
+	const __u32 *waiters;
+	uint64_t *count;
+	const unsigned int *genp;
+	unsigned int gen;
+	uint32_t mask;
+	uint32_t stride;
+	uint32_t msg_size;
+	unsigned int role;
+	int slow;
+};
+
+/* Make *s the @role (CHAN_ROLE_SEND or CHAN_ROLE_RECV) view of @ep: 1 if
+ * it runs inline, 0 if it passes every call to the handle, -EINVAL.
+ */
+int chan_ep_spsc(struct chan_ep *ep, unsigned int role, struct chan_spsc *s);
+/* Out of line, for the inline functions below: the sampled high-water
+ * mark after a send ending at @end, and the doorbell for the other side's
+ * kernel sleepers.
+ */
+void chan_spsc_depth(struct chan_spsc *s, uint64_t end);
+void chan_spsc_wake(struct chan_spsc *s);
+
+#define CHAN_SPSC_DEPTH_SAMPLE_	64U
+
+/* Inlined even where the compiler would not: a constant length then
+ * makes the copy a few moves, which is the point of these functions.
+ */
+#if defined(__GNUC__) || defined(__clang__)
+#define CHAN_SPSC_INLINE_	static inline __attribute__((__always_inline__))
+#else
+#define CHAN_SPSC_INLINE_	static inline
+#endif
+
+/* After our cursor store: a sleeper on the other side counted? Only a
+ * compiler barrier before the load: the kernel's sleeper, once counted,
+ * makes this CPU execute a full barrier before its last look (the
+ * asymmetric handshake of chan(7)).
+ */
+CHAN_SPSC_INLINE_ int chan_spsc_sleepers_(const struct chan_spsc *s)
+{
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	return __atomic_load_n(s->waiters, __ATOMIC_RELAXED) != 0;
+}
+
+CHAN_SPSC_INLINE_ int chan_spsc_off_(const struct chan_spsc *s, uint32_t stop)
+{
+	return s->slow ||
+	       __atomic_load_n(s->genp, __ATOMIC_RELAXED) != s->gen ||
+	       (__atomic_load_n(s->state, __ATOMIC_ACQUIRE) & stop);
+}
+
+CHAN_SPSC_INLINE_ void chan_spsc_count_(const struct chan_spsc *s)
+{
+	__atomic_store_n(s->count, __atomic_load_n(s->count, __ATOMIC_RELAXED) +
+			 1, __ATOMIC_RELAXED);
+}
+
+/* As chan_ep_try_send(s->ep, msg, len). */
+CHAN_SPSC_INLINE_ int chan_spsc_try_send(struct chan_spsc *s, const void *msg,
+				     size_t len)
+{
+	__u64 pos, head, room = (__u64)s->mask + 1;
+	__u32 *lenp;
+
+	/* No message (a zero-length one may have none): the handle's. */
+	if (__builtin_expect(!msg || len > s->msg_size ||
+			     chan_spsc_off_(s, CHAN_STATE_DESTROYED |
+					    CHAN_STATE_CLOSED |
+					    CHAN_STATE_NO_RECEIVERS), 0))
+		return chan_ep_try_send(s->ep, msg, len);
+	pos = __atomic_load_n(s->own, __ATOMIC_RELAXED);
+	if (pos - s->cache >= room) {
+		/* Acquire: the receiver is done with the slot we reuse. */
+		head = __atomic_load_n(s->other, __ATOMIC_ACQUIRE);
+		if (pos - head > room)
+			/* Scribbled cursors: the handle decides (EIO). */
+			return chan_ep_try_send(s->ep, msg, len);
+		s->cache = head;
+		if (pos - head == room) {
+			/* Full: the high-water mark, as the handle notes it. */
+			chan_spsc_depth(s, pos);
+			return -EAGAIN;
+		}
+	}
+	memcpy(s->slots + (size_t)(pos & s->mask) * s->stride, msg, len);
+	/* Stored only if it changed: its line stays shared otherwise. */
+	lenp = &s->lens[pos & s->mask];
+	if (__atomic_load_n(lenp, __ATOMIC_RELAXED) != (uint32_t)len)
+		__atomic_store_n(lenp, (uint32_t)len, __ATOMIC_RELAXED);
+	/* Release: the payload and length before the tail that shows them. */
+	__atomic_store_n(s->own, pos + 1, __ATOMIC_RELEASE);
+	chan_spsc_count_(s);
+	if (__builtin_expect(!((pos + 1) % CHAN_SPSC_DEPTH_SAMPLE_), 0))
+		chan_spsc_depth(s, pos + 1);
+	if (__builtin_expect(chan_spsc_sleepers_(s), 0))
+		chan_spsc_wake(s);
+	return 0;
+}
+
+/* As chan_ep_try_recv(s->ep, buf, cap). */
+CHAN_SPSC_INLINE_ ssize_t chan_spsc_try_recv(struct chan_spsc *s, void *buf,
+					 size_t cap)
+{
+	__u64 pos, tail, room = (__u64)s->mask + 1;
+	__u32 len, state;
+
+	if (__builtin_expect(!buf || s->slow ||
+			     __atomic_load_n(s->genp, __ATOMIC_RELAXED) !=
+			     s->gen, 0))
+		return chan_ep_try_recv(s->ep, buf, cap);
+	/* Acquire, before the ring: an empty ring after it is drained. */
+	state = __atomic_load_n(s->state, __ATOMIC_ACQUIRE);
+	if (__builtin_expect(state & CHAN_STATE_DESTROYED, 0))
+		return chan_ep_try_recv(s->ep, buf, cap);
+	pos = __atomic_load_n(s->own, __ATOMIC_RELAXED);
+	if (s->cache - pos - 1 >= room) {
+		/* Acquire: pairs with the sender's release of the tail. */
+		tail = __atomic_load_n(s->other, __ATOMIC_ACQUIRE);
+		if (tail == pos && !(state & (CHAN_STATE_NO_SENDERS |
+					      CHAN_STATE_CLOSED)))
+			return -EAGAIN;
+		if (tail - pos - 1 >= room)
+			/* Drained, or scribbled: the handle decides. */
+			return chan_ep_try_recv(s->ep, buf, cap);
+		s->cache = tail;
+	}
+	len = __atomic_load_n(&s->lens[pos & s->mask], __ATOMIC_RELAXED);
+	if (len > s->msg_size)
+		len = s->msg_size;
+	if (__builtin_expect(len > cap, 0))
+		return chan_ep_try_recv(s->ep, buf, cap);
+	memcpy(buf, s->slots + (size_t)(pos & s->mask) * s->stride, len);
+	/* Release: our reads of the payload before the head that frees it. */
+	__atomic_store_n(s->own, pos + 1, __ATOMIC_RELEASE);
+	chan_spsc_count_(s);
+	if (__builtin_expect(chan_spsc_sleepers_(s), 0))
+		chan_spsc_wake(s);
+	return (ssize_t)len;
+}
+
+/* As chan_ep_send(s->ep, msg, len): inline, unless it must wait. */
+CHAN_SPSC_INLINE_ int chan_spsc_send(struct chan_spsc *s, const void *msg,
+				 size_t len)
+{
+	int ret = chan_spsc_try_send(s, msg, len);
+
+	return ret == -EAGAIN ? chan_ep_send(s->ep, msg, len) : ret;
+}
+
+/* As chan_ep_recv(s->ep, buf, cap): inline, unless it must wait. */
+CHAN_SPSC_INLINE_ ssize_t chan_spsc_recv(struct chan_spsc *s, void *buf,
+				     size_t cap)
+{
+	ssize_t ret = chan_spsc_try_recv(s, buf, cap);
+
+	return ret == -EAGAIN ? chan_ep_recv(s->ep, buf, cap) : ret;
+}
 
 /* CLOCK_MONOTONIC now, in nanoseconds, for deadlines. */
 uint64_t chan_now_ns(void);

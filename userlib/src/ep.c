@@ -1330,6 +1330,52 @@ uint64_t chan_ep_lost(const struct chan_ep *ep)
 	return atomic_load_explicit(&ep->lost, memory_order_relaxed);
 }
 
+int chan_ep_spsc(struct chan_ep *ep, unsigned int role, struct chan_spsc *s)
+{
+	bool send = role == CHAN_ROLE_SEND;
+
+	if (!ep || !s || (role != CHAN_ROLE_SEND && role != CHAN_ROLE_RECV) ||
+	    !(ep->roles & role))
+		return -EINVAL;
+	memset(s, 0, sizeof(*s));
+	s->ep = ep;
+	s->role = role;
+	s->slow = 1;
+	/* The inline code has no CRC32C and no other protocol. */
+	if (!ep->compact || ep->crc || !chan_ep_fast(ep))
+		return 0;
+	s->own = send ? ep->sr.tail : ep->sr.head;
+	s->other = send ? ep->sr.head : ep->sr.tail;
+	/* A lower bound of the other cursor, as the handle's own cache. */
+	s->cache = send ? ep->head_cache : ep->tail_cache;
+	s->lens = ep->sr.lens;
+	s->slots = ep->sr.slots;
+	s->mask = ep->sr.mask;
+	s->stride = ep->sr.stride;
+	s->msg_size = ep->sr.msg_size;
+	s->state = &ep->ks->state;
+	s->waiters = send ? &ep->ks->recv_waiters : &ep->ks->send_waiters;
+	/* One thread sends (receives) on an SPSC handle: a plain count. */
+	s->count = (uint64_t *)(send ? &ep->fast_sent : &ep->fast_received);
+	s->genp = (const unsigned int *)&chan_fork_gen;
+	s->gen = ep->map_gen;
+	s->slow = 0;
+	return 1;
+}
+
+void chan_spsc_depth(struct chan_spsc *s, uint64_t end)
+{
+	if (s && !s->slow && s->role == CHAN_ROLE_SEND)
+		chan_ep_note_depth(s->ep, end);
+}
+
+void chan_spsc_wake(struct chan_spsc *s)
+{
+	if (s && !s->slow)
+		chan_ep_wake(s->ep, s->role == CHAN_ROLE_SEND ? CHAN_ROLE_RECV :
+							       CHAN_ROLE_SEND);
+}
+
 int chan_ep_mapped(const struct chan_ep *ep)
 {
 	return ep && (chan_ep_fast(ep) || chan_ep_bfast(ep));
