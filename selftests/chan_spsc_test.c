@@ -23,11 +23,13 @@
  *    nothing is dropped (the SPSC protocol stores nothing before its slot
  *    is published or released), a new endpoint takes the role over;
  *  - a byte-exact stream of varying lengths, fast and kernel paths mixed,
- *    with and without CRC32C;
+ *    with and without CRC32C, and with libchan's inline views
+ *    (chan_ep_spsc()) mixed in, the handles counting what they moved;
  *  - a hostile mapper writing anything into the cursors, the lengths and
  *    the payloads: the kernel's calls return (bounded errors only), INFO
  *    stays within the capacity, and unmapping ends;
- *  - an unprivileged uid: the same rules.
+ *  - an unprivileged uid: the same rules, and its own compact ring used
+ *    through a handle and its inline views.
  */
 #define CT_WANT_RING
 #include "chan_test_util.h"
@@ -928,12 +930,17 @@ static void var_fill(uint64_t k, unsigned char *b, uint32_t len)
 
 struct sp_var {
 	struct chan_ep *tx;
+	struct chan_spsc *view;	/* or NULL: the handle's calls only */
 	uint64_t n;
 	int err;
 	uint64_t at;
+	uint64_t by_handle;	/* sends the handle (or its view) made */
 };
 
-/* Every fourth send by write(2) on the endpoint's fd, the rest by libchan. */
+/*
+ * Every fourth send by write(2) on the endpoint's fd, the rest by libchan:
+ * with a view, every fifth by the handle's call and the others inline.
+ */
 static void *sp_var_sender(void *arg)
 {
 	struct sp_var *x = arg;
@@ -947,9 +954,13 @@ static void *sp_var_sender(void *arg)
 		if (k % 4 == 3) {
 			if (write(chan_ep_fd(x->tx), b, len) != (ssize_t)len)
 				x->err = -errno;
+		} else if (x->view && k % 5 != 4) {
+			x->err = chan_spsc_send(x->view, b, len);
+			x->by_handle++;
 		} else {
 			x->err = chan_ep_send_timeout(x->tx, b, len,
 						      10000000000ULL);
+			x->by_handle++;
 		}
 		x->at = k;
 	}
@@ -959,25 +970,29 @@ static void *sp_var_sender(void *arg)
 /*
  * A byte-exact stream of lengths 1..61 on a 4-slot compact ring, fast and
  * kernel paths mixed on both sides (every fourth send by write(2), every
- * third receive by read(2)), with and without CRC32C: each message
- * arrives once, in order, with its exact length and bytes; both fast
- * paths were used; INFO balances with nothing dropped.
+ * third receive by read(2)), with and without CRC32C, and once more with
+ * the inline fast path (chan_ep_spsc() views) mixed in on both sides:
+ * each message arrives once, in order, with its exact length and bytes;
+ * both fast paths were used; the handles count what they (and their
+ * views) moved; INFO balances with nothing dropped.
  */
 TEST_F_TIMEOUT(sp, compact_varlen_mixed, 600)
 {
-	static const uint32_t flags[] = { 0, CHAN_CREATE_CRC32C };
+	static const uint32_t flags[] = { 0, CHAN_CREATE_CRC32C, 0 };
 	const uint64_t n = 6000;
 	unsigned char b[VAR_MAX + 8], want[VAR_MAX];
 	struct chan_ep_stats ts, rs;
+	struct chan_spsc vt, vr;
 	struct chan_info info;
 	struct chan_ep *rx;
 	uint32_t id, i;
-	uint64_t k;
+	uint64_t k, by_handle;
 	pthread_t t;
 	ssize_t got;
 
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < 3; i++) {
 		struct sp_var x = { .n = n };
+		bool views = i == 2;
 
 		ASSERT_OK(ct_create(self->dev, VAR_MAX, 4, 0600,
 				    CHAN_CREATE_SPSC | CHAN_CREATE_MAPPABLE |
@@ -986,15 +1001,25 @@ TEST_F_TIMEOUT(sp, compact_varlen_mixed, 600)
 		ASSERT_EQ(1, chan_ep_mapped(rx));
 		ASSERT_OK(chan_ep_open(&x.tx, id, CHAN_ROLE_SEND, 0));
 		ASSERT_EQ(1, chan_ep_mapped(x.tx));
+		if (views) {
+			ASSERT_EQ(1, chan_ep_spsc(x.tx, CHAN_ROLE_SEND, &vt));
+			ASSERT_EQ(1, chan_ep_spsc(rx, CHAN_ROLE_RECV, &vr));
+			x.view = &vt;
+		}
+		by_handle = 0;
 		ASSERT_OK(pthread_create(&t, NULL, sp_var_sender, &x));
 		for (k = 0; k < n; k++) {
 			if (k % 3 == 1) {
 				got = read(chan_ep_fd(rx), b, sizeof(b));
 				if (got < 0)
 					got = -errno;
+			} else if (views && k % 4 != 3) {
+				got = chan_spsc_recv(&vr, b, sizeof(b));
+				by_handle++;
 			} else {
 				got = chan_ep_recv_timeout(rx, b, sizeof(b),
 							   10000000000ULL);
+				by_handle++;
 			}
 			if (got != (ssize_t)var_len(k))
 				break;
@@ -1017,6 +1042,9 @@ TEST_F_TIMEOUT(sp, compact_varlen_mixed, 600)
 		       (unsigned long long)rs.kernel_received);
 		EXPECT_LT(0ULL, ts.fast_sent);
 		EXPECT_LT(0ULL, rs.fast_received);
+		/* The handle counts what it and its view moved, no more. */
+		EXPECT_EQ(x.by_handle, ts.fast_sent + ts.kernel_sent);
+		EXPECT_EQ(by_handle, rs.fast_received + rs.kernel_received);
 		ASSERT_OK(ct_info(self->dev, id, 0, &info));
 		EXPECT_EQ(n, info.sent);
 		EXPECT_EQ(n, info.received);
@@ -1101,6 +1129,7 @@ TEST_F(sp, unprivileged)
 	if (pid == 0) {
 		uint64_t v = 3, i;
 		uint32_t len = sizeof(v), own;
+		struct chan_spsc vt, vr;
 		struct chan_ep_stats st;
 		struct chan_ep *ep;
 		int dev, s, r;
@@ -1141,8 +1170,18 @@ TEST_F(sp, unprivileged)
 			CF_TRUE(chan_ep_recv(ep, &v, sizeof(v)) == sizeof(v) &&
 				v == i, "recv %llu", (unsigned long long)i);
 		}
+		/* And through inline views of the same handle. */
+		CF_TRUE(chan_ep_spsc(ep, CHAN_ROLE_SEND, &vt) == 1, "tx view");
+		CF_TRUE(chan_ep_spsc(ep, CHAN_ROLE_RECV, &vr) == 1, "rx view");
+		for (i = 0; i < 100; i++) {
+			CF_TRUE(!chan_spsc_send(&vt, &i, sizeof(i)),
+				"view send %llu", (unsigned long long)i);
+			CF_TRUE(chan_spsc_recv(&vr, &v, sizeof(v)) ==
+				sizeof(v) && v == i, "view recv %llu",
+				(unsigned long long)i);
+		}
 		CF_TRUE(!chan_ep_get_stats(ep, &st, sizeof(st)) &&
-			st.fast_sent == 100 && st.fast_received == 100,
+			st.fast_sent == 200 && st.fast_received == 200,
 			"fast %llu %llu", (unsigned long long)st.fast_sent,
 			(unsigned long long)st.fast_received);
 		chan_ep_close(ep);

@@ -29,7 +29,7 @@ chan_review_test:300 chan_close_test:300 chan_crc_test:600
 chan_ctl_test:300 chan_kapi_test:600 chan_stream_test:600
 chan_bcast_test:900 chan_stats_test:300 chan_spsc_test:900
 chan_review2_test:300 chan_streammap_test:900 chan_review3_test:300
-chan_review4_test:300 chan_kunit:600 chan_module_test:300"
+chan_review4_test:300 chan_spscinline_test:600 chan_kunit:600 chan_module_test:300"
 
 tmp=$(mktemp -d /tmp/chan-tests.XXXXXX) || exit 1
 trap 'rm -rf "$tmp"' EXIT

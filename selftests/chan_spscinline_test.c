@@ -1,0 +1,306 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * libchan's inline SPSC fast path: struct chan_spsc views (chan_ep_spsc())
+ * and the inline chan_spsc_try_send/try_recv/send/recv of <libchan.h>, on
+ * real channels in the VM. Checked here:
+ *  - which handles get an inline view (a mapped compact ring) and which
+ *    a view that passes every call to the handle (not mapped, CRC32C, not
+ *    SPSC), and the arguments refused (-EINVAL);
+ *  (a byte-exact stream with views, handle calls and write(2)/read(2)
+ *  mixed on each side: chan_spsc_test's compact_varlen_mixed);
+ *  - the results the inline code hands to the handle: a full ring (the
+ *    high-water mark reaches the capacity), an empty one, a message too
+ *    long, a buffer too short (the message stays), a closed channel (the
+ *    receiver drains, then EPIPE), the last sender gone, a destroyed one;
+ *  - a kernel sleeper on the other side is woken by a view's send and by
+ *    a view's receive (the handle counts the doorbells);
+ *  - a child of fork() that uses its parent's views takes the kernel path
+ *    (the mapping is not inherited) instead of faulting;
+ *  (an unprivileged uid's views: chan_spsc_test's unprivileged).
+ */
+#define CT_WANT_RING
+#include "chan_test_util.h"
+#include <pthread.h>
+#include <sys/wait.h>
+#include <libchan.h>
+
+#define WAIT_MS		30000
+#define MSG		8U
+#define SEC_NS		1000000000ULL
+#define RW		(CHAN_ROLE_SEND | CHAN_ROLE_RECV)
+
+FIXTURE(si) {
+	int dev;
+	mode_t dev_mode;
+	pid_t pid[1];
+};
+
+FIXTURE_SETUP(si)
+{
+	ASSERT_OK(ct_reports_init());
+	self->dev = ct_dev_open();
+	ASSERT_LE(0, self->dev);
+	self->dev_mode = ct_dev_allow_all();
+}
+
+FIXTURE_TEARDOWN(si)
+{
+	ct_reap_all(self->pid, 1);
+	ct_dev_restore(self->dev_mode);
+	close(self->dev);
+}
+
+/* A channel, a sender and a receiver handle, and a view on each. */
+struct si_pair {
+	uint32_t id;
+	struct chan_ep *tx, *rx;
+	struct chan_spsc vt, vr;
+};
+
+static int si_open(int dev, struct si_pair *p, uint32_t msg, uint32_t cap,
+		   uint32_t flags, unsigned int open_flags)
+{
+	if (ct_create(dev, msg, cap, 0600, flags, 0, NULL, &p->id))
+		return -1;
+	if (chan_ep_open(&p->tx, p->id, CHAN_ROLE_SEND, open_flags) ||
+	    chan_ep_open(&p->rx, p->id, CHAN_ROLE_RECV, open_flags))
+		return -1;
+	return 0;
+}
+
+static void si_close(int dev, struct si_pair *p)
+{
+	if (p->tx)
+		chan_ep_close(p->tx);
+	if (p->rx)
+		chan_ep_close(p->rx);
+	ct_destroy(dev, p->id);
+}
+
+/* A mapped compact SPSC channel of @cap slots with an inline view each way. */
+static int si_open_inline(int dev, struct si_pair *p, uint32_t cap)
+{
+	memset(p, 0, sizeof(*p));
+	if (si_open(dev, p, MSG, cap, CHAN_CREATE_SPSC | CHAN_CREATE_MAPPABLE,
+		    0))
+		return -1;
+	if (chan_ep_spsc(p->tx, CHAN_ROLE_SEND, &p->vt) != 1 ||
+	    chan_ep_spsc(p->rx, CHAN_ROLE_RECV, &p->vr) != 1)
+		return -1;
+	return 0;
+}
+
+/* Which handles run inline, and what is refused. */
+TEST_F(si, views)
+{
+	static const struct {
+		uint32_t flags;
+		unsigned int open;
+		int inline_;
+	} cases[] = {
+		{ CHAN_CREATE_SPSC | CHAN_CREATE_MAPPABLE, 0, 1 },
+		{ CHAN_CREATE_SPSC | CHAN_CREATE_MAPPABLE, CHAN_EP_NO_MAP, 0 },
+		{ CHAN_CREATE_SPSC | CHAN_CREATE_MAPPABLE | CHAN_CREATE_CRC32C,
+		  0, 0 },
+		{ CHAN_CREATE_SPSC, 0, 0 },
+		{ CHAN_CREATE_MAPPABLE, 0, 0 },
+	};
+	struct chan_spsc v;
+	unsigned int i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct si_pair p = { 0 };
+		uint64_t x = 0x5eed0000 + i, y = 0;
+
+		ASSERT_OK(si_open(self->dev, &p, MSG, 8, cases[i].flags,
+				  cases[i].open));
+		EXPECT_EQ(cases[i].inline_,
+			  chan_ep_spsc(p.tx, CHAN_ROLE_SEND, &p.vt));
+		EXPECT_EQ(cases[i].inline_,
+			  chan_ep_spsc(p.rx, CHAN_ROLE_RECV, &p.vr));
+		/* Either way the view sends and receives. */
+		EXPECT_EQ(0, chan_spsc_try_send(&p.vt, &x, sizeof(x)));
+		EXPECT_EQ((ssize_t)sizeof(y),
+			  chan_spsc_try_recv(&p.vr, &y, sizeof(y)));
+		EXPECT_EQ(x, y);
+		/* A role the handle lacks, or not exactly one role. */
+		EXPECT_EQ(-EINVAL, chan_ep_spsc(p.tx, CHAN_ROLE_RECV, &v));
+		EXPECT_EQ(-EINVAL, chan_ep_spsc(p.rx, CHAN_ROLE_SEND, &v));
+		EXPECT_EQ(-EINVAL, chan_ep_spsc(p.tx, RW, &v));
+		EXPECT_EQ(-EINVAL, chan_ep_spsc(p.tx, 0, &v));
+		EXPECT_EQ(-EINVAL, chan_ep_spsc(p.tx, CHAN_ROLE_SEND, NULL));
+		EXPECT_EQ(-EINVAL, chan_ep_spsc(NULL, CHAN_ROLE_SEND, &v));
+		si_close(self->dev, &p);
+	}
+}
+
+/* What the inline code hands to the handle, and what it says. */
+TEST_F(si, results)
+{
+	struct si_pair p = { 0 };
+	struct chan_info info;
+	uint64_t v, big[2] = { 0 };
+	unsigned char small[4];
+	uint64_t i;
+
+	ASSERT_OK(si_open_inline(self->dev, &p, 8));
+	EXPECT_EQ(-EAGAIN, chan_spsc_try_recv(&p.vr, &v, sizeof(v)));
+	EXPECT_EQ(-EMSGSIZE, chan_spsc_try_send(&p.vt, big, MSG + 1));
+	for (i = 0; i < 8; i++)
+		ASSERT_EQ(0, chan_spsc_try_send(&p.vt, &i, sizeof(i)));
+	EXPECT_EQ(-EAGAIN, chan_spsc_try_send(&p.vt, &i, sizeof(i)));
+	ASSERT_OK(ct_info(self->dev, p.id, 0, &info));
+	EXPECT_EQ(8U, info.depth);
+	EXPECT_EQ(8U, info.max_depth);
+	/* Too short a buffer: EMSGSIZE, and the message stays. */
+	EXPECT_EQ(-EMSGSIZE, chan_spsc_try_recv(&p.vr, small, sizeof(small)));
+	EXPECT_EQ((ssize_t)sizeof(v), chan_spsc_try_recv(&p.vr, &v, sizeof(v)));
+	EXPECT_EQ(0ULL, v);
+	/* Zero-length messages, with no buffer at all. */
+	EXPECT_EQ(0, chan_spsc_try_send(&p.vt, NULL, 0));
+	/* Closed: no more sends; the receiver drains, then EPIPE. */
+	ASSERT_OK(chan_ep_close_channel(p.tx));
+	EXPECT_EQ(-EPIPE, chan_spsc_try_send(&p.vt, &i, sizeof(i)));
+	EXPECT_EQ(-EPIPE, chan_spsc_send(&p.vt, &i, sizeof(i)));
+	for (i = 1; i < 8; i++) {
+		EXPECT_EQ((ssize_t)sizeof(v),
+			  chan_spsc_try_recv(&p.vr, &v, sizeof(v)));
+		EXPECT_EQ(i, v);
+	}
+	EXPECT_EQ(0, chan_spsc_try_recv(&p.vr, NULL, 0));
+	EXPECT_EQ(-EPIPE, chan_spsc_try_recv(&p.vr, &v, sizeof(v)));
+	EXPECT_EQ(-EPIPE, chan_spsc_recv(&p.vr, &v, sizeof(v)));
+	si_close(self->dev, &p);
+
+	/* The last sender gone: drained, then EPIPE, also blocking. */
+	ASSERT_OK(si_open_inline(self->dev, &p, 8));
+	v = 41;
+	ASSERT_EQ(0, chan_spsc_send(&p.vt, &v, sizeof(v)));
+	ASSERT_OK(chan_ep_close(p.tx));
+	p.tx = NULL;
+	EXPECT_EQ((ssize_t)sizeof(v), chan_spsc_recv(&p.vr, &v, sizeof(v)));
+	EXPECT_EQ(41ULL, v);
+	EXPECT_EQ(-EPIPE, chan_spsc_recv(&p.vr, &v, sizeof(v)));
+	/* Destroyed: EIDRM. */
+	ASSERT_OK(ct_destroy(self->dev, p.id));
+	EXPECT_EQ(-EIDRM, chan_spsc_try_recv(&p.vr, &v, sizeof(v)));
+	chan_ep_close(p.rx);
+}
+
+struct si_blocked {
+	struct si_pair *p;
+	bool send;
+	uint64_t v;
+	long ret;
+};
+
+/* A send (receive) on the handle that sleeps in the kernel. */
+static void *si_blocked(void *arg)
+{
+	struct si_blocked *b = arg;
+
+	if (b->send)
+		b->ret = chan_ep_send_timeout(b->p->tx, &b->v, sizeof(b->v),
+					      20 * SEC_NS);
+	else
+		b->ret = chan_ep_recv_timeout(b->p->rx, &b->v, sizeof(b->v),
+					      20 * SEC_NS);
+	return NULL;
+}
+
+/*
+ * Wait until the kernel counts a sleeper in the mapped header's word that
+ * a view reads after its cursor store (tests may look at the fields).
+ */
+static int si_wait_sleepers(const __u32 *waiters)
+{
+	int i;
+
+	for (i = 0; i < 20000; i++) {
+		if (__atomic_load_n(waiters, __ATOMIC_ACQUIRE))
+			return 0;
+		usleep(1000);
+	}
+	return -1;
+}
+
+/* A kernel sleeper on the other side wakes for a view's send (receive). */
+TEST_F(si, wakes_kernel_sleepers)
+{
+	struct chan_ep_stats st;
+	struct si_pair p = { 0 };
+	struct si_blocked b = { 0 };
+	pthread_t t;
+	uint64_t v, i;
+
+	ASSERT_OK(si_open_inline(self->dev, &p, 4));
+	/* A receiver asleep on the empty ring; a view sends. */
+	b.p = &p;
+	ASSERT_OK(pthread_create(&t, NULL, si_blocked, &b));
+	ASSERT_OK(si_wait_sleepers(p.vt.waiters));
+	v = 77;
+	ASSERT_EQ(0, chan_spsc_try_send(&p.vt, &v, sizeof(v)));
+	pthread_join(t, NULL);
+	EXPECT_EQ((long)sizeof(v), b.ret);
+	EXPECT_EQ(77ULL, b.v);
+	ASSERT_OK(chan_ep_get_stats(p.tx, &st, sizeof(st)));
+	EXPECT_LE(1ULL, st.wakes);
+	/* A sender asleep on the full ring; a view receives. */
+	for (i = 0; i < 4; i++)
+		ASSERT_EQ(0, chan_spsc_try_send(&p.vt, &i, sizeof(i)));
+	memset(&b, 0, sizeof(b));
+	b.p = &p;
+	b.send = true;
+	b.v = 99;
+	ASSERT_OK(pthread_create(&t, NULL, si_blocked, &b));
+	ASSERT_OK(si_wait_sleepers(p.vr.waiters));
+	ASSERT_EQ((ssize_t)sizeof(v), chan_spsc_try_recv(&p.vr, &v, sizeof(v)));
+	EXPECT_EQ(0ULL, v);
+	pthread_join(t, NULL);
+	EXPECT_EQ(0, b.ret);
+	ASSERT_OK(chan_ep_get_stats(p.rx, &st, sizeof(st)));
+	EXPECT_LE(1ULL, st.wakes);
+	for (i = 1; i < 4; i++) {
+		ASSERT_EQ((ssize_t)sizeof(v),
+			  chan_spsc_recv(&p.vr, &v, sizeof(v)));
+		EXPECT_EQ(i, v);
+	}
+	ASSERT_EQ((ssize_t)sizeof(v), chan_spsc_recv(&p.vr, &v, sizeof(v)));
+	EXPECT_EQ(99ULL, v);
+	si_close(self->dev, &p);
+}
+
+/* A child of fork() using its parent's views: the kernel path, no fault. */
+TEST_F(si, fork_child_uses_kernel_path)
+{
+	struct chan_ep_stats st;
+	struct si_pair p = { 0 };
+	uint64_t v;
+	pid_t pid;
+
+	ASSERT_OK(si_open_inline(self->dev, &p, 8));
+	v = 5;
+	ASSERT_EQ(0, chan_spsc_try_send(&p.vt, &v, sizeof(v)));
+	pid = ct_fork_slot(0);
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		uint64_t w = 6, r = 0;
+
+		CF_TRUE(chan_spsc_try_recv(&p.vr, &r, sizeof(r)) ==
+			(ssize_t)sizeof(r) && r == 5, "child recv %llu",
+			(unsigned long long)r);
+		CF_TRUE(!chan_spsc_try_send(&p.vt, &w, sizeof(w)), "child send");
+		CF_TRUE(!chan_ep_get_stats(p.tx, &st, sizeof(st)) &&
+			st.kernel_sent == 1, "child kernel_sent %llu",
+			(unsigned long long)st.kernel_sent);
+		_exit(0);
+	}
+	self->pid[0] = pid;
+	ASSERT_EQ(0, CT_CHILD(&self->pid[0], 0, WAIT_MS, "child"));
+	EXPECT_EQ((ssize_t)sizeof(v), chan_spsc_try_recv(&p.vr, &v, sizeof(v)));
+	EXPECT_EQ(6ULL, v);
+	EXPECT_EQ(-EAGAIN, chan_spsc_try_recv(&p.vr, &v, sizeof(v)));
+	si_close(self->dev, &p);
+}
+
+TEST_HARNESS_MAIN
