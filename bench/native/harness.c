@@ -35,7 +35,7 @@
 #include "ring_bench.h"
 
 static const struct rb_impl *const impls[] = {
-	&rb_chan, &rb_chan_fp, &rb_chan_spsc, &rb_chan_spsc_fence,
+	&rb_chan, &rb_chan_fp, &rb_chan_spsc, &rb_chan_spsc_inline, &rb_chan_spsc_fence,
 	&rb_chan_spsc_v1, &rb_chan_spsc_hdr, &rb_chan_spsc_compact, &rb_chan_spsc_compact_fence,
 	&rb_ck, &rb_dpdk, &rb_boost_queue, &rb_boost_spsc,
 	&rb_moodycamel, &rb_urcu, &rb_mutex, &rb_vyukov,

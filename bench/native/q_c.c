@@ -272,6 +272,72 @@ const struct rb_impl rb_chan_spsc_fence = {
 
 /* ------------------------------------------------------------------------ */
 /*
+ * libchan's inline SPSC fast path: chan_spsc_try_send() and
+ * chan_spsc_try_recv() of <libchan.h>, inlined here, on views
+ * (chan_ep_spsc()) of the same handles as libchan-spsc. What a program
+ * built against libchan.h runs on a mapped SPSC channel when it asks for
+ * the views: the state word, the ring protocol, the length stored only if
+ * it changed, the handle's counts, the sampled depth and the waiter count.
+ */
+struct fpiq {
+	struct fpq q;
+	_Alignas(64) struct chan_spsc tx;
+	_Alignas(64) struct chan_spsc rx;
+};
+
+static void *fpiq_create(int mode, unsigned int size, unsigned int cap)
+{
+	struct fpiq *q = zalloc_aligned(sizeof(*q));
+	struct fpq *in = fpsq_create(mode, size, cap);
+
+	q->q = *in;
+	free(in);
+	if (chan_ep_spsc(q->q.send_ep, CHAN_ROLE_SEND, &q->tx) != 1 ||
+	    chan_ep_spsc(q->q.recv_ep, CHAN_ROLE_RECV, &q->rx) != 1)
+		abort();
+	return q;
+}
+
+static void fpiq_destroy(void *p)
+{
+	struct fpiq *q = p;
+	struct fpq *in = zalloc_aligned(sizeof(*in));
+
+	*in = q->q;
+	fpq_destroy(in);
+	free(q);
+}
+
+static inline __attribute__((always_inline)) int
+fpiq_push(struct fpiq *q, const void *m, unsigned int size)
+{
+	int ret = chan_spsc_try_send(&q->tx, m, size);
+
+	return !ret ? 1 : ret == -EAGAIN ? 0 : (abort(), 0);
+}
+
+static inline __attribute__((always_inline)) int
+fpiq_pop(struct fpiq *q, void *m, unsigned int size)
+{
+	ssize_t n = chan_spsc_try_recv(&q->rx, m, size);
+
+	return n == (ssize_t)size ? 1 : n == -EAGAIN ? 0 : (abort(), 0);
+}
+
+#define fpiq_push8(q, mode, m)	fpiq_push(q, m, 8)
+#define fpiq_push64(q, mode, m)	fpiq_push(q, m, 64)
+#define fpiq_pop8(q, mode, m)	fpiq_pop(q, m, 8)
+#define fpiq_pop64(q, mode, m)	fpiq_pop(q, m, 64)
+RB_LOOPS(fpiq)
+
+const struct rb_impl rb_chan_spsc_inline = {
+	"libchan-spsc-inline", "libchan's inline SPSC fast path (chan_spsc_try_send/chan_spsc_try_recv of libchan.h, inlined, on chan_ep_spsc() views of libchan-spsc's handles: state word, compact ring protocol, handle counts, sampled depth, waiter count read without a barrier)",
+	RB_MODE_BIT(RB_SPSC), 0, fpiq_create, fpiq_destroy, fpiq_produce,
+	fpiq_consume,
+};
+
+/* ------------------------------------------------------------------------ */
+/*
  * kmod/chan_spsc.h itself, without libchan around it: the slot protocol
  * today's SPSC handles run (state word per 64-byte slot, FULL/EMPTY
  * stores, release of the own cursor), no state word, statistics, barrier

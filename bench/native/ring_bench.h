@@ -49,7 +49,7 @@ struct rb_impl {
 	uint64_t (*consume)(void *q, int mode, unsigned int size, uint64_t n);
 };
 
-extern const struct rb_impl rb_chan, rb_chan_fp, rb_chan_spsc, rb_chan_spsc_fence,
+extern const struct rb_impl rb_chan, rb_chan_fp, rb_chan_spsc, rb_chan_spsc_inline, rb_chan_spsc_fence,
 	rb_chan_spsc_v1, rb_chan_spsc_hdr, rb_chan_spsc_compact, rb_chan_spsc_compact_fence, rb_vyukov, rb_ck, rb_urcu, rb_mutex,
 	rb_dpdk, rb_boost_queue, rb_boost_spsc, rb_moodycamel;
 
