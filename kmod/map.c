@@ -211,19 +211,27 @@ void chan_map_fence_peers(struct chan *ch)
 	spin_unlock(&p->lock);
 }
 
+/* @mm's record, or NULL; under the lock. */
+static struct chan_peer *chan_map_peer_find(struct chan_spsc_peers *p,
+					    struct mm_struct *mm)
+{
+	struct chan_peer *pe;
+
+	list_for_each_entry(pe, &p->list, node)
+		if (pe->mm == mm)
+			return pe;
+	return NULL;
+}
+
 /* Count one more VMA in @mm's record, if @mm has one; under the lock. */
 static bool chan_map_peer_count(struct chan_spsc_peers *p,
 				struct mm_struct *mm)
 {
-	struct chan_peer *pe;
+	struct chan_peer *pe = chan_map_peer_find(p, mm);
 
-	list_for_each_entry(pe, &p->list, node) {
-		if (pe->mm == mm) {
-			pe->vmas++;
-			return true;
-		}
-	}
-	return false;
+	if (pe)
+		pe->vmas++;
+	return pe;
 }
 
 /*
@@ -270,14 +278,10 @@ static void chan_map_peer_put(struct chan *ch, struct mm_struct *mm)
 	struct chan_peer *pe, *gone = NULL;
 
 	spin_lock(&p->lock);
-	list_for_each_entry(pe, &p->list, node) {
-		if (pe->mm == mm) {
-			if (!--pe->vmas) {
-				list_del(&pe->node);
-				gone = pe;
-			}
-			break;
-		}
+	pe = chan_map_peer_find(p, mm);
+	if (pe && !--pe->vmas) {
+		list_del(&pe->node);
+		gone = pe;
 	}
 	spin_unlock(&p->lock);
 	if (gone) {
