@@ -16,6 +16,8 @@
  *    a view's receive (the handle counts the doorbells);
  *  - a child of fork() that uses its parent's views takes the kernel path
  *    (the mapping is not inherited) instead of faulting;
+ *  - a handle with both roles whose views are called in the other
+ *    direction: the handle's results, the cursors left consistent;
  *  (an unprivileged uid's views: chan_spsc_test's unprivileged).
  */
 #define CT_WANT_RING
@@ -268,6 +270,67 @@ TEST_F(si, wakes_kernel_sleepers)
 	ASSERT_EQ((ssize_t)sizeof(v), chan_spsc_recv(&p.vr, &v, sizeof(v)));
 	EXPECT_EQ(99ULL, v);
 	si_close(self->dev, &p);
+}
+
+/*
+ * A handle with both roles, each view called in the other direction: the
+ * calls behave as the handle's (chan_ep_spsc(3): "behave as
+ * chan_ep_try_send() ... on the view's handle"), never moving the wrong
+ * cursor. A send through the receive view on an empty ring once wrote at
+ * the head and moved the head past the tail: the message was lost and
+ * every later call on the channel, either side, said EIO.
+ */
+TEST_F(si, views_other_direction)
+{
+	struct chan_spsc vt, vr;
+	struct chan_ep_stats st;
+	struct chan_info info;
+	struct chan_ep *ep;
+	uint64_t v, i;
+	uint32_t id;
+
+	ASSERT_OK(ct_create(self->dev, MSG, 4, 0600,
+			    CHAN_CREATE_SPSC | CHAN_CREATE_MAPPABLE, 0, NULL,
+			    &id));
+	ASSERT_OK(chan_ep_open(&ep, id, RW, 0));
+	ASSERT_EQ(1, chan_ep_spsc(ep, CHAN_ROLE_SEND, &vt));
+	ASSERT_EQ(1, chan_ep_spsc(ep, CHAN_ROLE_RECV, &vr));
+	for (i = 0; i < 6; i++) {
+		/* Empty: the send view's receive says what the handle says. */
+		EXPECT_EQ(-EAGAIN, chan_spsc_try_recv(&vt, &v, sizeof(v)));
+		/* The receive view sends; the handle receives it. */
+		v = 0xd1d0 + i;
+		ASSERT_EQ(0, chan_spsc_try_send(&vr, &v, sizeof(v)));
+		ASSERT_OK(ct_info(self->dev, id, 0, &info));
+		EXPECT_EQ(1U, info.depth);
+		v = 0;
+		ASSERT_EQ((ssize_t)sizeof(v), chan_ep_try_recv(ep, &v, sizeof(v)));
+		EXPECT_EQ(0xd1d0 + i, v);
+		/* The handle sends; the send view receives it. */
+		v = 0xd2d0 + i;
+		ASSERT_EQ(0, chan_ep_try_send(ep, &v, sizeof(v)));
+		v = 0;
+		ASSERT_EQ((ssize_t)sizeof(v),
+			  chan_spsc_try_recv(&vt, &v, sizeof(v)));
+		EXPECT_EQ(0xd2d0 + i, v);
+		/* And each view in its own direction. */
+		v = 0xd3d0 + i;
+		ASSERT_EQ(0, chan_spsc_try_send(&vt, &v, sizeof(v)));
+		v = 0;
+		ASSERT_EQ((ssize_t)sizeof(v),
+			  chan_spsc_try_recv(&vr, &v, sizeof(v)));
+		EXPECT_EQ(0xd3d0 + i, v);
+	}
+	EXPECT_EQ(-EAGAIN, chan_spsc_try_recv(&vr, &v, sizeof(v)));
+	ASSERT_OK(ct_info(self->dev, id, 0, &info));
+	EXPECT_EQ(18ULL, info.sent);
+	EXPECT_EQ(18ULL, info.received);
+	EXPECT_EQ(0U, info.depth);
+	ASSERT_OK(chan_ep_get_stats(ep, &st, sizeof(st)));
+	EXPECT_EQ(18ULL, st.fast_sent + st.kernel_sent);
+	EXPECT_EQ(18ULL, st.fast_received + st.kernel_received);
+	chan_ep_close(ep);
+	ct_destroy(self->dev, id);
 }
 
 /* A child of fork() using its parent's views: the kernel path, no fault. */
