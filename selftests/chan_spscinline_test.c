@@ -18,6 +18,10 @@
  *    (the mapping is not inherited) instead of faulting;
  *  - a handle with both roles whose views are called in the other
  *    direction: the handle's results, the cursors left consistent;
+ *  - lengths another mapper wrote: clamped, copied no further, EMSGSIZE,
+ *    and the send's length stored over a scribbled one;
+ *  - the layout at every slot for many capacities and sizes, kernel and
+ *    views agreeing with the uapi;
  *  (an unprivileged uid's views: chan_spsc_test's unprivileged).
  */
 #define CT_WANT_RING
@@ -331,6 +335,57 @@ TEST_F(si, views_other_direction)
 	EXPECT_EQ(18ULL, st.fast_received + st.kernel_received);
 	chan_ep_close(ep);
 	ct_destroy(self->dev, id);
+}
+
+/*
+ * Lengths another mapper wrote, as the inline code meets them: a receive
+ * clamps a length to msg_size and copies no more (the bytes after it in
+ * the caller's buffer stay), one longer than the buffer after the clamp
+ * is the handle's EMSGSIZE with the message kept, and a send whose index
+ * holds a scribbled length stores its own (the store "only if it
+ * changed" compares with the ring). The scribbles go through the view's
+ * own pointer to the mapping, as another mapper's would land there.
+ */
+TEST_F(si, hostile_lengths)
+{
+	struct si_pair p = { 0 };
+	unsigned char buf[64];
+	uint64_t v = 0x1122334455667788ULL, w;
+	unsigned int j;
+
+	ASSERT_OK(si_open_inline(self->dev, &p, 4));
+	/* Huge: read as msg_size. */
+	ASSERT_EQ(0, chan_spsc_try_send(&p.vt, &v, sizeof(v)));
+	__atomic_store_n(&p.vt.lens[0], 0xffffffffU, __ATOMIC_RELAXED);
+	memset(buf, 0xa5, sizeof(buf));
+	EXPECT_EQ(-EMSGSIZE, chan_spsc_try_recv(&p.vr, buf, MSG - 1));
+	EXPECT_EQ((ssize_t)MSG, chan_spsc_try_recv(&p.vr, buf, sizeof(buf)));
+	EXPECT_EQ(0, memcmp(buf, &v, MSG));
+	for (j = MSG; j < sizeof(buf); j++)
+		if (buf[j] != 0xa5)
+			break;
+	EXPECT_EQ(sizeof(buf), j);
+	/* Shorter than sent: read as written, the rest of the buffer kept. */
+	ASSERT_EQ(0, chan_spsc_try_send(&p.vt, &v, sizeof(v)));
+	__atomic_store_n(&p.vt.lens[1], 3U, __ATOMIC_RELAXED);
+	memset(buf, 0xa5, sizeof(buf));
+	EXPECT_EQ(3, chan_spsc_try_recv(&p.vr, buf, sizeof(buf)));
+	EXPECT_EQ(0, memcmp(buf, &v, 3));
+	EXPECT_EQ(0xa5, buf[3]);
+	/* A scribbled length at the next send's index: the send stores its. */
+	__atomic_store_n(&p.vt.lens[2], 5U, __ATOMIC_RELAXED);
+	ASSERT_EQ(0, chan_spsc_try_send(&p.vt, &v, sizeof(v)));
+	w = 0;
+	EXPECT_EQ((ssize_t)sizeof(w), chan_spsc_try_recv(&p.vr, &w, sizeof(w)));
+	EXPECT_EQ(v, w);
+	/* And one that equals the send's: nothing to store, still right. */
+	__atomic_store_n(&p.vt.lens[3], (uint32_t)sizeof(v), __ATOMIC_RELAXED);
+	ASSERT_EQ(0, chan_spsc_try_send(&p.vt, &v, sizeof(v)));
+	w = 0;
+	EXPECT_EQ((ssize_t)sizeof(w), chan_spsc_try_recv(&p.vr, &w, sizeof(w)));
+	EXPECT_EQ(v, w);
+	EXPECT_EQ(-EAGAIN, chan_spsc_try_recv(&p.vr, &w, sizeof(w)));
+	si_close(self->dev, &p);
 }
 
 /* Byte j of the message sent at position k of a geometry test. */
