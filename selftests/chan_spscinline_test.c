@@ -16,6 +16,12 @@
  *    a view's receive (the handle counts the doorbells);
  *  - a child of fork() that uses its parent's views takes the kernel path
  *    (the mapping is not inherited) instead of faulting;
+ *  - a handle with both roles whose views are called in the other
+ *    direction: the handle's results, the cursors left consistent;
+ *  - lengths another mapper wrote: clamped, copied no further, EMSGSIZE,
+ *    and the send's length stored over a scribbled one;
+ *  - the layout at every slot for many capacities and sizes, kernel and
+ *    views agreeing with the uapi;
  *  (an unprivileged uid's views: chan_spsc_test's unprivileged).
  */
 #define CT_WANT_RING
@@ -268,6 +274,250 @@ TEST_F(si, wakes_kernel_sleepers)
 	ASSERT_EQ((ssize_t)sizeof(v), chan_spsc_recv(&p.vr, &v, sizeof(v)));
 	EXPECT_EQ(99ULL, v);
 	si_close(self->dev, &p);
+}
+
+/*
+ * A handle with both roles, each view called in the other direction: the
+ * calls behave as the handle's (chan_ep_spsc(3): "behave as
+ * chan_ep_try_send() ... on the view's handle"), never moving the wrong
+ * cursor. A send through the receive view on an empty ring once wrote at
+ * the head and moved the head past the tail: the message was lost and
+ * every later call on the channel, either side, said EIO.
+ */
+TEST_F(si, views_other_direction)
+{
+	struct chan_spsc vt, vr;
+	struct chan_ep_stats st;
+	struct chan_info info;
+	struct chan_ep *ep;
+	uint64_t v, i;
+	uint32_t id;
+
+	ASSERT_OK(ct_create(self->dev, MSG, 4, 0600,
+			    CHAN_CREATE_SPSC | CHAN_CREATE_MAPPABLE, 0, NULL,
+			    &id));
+	ASSERT_OK(chan_ep_open(&ep, id, RW, 0));
+	ASSERT_EQ(1, chan_ep_spsc(ep, CHAN_ROLE_SEND, &vt));
+	ASSERT_EQ(1, chan_ep_spsc(ep, CHAN_ROLE_RECV, &vr));
+	for (i = 0; i < 6; i++) {
+		/* Empty: the send view's receive says what the handle says. */
+		EXPECT_EQ(-EAGAIN, chan_spsc_try_recv(&vt, &v, sizeof(v)));
+		/* The receive view sends; the handle receives it. */
+		v = 0xd1d0 + i;
+		ASSERT_EQ(0, chan_spsc_try_send(&vr, &v, sizeof(v)));
+		ASSERT_OK(ct_info(self->dev, id, 0, &info));
+		EXPECT_EQ(1U, info.depth);
+		v = 0;
+		ASSERT_EQ((ssize_t)sizeof(v), chan_ep_try_recv(ep, &v, sizeof(v)));
+		EXPECT_EQ(0xd1d0 + i, v);
+		/* The handle sends; the send view receives it. */
+		v = 0xd2d0 + i;
+		ASSERT_EQ(0, chan_ep_try_send(ep, &v, sizeof(v)));
+		v = 0;
+		ASSERT_EQ((ssize_t)sizeof(v),
+			  chan_spsc_try_recv(&vt, &v, sizeof(v)));
+		EXPECT_EQ(0xd2d0 + i, v);
+		/* And each view in its own direction. */
+		v = 0xd3d0 + i;
+		ASSERT_EQ(0, chan_spsc_try_send(&vt, &v, sizeof(v)));
+		v = 0;
+		ASSERT_EQ((ssize_t)sizeof(v),
+			  chan_spsc_try_recv(&vr, &v, sizeof(v)));
+		EXPECT_EQ(0xd3d0 + i, v);
+	}
+	EXPECT_EQ(-EAGAIN, chan_spsc_try_recv(&vr, &v, sizeof(v)));
+	ASSERT_OK(ct_info(self->dev, id, 0, &info));
+	EXPECT_EQ(18ULL, info.sent);
+	EXPECT_EQ(18ULL, info.received);
+	EXPECT_EQ(0U, info.depth);
+	ASSERT_OK(chan_ep_get_stats(ep, &st, sizeof(st)));
+	EXPECT_EQ(18ULL, st.fast_sent + st.kernel_sent);
+	EXPECT_EQ(18ULL, st.fast_received + st.kernel_received);
+	chan_ep_close(ep);
+	ct_destroy(self->dev, id);
+}
+
+/*
+ * Lengths another mapper wrote, as the inline code meets them: a receive
+ * clamps a length to msg_size and copies no more (the bytes after it in
+ * the caller's buffer stay), one longer than the buffer after the clamp
+ * is the handle's EMSGSIZE with the message kept, and a send whose index
+ * holds a scribbled length stores its own (the store "only if it
+ * changed" compares with the ring). The scribbles go through the view's
+ * own pointer to the mapping, as another mapper's would land there.
+ */
+TEST_F(si, hostile_lengths)
+{
+	struct si_pair p = { 0 };
+	unsigned char buf[64];
+	uint64_t v = 0x1122334455667788ULL, w;
+	unsigned int j;
+
+	ASSERT_OK(si_open_inline(self->dev, &p, 4));
+	/* Huge: read as msg_size. */
+	ASSERT_EQ(0, chan_spsc_try_send(&p.vt, &v, sizeof(v)));
+	__atomic_store_n(&p.vt.lens[0], 0xffffffffU, __ATOMIC_RELAXED);
+	memset(buf, 0xa5, sizeof(buf));
+	EXPECT_EQ(-EMSGSIZE, chan_spsc_try_recv(&p.vr, buf, MSG - 1));
+	EXPECT_EQ((ssize_t)MSG, chan_spsc_try_recv(&p.vr, buf, sizeof(buf)));
+	EXPECT_EQ(0, memcmp(buf, &v, MSG));
+	for (j = MSG; j < sizeof(buf); j++)
+		if (buf[j] != 0xa5)
+			break;
+	EXPECT_EQ(sizeof(buf), j);
+	/* Shorter than sent: read as written, the rest of the buffer kept. */
+	ASSERT_EQ(0, chan_spsc_try_send(&p.vt, &v, sizeof(v)));
+	__atomic_store_n(&p.vt.lens[1], 3U, __ATOMIC_RELAXED);
+	memset(buf, 0xa5, sizeof(buf));
+	EXPECT_EQ(3, chan_spsc_try_recv(&p.vr, buf, sizeof(buf)));
+	EXPECT_EQ(0, memcmp(buf, &v, 3));
+	EXPECT_EQ(0xa5, buf[3]);
+	/* A scribbled length at the next send's index: the send stores its. */
+	__atomic_store_n(&p.vt.lens[2], 5U, __ATOMIC_RELAXED);
+	ASSERT_EQ(0, chan_spsc_try_send(&p.vt, &v, sizeof(v)));
+	w = 0;
+	EXPECT_EQ((ssize_t)sizeof(w), chan_spsc_try_recv(&p.vr, &w, sizeof(w)));
+	EXPECT_EQ(v, w);
+	/* And one that equals the send's: nothing to store, still right. */
+	__atomic_store_n(&p.vt.lens[3], (uint32_t)sizeof(v), __ATOMIC_RELAXED);
+	ASSERT_EQ(0, chan_spsc_try_send(&p.vt, &v, sizeof(v)));
+	w = 0;
+	EXPECT_EQ((ssize_t)sizeof(w), chan_spsc_try_recv(&p.vr, &w, sizeof(w)));
+	EXPECT_EQ(v, w);
+	EXPECT_EQ(-EAGAIN, chan_spsc_try_recv(&p.vr, &w, sizeof(w)));
+	si_close(self->dev, &p);
+}
+
+/* Byte j of the message sent at position k of a geometry test. */
+static unsigned char si_byte(uint64_t k, uint32_t j)
+{
+	return (unsigned char)(k * 131 + j * 7 + 1);
+}
+
+/* Its length: msg or msg - 1 by index and lap, changing at each index. */
+static uint32_t si_len(uint32_t msg, uint64_t k, uint32_t cap)
+{
+	return msg > 1 && ((k % cap + k / cap) & 1) ? msg - 1 : msg;
+}
+
+/*
+ * The compact ring's layout, kernel and libchan, at every slot, for
+ * capacities and message sizes around the lines, pages and strides:
+ * CREATE's map_size is the uapi's (a header page, capacity __u32 lengths
+ * in whole lines, the payloads msg_size rounded up to 8 apart, whole
+ * pages), libchan maps it, and messages go both ways between the kernel
+ * (read(2), write(2)) and the views (the handle's fast path on CRC32C),
+ * four laps of the ring, the way alternating and the length changing at
+ * each index from lap to lap. The
+ * inline views' lengths and payloads are where the uapi puts them, from
+ * the mapping's base (found from their state word).
+ */
+TEST_F_TIMEOUT(si, geometries, 300)
+{
+	static const uint32_t caps[] = { 1, 2, 4, 8, 16, 64, 1024 };
+	static const uint32_t msgs[] = { 1, 3, 4, 8, 9, 60, 64, 65, 100,
+					 4092, 4096, 4097 };
+	static const uint32_t flags[] = { 0, CHAN_CREATE_CRC32C };
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	unsigned char *in = malloc(8192), *out = malloc(8192);
+	unsigned int c, m, f;
+
+	ASSERT_NE(NULL, in);
+	ASSERT_NE(NULL, out);
+	for (f = 0; f < 2; f++)
+	for (c = 0; c < sizeof(caps) / sizeof(caps[0]); c++)
+	for (m = 0; m < sizeof(msgs) / sizeof(msgs[0]); m++) {
+		uint32_t cap = caps[c], msg = msgs[m], id, len, j;
+		uint32_t crc = flags[f] ? CHAN_CRC_SIZE : 0;
+		size_t lens = ((size_t)cap * 4 + 63) / 64 * 64;
+		size_t stride = ((size_t)msg + crc + 7) / 8 * 8;
+		size_t want = (CHAN_RING_HDR_SIZE + lens + cap * stride +
+			       page - 1) / page * page;
+		struct chan_create cr;
+		struct si_pair p = { 0 };
+		const unsigned char *base = NULL;
+		unsigned int bad = 0;
+		uint64_t k;
+		ssize_t got;
+
+		ASSERT_OK(ct_create_mappable(self->dev, msg, cap, 0600,
+					     CHAN_CREATE_SPSC | flags[f], &id,
+					     &cr));
+		p.id = id;
+		EXPECT_EQ(want, cr.out_ring.map_size)
+			TH_LOG("cap %u msg %u crc %u", cap, msg, crc);
+		EXPECT_EQ(stride, cr.out_ring.slot_size);
+		ASSERT_OK(chan_ep_open(&p.tx, id, CHAN_ROLE_SEND, 0));
+		ASSERT_OK(chan_ep_open(&p.rx, id, CHAN_ROLE_RECV, 0));
+		EXPECT_EQ(1, chan_ep_mapped(p.tx))
+			TH_LOG("cap %u msg %u crc %u", cap, msg, crc);
+		EXPECT_EQ(1, chan_ep_mapped(p.rx));
+		/* A message the kernel drops (a CRC32C check) fails, not hangs. */
+		ASSERT_OK(fcntl(chan_ep_fd(p.rx), F_SETFL, O_NONBLOCK));
+		EXPECT_EQ(crc ? 0 : 1, chan_ep_spsc(p.tx, CHAN_ROLE_SEND, &p.vt));
+		EXPECT_EQ(crc ? 0 : 1, chan_ep_spsc(p.rx, CHAN_ROLE_RECV, &p.vr));
+		if (!crc) {
+			/* The uapi's offsets, from the mapping's base. */
+			base = (const unsigned char *)p.vt.state -
+			       offsetof(struct chan_ring_kstate, state) -
+			       cr.out_ring.kstate_offset;
+			EXPECT_EQ(0UL, (unsigned long)base % page);
+			EXPECT_EQ((const void *)(base + CHAN_RING_HDR_SIZE),
+				  (const void *)p.vt.lens);
+			EXPECT_EQ((const void *)(base + CHAN_RING_HDR_SIZE +
+						 lens),
+				  (const void *)p.vt.slots);
+			EXPECT_EQ(stride, p.vt.stride);
+		}
+		/* Views to the kernel, then the kernel to views, twice. */
+		for (k = 0; k < 4 * (uint64_t)cap; k++) {
+			bool to_kernel = (k / cap) % 2 == 0;
+			uint32_t idx = (uint32_t)(k % cap);
+
+			len = si_len(msg, k, cap);
+			for (j = 0; j < len; j++)
+				in[j] = si_byte(k, j);
+			if (to_kernel)
+				got = chan_spsc_try_send(&p.vt, in, len);
+			else if (write(chan_ep_fd(p.tx), in, len) ==
+				 (ssize_t)len)
+				got = 0;
+			else
+				got = -errno;
+			ASSERT_EQ(0, got)
+				TH_LOG("send: cap %u msg %u crc %u at %llu",
+				       cap, msg, crc, (unsigned long long)k);
+			if (base) {
+				const __u32 *l = (const __u32 *)
+					(base + CHAN_RING_HDR_SIZE) + idx;
+				const unsigned char *d = base +
+					CHAN_RING_HDR_SIZE + lens +
+					idx * stride;
+
+				if (*l != len || memcmp(d, in, len))
+					bad++;
+			}
+			memset(out, 0, msg + 1);
+			if (to_kernel) {
+				got = read(chan_ep_fd(p.rx), out, msg + 1);
+				if (got < 0)
+					got = -errno;
+			} else {
+				got = chan_spsc_try_recv(&p.vr, out, msg + 1);
+			}
+			ASSERT_EQ((ssize_t)len, got)
+				TH_LOG("cap %u msg %u crc %u at %llu", cap,
+				       msg, crc, (unsigned long long)k);
+			if (memcmp(out, in, len))
+				bad++;
+		}
+		EXPECT_EQ(0U, bad)
+			TH_LOG("cap %u msg %u crc %u", cap, msg, crc);
+		EXPECT_EQ(-EAGAIN, chan_spsc_try_recv(&p.vr, out, msg));
+		si_close(self->dev, &p);
+	}
+	free(in);
+	free(out);
 }
 
 /* A child of fork() using its parent's views: the kernel path, no fault. */

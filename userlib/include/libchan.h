@@ -331,9 +331,10 @@ ssize_t chan_ep_stream_write(struct chan_ep *ep, const void *buf, size_t len);
  * destroyed or disconnected channel, a full ring (the send), an empty one
  * with no sender left (the receive), a message too long, a ring another
  * mapper scribbled on, a child of fork() (the mapping is not inherited),
- * and every handle on which chan_ep_spsc() returned 0 (not mapped, not
- * compact, or CHAN_CREATE_CRC32C). The handle's statistics, the channel's
- * high-water mark and the wake-ups of kernel sleepers stay exact.
+ * a call in the direction the view was not made for, and every handle on
+ * which chan_ep_spsc() returned 0 (not mapped, not compact, or
+ * CHAN_CREATE_CRC32C). The handle's statistics, the channel's high-water
+ * mark and the wake-ups of kernel sleepers stay exact.
  *
  * A view belongs to one thread at a time (it caches the other side's
  * cursor), lives no longer than its handle, and may be mixed with the
@@ -391,11 +392,12 @@ CHAN_SPSC_INLINE_ int chan_spsc_sleepers_(const struct chan_spsc *s)
 	return __atomic_load_n(s->waiters, __ATOMIC_RELAXED) != 0;
 }
 
-CHAN_SPSC_INLINE_ int chan_spsc_off_(const struct chan_spsc *s, uint32_t stop)
+/* Not this view's direction, not inline, or another process's mapping. */
+CHAN_SPSC_INLINE_ int chan_spsc_off_(const struct chan_spsc *s,
+				     unsigned int role)
 {
-	return s->slow ||
-	       __atomic_load_n(s->genp, __ATOMIC_RELAXED) != s->gen ||
-	       (__atomic_load_n(s->state, __ATOMIC_ACQUIRE) & stop);
+	return s->slow || s->role != role ||
+	       __atomic_load_n(s->genp, __ATOMIC_RELAXED) != s->gen;
 }
 
 CHAN_SPSC_INLINE_ void chan_spsc_count_(const struct chan_spsc *s)
@@ -411,11 +413,15 @@ CHAN_SPSC_INLINE_ int chan_spsc_try_send(struct chan_spsc *s, const void *msg,
 	__u64 pos, head, room = (__u64)s->mask + 1;
 	__u32 *lenp;
 
-	/* No message (a zero-length one may have none): the handle's. */
+	/*
+	 * No message (a zero-length one may have none), or a receive view
+	 * (its cursor is the head): the handle's.
+	 */
 	if (__builtin_expect(!msg || len > s->msg_size ||
-			     chan_spsc_off_(s, CHAN_STATE_DESTROYED |
-					    CHAN_STATE_CLOSED |
-					    CHAN_STATE_NO_RECEIVERS), 0))
+			     chan_spsc_off_(s, CHAN_ROLE_SEND) ||
+			     (__atomic_load_n(s->state, __ATOMIC_ACQUIRE) &
+			      (CHAN_STATE_DESTROYED | CHAN_STATE_CLOSED |
+			       CHAN_STATE_NO_RECEIVERS)), 0))
 		return chan_ep_try_send(s->ep, msg, len);
 	pos = __atomic_load_n(s->own, __ATOMIC_RELAXED);
 	if (pos - s->cache >= room) {
@@ -453,9 +459,7 @@ CHAN_SPSC_INLINE_ ssize_t chan_spsc_try_recv(struct chan_spsc *s, void *buf,
 	__u64 pos, tail, room = (__u64)s->mask + 1;
 	__u32 len, state;
 
-	if (__builtin_expect(!buf || s->slow ||
-			     __atomic_load_n(s->genp, __ATOMIC_RELAXED) !=
-			     s->gen, 0))
+	if (__builtin_expect(!buf || chan_spsc_off_(s, CHAN_ROLE_RECV), 0))
 		return chan_ep_try_recv(s->ep, buf, cap);
 	/* Acquire, before the ring: an empty ring after it is drained. */
 	state = __atomic_load_n(s->state, __ATOMIC_ACQUIRE);
