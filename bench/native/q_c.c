@@ -204,8 +204,9 @@ const struct rb_impl rb_chan_fp = {
  * words, no compare-and-swap, each party stores its own cursor); the
  * kernel state word, the sampled depth and the waiter count, read with no
  * barrier before it (the kernel's sleeper forces one instead). The ring
- * memory is chanq_create()'s, which is at least as large as a compact
- * ring of the same geometry. SPSC only.
+ * memory is chanq_create()'s, checked to be at least as large as a
+ * compact ring of the same geometry (it is at ring_bench's capacity; at
+ * capacity 1 or 2 it would not be). SPSC only.
  */
 static void *fpsq_create_f(int mode, unsigned int size, unsigned int cap,
 			   bool fenced)
@@ -213,6 +214,9 @@ static void *fpsq_create_f(int mode, unsigned int size, unsigned int cap,
 	struct fpq *q = zalloc_aligned(sizeof(*q));
 
 	q->ring = chanq_create(mode, size, cap);
+	if (chan_spsc_ring_size(cap, size) >
+	    (__u64)cap * chan_ring_slot_size(size))
+		abort();
 	if (chan_ep_attach_ring_compact(&q->send_ep, q->ring->mem, size, cap,
 					CHAN_ROLE_SEND, fenced) ||
 	    chan_ep_attach_ring_compact(&q->recv_ep, q->ring->mem, size, cap,
