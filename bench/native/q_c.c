@@ -169,20 +169,28 @@ static void fpq_destroy(void *p)
 	free(q);
 }
 
+/* A try's result as the loops want it: 1 done, 0 full (empty), or abort. */
+static inline __attribute__((always_inline)) int fp_sent(int ret)
+{
+	return !ret ? 1 : ret == -EAGAIN ? 0 : (abort(), 0);
+}
+
+static inline __attribute__((always_inline)) int
+fp_received(ssize_t n, unsigned int size)
+{
+	return n == (ssize_t)size ? 1 : n == -EAGAIN ? 0 : (abort(), 0);
+}
+
 static inline __attribute__((always_inline)) int
 fpq_push(struct fpq *q, const void *m, unsigned int size)
 {
-	int ret = chan_ep_try_send(q->send_ep, m, size);
-
-	return !ret ? 1 : ret == -EAGAIN ? 0 : (abort(), 0);
+	return fp_sent(chan_ep_try_send(q->send_ep, m, size));
 }
 
 static inline __attribute__((always_inline)) int
 fpq_pop(struct fpq *q, void *m, unsigned int size)
 {
-	ssize_t n = chan_ep_try_recv(q->recv_ep, m, size);
-
-	return n == (ssize_t)size ? 1 : n == -EAGAIN ? 0 : (abort(), 0);
+	return fp_received(chan_ep_try_recv(q->recv_ep, m, size), size);
 }
 
 #define fpq_push8(q, mode, m)	fpq_push(q, m, 8)
@@ -315,17 +323,13 @@ static void fpiq_destroy(void *p)
 static inline __attribute__((always_inline)) int
 fpiq_push(struct fpiq *q, const void *m, unsigned int size)
 {
-	int ret = chan_spsc_try_send(&q->tx, m, size);
-
-	return !ret ? 1 : ret == -EAGAIN ? 0 : (abort(), 0);
+	return fp_sent(chan_spsc_try_send(&q->tx, m, size));
 }
 
 static inline __attribute__((always_inline)) int
 fpiq_pop(struct fpiq *q, void *m, unsigned int size)
 {
-	ssize_t n = chan_spsc_try_recv(&q->rx, m, size);
-
-	return n == (ssize_t)size ? 1 : n == -EAGAIN ? 0 : (abort(), 0);
+	return fp_received(chan_spsc_try_recv(&q->rx, m, size), size);
 }
 
 #define fpiq_push8(q, mode, m)	fpiq_push(q, m, 8)
