@@ -47,11 +47,11 @@
  * Death: a party stores exactly one word that the other acts on, its
  * cursor, and stores it last. A producer killed before its tail store sent
  * nothing (the payload and length it wrote are beyond the tail, rewritten
- * by the next send); after it, the message was sent whole. A consumer killed before its
- * head store took nothing: a receive returns only after that store, so the
- * message is still there for the next receive, never lost nor handed out
- * twice; after it, the message was received. No cursor is ever left
- * behind, so no repair is needed on this ring.
+ * by the next send); after it, the message was sent whole. A consumer
+ * killed before its head store took nothing: a receive returns only after
+ * that store, so the message is still there for the next receive, never
+ * lost nor handed out twice; after it, the message was received. No
+ * cursor is ever left behind, so no repair is needed on this ring.
  *
  * Trust: another party can write every shared word. Each is read once per
  * decision; tail - head is checked to lie in [0, capacity] (else -EIO);
