@@ -189,6 +189,16 @@ static bool chan_msg_flags_ok(unsigned int flags, uint64_t timeout_ns)
 	return (flags & CHAN_MSG_TIMEOUT) || !timeout_ns;
 }
 
+/*
+ * A NULL buffer of non-zero size is not taken on the fast path, whose
+ * copy would fault: the kernel's path fails it with EFAULT and leaves the
+ * message queued.
+ */
+static bool chan_buf_ok(const void *buf, size_t size)
+{
+	return buf || !size;
+}
+
 /* Ring the kernel's doorbell for the waiters of @roles. */
 static void chan_ep_wake(struct chan_ep *ep, uint32_t roles)
 {
@@ -581,7 +591,8 @@ int chan_ep_sendmsg(struct chan_ep *ep, const void *msg, size_t len,
 	if (!ep)
 		return -EINVAL;
 	if (chan_ep_fast(ep) && !ep->stream && (ep->roles & CHAN_ROLE_SEND) &&
-	    len <= ep->msg_size && chan_msg_flags_ok(flags, timeout_ns)) {
+	    len <= ep->msg_size && chan_buf_ok(msg, len) &&
+	    chan_msg_flags_ok(flags, timeout_ns)) {
 		ret = chan_ep_fast_send(ep, msg, len, flags);
 		if (!ret)
 			chan_ep_sent(ep);
@@ -604,7 +615,8 @@ ssize_t chan_ep_recvmsg(struct chan_ep *ep, void *buf, size_t cap,
 
 	if (!ep)
 		return -EINVAL;
-	if (chan_ep_bfast(ep) && chan_msg_flags_ok(flags, timeout_ns)) {
+	if (chan_ep_bfast(ep) && chan_buf_ok(buf, cap) &&
+	    chan_msg_flags_ok(flags, timeout_ns)) {
 		ret = chan__bcast_recv(&ep->v, ep->bcur, buf, cap, &len,
 				       &lost);
 		/*
@@ -640,7 +652,7 @@ ssize_t chan_ep_recvmsg(struct chan_ep *ep, void *buf, size_t cap,
 					   CHAN_STATE_DESTROYED)))
 			return -EAGAIN;
 	} else if (chan_ep_fast(ep) && !ep->stream &&
-		   (ep->roles & CHAN_ROLE_RECV) &&
+		   (ep->roles & CHAN_ROLE_RECV) && chan_buf_ok(buf, cap) &&
 		   chan_msg_flags_ok(flags & ~CHAN_MSG_BADMSG, timeout_ns)) {
 		ret = chan_ep_fast_recv(ep, buf, cap, flags, &len);
 		if (ret != CHAN_EP_SLOW) {
@@ -685,7 +697,8 @@ static unsigned int chan_ep_fast_run(struct chan_ep *ep, struct chan_iov *vec,
 	for (i = from; i < count; i++) {
 		void *buf = (void *)(uintptr_t)vec[i].buf;
 
-		if (vec[i].__reserved || (send && vec[i].len > ep->msg_size)) {
+		if (vec[i].__reserved || !chan_buf_ok(buf, vec[i].len) ||
+		    (send && vec[i].len > ep->msg_size)) {
 			*r = CHAN_EP_INVALID;
 			break;
 		}
@@ -814,7 +827,8 @@ ssize_t chan_ep_call(struct chan_ep *req, const void *msg, size_t len,
 	if (chan_ep_fast(req) && !req->stream && !reply->stream &&
 	    (req->roles & CHAN_ROLE_SEND) &&
 	    (reply->roles & CHAN_ROLE_RECV) &&
-	    len <= req->msg_size && chan_msg_flags_ok(flags, timeout_ns) &&
+	    len <= req->msg_size && chan_buf_ok(msg, len) &&
+	    chan_msg_flags_ok(flags, timeout_ns) &&
 	    !__atomic_load_n(&req->ks->recv_waiters, __ATOMIC_RELAXED)) {
 		ret = chan_ep_fast_send(req, msg, len, flags);
 		if (!ret) {
