@@ -19,7 +19,8 @@
  *    argument checks (wake);
  *  - libchan's endpoint handles: fast-path and ioctl senders and
  *    receivers across processes, handles used in a forked child (the
- *    kernel path, nothing lost), many threads on one handle (ep_*).
+ *    kernel path, nothing lost), many threads on one handle, NULL
+ *    buffers left to the kernel's EFAULT (ep_*).
  *
  * Every wait is bounded: a lost wake-up shows as ETIMEDOUT or a child
  * killed at its deadline, never as a hang. Every fixture fails its test
@@ -1336,6 +1337,86 @@ TEST_F_TIMEOUT(mm, ep_threads, 600)
 	EXPECT_EQ(0, chan_ep_close(tx));
 	EXPECT_EQ(0, chan_ep_close(rx));
 	free(seen);
+}
+
+/*
+ * NULL buffers of non-zero size through mapped handles: the fast path
+ * leaves them to the kernel, which says EFAULT and keeps the message
+ * queued, where the fast path's copy would fault (SIGSEGV). Every kind of
+ * mapped handle: a message ring (with and without CRC32C), a compact SPSC
+ * ring and its inline views, a broadcast receiver; single calls, batches
+ * and a call.
+ */
+static void null_buffers_on(struct __test_metadata *_metadata,
+			    FIXTURE_DATA(mm) *self, uint32_t flags)
+{
+	uint64_t v = 42, got = 0;
+	struct chan_iov iov[2] = {
+		{ .buf = (uintptr_t)&v, .len = sizeof(v) },
+		{ .buf = 0, .len = sizeof(v) },
+	};
+	struct chan_ep *tx = NULL, *rx = NULL;
+	struct chan_spsc sv, rv;
+	uint32_t id;
+
+	ASSERT_OK(ct_create_mappable(self->dev, sizeof(v), 8, 0600, flags,
+				     &id, NULL));
+	ASSERT_LT(self->nids, MAX_IDS);
+	self->ids[self->nids++] = id;
+	ASSERT_OK(chan_ep_open(&rx, id, CHAN_ROLE_RECV, 0));
+	ASSERT_OK(chan_ep_open(&tx, id, CHAN_ROLE_SEND, 0));
+	ASSERT_EQ(1, chan_ep_mapped(rx));
+	if (!(flags & CHAN_CREATE_BROADCAST))
+		ASSERT_EQ(1, chan_ep_mapped(tx));
+
+	EXPECT_EQ(-EFAULT, chan_ep_try_send(tx, NULL, sizeof(v)));
+	EXPECT_EQ(-EFAULT, chan_ep_send(tx, NULL, 1));
+	EXPECT_EQ(-EAGAIN, chan_ep_try_recv(rx, &got, sizeof(got)));
+
+	ASSERT_EQ(0, chan_ep_try_send(tx, &v, sizeof(v)));
+	EXPECT_EQ(-EFAULT, chan_ep_try_recv(rx, NULL, sizeof(got)));
+	EXPECT_EQ(-EFAULT, chan_ep_recv_timeout(rx, NULL, sizeof(got), CT_SEC));
+	/* Still queued: a receive into a real buffer takes it. */
+	EXPECT_EQ((ssize_t)sizeof(got),
+		  chan_ep_try_recv(rx, &got, sizeof(got)));
+	EXPECT_EQ(v, got);
+
+	/* A batch stops at its NULL entry, which the kernel refuses. */
+	EXPECT_EQ(1, chan_ep_send_batch(tx, iov, 2, CHAN_MSG_NONBLOCK, 0));
+	iov[0].buf = (uintptr_t)&got;
+	got = 0;
+	EXPECT_EQ(1, chan_ep_recv_batch(rx, iov, 2, CHAN_MSG_NONBLOCK, 0));
+	EXPECT_EQ(v, got);
+	EXPECT_EQ(-EAGAIN, chan_ep_try_recv(rx, &got, sizeof(got)));
+
+	if (flags & CHAN_CREATE_SPSC) {
+		ASSERT_EQ(1, chan_ep_spsc(tx, CHAN_ROLE_SEND, &sv));
+		ASSERT_EQ(1, chan_ep_spsc(rx, CHAN_ROLE_RECV, &rv));
+		EXPECT_EQ(-EFAULT, chan_spsc_try_send(&sv, NULL, sizeof(v)));
+		ASSERT_EQ(0, chan_spsc_try_send(&sv, &v, sizeof(v)));
+		EXPECT_EQ(-EFAULT, chan_spsc_try_recv(&rv, NULL, sizeof(got)));
+		got = 0;
+		EXPECT_EQ((ssize_t)sizeof(got),
+			  chan_spsc_try_recv(&rv, &got, sizeof(got)));
+		EXPECT_EQ(v, got);
+	}
+	if (!(flags & (CHAN_CREATE_SPSC | CHAN_CREATE_BROADCAST))) {
+		/* A call on one channel whose request has no buffer. */
+		EXPECT_EQ(-EFAULT, chan_ep_call(tx, NULL, sizeof(v), rx, &got,
+						sizeof(got), CHAN_MSG_NONBLOCK,
+						0));
+		EXPECT_EQ(-EAGAIN, chan_ep_try_recv(rx, &got, sizeof(got)));
+	}
+	EXPECT_EQ(0, chan_ep_close(tx));
+	EXPECT_EQ(0, chan_ep_close(rx));
+}
+
+TEST_F(mm, ep_null_buffers)
+{
+	null_buffers_on(_metadata, self, 0);
+	null_buffers_on(_metadata, self, CHAN_CREATE_CRC32C);
+	null_buffers_on(_metadata, self, CHAN_CREATE_SPSC);
+	null_buffers_on(_metadata, self, CHAN_CREATE_BROADCAST);
 }
 
 #endif /* CHAN_EP_NO_MAP */
