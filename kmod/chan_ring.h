@@ -359,11 +359,36 @@ static inline void chan_ring_retire(const struct chan_ring_view *v,
  * WITHOUT moving the head, and either hands it back FULL of the same lap
  * with the bytes read so far stored in its flags (above the tombstone
  * bit), or, read to its end, retires it and only then helps the head on.
- * READING at the head thus means "another reader is in it": stream
- * readers wait for it (-EBUSY), never help the head past it. Message and
- * stream claims never meet on one ring.
+ * A read that wants more claims the next slot before it retires the one
+ * it finished (chan_ring_claim_stream_next()), so one read takes one
+ * range of the stream. READING at the head thus means "another reader is
+ * in it": stream readers wait for it (-EBUSY), never help the head past
+ * it. Message and stream claims never meet on one ring.
  */
 #define CHAN_SLOT_STREAM_OFF_SHIFT	1
+
+/*
+ * The length and offset of a stream slot just claimed (READING, ours):
+ * read once, after the claim, and clamped: the length to the slot (0 for
+ * a tombstone), the offset to the length.
+ */
+static inline void chan_ring_stream_claimed(const struct chan_ring_view *v,
+					    const struct chan_slot *s,
+					    __u32 *lenp, __u32 *offp)
+{
+	__u32 flags = chan_load_acquire(&s->flags);
+	__u32 len = chan_load_acquire(&s->len);
+	__u32 off = flags >> CHAN_SLOT_STREAM_OFF_SHIFT;
+
+	if (len > v->msg_size)
+		len = v->msg_size;
+	if (flags & CHAN_SLOT_TOMBSTONE)
+		len = 0;
+	if (off > len)
+		off = len;
+	*lenp = len;
+	*offp = off;
+}
 
 /**
  * chan_ring_claim_stream() - claim the head slot of a stream for reading
@@ -401,8 +426,6 @@ chan_ring_claim_stream(const struct chan_ring_view *v, __u32 owner,
 		__u32 phase = chan_slot_phase(st);
 
 		if (d == 0 && phase == CHAN_SLOT_FULL) {
-			__u32 flags, len, off;
-
 			/* The offset and length only once the claim is ours:
 			 * read before the CAS they could be stale, since a
 			 * reader that claims and hands the slot back in
@@ -413,17 +436,7 @@ chan_ring_claim_stream(const struct chan_ring_view *v, __u32 owner,
 				      chan_slot_state(lap, CHAN_SLOT_READING,
 						      owner)))
 				continue;
-			flags = chan_load_acquire(&s->flags);
-			len = chan_load_acquire(&s->len);
-			off = flags >> CHAN_SLOT_STREAM_OFF_SHIFT;
-			if (len > v->msg_size)
-				len = v->msg_size;
-			if (flags & CHAN_SLOT_TOMBSTONE)
-				len = 0;
-			if (off > len)
-				off = len;
-			*lenp = len;
-			*offp = off;
+			chan_ring_stream_claimed(v, s, lenp, offp);
 			*posp = (__s64)pos;
 			return s;
 		} else if (d == 0 && phase == CHAN_SLOT_READING) {
@@ -442,6 +455,45 @@ chan_ring_claim_stream(const struct chan_ring_view *v, __u32 owner,
 	}
 	*posp = -EIO;
 	return NULL;
+}
+
+/**
+ * chan_ring_claim_stream_next() - claim the slot after the one we hold
+ * @v: the ring
+ * @owner: the claimant's owner token
+ * @pos: the position after the slot the caller holds READING and has read
+ *	to its end (and has not retired yet)
+ * @lenp: set as by chan_ring_claim_stream()
+ * @offp: set as by chan_ring_claim_stream()
+ *
+ * A read that goes on past the end of a write claims the next write
+ * before it retires the one it finished, so that no other reader can
+ * take bytes between the two: each read is one range of the stream. No
+ * one else claims @pos meanwhile: readers claim only at the head, which
+ * cannot pass the slot we hold. The caller then retires its slot, which
+ * leaves the head at @pos, READING (ours): the readers after us wait.
+ *
+ * Return: the slot, now READING(lap, @owner), or NULL if it is not FULL
+ * of its lap (nothing written there yet, a write not yet published, or a
+ * scribble): the read ends there. Never loops.
+ */
+static inline struct chan_slot *
+chan_ring_claim_stream_next(const struct chan_ring_view *v, __u32 owner,
+			    __u64 pos, __u32 *lenp, __u32 *offp)
+{
+	struct chan_slot *s = chan_ring_slot(v, pos);
+	/* Acquire: pairs with the release in chan_ring_publish(). */
+	__u64 st = chan_load_acquire(&s->state);
+	__u64 lap = chan_ring_lap(v, pos);
+
+	if (chan_lap_diff(chan_slot_lap(st), lap) != 0 ||
+	    chan_slot_phase(st) != CHAN_SLOT_FULL)
+		return NULL;
+	if (!chan_cas(&s->state, &st,
+		      chan_slot_state(lap, CHAN_SLOT_READING, owner)))
+		return NULL;
+	chan_ring_stream_claimed(v, s, lenp, offp);
+	return s;
 }
 
 /**

@@ -231,70 +231,83 @@ int chan_stream_can_recv(struct chan *ch)
 
 /*
  * Take up to @cap bytes of a mappable stream into @kbuf, by the stream
- * claim, across slots; *@donep is set to the bytes taken. Never sleeps
- * or faults: the claim is held only while bytes are copied between two
- * kernel buffers. A write whose writer died (a tombstone) is retired and
- * counted as dropped. Bounded: at most CHAN_STREAM_PASSES claims.
+ * claim, across slots; *@donep is set to the bytes taken. Each next slot
+ * is claimed before the last one is retired, so the bytes are one range
+ * of the stream (chan_ring_claim_stream_next()). Never sleeps or faults:
+ * the claims are held only while bytes are copied between two kernel
+ * buffers. A write whose writer died (a tombstone) is retired and counted
+ * as dropped. Bounded: at most CHAN_STREAM_PASSES claims.
  *
- * Return: 0 (@cap bytes taken), -EAGAIN (the stream is empty), -EBUSY
- * (another reader holds the head), -EIDRM, -EIO, or CHAN_STREAM_YIELD
- * (the passes ran out: let the CPU go and try again).
+ * Return: 0 (@cap bytes taken, or some and the rest of a write left),
+ * -EAGAIN (nothing more published), -EBUSY (another reader holds the
+ * head), -EIDRM, -EIO, or CHAN_STREAM_YIELD (the passes ran out: let the
+ * CPU go and try again).
  */
 static int chan_stream_take_mapped(struct chan *ch, u8 *kbuf, u32 cap,
 				   u32 *donep)
 {
 	const struct chan_ring_view *v = &ch->ring.view;
-	bool held = false, retired = false;
 	u32 done = 0, len, off, n, pass;
-	struct chan_slot *s;
-	int ret = CHAN_STREAM_YIELD;
+	struct chan_slot *s, *next;
+	bool retired = false;
 	s64 pos;
+	int ret;
 
-	for (pass = 0; pass < CHAN_STREAM_PASSES; pass++) {
-		if (done == cap) {
-			ret = 0;
-			break;
-		}
-		if (chan_state(ch) & CHAN_STATE_DESTROYED) {
-			ret = -EIDRM;
-			break;
-		}
-		s = chan_ring_claim_stream(v, CHAN_OWNER_KERNEL, &pos, &len,
-					   &off);
-		if (!s) {
-			ret = pos;
-			break;
-		}
-		held = true;
+	if (chan_state(ch) & CHAN_STATE_DESTROYED) {
+		*donep = 0;
+		return -EIDRM;
+	}
+	s = chan_ring_claim_stream(v, CHAN_OWNER_KERNEL, &pos, &len, &off);
+	if (!s) {
+		*donep = 0;
+		return pos;
+	}
+	for (pass = 1;; pass++) {
 		if (!len && chan_slot_is_tombstone(s)) {
 			/* Its writer died writing it (map.c): a lost write. */
-			chan_ring_stream_retire(v, s, pos);
-			retired = true;
 			this_cpu_inc(ch->stats->dropped);
 			trace_chan_drop(ch, CHAN_DROP_TOMBSTONE, 1);
-			continue;
+		} else {
+			/* off <= len <= msg_size: the claim clamped both. */
+			n = min(len - off, cap - done);
+			memcpy(kbuf + done, s->data + off, n);
+			done += n;
+			off += n;
+			if (off < len) {
+				chan_ring_stream_hand_back(v, s, pos, off,
+							   CHAN_OWNER_KERNEL);
+				ret = 0;
+				break;
+			}
+			trace_chan_recv(ch, len, pos);
 		}
-		/* off <= len <= msg_size: the claim clamped both. */
-		n = min(len - off, cap - done);
-		memcpy(kbuf + done, s->data + off, n);
-		done += n;
-		off += n;
-		if (off < len) {
-			chan_ring_stream_hand_back(v, s, pos, off,
-						   CHAN_OWNER_KERNEL);
+		/*
+		 * Read to its end: hold the next write before letting this
+		 * one go, unless we are done, out of passes or destroyed.
+		 */
+		next = NULL;
+		ret = -EAGAIN;
+		if (done == cap)
 			ret = 0;
-			break;
-		}
-		trace_chan_recv(ch, len, pos);
+		else if (pass == CHAN_STREAM_PASSES)
+			ret = CHAN_STREAM_YIELD;
+		else if (chan_state(ch) & CHAN_STATE_DESTROYED)
+			ret = -EIDRM;
+		else	/* -EAGAIN if nothing more is published yet */
+			next = chan_ring_claim_stream_next(v, CHAN_OWNER_KERNEL,
+							   pos + 1, &len, &off);
 		chan_ring_stream_retire(v, s, pos);
 		retired = true;
+		if (!next)
+			break;
+		s = next;
+		pos++;
 	}
 	/*
 	 * Ending a hold lets the readers that found the head held go on
 	 * (and the next reader take the rest); a retire frees a slot.
 	 */
-	if (held)
-		chan_wake_dir(ch, CHAN_DIR_RECV);
+	chan_wake_dir(ch, CHAN_DIR_RECV);
 	if (retired)
 		chan_wake_dir(ch, CHAN_DIR_SEND);
 	*donep = done;

@@ -7,9 +7,12 @@
  * slot at the head, which they claim (FULL to READING) WITHOUT moving the
  * head, and either hand back as FULL of the same lap with the offset of
  * the bytes read so far stored in the slot, or, read to its end, retire
- * (EMPTY for the next lap) and only then help the head on. A reader that
- * finds the head slot READING waits for it; it never helps the head past
- * it. Endpoints may die holding a slot; the repair turns a dead writer's
+ * (EMPTY for the next lap) and only then help the head on. A read that
+ * goes on past the end of a write first claims the next slot (FULL of its
+ * lap to READING), then retires the one it finished: the head stops at
+ * the slot it holds. A reader that finds the head slot READING waits for
+ * it; it never helps the head past it. Endpoints may die holding a slot
+ * (a reader: one or two); the repair turns a dead writer's
  * WRITING slot into a tombstone (which readers retire and skip) and gives
  * a dead reader's READING slot back as FULL with the offset as stored,
  * without touching the head.
@@ -22,6 +25,8 @@
  *   at offset 0), so no byte is skipped, repeated or reordered, across
  *   readers, partial reads and deaths; and so each writer's bytes come
  *   out contiguous and in order;
+ * - a read is one range of the stream: a take that goes on with the same
+ *   read follows the same reader's last take, no other reader's;
  * - no invalid end state (deadlock: a reader waiting for a READING head
  *   that nobody will hand back);
  * - at the end: claimed = published + tombstoned; the head = positions
@@ -42,6 +47,8 @@
  *                 message protocol does (takes out of order)
  *   REPAIR_FREES  the repair frees a dead reader's READING slot, as for
  *                 messages (loses the rest of its bytes)
+ *   NO_HOLD_NEXT  a read goes on by claiming the head again after its
+ *                 retire (another reader can take bytes in between)
  */
 
 #ifndef C
@@ -91,6 +98,7 @@ bit survivor;
 byte taken[NP * K];	/* per write: bytes taken */
 byte gpos;		/* where the next take must start: position ... */
 byte goff;		/* ... and offset */
+byte last;		/* the reader that took last */
 
 bit may_die_p = 1;
 bit may_die_c = 1;
@@ -234,18 +242,25 @@ died:
 
 /*
  * Take bytes [off, off + n) of the write in slot I at position pos: they
- * must be where the last take ended, and never taken before.
+ * must be where the last take ended, and never taken before; and a take
+ * that goes on with the same read (cont) follows one of this reader's
+ * own: no other reader took bytes in between.
  */
 #define TAKE(n) \
 	assert(gpos == pos && goff == slot[I].off); \
 	assert(taken[slot[I].val] == slot[I].off); \
+	assert(!cont || last == me); \
+	last = me; \
 	taken[slot[I].val] = slot[I].off + n; \
 	goff = slot[I].off + n
+
+#define NI	((pos + 1) % C)
+#define NLAP	((pos + 1) / C)
 
 proctype consumer(byte me)
 {
 	byte pos, sl, sp, so, n;
-	bit nos;
+	bit nos, cont, nxt;
 
 	do
 	:: nos = (sgone == NP);
@@ -255,71 +270,101 @@ proctype consumer(byte me)
 		:: atomic { sl == LAP && sp == FULL && SAME ->
 			/* the stream claim: the head stays */
 			slot[I].ph = READING; slot[I].own = me } ->
+held:
+			C_DIE;
+			/*
+			 * Copy n of the bytes left (private): 1, or all of
+			 * them (a tombstone has none). The offset is ours
+			 * while READING.
+			 */
+			d_step {
+				n = (slot[I].tomb -> 0 : L - slot[I].off);
+				assert(slot[I].tomb || (n > 0 && n <= L))
+			};
+			if
+			:: n > 1 -> n = 1	/* a partial read */
+			:: true			/* to the end */
+			fi;
 			C_DIE;
 			if
-			:: slot[I].tomb ->
-				/* a dead writer's slot: retire and skip */
+			:: !slot[I].tomb && slot[I].off + n < L ->
+				/* the rest handed back: the read ends */
 				d_step {
-					assert(gpos == pos && goff == 0);
-					gpos = pos + 1;
-					slot[I].lap = LAP + 1;
-					slot[I].ph = EMPTY;
+					TAKE(n);
+					slot[I].off = slot[I].off + n;
+					slot[I].ph = FULL;
 					slot[I].own = NONE;
-					slot[I].tomb = 0;
-					retired++
+					n = 0; cont = 0
 				}
 			:: else ->
 				/*
-				 * Copy n of the bytes left (private), then
-				 * store: the rest handed back, or the slot
-				 * retired. The offset is ours while READING.
+				 * Read to its end (a tombstone: skipped). A
+				 * read that wants more holds the next write
+				 * (FULL of its lap: CAS to READING) before it
+				 * retires this one.
 				 */
-				d_step {
-					n = L - slot[I].off;
-					assert(n > 0 && n <= L)
-				};
+#ifndef NO_HOLD_NEXT
 				if
-				:: n > 1 -> n = 1	/* a partial read */
-				:: true			/* to the end */
+				:: atomic { slot[NI].lap == NLAP &&
+					    slot[NI].ph == FULL ->
+					slot[NI].ph = READING;
+					slot[NI].own = me; nxt = 1 }
+				:: nxt = 0	/* not published, or enough */
 				fi;
 				C_DIE;
+#endif
+				d_step {
+					if
+					:: slot[I].tomb ->
+						assert(gpos == pos && goff == 0);
+						assert(!cont || last == me);
+						last = me
+					:: else -> TAKE(n)
+					fi;
+					gpos = pos + 1;
+					goff = 0;
+					slot[I].off = 0;
+					slot[I].tomb = 0;
+					slot[I].lap = LAP + 1;
+					slot[I].ph = EMPTY;
+					slot[I].own = NONE;
+					retired++;
+					n = 0
+				};
+#ifdef NO_HOLD_NEXT
+				/* wants more: goes on at the head */
 				if
-				:: slot[I].off + n < L ->
-					d_step {
-						TAKE(n);
-						slot[I].off = slot[I].off + n;
-						slot[I].ph = FULL;
-						slot[I].own = NONE;
-						n = 0
-					}
-				:: else ->
-					d_step {
-						TAKE(n);
-						gpos = pos + 1;
-						goff = 0;
-						slot[I].off = 0;
-						slot[I].lap = LAP + 1;
-						slot[I].ph = EMPTY;
-						slot[I].own = NONE;
-						retired++;
-						n = 0
-					}
-				fi
+				:: cont = 1
+				:: cont = 0
+				fi;
+#endif
+				skip
 			fi;
 			C_DIE;
 			/* after the retire (or hand-back): help the head on */
 			atomic { if :: slot[I].lap > LAP -> HELP(head) :: else fi };
+#ifndef NO_HOLD_NEXT
+			if
+			:: nxt -> atomic { pos = pos + 1; nxt = 0; cont = 1 };
+				goto held
+			:: else
+			fi;
+			atomic { FORGET; nos = 0; cont = 0 }
+#else
+			/* the broken variant: go on at the head, unheld */
 			atomic { FORGET; nos = 0 }
-		:: atomic { sl == LAP && sp == FULL && !SAME -> FORGET; nos = 0 }
+#endif
+		:: atomic { sl == LAP && sp == FULL && !SAME ->
+			FORGET; nos = 0; cont = 0 }
 		:: atomic { sl > LAP ->
 			/* retired for this lap: stale head, help it */
 			HELP(head); FORGET; nos = 0 }
 #ifdef HELP_READING
 		:: atomic { sl == LAP && sp == READING ->
-			HELP(head); FORGET; nos = 0 }
+			HELP(head); FORGET; nos = 0; cont = 0 }
 #else
 		:: atomic { sl == LAP && sp == READING &&
-			    (head != pos || !SAME) -> FORGET; nos = 0 }
+			    (head != pos || !SAME) -> FORGET; nos = 0; cont = 0 }
 			/* another reader is in it: wait for a change */
 #endif
 		:: atomic { (sl < LAP ||
@@ -328,7 +373,7 @@ proctype consumer(byte me)
 		:: atomic { (sl < LAP ||
 			     (sl == LAP && (sp == EMPTY || sp == WRITING))) &&
 			    !nos && (head != pos || !SAME || sgone == NP) ->
-			FORGET }
+			FORGET; cont = 0 }
 		fi
 	od;
 	survivor = 1;

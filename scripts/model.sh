@@ -49,6 +49,7 @@ stream-2p1c-deaths stream pass -DNP=2 -DNC=1 -DK=2 -DC=2 -DDIE_P -DDIE_C
 stream-1p3c-die-c stream pass -DNP=1 -DNC=3 -DK=2 -DC=2 -DDIE_C
 stream-help-reading stream fail=(head==retired) -DNP=1 -DNC=2 -DK=2 -DC=2 -DHELP_READING
 stream-repair-frees stream fail=taken[i] -DNP=1 -DNC=2 -DK=2 -DC=2 -DDIE_C -DREPAIR_FREES
+stream-no-hold-next stream fail=(last==me) -DNP=1 -DNC=2 -DK=3 -DC=2 -DNO_HOLD_NEXT
 wake-fastsend wake pass -DUSEND=1 -DKRECV=2 -DK=3 -DC=2 -DTIMEOUTS=1
 wake-fastrecv wake pass -DUSEND=0 -DURECV=1 -DKSEND=2 -DKRECV=0 -DK=2 -DC=2 -DTIMEOUTS=1
 wake-fastrecv-1slot wake pass -DUSEND=0 -DURECV=1 -DKSEND=2 -DKRECV=0 -DK=2 -DC=1 -DTIMEOUTS=1

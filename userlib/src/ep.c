@@ -878,39 +878,49 @@ static int chan_ep_stream_fast_read(struct chan_ep *ep, unsigned char *buf,
 				    size_t cap, bool nonblock, size_t *got)
 {
 	uint32_t state = chan_ep_state(ep), len, off, n, pass, roles = 0;
+	struct chan_slot *s, *next;
 	size_t done = 0;
-	struct chan_slot *s;
 	__s64 pos = -EAGAIN;
 
 	if (state & CHAN_STATE_DESTROYED)
 		return CHAN_EP_SLOW;
-	for (pass = 0; pass < CHAN_EP_STREAM_PASSES && done < cap; pass++) {
-		s = chan_ring_claim_stream(&ep->v, ep->token, &pos, &len, &off);
-		if (!s)
-			break;
+	/* The head's slot; then each next one is claimed before the last
+	 * is retired (chan_ring_claim_stream_next()): one range.
+	 */
+	s = chan_ring_claim_stream(&ep->v, ep->token, &pos, &len, &off);
+	for (pass = 1; s; pass++) {
 		roles |= CHAN_ROLE_RECV;
 		if (!len && chan_slot_is_tombstone(s)) {
 			/* Its writer died writing it: counted as dropped. */
-			chan_ring_stream_retire(&ep->v, s, (__u64)pos);
 			__atomic_fetch_add(&ep->v.hdr->user_skipped, 1,
 					   __ATOMIC_RELAXED);
-			roles |= CHAN_ROLE_SEND;
-			continue;
+		} else {
+			/* off <= len <= msg_size: the claim clamped both. */
+			n = len - off;
+			if (n > cap - done)
+				n = (uint32_t)(cap - done);
+			memcpy(buf + done, s->data + off, n);
+			done += n;
+			off += n;
+			if (off < len) {
+				chan_ring_stream_hand_back(&ep->v, s,
+							   (__u64)pos, off,
+							   ep->token);
+				break;
+			}
 		}
-		/* off <= len <= msg_size: the claim clamped both. */
-		n = len - off;
-		if (n > cap - done)
-			n = (uint32_t)(cap - done);
-		memcpy(buf + done, s->data + off, n);
-		done += n;
-		off += n;
-		if (off < len) {
-			chan_ring_stream_hand_back(&ep->v, s, (__u64)pos, off,
-						   ep->token);
-			break;
-		}
+		next = NULL;
+		if (done < cap && pass < CHAN_EP_STREAM_PASSES)
+			next = chan_ring_claim_stream_next(&ep->v, ep->token,
+							   (__u64)pos + 1,
+							   &len, &off);
 		chan_ring_stream_retire(&ep->v, s, (__u64)pos);
 		roles |= CHAN_ROLE_SEND;
+		if (next)
+			pos++;
+		else if (pass < CHAN_EP_STREAM_PASSES)
+			pos = -EAGAIN;	/* no next write published yet */
+		s = next;
 	}
 	if (roles) {
 		if (ep->fence)
