@@ -8,10 +8,10 @@
  *    half on the kernel's, with reads of any multiple of 8 bytes: every
  *    8-byte word of every write arrives once, and inside each read the
  *    words of a write are contiguous and in order (a write is atomic:
- *    no other write's word comes between two of its words). A read that
- *    spans writes is not one range of the stream: another reader may
- *    take writes, or the start of one, between two of its claims, so
- *    after a write's last word a read may go on at any word of another;
+ *    no other write's word comes between two of its words), and a read
+ *    that spans writes is one range of the stream: after a write's last
+ *    word it goes on at the first word of a write, never in the middle
+ *    of one another reader started;
  *  - partial reads across the mapping: fast and kernel reads of odd
  *    sizes take turns in the middle of writes, byte-exact; FIONREAD and
  *    POLLIN follow each read;
@@ -110,10 +110,13 @@ static bool mx_parse(uint64_t v, uint32_t *w, uint32_t *seq, uint32_t *i,
 	       *seq < MX_WRITES && *n >= 1 && *n <= WORDS && *i < *n;
 }
 
-/* The number of words of write seq of writer w (1..WORDS). */
+/* Writes of 1..mx_most words (WORDS, or fewer for many short writes). */
+static uint32_t mx_most = WORDS;
+
+/* The number of words of write seq of writer w (1..mx_most). */
 static uint32_t mx_words(uint32_t w, uint32_t seq)
 {
-	return 1 + (uint32_t)(mix64((uint64_t)w << 32 | seq) % WORDS);
+	return 1 + (uint32_t)(mix64((uint64_t)w << 32 | seq) % mx_most);
 }
 
 /*
@@ -171,7 +174,7 @@ static void mx_writer(uint32_t id, uint32_t w)
  * A reader: reads of 8..4*MSG bytes (multiples of 8) until the end of the
  * stream; each word is counted in seen[] and, in the same read, must
  * follow a word that is not the last of its write as the next word of
- * that write.
+ * that write, and a write's last word as the first word of a write.
  */
 static void mx_reader(uint32_t id, uint32_t r, uint8_t *seen)
 {
@@ -202,6 +205,11 @@ static void mx_reader(uint32_t id, uint32_t r, uint8_t *seen)
 			if (k && pi + 1 < pn)
 				CF_TRUE(w == pw && seq == pseq && i == pi + 1,
 					"reader %u: %u/%u/%u/%u after %u/%u/%u/%u",
+					r, w, seq, i, n, pw, pseq, pi, pn);
+			/* One range: after a write's end, a write's start. */
+			else if (k)
+				CF_TRUE(i == 0,
+					"reader %u: read went on at %u/%u/%u/%u after %u/%u/%u/%u",
 					r, w, seq, i, n, pw, pseq, pi, pn);
 			__atomic_add_fetch(&seen[((size_t)w * MX_WRITES + seq) *
 						 WORDS + i], 1,
@@ -270,6 +278,142 @@ TEST_F_TIMEOUT(sm, mixed_paths_every_word_once, 600)
 	EXPECT_TRUE(ct_info_balanced(&info));
 	EXPECT_EQ(0U, info.depth);
 	munmap(seen, size);
+}
+
+/* ---- each read is one range of the stream ---- */
+
+
+/*
+ * A nibbler: the stream claim driven by hand, as a mapper may, spinning
+ * on the head and taking one word at a time (handed back, or retired at
+ * a write's end; a WAKE for the sleepers after each, as libchan does),
+ * so that it is at the head whenever a reader lets a slot go. Its words
+ * are counted in seen[] and in sh[1]; it stops at an empty stream once
+ * sh[0] says the writers are gone.
+ */
+static void rg_nibbler(uint32_t id, const struct chan_create *c,
+		       uint8_t *seen, uint64_t *sh)
+{
+	uint32_t token, len, off, w, seq, i, n, roles;
+	struct chan_slot *s;
+	struct ct_ring ring;
+	int dev, fd;
+	uint64_t v;
+	__s64 pos;
+
+	close(mx_hold);
+	dev = CF_OK(ct_dev_open());
+	fd = CF_OK(ct_open_token(dev, id, CHAN_ROLE_RECV, 0, &token));
+	CF_OK(ct_ring_map(fd, &c->out_ring, token, &ring));
+	for (;;) {
+		s = chan_ring_claim_stream(&ring.v, token, &pos, &len, &off);
+		if (!s) {
+			CF_TRUE(pos == -EAGAIN || pos == -EBUSY,
+				"nibbler: claim %lld", (long long)pos);
+			if (pos == -EAGAIN &&
+			    __atomic_load_n(&sh[0], __ATOMIC_ACQUIRE))
+				break;
+			continue;
+		}
+		CF_TRUE(len % 8 == 0 && off % 8 == 0 && off < len,
+			"nibbler: len %u off %u", len, off);
+		memcpy(&v, s->data + off, 8);
+		CF_TRUE(mx_parse(v, &w, &seq, &i, &n), "nibbler: bad word");
+		__atomic_add_fetch(&seen[((size_t)w * MX_WRITES + seq) *
+					 WORDS + i], 1, __ATOMIC_RELAXED);
+		sh[1]++;
+		roles = CHAN_ROLE_RECV;
+		if (off + 8 < len) {
+			chan_ring_stream_hand_back(&ring.v, s, (__u64)pos,
+						   off + 8, token);
+		} else {
+			chan_ring_stream_retire(&ring.v, s, (__u64)pos);
+			roles |= CHAN_ROLE_SEND;
+		}
+		/* As libchan: the readers behind us, and the writers. */
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		if (!__atomic_load_n(&ring.ks->recv_waiters, __ATOMIC_RELAXED))
+			roles &= ~CHAN_ROLE_RECV;
+		if (!__atomic_load_n(&ring.ks->send_waiters, __ATOMIC_RELAXED))
+			roles &= ~CHAN_ROLE_SEND;
+		if (roles)
+			CF_OK(ct_wake(fd, 0, roles, 0));
+	}
+	_exit(0);
+}
+
+/*
+ * Two writers (fast and kernel path) of short writes, so that reads span
+ * many; a fast reader and a kernel reader with reads of up to four slots;
+ * a nibbler at the head. Inside every read, a write's last word is
+ * followed by the first word of a write: between two claims of one read
+ * nobody took anything. Every word arrives once.
+ */
+TEST_F_TIMEOUT(sm, reads_are_ranges, 600)
+{
+	size_t size = (size_t)MX_WRITERS * MX_WRITES * WORDS;
+	uint64_t total = 0, *sh;
+	struct chan_create c;
+	uint32_t w, seq, i, bad = 0;
+	uint8_t *seen;
+	pid_t pid;
+	int k;
+
+	seen = mmap(NULL, size + 16, PROT_READ | PROT_WRITE,
+		    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, seen);
+	sh = (uint64_t *)(seen + size);
+	mx_most = 2;
+	for (w = 0; w < 2; w++)
+		for (seq = 0; seq < MX_WRITES; seq++)
+			total += mx_words(w, seq);
+	ASSERT_OK(sm_create(self, 64, 0600, &c));
+	mx_hold = ct_open(self->dev, c.out_id, CHAN_ROLE_SEND, 0, 0);
+	ASSERT_LE(0, mx_hold);
+	for (k = 0; k < 2; k++) {
+		pid = ct_fork_slot(k);
+		ASSERT_LE(0, pid);
+		if (!pid)
+			mx_reader(c.out_id, k, seen);
+		self->pid[k] = pid;
+	}
+	self->pid[2] = ct_fork_slot(2);
+	ASSERT_LE(0, self->pid[2]);
+	if (!self->pid[2])
+		rg_nibbler(c.out_id, &c, seen, sh);
+	for (k = 0; k < 2; k++) {
+		pid = ct_fork_slot(3 + k);
+		ASSERT_LE(0, pid);
+		if (!pid)
+			mx_writer(c.out_id, k);
+		self->pid[3 + k] = pid;
+	}
+	ct_sleep_ms(500);
+	close(mx_hold);
+	/* The writers first: then the nibbler may stop at an empty stream. */
+	for (k = 4; k >= 0; k--) {
+		EXPECT_EQ(0, CT_CHILD(&self->pid[k], k, 500000,
+				      k < 2 ? "reader" : k == 2 ? "nibbler" :
+				      "writer"));
+		if (k == 3)
+			__atomic_store_n(&sh[0], 1, __ATOMIC_RELEASE);
+	}
+	for (w = 0; w < 2; w++)
+		for (seq = 0; seq < MX_WRITES; seq++)
+			for (i = 0; i < WORDS; i++) {
+				uint8_t want = i < mx_words(w, seq);
+				uint8_t got = seen[((size_t)w * MX_WRITES +
+						    seq) * WORDS + i];
+
+				if (got != want && bad++ < 5)
+					TH_LOG("writer %u seq %u word %u: seen %u times",
+					       w, seq, i, got);
+			}
+	EXPECT_EQ(0U, bad);
+	TH_LOG("%llu words, %llu of them taken by the nibbler",
+	       (unsigned long long)total, (unsigned long long)sh[1]);
+	mx_most = WORDS;
+	munmap(seen, size + 16);
 }
 
 /* ---- partial reads across the mapping; FIONREAD and POLLIN ---- */

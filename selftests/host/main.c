@@ -129,6 +129,8 @@ HOST_TEST(stream_claim, test_stream_claim, NULL)
 /* A dead stream reader's slot back FULL, offset kept; its unhelped head;
  * a dead writer's tombstone. */
 HOST_TEST(stream_repair, test_stream_repair, NULL)
+/* A read that goes on holds the next write before it retires the last. */
+HOST_TEST(stream_next, test_stream_next, NULL)
 /* Garbage states, lengths and offsets: bounded, clamped, in the ring. */
 HOST_TEST(stream_garbage, test_stream_garbage, NULL)
 /* 3 writers x 3 readers, partial takes: every byte once, in order. */

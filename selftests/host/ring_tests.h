@@ -69,6 +69,7 @@ bool test_mpmc(const void *arg);
 /* test_stream.c; arg: NULL, or the capacity (uint32_t) */
 bool test_stream_claim(const void *arg);
 bool test_stream_repair(const void *arg);
+bool test_stream_next(const void *arg);
 bool test_stream_garbage(const void *arg);
 bool test_stream_threads(const void *arg);
 

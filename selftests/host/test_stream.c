@@ -4,7 +4,8 @@
  * claims the head slot without moving the head, hands it back FULL with
  * its offset or retires it; a READING head is -EBUSY to the other
  * readers; the repair hands a dead reader's slot back with its offset and
- * helps a head its dead reader left behind; garbage in the slots costs
+ * helps a head its dead reader left behind; a read that goes on holds the
+ * next write before it lets the last go; garbage in the slots costs
  * bytes, never a bound; and under threads, every byte is taken once, in
  * stream order.
  */
@@ -156,6 +157,93 @@ out:
 }
 
 /*
+ * A read that goes on: the next write is claimed before the finished one
+ * is retired, so the head stops at a slot the reader holds (-EBUSY for
+ * the others); nothing to claim when the next slot is not FULL of its
+ * lap; a reader that dies holding two slots gives both back.
+ */
+bool test_stream_next(const void *arg)
+{
+	struct chan_ring_repair_counts c = { 0 };
+	struct ring_fixture f;
+	struct chan_slot *s, *t;
+	uint64_t pos, head;
+	uint32_t l = 9, o = 9;
+	__s64 p;
+	bool ok = false;
+
+	(void)arg;
+	if (ring_fixture_init(&f, 4, 16))
+		return false;
+	CHECK(send_bytes(&f, "0123", 4) == 0, "send 1");
+	CHECK(send_bytes(&f, "abcdef", 6) == 0, "send 2");
+	head = f.hdr->head;
+	s = claim(&f, OWNER_R, 4, 0, &pos);
+	CHECK(s && pos == head, "claim");
+	t = chan_ring_claim_stream_next(&f.v, OWNER_R, pos + 1, &l, &o);
+	CHECK(t && l == 6 && o == 0, "next: len %u off %u", l, o);
+	CHECK(f.hdr->head == head, "claiming next moved the head");
+	chan_ring_stream_retire(&f.v, s, pos);
+	CHECK(f.hdr->head == head + 1, "retire did not move the head");
+	/* The head is ours: the others wait, nobody helps it past. */
+	CHECK(!chan_ring_claim_stream(&f.v, OWNER_R2, &p, &l, &o) &&
+	      p == -EBUSY, "busy: %lld", (long long)p);
+	CHECK(f.hdr->head == head + 1, "a held head was helped");
+	/* Nothing after it yet. */
+	CHECK(!chan_ring_claim_stream_next(&f.v, OWNER_R, pos + 2, &l, &o),
+	      "claimed an empty slot");
+	/* A slot held by someone (a scribble) is not taken either. */
+	CHECK(!chan_ring_claim_stream_next(&f.v, OWNER_R2, pos + 1, &l, &o),
+	      "claimed a READING slot");
+	chan_ring_stream_hand_back(&f.v, t, pos + 1, 2, OWNER_R);
+	t = claim(&f, OWNER_R2, 6, 2, &pos);
+	CHECK(t && !memcmp(t->data + 2, "cdef", 4), "rest");
+	chan_ring_stream_retire(&f.v, t, pos);
+
+	/* A reader dies holding the head slot and the next one. */
+	CHECK(send_bytes(&f, "ghij", 4) == 0, "send 3");
+	CHECK(send_bytes(&f, "klm", 3) == 0, "send 4");
+	head = f.hdr->head;
+	s = claim(&f, OWNER_DEAD, 4, 0, &pos);
+	CHECK(s, "claim by the dead");
+	chan_ring_stream_hand_back(&f.v, s, pos, 1, OWNER_DEAD);
+	s = claim(&f, OWNER_DEAD, 4, 1, &pos);
+	t = chan_ring_claim_stream_next(&f.v, OWNER_DEAD, pos + 1, &l, &o);
+	CHECK(s && t, "the dead holds two");
+	chan_ring_repair_stream(&f.v, OWNER_DEAD, &c);
+	CHECK(c.handed_back == 2, "handed back %u", c.handed_back);
+	CHECK(f.hdr->head == head, "the repair moved the head");
+	s = claim(&f, OWNER_R, 4, 1, &pos);
+	CHECK(s && !memcmp(s->data + 1, "hij", 3), "after repair");
+	t = chan_ring_claim_stream_next(&f.v, OWNER_R, pos + 1, &l, &o);
+	CHECK(t && l == 3 && o == 0, "next after repair");
+	chan_ring_stream_retire(&f.v, s, pos);
+
+	/* It dies again, after retiring, before helping: both settled. */
+	memset(&c, 0, sizeof(c));
+	chan_ring_stream_hand_back(&f.v, t, pos + 1, 0, OWNER_R);
+	s = claim(&f, OWNER_DEAD, 3, 0, &pos);
+	CHECK(s, "claim 3");
+	CHECK(send_bytes(&f, "no", 2) == 0, "send 5");
+	t = chan_ring_claim_stream_next(&f.v, OWNER_DEAD, pos + 1, &l, &o);
+	CHECK(t && l == 2, "next 3");
+	chan_ring_retire(&f.v, s, pos);
+	chan_ring_repair_stream(&f.v, OWNER_DEAD, &c);
+	CHECK(c.handed_back == 1, "handed back %u", c.handed_back);
+	CHECK(f.hdr->head == pos + 1, "head %llu, expected %llu",
+	      (unsigned long long)f.hdr->head, (unsigned long long)pos + 1);
+	s = claim(&f, OWNER_R, 2, 0, &pos);
+	CHECK(s && !memcmp(s->data, "no", 2), "the last write");
+	chan_ring_stream_retire(&f.v, s, pos);
+	CHECK(f.hdr->head == f.hdr->tail, "head %llu tail %llu",
+	      (unsigned long long)f.hdr->head,
+	      (unsigned long long)f.hdr->tail);
+	ok = true;
+out:
+	return ring_fixture_finish(&f, ok);
+}
+
+/*
  * A hostile mapper: slot words, lengths and offsets of garbage. Every
  * claim returns within its bound, with off <= len <= msg_size; the bytes
  * it hands out are read (inside the fixture's guard pages); hand-back,
@@ -210,11 +298,24 @@ bool test_stream_garbage(const void *arg)
 		CHECK(l <= f.msg_size && o <= l, "len %u off %u", l, o);
 		for (j = o; j < l; j++)
 			sum += s->data[j];
-		if (r % 2)
+		if (r % 2) {
 			chan_ring_stream_hand_back(&f.v, s, (uint64_t)p,
 						   o + (l - o) / 2, OWNER_R);
-		else
+		} else {
+			struct chan_slot *t;
+
+			t = chan_ring_claim_stream_next(&f.v, OWNER_R,
+							(uint64_t)p + 1, &l, &o);
 			chan_ring_stream_retire(&f.v, s, (uint64_t)p);
+			if (t) {
+				CHECK(l <= f.msg_size && o <= l,
+				      "next: len %u off %u", l, o);
+				for (j = o; j < l; j++)
+					sum += t->data[j];
+				chan_ring_stream_retire(&f.v, t,
+							(uint64_t)p + 1);
+			}
+		}
 		if (r % 7 == 0)
 			chan_ring_repair_stream(&f.v, (uint32_t)(r >> 50) % 8 + 1,
 						&c);
@@ -232,7 +333,9 @@ out:
  * writer and index; readers take random amounts under the claim. What
  * the claim serializes (the head slot) is checked under it: each take
  * starts where the last one ended (position and offset), and each
- * writer's bytes come out contiguous and in order, once.
+ * writer's bytes come out contiguous and in order, once; a read that goes
+ * on into the next write (chan_ring_claim_stream_next()) has no other
+ * reader's take between its own.
  */
 #define ST_WRITERS	3
 #define ST_READERS	3
@@ -247,8 +350,9 @@ struct st_run {
 	uint32_t next_off;
 	uint64_t next_byte[ST_WRITERS];
 	uint64_t taken;
-	uint64_t busy, handed_back;
+	uint64_t busy, handed_back, went_on;
 	uint64_t takes[ST_READERS];	/* per reader */
+	unsigned int last_reader;	/* whose take was the last */
 };
 
 struct st_thread {
@@ -294,7 +398,8 @@ static void *st_reader(void *p)
 	struct st_run *run = t->run;
 	uint64_t rnd = 0x9876 + t->id;
 	uint32_t owner = 20 + t->id, l, o, n, j, w;
-	struct chan_slot *s;
+	struct chan_slot *s, *next;
+	bool more;
 	__s64 pos;
 
 	while (!host_stopped(&run->stop)) {
@@ -319,6 +424,8 @@ static void *st_reader(void *p)
 			sched_yield();
 			continue;
 		}
+		more = false;
+take:
 		if ((uint64_t)pos != run->next_pos || o != run->next_off) {
 			host_stop_fail(&run->stop,
 				       "take at %lld+%u, expected %llu+%u",
@@ -327,6 +434,14 @@ static void *st_reader(void *p)
 				       run->next_off);
 			break;
 		}
+		/* A read that went on: nobody else took in between. */
+		if (more && run->last_reader != t->id) {
+			host_stop_fail(&run->stop,
+				       "reader %u's read went on after %u's take",
+				       t->id, run->last_reader);
+			break;
+		}
+		run->last_reader = t->id;
 		/* Hold the claim a while, now and then: busy heads. */
 		if (host_rand(&rnd) % 4 == 0)
 			sched_yield();
@@ -354,7 +469,20 @@ static void *st_reader(void *p)
 		} else {
 			run->next_pos = (uint64_t)pos + 1;
 			run->next_off = 0;
+			/* Half the reads go on into the next write. */
+			next = NULL;
+			if (host_rand(&rnd) % 2)
+				next = chan_ring_claim_stream_next(
+					&run->f.v, owner, (uint64_t)pos + 1,
+					&l, &o);
 			chan_ring_stream_retire(&run->f.v, s, (uint64_t)pos);
+			if (next) {
+				run->went_on++;
+				s = next;
+				pos++;
+				more = true;
+				goto take;
+			}
 		}
 	}
 out:
@@ -396,9 +524,12 @@ bool test_stream_threads(const void *arg)
 	CHECK(run->f.hdr->head == run->f.hdr->tail, "head %llu tail %llu",
 	      (unsigned long long)run->f.hdr->head,
 	      (unsigned long long)run->f.hdr->tail);
-	host_diag("cap %u: %llu bytes, %llu hand-backs, %llu busy heads, takes %llu/%llu/%llu",
+	CHECK(cap == 1 || run->went_on > 0,
+	      "no read went on into a next write");
+	host_diag("cap %u: %llu bytes, %llu hand-backs, %llu reads went on, %llu busy heads, takes %llu/%llu/%llu",
 		  cap, (unsigned long long)run->taken,
 		  (unsigned long long)run->handed_back,
+		  (unsigned long long)run->went_on,
 		  (unsigned long long)run->busy,
 		  (unsigned long long)run->takes[0],
 		  (unsigned long long)run->takes[1],
