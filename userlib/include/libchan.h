@@ -363,14 +363,13 @@ struct chan_spsc {
  * it runs inline, 0 if it passes every call to the handle, -EINVAL.
  */
 int chan_ep_spsc(struct chan_ep *ep, unsigned int role, struct chan_spsc *s);
-/* Out of line, for the inline functions below: the sampled high-water
- * mark after a send ending at @end, and the doorbell for the other side's
- * kernel sleepers.
+/* Out of line, for the inline functions below: the high-water mark
+ * raised to the depth a view saw (a send finding the ring full, with
+ * @end its tail; a receive loading the tail, @end), and the doorbell for
+ * the other side's kernel sleepers.
  */
 void chan_spsc_depth(struct chan_spsc *s, uint64_t end);
 void chan_spsc_wake(struct chan_spsc *s);
-
-#define CHAN_SPSC_DEPTH_SAMPLE_	64U
 
 /* Inlined even where the compiler would not: a constant length then
  * makes the copy a few moves, which is the point of these functions.
@@ -398,6 +397,14 @@ CHAN_SPSC_INLINE_ int chan_spsc_off_(const struct chan_spsc *s,
 {
 	return s->slow || s->role != role ||
 	       __atomic_load_n(s->genp, __ATOMIC_RELAXED) != s->gen;
+}
+
+/* A receive view's channel's high-water mark (the ring header's word). */
+CHAN_SPSC_INLINE_ const __u64 *chan_spsc_mark_(const struct chan_spsc *s)
+{
+	return (const __u64 *)((const char *)s->own -
+			       offsetof(struct chan_ring_hdr, head) +
+			       CHAN_RING_MAX_DEPTH_OFFSET);
 }
 
 CHAN_SPSC_INLINE_ void chan_spsc_count_(const struct chan_spsc *s)
@@ -445,8 +452,6 @@ CHAN_SPSC_INLINE_ int chan_spsc_try_send(struct chan_spsc *s, const void *msg,
 	/* Release: the payload and length before the tail that shows them. */
 	__atomic_store_n(s->own, pos + 1, __ATOMIC_RELEASE);
 	chan_spsc_count_(s);
-	if (__builtin_expect(!((pos + 1) % CHAN_SPSC_DEPTH_SAMPLE_), 0))
-		chan_spsc_depth(s, pos + 1);
 	if (__builtin_expect(chan_spsc_sleepers_(s), 0))
 		chan_spsc_wake(s);
 	return 0;
@@ -457,6 +462,7 @@ CHAN_SPSC_INLINE_ ssize_t chan_spsc_try_recv(struct chan_spsc *s, void *buf,
 					 size_t cap)
 {
 	__u64 pos, tail, room = (__u64)s->mask + 1;
+	const unsigned char *src;
 	__u32 len, state;
 
 	if (__builtin_expect(!buf || chan_spsc_off_(s, CHAN_ROLE_RECV), 0))
@@ -476,13 +482,27 @@ CHAN_SPSC_INLINE_ ssize_t chan_spsc_try_recv(struct chan_spsc *s, void *buf,
 			/* Drained, or scribbled: the handle decides. */
 			return chan_ep_try_recv(s->ep, buf, cap);
 		s->cache = tail;
+		/* The depth seen, against the high-water mark. */
+		if (__builtin_expect(tail - pos >
+				     __atomic_load_n(chan_spsc_mark_(s),
+						     __ATOMIC_RELAXED), 0))
+			chan_spsc_depth(s, tail);
 	}
 	len = __atomic_load_n(&s->lens[pos & s->mask], __ATOMIC_RELAXED);
 	if (len > s->msg_size)
 		len = s->msg_size;
 	if (__builtin_expect(len > cap, 0))
 		return chan_ep_try_recv(s->ep, buf, cap);
-	memcpy(buf, s->slots + (size_t)(pos & s->mask) * s->stride, len);
+	src = s->slots + (size_t)(pos & s->mask) * s->stride;
+	/*
+	 * A message as long as the buffer (every message of a typed
+	 * channel): a copy of cap bytes, a few moves when cap is a constant
+	 * here, where a copy of len bytes is a call.
+	 */
+	if (len == cap)
+		memcpy(buf, src, cap);
+	else
+		memcpy(buf, src, len);
 	/* Release: our reads of the payload before the head that frees it. */
 	__atomic_store_n(s->own, pos + 1, __ATOMIC_RELEASE);
 	chan_spsc_count_(s);
