@@ -22,6 +22,8 @@
  *    and the send's length stored over a scribbled one;
  *  - the layout at every slot for many capacities and sizes, kernel and
  *    views agreeing with the uapi;
+ *  - the high-water mark of a peak the ring never filled to, sampled by
+ *    the receiver (a view's and the handle's);
  *  (an unprivileged uid's views: chan_spsc_test's unprivileged).
  */
 #define CT_WANT_RING
@@ -94,6 +96,48 @@ static int si_open_inline(int dev, struct si_pair *p, uint32_t cap)
 	    chan_ep_spsc(p->rx, CHAN_ROLE_RECV, &p->vr) != 1)
 		return -1;
 	return 0;
+}
+
+/*
+ * The high-water mark on a compact ring is sampled by the receiver when
+ * it loads the tail: a peak the ring never filled to is seen, through a
+ * view and through the handle, and only a higher one raises the mark.
+ */
+TEST_F(si, high_water_from_receiver)
+{
+	struct chan_info info;
+	struct si_pair p;
+	uint64_t i, v;
+	int round;
+
+	ASSERT_OK(si_open_inline(self->dev, &p, 16));
+	for (round = 0; round < 2; round++) {
+		/* 5 (view) then 9 (handle) sent, none received yet. */
+		uint64_t n = round ? 9 : 5;
+
+		for (i = 0; i < n; i++)
+			ASSERT_EQ(0, round ?
+				  chan_ep_try_send(p.tx, &i, sizeof(i)) :
+				  chan_spsc_try_send(&p.vt, &i, sizeof(i)));
+		for (i = 0; i < n; i++) {
+			ASSERT_EQ((ssize_t)sizeof(v), round ?
+				  chan_ep_try_recv(p.rx, &v, sizeof(v)) :
+				  chan_spsc_try_recv(&p.vr, &v, sizeof(v)));
+			ASSERT_EQ(i, v);
+		}
+		ASSERT_OK(ct_info(self->dev, p.id, 0, &info));
+		EXPECT_EQ(0U, info.depth);
+		EXPECT_EQ(n, info.max_depth);
+	}
+	/* A lower peak leaves the mark. */
+	for (i = 0; i < 3; i++)
+		ASSERT_EQ(0, chan_spsc_try_send(&p.vt, &i, sizeof(i)));
+	for (i = 0; i < 3; i++)
+		ASSERT_EQ((ssize_t)sizeof(v),
+			  chan_spsc_try_recv(&p.vr, &v, sizeof(v)));
+	ASSERT_OK(ct_info(self->dev, p.id, 0, &info));
+	EXPECT_EQ(9U, info.max_depth);
+	si_close(self->dev, &p);
 }
 
 /* Which handles run inline, and what is refused. */
