@@ -224,12 +224,34 @@ static void mx_reader(uint32_t id, uint32_t r, uint8_t *seen)
 	_exit(0);
 }
 
+/*
+ * The words of writers 0..@writers-1 not seen exactly once (each write's
+ * words, and none beyond them), the first few logged.
+ */
+static uint32_t mx_unseen(struct __test_metadata *_metadata,
+			  const uint8_t *seen, uint32_t writers)
+{
+	uint32_t w, seq, i, bad = 0;
+
+	for (w = 0; w < writers; w++)
+		for (seq = 0; seq < MX_WRITES; seq++)
+			for (i = 0; i < WORDS; i++) {
+				uint8_t want = i < mx_words(w, seq);
+				uint8_t got = seen[((size_t)w * MX_WRITES +
+						    seq) * WORDS + i];
+
+				if (got != want && bad++ < 5)
+					TH_LOG("writer %u seq %u word %u: seen %u times",
+					       w, seq, i, got);
+			}
+	return bad;
+}
+
 TEST_F_TIMEOUT(sm, mixed_paths_every_word_once, 600)
 {
 	size_t size = (size_t)MX_WRITERS * MX_WRITES * WORDS;
 	struct chan_create c;
 	struct chan_info info;
-	uint32_t w, seq, i, bad = 0;
 	uint8_t *seen;
 	pid_t pid;
 	int k;
@@ -261,18 +283,7 @@ TEST_F_TIMEOUT(sm, mixed_paths_every_word_once, 600)
 	for (k = 0; k < MX_READERS + MX_WRITERS; k++)
 		EXPECT_EQ(0, CT_CHILD(&self->pid[k], k, 500000,
 				      k < MX_READERS ? "reader" : "writer"));
-	for (w = 0; w < MX_WRITERS; w++)
-		for (seq = 0; seq < MX_WRITES; seq++)
-			for (i = 0; i < WORDS; i++) {
-				uint8_t want = i < mx_words(w, seq);
-				uint8_t got = seen[((size_t)w * MX_WRITES +
-						    seq) * WORDS + i];
-
-				if (got != want && bad++ < 5)
-					TH_LOG("writer %u seq %u word %u: seen %u times",
-					       w, seq, i, got);
-			}
-	EXPECT_EQ(0U, bad);
+	EXPECT_EQ(0U, mx_unseen(_metadata, seen, MX_WRITERS));
 	ASSERT_OK(ct_info(self->dev, c.out_id, 0, &info));
 	EXPECT_EQ((uint64_t)MX_WRITERS * MX_WRITES, info.sent);
 	EXPECT_TRUE(ct_info_balanced(&info));
@@ -354,7 +365,7 @@ TEST_F_TIMEOUT(sm, reads_are_ranges, 600)
 	size_t size = (size_t)MX_WRITERS * MX_WRITES * WORDS;
 	uint64_t total = 0, *sh;
 	struct chan_create c;
-	uint32_t w, seq, i, bad = 0;
+	uint32_t w, seq;
 	uint8_t *seen;
 	pid_t pid;
 	int k;
@@ -398,18 +409,7 @@ TEST_F_TIMEOUT(sm, reads_are_ranges, 600)
 		if (k == 3)
 			__atomic_store_n(&sh[0], 1, __ATOMIC_RELEASE);
 	}
-	for (w = 0; w < 2; w++)
-		for (seq = 0; seq < MX_WRITES; seq++)
-			for (i = 0; i < WORDS; i++) {
-				uint8_t want = i < mx_words(w, seq);
-				uint8_t got = seen[((size_t)w * MX_WRITES +
-						    seq) * WORDS + i];
-
-				if (got != want && bad++ < 5)
-					TH_LOG("writer %u seq %u word %u: seen %u times",
-					       w, seq, i, got);
-			}
-	EXPECT_EQ(0U, bad);
+	EXPECT_EQ(0U, mx_unseen(_metadata, seen, 2));
 	TH_LOG("%llu words, %llu of them taken by the nibbler",
 	       (unsigned long long)total, (unsigned long long)sh[1]);
 	mx_most = WORDS;
