@@ -142,10 +142,13 @@ void chan_wake_all(struct chan *ch)
 /*
  * Statistics: the high-water depth. Kernel sends raise ch->max_depth after
  * they publish (one more look at the cursors, dwarfed by the system
- * call). Fast-path senders of a mappable ring raise a word of the header
- * page of their own (CHAN_RING_MAX_DEPTH_OFFSET), which is theirs to
- * write: the kernel reads it only here, clamps it to the capacity and
- * folds it into its own copy, trusting it for nothing else.
+ * call), and so do the kernel's receives from a compact SPSC ring when
+ * they load the tail, since that ring's fast senders sample only a full
+ * ring (its receivers sample, libchan's and the kernel's). The fast path
+ * of a mappable ring raises a word of the header page of its own
+ * (CHAN_RING_MAX_DEPTH_OFFSET), which is the mappers' to write: the
+ * kernel reads it only here, clamps it to the capacity and folds it into
+ * its own copy, trusting it for nothing else.
  */
 void chan_note_depth(struct chan *ch, u32 depth)
 {
@@ -336,6 +339,7 @@ static int chan_spsc_try_recv(struct chan_xfer *x)
 	u32 hdr = ch->flags & CHAN_CREATE_CRC32C ? CHAN_CRC_SIZE : 0;
 	const unsigned char *data;
 	u32 n, state, len = 0;
+	u64 seen;
 	s64 pos;
 	int ret;
 
@@ -345,9 +349,17 @@ static int chan_spsc_try_recv(struct chan_xfer *x)
 			return -EIDRM;
 		if (!mutex_trylock(&side->lock))
 			return CHAN_TRY_TURN;
+		seen = side->cache;
 		/* A CRC32C slot's length counts the check before the payload. */
 		data = chan_spsc_ring_recv_begin(r, &side->cache,
 						 x->faulted + hdr, &pos, &len);
+		/*
+		 * The tail loaded: the depth seen, for the high-water mark,
+		 * as libchan's receivers sample it on a compact ring (its
+		 * fast senders do not, unless they find it full).
+		 */
+		if (side->cache != seen)
+			chan_note_depth(ch, chan_spsc_ring_depth(r));
 		x->out_len = len >= hdr ? len - hdr : 0;
 		if (!data) {
 			mutex_unlock(&side->lock);

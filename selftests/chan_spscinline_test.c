@@ -23,7 +23,7 @@
  *  - the layout at every slot for many capacities and sizes, kernel and
  *    views agreeing with the uapi;
  *  - the high-water mark of a peak the ring never filled to, sampled by
- *    the receiver (a view's and the handle's);
+ *    the receiver (a view's, the handle's and the kernel's);
  *  (an unprivileged uid's views: chan_spsc_test's unprivileged).
  */
 #define CT_WANT_RING
@@ -137,6 +137,40 @@ TEST_F(si, high_water_from_receiver)
 			  chan_spsc_try_recv(&p.vr, &v, sizeof(v)));
 	ASSERT_OK(ct_info(self->dev, p.id, 0, &info));
 	EXPECT_EQ(9U, info.max_depth);
+	si_close(self->dev, &p);
+}
+
+/*
+ * The same with the kernel's receive (read through the receiver's fd):
+ * a fast sender samples only a full ring, so the kernel's compact
+ * receive samples the depth when it loads the tail, as libchan's do.
+ */
+TEST_F(si, high_water_kernel_receiver)
+{
+	struct chan_info info;
+	struct si_pair p;
+	uint64_t i, v;
+	int round;
+
+	ASSERT_OK(si_open_inline(self->dev, &p, 16));
+	for (round = 0; round < 2; round++) {
+		/* 5 (view) then 9 (handle) sent, none received yet. */
+		uint64_t n = round ? 9 : 5;
+
+		for (i = 0; i < n; i++)
+			ASSERT_EQ(0, round ?
+				  chan_ep_try_send(p.tx, &i, sizeof(i)) :
+				  chan_spsc_try_send(&p.vt, &i, sizeof(i)));
+		for (i = 0; i < n; i++) {
+			ASSERT_EQ((ssize_t)sizeof(v),
+				  chan_try_recv(chan_ep_fd(p.rx), &v,
+						sizeof(v)));
+			ASSERT_EQ(i, v);
+		}
+		ASSERT_OK(ct_info(self->dev, p.id, 0, &info));
+		EXPECT_EQ(0U, info.depth);
+		EXPECT_EQ(n, info.max_depth);
+	}
 	si_close(self->dev, &p);
 }
 
