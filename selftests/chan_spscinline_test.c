@@ -98,38 +98,60 @@ static int si_open_inline(int dev, struct si_pair *p, uint32_t cap)
 	return 0;
 }
 
+/* Who drains a high-water round: si_high_water_rounds(). */
+enum si_drain {
+	SI_DRAIN_VIEWS,		/* the view, then the handle */
+	SI_DRAIN_KERNEL,	/* read through the receiver's fd */
+};
+
 /*
  * The high-water mark on a compact ring is sampled by the receiver when
- * it loads the tail: a peak the ring never filled to is seen, through a
- * view and through the handle, and only a higher one raises the mark.
+ * it loads the tail (a fast sender samples only a full ring): rounds of 5
+ * (sent through the view) then 9 (the handle), none received before the
+ * round is sent, raise max_depth to 5 then 9, whoever drains them.
  */
+static void si_high_water_rounds(struct __test_metadata *_metadata,
+				 int dev, struct si_pair *p,
+				 enum si_drain drain)
+{
+	struct chan_info info;
+	uint64_t i, v;
+	ssize_t ret;
+	int round;
+
+	for (round = 0; round < 2; round++) {
+		uint64_t n = round ? 9 : 5;
+
+		for (i = 0; i < n; i++)
+			ASSERT_EQ(0, round ?
+				  chan_ep_try_send(p->tx, &i, sizeof(i)) :
+				  chan_spsc_try_send(&p->vt, &i, sizeof(i)));
+		for (i = 0; i < n; i++) {
+			if (drain == SI_DRAIN_KERNEL)
+				ret = chan_try_recv(chan_ep_fd(p->rx), &v,
+						    sizeof(v));
+			else if (round)
+				ret = chan_ep_try_recv(p->rx, &v, sizeof(v));
+			else
+				ret = chan_spsc_try_recv(&p->vr, &v, sizeof(v));
+			ASSERT_EQ((ssize_t)sizeof(v), ret);
+			ASSERT_EQ(i, v);
+		}
+		ASSERT_OK(ct_info(dev, p->id, 0, &info));
+		EXPECT_EQ(0U, info.depth);
+		EXPECT_EQ(n, info.max_depth);
+	}
+}
+
+/* Through a view and through the handle; a lower peak leaves the mark. */
 TEST_F(si, high_water_from_receiver)
 {
 	struct chan_info info;
 	struct si_pair p;
 	uint64_t i, v;
-	int round;
 
 	ASSERT_OK(si_open_inline(self->dev, &p, 16));
-	for (round = 0; round < 2; round++) {
-		/* 5 (view) then 9 (handle) sent, none received yet. */
-		uint64_t n = round ? 9 : 5;
-
-		for (i = 0; i < n; i++)
-			ASSERT_EQ(0, round ?
-				  chan_ep_try_send(p.tx, &i, sizeof(i)) :
-				  chan_spsc_try_send(&p.vt, &i, sizeof(i)));
-		for (i = 0; i < n; i++) {
-			ASSERT_EQ((ssize_t)sizeof(v), round ?
-				  chan_ep_try_recv(p.rx, &v, sizeof(v)) :
-				  chan_spsc_try_recv(&p.vr, &v, sizeof(v)));
-			ASSERT_EQ(i, v);
-		}
-		ASSERT_OK(ct_info(self->dev, p.id, 0, &info));
-		EXPECT_EQ(0U, info.depth);
-		EXPECT_EQ(n, info.max_depth);
-	}
-	/* A lower peak leaves the mark. */
+	si_high_water_rounds(_metadata, self->dev, &p, SI_DRAIN_VIEWS);
 	for (i = 0; i < 3; i++)
 		ASSERT_EQ(0, chan_spsc_try_send(&p.vt, &i, sizeof(i)));
 	for (i = 0; i < 3; i++)
@@ -140,37 +162,13 @@ TEST_F(si, high_water_from_receiver)
 	si_close(self->dev, &p);
 }
 
-/*
- * The same with the kernel's receive (read through the receiver's fd):
- * a fast sender samples only a full ring, so the kernel's compact
- * receive samples the depth when it loads the tail, as libchan's do.
- */
+/* The kernel's compact receive samples too, as libchan's do. */
 TEST_F(si, high_water_kernel_receiver)
 {
-	struct chan_info info;
 	struct si_pair p;
-	uint64_t i, v;
-	int round;
 
 	ASSERT_OK(si_open_inline(self->dev, &p, 16));
-	for (round = 0; round < 2; round++) {
-		/* 5 (view) then 9 (handle) sent, none received yet. */
-		uint64_t n = round ? 9 : 5;
-
-		for (i = 0; i < n; i++)
-			ASSERT_EQ(0, round ?
-				  chan_ep_try_send(p.tx, &i, sizeof(i)) :
-				  chan_spsc_try_send(&p.vt, &i, sizeof(i)));
-		for (i = 0; i < n; i++) {
-			ASSERT_EQ((ssize_t)sizeof(v),
-				  chan_try_recv(chan_ep_fd(p.rx), &v,
-						sizeof(v)));
-			ASSERT_EQ(i, v);
-		}
-		ASSERT_OK(ct_info(self->dev, p.id, 0, &info));
-		EXPECT_EQ(0U, info.depth);
-		EXPECT_EQ(n, info.max_depth);
-	}
+	si_high_water_rounds(_metadata, self->dev, &p, SI_DRAIN_KERNEL);
 	si_close(self->dev, &p);
 }
 
