@@ -23,7 +23,8 @@
  *  - the layout at every slot for many capacities and sizes, kernel and
  *    views agreeing with the uapi;
  *  - the high-water mark of a peak the ring never filled to, sampled by
- *    the receiver (a view's, the handle's and the kernel's);
+ *    the receiver (a view's, the handle's, also when it ends in EMSGSIZE,
+ *    and the kernel's);
  *  (an unprivileged uid's views: chan_spsc_test's unprivileged).
  */
 #define CT_WANT_RING
@@ -102,6 +103,7 @@ static int si_open_inline(int dev, struct si_pair *p, uint32_t cap)
 enum si_drain {
 	SI_DRAIN_VIEWS,		/* the view, then the handle */
 	SI_DRAIN_KERNEL,	/* read through the receiver's fd */
+	SI_DRAIN_SHORT,		/* the handle, after an EMSGSIZE */
 };
 
 /*
@@ -115,6 +117,7 @@ static void si_high_water_rounds(struct __test_metadata *_metadata,
 				 enum si_drain drain)
 {
 	struct chan_info info;
+	unsigned char small;
 	uint64_t i, v;
 	ssize_t ret;
 	int round;
@@ -126,11 +129,15 @@ static void si_high_water_rounds(struct __test_metadata *_metadata,
 			ASSERT_EQ(0, round ?
 				  chan_ep_try_send(p->tx, &i, sizeof(i)) :
 				  chan_spsc_try_send(&p->vt, &i, sizeof(i)));
+		/* The tail loaded by a receive that takes nothing. */
+		if (drain == SI_DRAIN_SHORT)
+			ASSERT_EQ(-EMSGSIZE,
+				  chan_ep_try_recv(p->rx, &small, 1));
 		for (i = 0; i < n; i++) {
 			if (drain == SI_DRAIN_KERNEL)
 				ret = chan_try_recv(chan_ep_fd(p->rx), &v,
 						    sizeof(v));
-			else if (round)
+			else if (round || drain == SI_DRAIN_SHORT)
 				ret = chan_ep_try_recv(p->rx, &v, sizeof(v));
 			else
 				ret = chan_spsc_try_recv(&p->vr, &v, sizeof(v));
@@ -169,6 +176,19 @@ TEST_F(si, high_water_kernel_receiver)
 
 	ASSERT_OK(si_open_inline(self->dev, &p, 16));
 	si_high_water_rounds(_metadata, self->dev, &p, SI_DRAIN_KERNEL);
+	si_close(self->dev, &p);
+}
+
+/*
+ * A handle's receive whose tail load ends in EMSGSIZE samples it: the
+ * receives after it find the tail cached and load it no more.
+ */
+TEST_F(si, high_water_short_buffer)
+{
+	struct si_pair p;
+
+	ASSERT_OK(si_open_inline(self->dev, &p, 16));
+	si_high_water_rounds(_metadata, self->dev, &p, SI_DRAIN_SHORT);
 	si_close(self->dev, &p);
 }
 

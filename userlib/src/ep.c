@@ -252,8 +252,16 @@ static uint32_t chan_ep_state(const struct chan_ep *ep)
  * receive), so a sender looks only after every CHAN_EP_DEPTH_SAMPLE-th
  * position and whenever it finds the ring full. The mark is then exact
  * for a ring that filled up and for kernel sends, and otherwise may miss
- * a peak between two samples by less than CHAN_EP_DEPTH_SAMPLE. On a
- * compact SPSC ring the receiver samples instead (chan_ep_saw_tail()).
+ * a peak between two samples by less than CHAN_EP_DEPTH_SAMPLE.
+ *
+ * On a compact SPSC ring the receiver samples instead: each time it loads
+ * the tail (its cache of it ran out), @end is that tail and the head its
+ * own cursor, at the cost of one load of the mark (a line written only
+ * when raised). The sender then never reads the head, the line the
+ * receiver writes, to sample: in ring_bench that read after every 64th
+ * send held the 8-byte rows at 37-49 ns a message against 5-8 ns without
+ * it (it was enough to keep the consumer polling an empty ring). A full
+ * ring is still noted by the sender that finds it full.
  */
 #define CHAN_EP_DEPTH_SAMPLE	64U
 
@@ -276,26 +284,6 @@ static void chan_ep_note_depth(struct chan_ep *ep, uint64_t end)
 						__ATOMIC_RELAXED,
 						__ATOMIC_RELAXED))
 			break;
-}
-
-/*
- * On a compact SPSC ring the receiver samples the depth instead of the
- * sender: each time it loads the tail (its cache of it ran out), the tail
- * less its own cursor @pos is the depth at that instant, at the cost of
- * one load of the mark (a line written only when raised). The sender
- * then never reads the head, the line the receiver writes, to sample:
- * in ring_bench that read after every 64th send held the 8-byte rows at
- * 37-49 ns a message against 5-8 ns without it (it was enough to keep
- * the consumer polling an empty ring). A full ring is still noted by
- * the sender that finds it full.
- */
-static void chan_ep_saw_tail(struct chan_ep *ep, uint64_t pos, uint64_t tail)
-{
-	const __u64 *word = (const __u64 *)((unsigned char *)ep->v.hdr +
-					    CHAN_RING_MAX_DEPTH_OFFSET);
-
-	if (tail - pos > chan_load(word))
-		chan_ep_note_depth(ep, tail);
 }
 
 /* A send refused on the fast path: the kernel path says why (or waits). */
@@ -518,11 +506,12 @@ static ssize_t chan_ep_compact_recv(struct chan_ep *ep, void *buf,
 
 		data = chan_spsc_ring_recv_begin(&ep->sr, &ep->tail_cache,
 						 max + ep->crc, &pos, &len);
+		/* A tail loaded: sampled, also when the message is too long. */
+		if (ep->tail_cache != seen)
+			chan_ep_note_depth(ep, ep->tail_cache);
 		if (!data)
 			return chan_ep_recv_none(ep, pos, len, state, flags,
 						 msg_len);
-		if (ep->tail_cache != seen)
-			chan_ep_saw_tail(ep, (uint64_t)pos, ep->tail_cache);
 		if (ep->crc) {
 			ssize_t r;
 
