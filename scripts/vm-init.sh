@@ -24,6 +24,8 @@ hostname chan-vm
 # No \r added to the test output; the setting outlives this open.
 stty -F /dev/ttyS1 -opost
 exec 3>/dev/ttyS1
+# The kernel booted: vm-run.sh's boot watchdog stands down.
+echo "CHAN-VM-BOOTED 0" >&3
 
 finish() {
 	# Closing the last fd of a serial port waits until it has drained, so

@@ -42,12 +42,20 @@
 # of file names, copies only those of $BUILD/selftests (a VM of little
 # memory cannot unpack them all).
 #
+# Boot watchdog: a guest whose init has not started within VM_BOOT_SECS
+# (default 300; a TCG boot takes 8-25 s) hung in the kernel's own boot,
+# before the module was loaded (seen with two vCPUs: the second never
+# started).  QEMU is killed and the guest booted again, three boots in
+# all, each said on stderr with its console kept as
+# $BUILD/vm/console-boot-hang-N.log; --timeout counts from each boot.
+#
 # Exit status:
 #   0       the command exited 0 and the kernel log is clean
 #   1..89   the command failed: its own status (statuses >= 90 become 1, so
 #           that the range below stays the runner's)
 #   90      usage or setup error (bad option, no kernel, no module, ...)
-#   91      timeout: QEMU killed after --timeout seconds
+#   91      timeout: QEMU killed after --timeout seconds, or three boots
+#           that hung before the guest's init started
 #   92      the kernel panicked (WARN, Oops, BUG, lockup, hung task, RCU
 #           stall: the reason is printed), or the VM stopped without
 #           reporting an exit status (init died)
@@ -156,12 +164,14 @@ mkdir -p "$BUILD/vm" || die "cannot create $BUILD/vm"
 # Leftovers of runs that were killed with no chance to clean up.
 find "$BUILD/vm" -maxdepth 1 -name 'run.*' -mmin +1440 -exec rm -rf {} + 2>/dev/null
 work=$(mktemp -d "$BUILD/vm/run.XXXXXX") || die "cannot create a run directory"
+rm -f "$BUILD"/vm/console-boot-hang-*.log
 qpid=
 wdpid=
+bootpid=
 tailpid=
 # shellcheck disable=SC2317 # called by the EXIT trap
 cleanup() {
-	for p in $wdpid $qpid $tailpid; do
+	for p in $wdpid $bootpid $qpid $tailpid; do
 		kill "$p" 2>/dev/null
 	done
 	rm -rf "$work"
@@ -297,6 +307,9 @@ keep_logs() {
 }
 
 timed_out=0
+boot_hung=0
+boot_secs=${VM_BOOT_SECS:-300}
+boot_tries=3
 if [ "$interactive" = 1 ]; then
 	# ttyS0 and the monitor share stdio (Ctrl-A x quits, Ctrl-A c is the
 	# monitor); Ctrl-C goes to the guest.  A copy of the console is kept.
@@ -311,46 +324,92 @@ else
 	mkfifo "$work/mon.in" "$work/mon.out" || die "mkfifo failed"
 	qemu+=(-serial "file:$console" -serial chardev:out -serial chardev:kmsg
 		-monitor "pipe:$work/mon")
-	"${qemu[@]}" </dev/null >"$work/qemu.log" 2>&1 &
-	qpid=$!
 	# Opened read-write, the FIFO never blocks the watchdog.  The monitor's
 	# few replies fit in mon.out's pipe buffer, which QEMU holds open.
 	exec 4<>"$work/mon.in"
-	if [ "$timeout" -gt 0 ]; then
+	attempt=1
+	while :; do
+		rm -f "$work/boot-hung"
+		"${qemu[@]}" </dev/null >"$work/qemu.log" 2>&1 &
+		qpid=$!
+		if [ "$timeout" -gt 0 ]; then
+			(
+				# Sleep in the background: a TERM must act at once.
+				s=
+				trap 'kill $s 2>/dev/null; exit 0' TERM
+				nap() { sleep "$1" & s=$!; wait $s; }
+				nap "$timeout"
+				: >"$work/timed-out"
+				# SysRq 9: console shows all levels; w: blocked
+				# tasks; l: all CPUs.  Then kill.
+				printf 'sendkey alt-sysrq-9\nsendkey alt-sysrq-w\n' >&4
+				nap 2
+				printf 'sendkey alt-sysrq-l\n' >&4
+				nap 3
+				kill -TERM "$qpid" 2>/dev/null
+				nap 10
+				kill -KILL "$qpid" 2>/dev/null
+			) </dev/null >/dev/null 2>&1 &
+			wdpid=$!
+		fi
+		# The boot watchdog: a guest whose init has not said
+		# CHAN-VM-BOOTED after $boot_secs hung in the kernel's own boot
+		# (seen under TCG with two vCPUs: the second never started, the
+		# first idle), before the module was loaded.  Killed and booted
+		# again, at most $boot_tries times in all; said on stderr.
 		(
-			# Sleep in the background: a TERM must act at once.
 			s=
 			trap 'kill $s 2>/dev/null; exit 0' TERM
-			nap() { sleep "$1" & s=$!; wait $s; }
-			nap "$timeout"
-			: >"$work/timed-out"
-			# SysRq 9: console shows all levels; w: blocked
-			# tasks; l: all CPUs.  Then kill.
-			printf 'sendkey alt-sysrq-9\nsendkey alt-sysrq-w\n' >&4
-			nap 2
-			printf 'sendkey alt-sysrq-l\n' >&4
-			nap 3
-			kill -TERM "$qpid" 2>/dev/null
-			nap 10
+			i=0
+			while [ $i -lt "$boot_secs" ]; do
+				grep -q '^CHAN-VM-BOOTED' "$output" 2>/dev/null &&
+					exit 0
+				sleep 1 & s=$!; wait $s
+				i=$((i + 1))
+			done
+			# Where each vCPU stopped, for the log kept below.
+			printf 'info registers -a\n' >&4
+			timeout 2 cat "$work/mon.out" >"$work/boot-regs"
+			grep -q '^CHAN-VM-BOOTED' "$output" && exit 0
+			: >"$work/boot-hung"
 			kill -KILL "$qpid" 2>/dev/null
 		) </dev/null >/dev/null 2>&1 &
-		wdpid=$!
-	fi
-	# Live copy of the command's output, without the runner's markers.
-	tail -n +1 -s 0.2 --pid="$qpid" -f "$output" |
-		sed -u -e '/^CHAN-VM-[A-Z-]* [0-9]*$/d' \
-			-e 's/CHAN-VM-[A-Z-]* [0-9]*$//' &
-	tailpid=$!
-	wait "$qpid"
-	qrc=$?
-	qpid=
-	wait "$tailpid"
-	tailpid=
-	if [ -n "$wdpid" ]; then
-		kill "$wdpid" 2>/dev/null
-		wait "$wdpid" 2>/dev/null
+		bootpid=$!
+		# Live copy of the command's output, without the runner's markers.
+		tail -n +1 -s 0.2 --pid="$qpid" -f "$output" |
+			sed -u -e '/^CHAN-VM-[A-Z-]* [0-9]*$/d' \
+				-e 's/CHAN-VM-[A-Z-]* [0-9]*$//' &
+		tailpid=$!
+		# (No "Killed" job report from bash: the verdict says why.)
+		wait "$qpid" 2>/dev/null
+		qrc=$?
+		qpid=
+		wait "$tailpid"
+		tailpid=
+		for p in $wdpid $bootpid; do
+			kill "$p" 2>/dev/null
+			wait "$p" 2>/dev/null
+		done
 		wdpid=
-	fi
+		bootpid=
+		if [ ! -e "$work/boot-hung" ] || [ -e "$work/timed-out" ]; then
+			break
+		fi
+		{
+			cat "$console"
+			printf '\n--- QEMU monitor: info registers -a ---\n'
+			tr -d '\r' <"$work/boot-regs"
+		} >"$BUILD/vm/console-boot-hang-$attempt.log"
+		if [ "$attempt" -ge "$boot_tries" ]; then
+			boot_hung=1
+			break
+		fi
+		echo "vm-run: the guest's init did not start within $boot_secs s (a hang in the kernel's boot, before the module was loaded; console: $BUILD/vm/console-boot-hang-$attempt.log): booting again" >&2
+		attempt=$((attempt + 1))
+		: >"$console"
+		: >"$output"
+		: >"$dmesg"
+	done
 	[ -e "$work/timed-out" ] && timed_out=1
 fi
 
@@ -371,6 +430,9 @@ rmmod_rc=$(sed -n 's/.*CHAN-VM-RMMOD-FAILED \([0-9]*\)$/\1/p' "$output" | tail -
 if [ "$timed_out" = 1 ]; then
 	fail 91 "timed out after $timeout s; QEMU killed (blocked-task dump in $BUILD/vm/console.log)"
 fi
+if [ "$boot_hung" = 1 ]; then
+	fail 91 "the guest's init did not start within $boot_secs s in $boot_tries boots; QEMU killed (consoles: $BUILD/vm/console-boot-hang-*.log)"
+fi
 if [ -n "$insmod_rc" ]; then
 	fail 93 "insmod $module failed (status $insmod_rc)"
 fi
@@ -384,7 +446,8 @@ if [ -n "$panic" ]; then
 	cause=$(tr -d '\r' <"$console" | grep -m 1 -E -- \
 		'WARNING:|BUG:|kernel BUG at|Oops|general protection fault|soft lockup|blocked for more than|rcu.*stall')
 	fail 92 "the kernel panicked: ${panic#*\] }${cause:+ (first report: ${cause#*\] })} (see $BUILD/vm/console.log)"
-elif [ -z "$exit_rc" ] && [ -z "$insmod_rc" ] && [ "$interactive" = 0 ] && [ "$timed_out" = 0 ]; then
+elif [ -z "$exit_rc" ] && [ -z "$insmod_rc" ] && [ "$interactive" = 0 ] &&
+	[ "$timed_out" = 0 ] && [ "$boot_hung" = 0 ]; then
 	fail 92 "the VM stopped without reporting an exit status (QEMU status $qrc; see $BUILD/vm/console.log)"
 	if [ -s "$work/qemu.log" ]; then
 		sed 's/^/vm-run: qemu: /' "$work/qemu.log" >&2
