@@ -164,7 +164,9 @@ for kernel in ${kernels//,/ }; do
 			# Its fragment enables KUnit: the KUnit tests must run.
 			[ -f "$BUILD/debug-module/kapi/chan_kunit.ko" ] ||
 				result fail "debug kernel: chan_kunit.ko not built (no KUnit?)"
-			VM_HUNG_TASK_SECS=60 vm_suite debug --timeout 2400 \
+			# Its boot is the slowest (KASAN, lockdep): the boot
+			# watchdog waits twice vm-run.sh's default.
+			VM_BOOT_SECS=600 VM_HUNG_TASK_SECS=60 vm_suite debug --timeout 2400 \
 				--mem 2048 --kernel "$tree/arch/x86/boot/bzImage" \
 				--module "$BUILD/debug-module/chan.ko" "${kapi[@]}"
 		else
