@@ -256,12 +256,13 @@ static uint32_t chan_ep_state(const struct chan_ep *ep)
  *
  * On a compact SPSC ring the receiver samples instead: each time it loads
  * the tail (its cache of it ran out), @end is that tail and the head its
- * own cursor, at the cost of one load of the mark (a line written only
- * when raised). The sender then never reads the head, the line the
- * receiver writes, to sample: in ring_bench that read after every 64th
- * send held the 8-byte rows at 37-49 ns a message against 5-8 ns without
- * it (it was enough to keep the consumer polling an empty ring). A full
- * ring is still noted by the sender that finds it full.
+ * own cursor, at the cost of two loads: the head (its own line) and the
+ * mark (a line written only when raised). The sender then never reads
+ * the head, the line the receiver writes, to sample: in ring_bench that
+ * read after every 64th send held the 8-byte rows at 37-49 ns a message
+ * against 5-8 ns without it (it was enough to keep the consumer polling
+ * an empty ring). A full ring is still noted by the sender that finds it
+ * full.
  */
 #define CHAN_EP_DEPTH_SAMPLE	64U
 
