@@ -311,6 +311,19 @@ keep_logs() {
 	done
 }
 
+# The guest's init has started (vm-init.sh's first line on ttyS1).
+booted() {
+	grep -q '^CHAN-VM-BOOTED' "$output" 2>/dev/null
+}
+
+# For the watchdogs, which sleep in the background so that a TERM acts at
+# once: each sets s= and traps TERM with 'kill $s'.
+nap() {
+	sleep "$1" &
+	s=$!
+	wait "$s"
+}
+
 timed_out=0
 boot_hung=0
 attempt=1
@@ -344,10 +357,8 @@ else
 		qpid=$!
 		if [ "$timeout" -gt 0 ]; then
 			(
-				# Sleep in the background: a TERM must act at once.
 				s=
 				trap 'kill $s 2>/dev/null; exit 0' TERM
-				nap() { sleep "$1" & s=$!; wait $s; }
 				nap "$timeout"
 				: >"$work/timed-out"
 				# SysRq 9: console shows all levels; w: blocked
@@ -372,15 +383,14 @@ else
 			trap 'kill $s 2>/dev/null; exit 0' TERM
 			i=0
 			while [ $i -lt "$boot_secs" ]; do
-				grep -q '^CHAN-VM-BOOTED' "$output" 2>/dev/null &&
-					exit 0
-				sleep 1 & s=$!; wait $s
+				booted && exit 0
+				nap 1
 				i=$((i + 1))
 			done
 			# Where each vCPU stopped, for the log kept below.
 			printf 'info registers -a\n' >&4
 			timeout 2 cat "$work/mon.out" >"$work/boot-regs"
-			grep -q '^CHAN-VM-BOOTED' "$output" && exit 0
+			booted && exit 0
 			: >"$work/boot-hung"
 			kill -KILL "$qpid" 2>/dev/null
 		) </dev/null >/dev/null 2>&1 &
@@ -439,8 +449,7 @@ rmmod_rc=$(sed -n 's/.*CHAN-VM-RMMOD-FAILED \([0-9]*\)$/\1/p' "$output" | tail -
 
 if [ "$timed_out" = 1 ]; then
 	never=
-	grep -q '^CHAN-VM-BOOTED' "$output" ||
-		never=" before the guest's init started"
+	booted || never=" before the guest's init started"
 	fail 91 "timed out after $timeout s$never; QEMU killed (blocked-task dump in $BUILD/vm/console.log)"
 fi
 if [ "$boot_hung" = 1 ]; then
